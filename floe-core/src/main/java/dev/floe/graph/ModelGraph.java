@@ -1,0 +1,469 @@
+package dev.floe.graph;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.floe.engine.FloeEngine;
+import dev.floe.graph.GraphException.Kind;
+import dev.floe.nn.ForwardContext;
+import dev.floe.nn.Param;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * A directed acyclic graph of components wired port to port, with named graph inputs and outputs.
+ * Several components may read one output (one encoder feeding two heads).
+ *
+ * <p>Made by {@link #builder()}; {@link Builder#build()} checks every wire and then creates all
+ * parameters in native memory that the graph owns until {@link #close()}.
+ */
+public final class ModelGraph implements AutoCloseable {
+
+    /** Where a value comes from: a graph input ({@code component == null}) or a component output. */
+    public record Endpoint(String component, String port) {
+        static Endpoint parse(String text) {
+            int dot = text.indexOf('.');
+            return dot < 0
+                    ? new Endpoint(null, text.trim())
+                    : new Endpoint(text.substring(0, dot).trim(), text.substring(dot + 1).trim());
+        }
+
+        /** True for a graph input. */
+        public boolean isGraphInput() {
+            return component == null;
+        }
+
+        @Override
+        public String toString() {
+            return component == null ? port : component + "." + port;
+        }
+    }
+
+    /** A wire from a source endpoint to a component input. */
+    public record Wire(Endpoint from, Endpoint to) {
+        @Override
+        public String toString() {
+            return from + " -> " + to;
+        }
+    }
+
+    private final Map<String, TensorSpec> inputs;
+    private final List<Component> order;
+    private final Map<String, Component> byName;
+    private final List<Wire> wires;
+    private final Map<String, Endpoint> outputs;
+    private final Map<String, Param> parameters;
+    private final NDManager manager;
+    private final long seed;
+
+    private ModelGraph(Builder b, List<Component> order) {
+        this.inputs = Collections.unmodifiableMap(new LinkedHashMap<>(b.inputs));
+        this.order = List.copyOf(order);
+        Map<String, Component> names = new LinkedHashMap<>();
+        order.forEach(c -> names.put(c.name(), c));
+        this.byName = Collections.unmodifiableMap(names);
+        this.wires = List.copyOf(b.wires);
+        this.outputs = Collections.unmodifiableMap(new LinkedHashMap<>(b.outputs));
+        this.seed = b.seed;
+        this.manager = FloeEngine.newManager();
+        this.manager.setName("floe-model");
+        Map<String, Param> params = new LinkedHashMap<>();
+        try {
+            for (Component c : order) {
+                c.initializeOnce(manager, seed);
+                params.putAll(c.parameters());
+            }
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        this.parameters = Collections.unmodifiableMap(params);
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Graph inputs and their specs, in declaration order. */
+    public Map<String, TensorSpec> inputs() {
+        return inputs;
+    }
+
+    /** Graph outputs and the component ports they come from. */
+    public Map<String, Endpoint> outputs() {
+        return outputs;
+    }
+
+    /** Components in a valid execution order (every component after the ones it reads). */
+    public List<Component> components() {
+        return order;
+    }
+
+    /** The component with this name. */
+    public Component component(String name) {
+        Component c = byName.get(name);
+        if (c == null) {
+            throw new GraphException(
+                    Kind.UNKNOWN_COMPONENT,
+                    "no component named '" + name + "'; components are " + byName.keySet());
+        }
+        return c;
+    }
+
+    /** The wires. */
+    public List<Wire> wires() {
+        return wires;
+    }
+
+    /** Every parameter (including buffers) by path, in execution order. */
+    public Map<String, Param> parameters() {
+        return parameters;
+    }
+
+    /** The seed parameters were initialised from. */
+    public long seed() {
+        return seed;
+    }
+
+    /** Total scalar count of parameters including buffers. */
+    public long parameterCount() {
+        return parameters.values().stream().mapToLong(Param::size).sum();
+    }
+
+    /**
+     * The manager that owns the parameters. For Floe's own training and caching code: arrays
+     * created here live until the graph is closed.
+     */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Runs the graph.
+     *
+     * @param values graph inputs by name; shapes are checked against the declared specs
+     * @param context training mode per module
+     * @return graph outputs by name, attached to the inputs' manager
+     * @throws GraphException naming the input when one is missing or does not fit its spec
+     */
+    public Map<String, NDArray> forward(Map<String, NDArray> values, ForwardContext context) {
+        Map<String, NDArray> computed = run(values, context, Set.copyOf(outputs.values()));
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Endpoint> e : outputs.entrySet()) {
+            out.put(e.getKey(), computed.get(e.getValue().toString()));
+        }
+        return out;
+    }
+
+    /**
+     * Runs the graph and returns every value it computed (graph inputs by name, component outputs
+     * as {@code component.port}). Used by caches that need intermediate values.
+     */
+    public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context) {
+        return run(values, context, Set.of());
+    }
+
+    private Map<String, NDArray> run(Map<String, NDArray> values, ForwardContext context, Set<Endpoint> unused) {
+        Map<String, NDArray> env = new HashMap<>();
+        for (Map.Entry<String, TensorSpec> in : inputs.entrySet()) {
+            NDArray a = values.get(in.getKey());
+            if (a == null) {
+                throw new GraphException(
+                        Kind.BAD_INPUT_ARRAY,
+                        "graph input '" + in.getKey() + "' was not given; expected " + in.getValue()
+                                + "; given were " + values.keySet());
+            }
+            Optional<String> bad = in.getValue().check(a);
+            if (bad.isPresent()) {
+                throw new GraphException(
+                        Kind.BAD_INPUT_ARRAY,
+                        "graph input '" + in.getKey() + "': " + bad.get());
+            }
+            env.put(in.getKey(), a);
+        }
+        for (Component c : order) {
+            Map<String, NDArray> args = new HashMap<>();
+            for (Wire w : wires) {
+                if (w.to().component().equals(c.name())) {
+                    args.put(w.to().port(), env.get(w.from().toString()));
+                }
+            }
+            Map<String, NDArray> produced = c.forward(context, args);
+            for (PortSpec out : c.outputs()) {
+                NDArray a = produced.get(out.name());
+                if (a == null) {
+                    throw new GraphException(
+                            Kind.CONTRACT_BROKEN,
+                            "component " + c.name() + " returned no value for its output port " + out.name()
+                                    + "; it returned " + produced.keySet());
+                }
+                Optional<String> bad = out.spec().check(a);
+                if (bad.isPresent()) {
+                    throw new GraphException(
+                            Kind.CONTRACT_BROKEN,
+                            "component " + c.name() + " broke its contract at output " + out.name() + ": "
+                                    + bad.get());
+                }
+                env.put(c.name() + "." + out.name(), a);
+            }
+        }
+        return env;
+    }
+
+    /** Releases all parameters' native memory. The graph is unusable afterwards. */
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** Describes the graph: components, ports and wires. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("graph\n");
+        inputs.forEach((k, v) -> sb.append("  input ").append(k).append(' ').append(v).append('\n'));
+        for (Component c : order) {
+            sb.append("  ").append(c).append('\n');
+        }
+        for (Wire w : wires) {
+            sb.append("  wire ").append(w).append('\n');
+        }
+        outputs.forEach((k, v) -> sb.append("  output ").append(k).append(" <- ").append(v).append('\n'));
+        return sb.toString();
+    }
+
+    /** Declares inputs, components, wires and outputs; {@link #build()} validates everything. */
+    public static final class Builder {
+        private final Map<String, TensorSpec> inputs = new LinkedHashMap<>();
+        private final List<Component> components = new ArrayList<>();
+        private final List<Wire> wires = new ArrayList<>();
+        private final Map<String, Endpoint> outputs = new LinkedHashMap<>();
+        private long seed = 0;
+
+        private Builder() {}
+
+        /** Declares a graph input, e.g. {@code input("image", TensorSpec.of("[batch, 1, 28, 28]"))}. */
+        public Builder input(String name, TensorSpec spec) {
+            if (inputs.containsKey(name)) {
+                throw new GraphException(Kind.DUPLICATE_NAME, "graph input '" + name + "' is declared twice");
+            }
+            new PortSpec(name, spec, true); // validates the name
+            inputs.put(name, spec);
+            return this;
+        }
+
+        /** Adds a component. Names must be unique (checked at {@link #build()}). */
+        public Builder add(Component component) {
+            components.add(component);
+            return this;
+        }
+
+        /**
+         * Wires a source to a component input.
+         *
+         * @param from a graph input name ({@code image}) or a component output ({@code encoder.features})
+         * @param to a component input ({@code head.in})
+         */
+        public Builder wire(String from, String to) {
+            Endpoint target = Endpoint.parse(to);
+            if (target.isGraphInput()) {
+                throw new GraphException(
+                        Kind.UNKNOWN_PORT,
+                        "wire " + from + " -> " + to + ": the target must be a component input written"
+                                + " component.port, e.g. head.in");
+            }
+            wires.add(new Wire(Endpoint.parse(from), target));
+            return this;
+        }
+
+        /** Declares a graph output read from a component output ({@code component.port}). */
+        public Builder output(String name, String from) {
+            Endpoint source = Endpoint.parse(from);
+            if (source.isGraphInput()) {
+                throw new GraphException(
+                        Kind.UNKNOWN_PORT,
+                        "output " + name + " <- " + from + ": the source must be a component output written"
+                                + " component.port, e.g. head.logits");
+            }
+            if (outputs.put(name, source) != null) {
+                throw new GraphException(Kind.DUPLICATE_NAME, "graph output '" + name + "' is declared twice");
+            }
+            return this;
+        }
+
+        /** Seed for parameter initialisation (default 0). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Validates and builds the graph.
+         *
+         * @throws GraphException on the first problem found: duplicate names, an unknown component
+         *     or port, a shape or dtype mismatch, an input wired twice, a required input left
+         *     unconnected, a cycle, or no output
+         */
+        public ModelGraph build() {
+            Map<String, Component> byName = new LinkedHashMap<>();
+            for (Component c : components) {
+                if (byName.put(c.name(), c) != null) {
+                    throw new GraphException(
+                            Kind.DUPLICATE_NAME,
+                            "two components are named '" + c.name() + "'; give each a unique name");
+                }
+                if (inputs.containsKey(c.name())) {
+                    throw new GraphException(
+                            Kind.DUPLICATE_NAME,
+                            "component '" + c.name() + "' has the same name as a graph input; rename one");
+                }
+            }
+            Map<String, Wire> wiredInputs = new HashMap<>();
+            for (Wire w : wires) {
+                TensorSpec produced = sourceSpec(byName, w.from(), "wire " + w);
+                Component target = lookup(byName, w.to().component(), "wire " + w);
+                PortSpec in = target.input(w.to().port());
+                if (in == null) {
+                    throw new GraphException(
+                            Kind.UNKNOWN_PORT,
+                            "wire " + w + ": component " + target.name() + " has no input port '" + w.to().port()
+                                    + "'; its inputs are " + names(target.inputs()));
+                }
+                Wire prior = wiredInputs.put(w.to().toString(), w);
+                if (prior != null) {
+                    throw new GraphException(
+                            Kind.INPUT_WIRED_TWICE,
+                            "input " + w.to() + " is wired twice (from " + prior.from() + " and from " + w.from()
+                                    + "); an input takes exactly one wire — remove one");
+                }
+                Optional<String> problem = in.spec().acceptFrom(produced);
+                if (problem.isPresent()) {
+                    boolean dtype = produced.type() != in.spec().type();
+                    String fix = dtype
+                            ? "cast the source or declare " + w.to() + " as " + produced.type()
+                            : "set " + w.to() + " to " + produced + " or add an adapter between them";
+                    throw new GraphException(
+                            dtype ? Kind.DTYPE_MISMATCH : Kind.SHAPE_MISMATCH,
+                            "port " + w.from() + " is " + produced + " but " + w.to() + " expects " + in.spec()
+                                    + " (" + problem.get() + "); " + fix);
+                }
+            }
+            for (Component c : components) {
+                for (PortSpec in : c.inputs()) {
+                    if (in.required() && !wiredInputs.containsKey(c.name() + "." + in.name())) {
+                        throw new GraphException(
+                                Kind.UNCONNECTED_INPUT,
+                                "input " + c.name() + "." + in.name() + " " + in.spec()
+                                        + " is required but nothing is wired to it; wire a graph input or a"
+                                        + " component output to it");
+                    }
+                }
+            }
+            if (outputs.isEmpty()) {
+                throw new GraphException(
+                        Kind.NO_OUTPUT, "the graph declares no output; add output(name, \"component.port\")");
+            }
+            for (Map.Entry<String, Endpoint> o : outputs.entrySet()) {
+                sourceSpec(byName, o.getValue(), "output " + o.getKey());
+            }
+            return new ModelGraph(this, topologicalOrder(byName));
+        }
+
+        private TensorSpec sourceSpec(Map<String, Component> byName, Endpoint from, String where) {
+            if (from.isGraphInput()) {
+                TensorSpec spec = inputs.get(from.port());
+                if (spec == null) {
+                    throw new GraphException(
+                            Kind.UNKNOWN_PORT,
+                            where + ": '" + from.port() + "' is not a graph input (graph inputs are "
+                                    + inputs.keySet() + "); write component.port for a component output");
+                }
+                return spec;
+            }
+            Component c = lookup(byName, from.component(), where);
+            PortSpec out = c.output(from.port());
+            if (out == null) {
+                throw new GraphException(
+                        Kind.UNKNOWN_PORT,
+                        where + ": component " + c.name() + " has no output port '" + from.port()
+                                + "'; its outputs are " + names(c.outputs()));
+            }
+            return out.spec();
+        }
+
+        private static Component lookup(Map<String, Component> byName, String name, String where) {
+            Component c = byName.get(name);
+            if (c == null) {
+                throw new GraphException(
+                        Kind.UNKNOWN_COMPONENT,
+                        where + ": no component named '" + name + "'; components are " + byName.keySet());
+            }
+            return c;
+        }
+
+        private static List<String> names(List<PortSpec> ports) {
+            return ports.stream().map(PortSpec::name).collect(Collectors.toList());
+        }
+
+        /** Kahn's algorithm, stable in insertion order; on a cycle, names the components on it. */
+        private List<Component> topologicalOrder(Map<String, Component> byName) {
+            Map<String, Set<String>> deps = new LinkedHashMap<>();
+            byName.keySet().forEach(n -> deps.put(n, new LinkedHashSet<>()));
+            for (Wire w : wires) {
+                if (!w.from().isGraphInput()) {
+                    deps.get(w.to().component()).add(w.from().component());
+                }
+            }
+            List<Component> order = new ArrayList<>();
+            Set<String> done = new LinkedHashSet<>();
+            boolean progress = true;
+            while (progress && done.size() < byName.size()) {
+                progress = false;
+                for (Map.Entry<String, Set<String>> e : deps.entrySet()) {
+                    if (!done.contains(e.getKey()) && done.containsAll(e.getValue())) {
+                        done.add(e.getKey());
+                        order.add(byName.get(e.getKey()));
+                        progress = true;
+                    }
+                }
+            }
+            if (done.size() < byName.size()) {
+                throw new GraphException(Kind.CYCLE, "the graph has a cycle: " + findCycle(deps, done)
+                        + "; a component cannot depend on its own output — remove one of these wires");
+            }
+            return order;
+        }
+
+        private static String findCycle(Map<String, Set<String>> deps, Set<String> done) {
+            String start = deps.keySet().stream().filter(n -> !done.contains(n)).findFirst().orElseThrow();
+            Deque<String> path = new ArrayDeque<>();
+            Set<String> onPath = new LinkedHashSet<>();
+            String node = start;
+            while (onPath.add(node)) {
+                path.addLast(node);
+                node = deps.get(node).stream().filter(d -> !done.contains(d)).findFirst().orElseThrow();
+            }
+            List<String> cycle = new ArrayList<>();
+            boolean in = false;
+            for (String n : path) {
+                in |= n.equals(node);
+                if (in) {
+                    cycle.add(n);
+                }
+            }
+            cycle.add(node);
+            // deps point backwards (reader -> source); print in data-flow order
+            Collections.reverse(cycle);
+            return String.join(" -> ", cycle);
+        }
+    }
+}

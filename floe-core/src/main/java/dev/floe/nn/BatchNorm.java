@@ -1,0 +1,57 @@
+package dev.floe.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Batch normalisation over channel axis 1 of {@code (B, C, ...)}.
+ *
+ * <p>In training mode it normalises with batch statistics and updates the running statistics
+ * ({@code running = (1 - m)·running + m·batch}, m = {@value #MOMENTUM}); in inference mode —
+ * including whenever it is frozen — it uses and keeps the running statistics.
+ */
+public final class BatchNorm implements Layer {
+
+    /** Weight of the current batch in the running statistics (PyTorch's convention). */
+    public static final float MOMENTUM = 0.1f;
+    /** Added to the variance for numerical stability. */
+    public static final float EPSILON = 1e-5f;
+
+    private final String path;
+    private final Param gamma;
+    private final Param beta;
+    private final Param runningMean;
+    private final Param runningVar;
+
+    /** Creates gamma=1, beta=0, running mean 0 and running variance 1 for {@code channels}. */
+    public BatchNorm(ParamScope scope, long channels) {
+        this.path = scope.path();
+        Shape shape = new Shape(channels);
+        this.gamma = scope.create("gamma", ParamKind.NORM_SCALE, shape, new Init.Ones());
+        this.beta = scope.create("beta", ParamKind.NORM_SHIFT, shape, new Init.Zeros());
+        this.runningMean = scope.create("running_mean", ParamKind.RUNNING_MEAN, shape, new Init.Zeros());
+        this.runningVar = scope.create("running_var", ParamKind.RUNNING_VAR, shape, new Init.Ones());
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public NDArray forward(ForwardContext context, NDArray input) {
+        boolean training = context.training(path);
+        // DJL passes (1 - momentum) to libtorch, and axis -1 selects libtorch's native channel axis 1
+        return ai.djl.nn.norm.BatchNorm.batchNorm(
+                        input,
+                        runningMean.array(),
+                        runningVar.array(),
+                        gamma.array(),
+                        beta.array(),
+                        -1,
+                        1f - MOMENTUM,
+                        EPSILON,
+                        training)
+                .singletonOrThrow();
+    }
+}

@@ -1,0 +1,13 @@
+package dev.floe.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/** A layer with one input and one output, living at a module path. */
+public interface Layer {
+
+    /** The module path, e.g. {@code encoder/block1/conv1}. */
+    String path();
+
+    /** Applies the layer. Output arrays belong to the input's manager. */
+    NDArray forward(ForwardContext context, NDArray input);
+}

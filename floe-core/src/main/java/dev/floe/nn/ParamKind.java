@@ -1,0 +1,27 @@
+package dev.floe.nn;
+
+/** What a parameter is for; decides weight decay defaults and whether an optimizer may touch it. */
+public enum ParamKind {
+    /** A weight matrix or convolution kernel. */
+    WEIGHT,
+    /** An additive bias. */
+    BIAS,
+    /** A normalisation layer's scale (gamma). */
+    NORM_SCALE,
+    /** A normalisation layer's shift (beta). */
+    NORM_SHIFT,
+    /** BatchNorm running mean: a buffer updated by forward passes in training mode, never by gradients. */
+    RUNNING_MEAN,
+    /** BatchNorm running variance: a buffer, as {@link #RUNNING_MEAN}. */
+    RUNNING_VAR;
+
+    /** True for running statistics, which no optimizer updates. */
+    public boolean isBuffer() {
+        return this == RUNNING_MEAN || this == RUNNING_VAR;
+    }
+
+    /** True when weight decay applies by default (weights only; biases and norm parameters are exempt). */
+    public boolean decaysByDefault() {
+        return this == WEIGHT;
+    }
+}
