@@ -1,0 +1,307 @@
+package dev.floe.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reads a numeric CSV file into a {@link Dataset}: one example per line, every column a number
+ * except one label column holding a non-negative integer class index. Each example has feature
+ * shape {@code {columns - 1}}, the feature columns in file order.
+ *
+ * <p>The format is deliberately simple: UTF-8, one delimiter character, no quoting, cells trimmed
+ * of surrounding whitespace, blank lines skipped. Line numbers in errors are 1-based and count every
+ * line of the file, header included.
+ *
+ * <pre>{@code
+ * Dataset iris = CsvReader.builder().setPath(Path.of("iris.csv")).optLabelColumn("species").build().read();
+ * }</pre>
+ */
+public final class CsvReader {
+
+    /** Label column used when a header is present and no other label column is chosen. */
+    public static final String DEFAULT_LABEL_COLUMN = "label";
+
+    private static final int UNSET = -1;
+    private static final char BYTE_ORDER_MARK = '\uFEFF';
+
+    private final Path path;
+    private final String labelColumn;
+    private final int labelIndex;
+    private final boolean header;
+    private final char delimiter;
+    private final int numClasses;
+    private final String name;
+
+    private CsvReader(Builder b) {
+        this.path = b.path;
+        this.labelColumn = b.labelColumn == null ? DEFAULT_LABEL_COLUMN : b.labelColumn;
+        this.labelIndex = b.labelIndex;
+        this.header = b.header;
+        this.delimiter = b.delimiter;
+        this.numClasses = b.numClasses;
+        this.name = b.name == null ? b.path.toString() : b.name;
+    }
+
+    /** A builder; {@link Builder#setPath} is required, everything else has a default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads a comma-separated file with a header and a {@value #DEFAULT_LABEL_COLUMN} column,
+     * inferring the number of classes as the largest label + 1.
+     *
+     * @throws DataFormatException as {@link #read()}
+     */
+    public static Dataset read(Path path) {
+        return builder().setPath(path).build().read();
+    }
+
+    /**
+     * Reads the file.
+     *
+     * @throws DataFormatException naming the line, column and bad value if a cell is not a number,
+     *     a line has the wrong number of columns, the label column is missing, a label is not a
+     *     non-negative integer or not below {@code numClasses}, or there are no data lines
+     * @throws UncheckedIOException if the file cannot be read at all
+     */
+    public Dataset read() {
+        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return parse(reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e + "; check the path and permissions", e);
+        }
+    }
+
+    private Dataset parse(BufferedReader reader) throws IOException {
+        List<String> columns = null; // header names, or null without a header
+        int width = UNSET; // number of columns per line
+        int labelAt = labelIndex;
+        int widthLine = UNSET; // the line that fixed width
+        float[] features = new float[1024];
+        int[] labels = new int[64];
+        int rows = 0;
+        int maxLabel = UNSET;
+        String line;
+        for (int lineNo = 1; (line = reader.readLine()) != null; lineNo++) {
+            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == BYTE_ORDER_MARK) {
+                line = line.substring(1);
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] cells = split(line);
+            if (width == UNSET) {
+                width = cells.length;
+                widthLine = lineNo;
+                if (width < 2) {
+                    throw error(lineNo, "found 1 column \"" + cells[0] + "\"; expected a label column and at least"
+                            + " one feature column; check the delimiter '" + delimiter + "' (set it with optDelimiter)");
+                }
+                labelAt = locateLabel(cells, lineNo);
+                if (header) {
+                    columns = List.of(cells);
+                    continue;
+                }
+            }
+            if (cells.length != width) {
+                throw error(lineNo, "found " + cells.length + " columns but expected " + width
+                        + (columns != null ? " as in the header " + columns : " as on line " + widthLine)
+                        + "; fill in missing values or check the delimiter '" + delimiter + "'");
+            }
+            if ((rows + 1) * (width - 1) > features.length) {
+                features = Arrays.copyOf(features, Math.max(features.length * 2, (rows + 1) * (width - 1)));
+            }
+            if (rows == labels.length) {
+                labels = Arrays.copyOf(labels, labels.length * 2);
+            }
+            int f = rows * (width - 1);
+            for (int col = 0; col < width; col++) {
+                if (col == labelAt) {
+                    labels[rows] = parseLabel(cells[col], lineNo, col, columns);
+                    maxLabel = Math.max(maxLabel, labels[rows]);
+                } else {
+                    features[f++] = parseFeature(cells[col], lineNo, col, columns);
+                }
+            }
+            rows++;
+        }
+        if (rows == 0) {
+            throw new DataFormatException(path, "no data lines" + (header ? " after the header" : "")
+                    + "; expected at least one example");
+        }
+        return Dataset.wrap(name, new long[] {width - 1}, Arrays.copyOf(features, rows * (width - 1)),
+                Arrays.copyOf(labels, rows), numClasses == UNSET ? maxLabel + 1 : numClasses);
+    }
+
+    /** Index of the label column, given the first non-blank line (the header, if there is one). */
+    private int locateLabel(String[] firstCells, int lineNo) {
+        if (labelIndex != UNSET) {
+            if (labelIndex >= firstCells.length) {
+                throw error(lineNo, "label index " + labelIndex + " is outside the " + firstCells.length
+                        + " columns " + (header ? Arrays.toString(firstCells) : "of the first line")
+                        + "; set optLabelIndex below " + firstCells.length);
+            }
+            return labelIndex;
+        }
+        int at = Arrays.asList(firstCells).indexOf(labelColumn);
+        if (at < 0) {
+            throw error(lineNo, "no label column \"" + labelColumn + "\" in the header " + Arrays.toString(firstCells)
+                    + "; set optLabelColumn to one of these columns");
+        }
+        return at;
+    }
+
+    private float parseFeature(String cell, int lineNo, int col, List<String> columns) {
+        float value;
+        try {
+            value = Float.parseFloat(cell);
+        } catch (NumberFormatException e) {
+            value = Float.NaN;
+        }
+        if (!Float.isFinite(value)) {
+            throw error(lineNo, column(col, columns) + ": expected a finite number but found \"" + cell
+                    + "\"; every column except the label must be numeric, fix or remove the value");
+        }
+        return value;
+    }
+
+    private int parseLabel(String cell, int lineNo, int col, List<String> columns) {
+        int label;
+        try {
+            label = Integer.parseInt(cell);
+        } catch (NumberFormatException e) {
+            throw error(lineNo, column(col, columns) + ": expected a non-negative integer label but found \""
+                    + cell + "\"; labels are class indices 0, 1, 2, ...");
+        }
+        if (label < 0) {
+            throw error(lineNo, column(col, columns) + ": expected a non-negative integer label but found "
+                    + label + "; labels are class indices 0, 1, 2, ...");
+        }
+        if (numClasses != UNSET && label >= numClasses) {
+            throw error(lineNo, column(col, columns) + ": label " + label + " is out of range [0, " + numClasses
+                    + ") for numClasses " + numClasses + "; raise optNumClasses or fix the label");
+        }
+        return label;
+    }
+
+    /** Splits on the delimiter, keeping empty cells (including trailing ones), trimming each. */
+    private String[] split(String line) {
+        List<String> cells = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= line.length(); i++) {
+            if (i == line.length() || line.charAt(i) == delimiter) {
+                cells.add(line.substring(start, i).trim());
+                start = i + 1;
+            }
+        }
+        return cells.toArray(String[]::new);
+    }
+
+    private static String column(int col, List<String> columns) {
+        return columns == null ? "column index " + col : "column \"" + columns.get(col) + "\" (index " + col + ")";
+    }
+
+    private DataFormatException error(int lineNo, String detail) {
+        return new DataFormatException(path, "line " + lineNo + ", " + detail);
+    }
+
+    @Override
+    public String toString() {
+        return "CsvReader[" + path + ", label " + (labelIndex != UNSET ? "index " + labelIndex : "\"" + labelColumn + "\"")
+                + ", header=" + header + ", delimiter='" + delimiter + "', numClasses="
+                + (numClasses == UNSET ? "inferred" : numClasses) + "]";
+    }
+
+    /** Options of a {@link CsvReader}; {@code set*} is required, {@code opt*} optional. */
+    public static final class Builder {
+        private Path path;
+        private String labelColumn;
+        private int labelIndex = UNSET;
+        private boolean header = true;
+        private char delimiter = ',';
+        private int numClasses = UNSET;
+        private String name;
+
+        private Builder() {}
+
+        /** The file to read (required). */
+        public Builder setPath(Path path) {
+            this.path = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /** Header name of the label column; default {@value CsvReader#DEFAULT_LABEL_COLUMN}. Needs a header. */
+        public Builder optLabelColumn(String labelColumn) {
+            this.labelColumn = Objects.requireNonNull(labelColumn, "labelColumn");
+            return this;
+        }
+
+        /** 0-based position of the label column; required without a header, instead of a name. */
+        public Builder optLabelIndex(int labelIndex) {
+            if (labelIndex < 0) {
+                throw new IllegalArgumentException("labelIndex is " + labelIndex + "; expected a 0-based column index");
+            }
+            this.labelIndex = labelIndex;
+            return this;
+        }
+
+        /** Whether the first non-blank line holds column names; default true. */
+        public Builder optHeader(boolean header) {
+            this.header = header;
+            return this;
+        }
+
+        /** The character between cells; default ','. Cannot be part of a number or a line break. */
+        public Builder optDelimiter(char delimiter) {
+            if (Character.isLetterOrDigit(delimiter) || ".+-\r\n".indexOf(delimiter) >= 0) {
+                throw new IllegalArgumentException("delimiter '" + delimiter
+                        + "' can occur inside numbers or ends lines; use ',', ';', '\\t' or ' '");
+            }
+            this.delimiter = delimiter;
+            return this;
+        }
+
+        /** Number of classes, at least 1; default: the largest label in the file + 1. */
+        public Builder optNumClasses(int numClasses) {
+            if (numClasses < 1) {
+                throw new IllegalArgumentException("numClasses is " + numClasses + "; expected at least 1");
+            }
+            this.numClasses = numClasses;
+            return this;
+        }
+
+        /** Source description of the data set; default the path. */
+        public Builder optName(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * @throws IllegalStateException if no path is set, or the label column is given both by
+         *     name and index, or there is no header and no label index
+         */
+        public CsvReader build() {
+            if (path == null) {
+                throw new IllegalStateException("no path set; call setPath(Path.of(\"data.csv\"))");
+            }
+            if (labelColumn != null && labelIndex != UNSET) {
+                throw new IllegalStateException("label column given both by name \"" + labelColumn
+                        + "\" and by index " + labelIndex + "; set only one of optLabelColumn and optLabelIndex");
+            }
+            if (!header && labelIndex == UNSET) {
+                throw new IllegalStateException("without a header the label column cannot be found by name"
+                        + (labelColumn == null ? "" : " \"" + labelColumn + "\"") + "; set optLabelIndex");
+            }
+            return new CsvReader(this);
+        }
+    }
+}
