@@ -1,0 +1,109 @@
+package dev.floe.freeze;
+
+import java.util.regex.Pattern;
+
+/**
+ * A glob over parameter paths: {@code *} matches within one segment, {@code **} across segments,
+ * {@code ?} one character, {@code {a,b}} alternatives. A glob that matches a module path also
+ * matches everything below it, so {@code encoder}, {@code encoder/**} and {@code encoder/*}{@code *}
+ * select the same parameters.
+ */
+public final class PathGlob {
+
+    private final String text;
+    private final Pattern pattern;
+
+    private PathGlob(String text, Pattern pattern) {
+        this.text = text;
+        this.pattern = pattern;
+    }
+
+    /**
+     * Compiles a glob.
+     *
+     * @throws IllegalArgumentException naming the glob and the position of an unbalanced brace, an
+     *     empty glob, or a character that cannot appear in a path
+     */
+    public static PathGlob compile(String glob) {
+        if (glob == null || glob.isBlank()) {
+            throw new IllegalArgumentException("a path glob is empty; write e.g. encoder/** or head");
+        }
+        StringBuilder re = new StringBuilder();
+        int depth = 0;
+        String g = glob.trim();
+        for (int i = 0; i < g.length(); i++) {
+            char c = g.charAt(i);
+            switch (c) {
+                case '*' -> {
+                    if (i + 1 < g.length() && g.charAt(i + 1) == '*') {
+                        i++;
+                        // "**/" also matches zero segments
+                        if (i + 1 < g.length() && g.charAt(i + 1) == '/') {
+                            i++;
+                            re.append("(?:.*/)?");
+                        } else {
+                            re.append(".*");
+                        }
+                    } else {
+                        re.append("[^/]*");
+                    }
+                }
+                case '?' -> re.append("[^/]");
+                case '{' -> {
+                    depth++;
+                    re.append("(?:");
+                }
+                case '}' -> {
+                    if (depth == 0) {
+                        throw new IllegalArgumentException(
+                                "path glob '" + glob + "' has an unmatched '}' at position " + i
+                                        + "; alternatives are written {a,b}");
+                    }
+                    depth--;
+                    re.append(')');
+                }
+                case ',' -> re.append(depth > 0 ? "|" : Pattern.quote(","));
+                case '[', ']', '\\', ' ' -> throw new IllegalArgumentException(
+                        "path glob '" + glob + "' contains '" + c + "' at position " + i
+                                + ", which paths never contain; use *, **, ? and {a,b}");
+                default -> re.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        if (depth != 0) {
+            throw new IllegalArgumentException(
+                    "path glob '" + glob + "' has an unclosed '{'; alternatives are written {a,b}");
+        }
+        return new PathGlob(g, Pattern.compile(re.toString()));
+    }
+
+    /** True when the glob matches the path or one of its ancestor module paths. */
+    public boolean matches(String path) {
+        if (pattern.matcher(path).matches()) {
+            return true;
+        }
+        for (int i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+            if (pattern.matcher(path.substring(0, i)).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The literal text before the first wildcard, for "nearest path" hints. */
+    String literalPrefix() {
+        int cut = text.length();
+        for (char c : new char[] {'*', '?', '{'}) {
+            int i = text.indexOf(c);
+            if (i >= 0) {
+                cut = Math.min(cut, i);
+            }
+        }
+        String p = text.substring(0, cut);
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.floe.io;
+
+import dev.floe.graph.ModelGraph;
+import dev.floe.nn.Param;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Saves and loads a graph's parameters as safetensors, keyed by parameter path.
+ *
+ * <p>Loading checks every tensor's name, dtype and shape against the graph before it writes any
+ * value, so a bad file leaves the model untouched; values are written in place, so optimizers
+ * holding the parameters keep working.
+ */
+public final class ModelWeights {
+
+    /** Metadata key recording the file format version. */
+    public static final String FORMAT_KEY = "floe.format";
+    /** Current format version. */
+    public static final String FORMAT = "floe-weights/1";
+
+    private ModelWeights() {}
+
+    /** Writes all parameters (buffers included), atomically, with {@code metadata} plus the format version. */
+    public static void save(ModelGraph graph, Path file, Map<String, String> metadata) throws IOException {
+        save(graph, file, metadata, "");
+    }
+
+    /**
+     * Writes the parameters whose path starts with {@code prefix} (e.g. {@code encoder/}), atomically.
+     */
+    public static void save(ModelGraph graph, Path file, Map<String, String> metadata, String prefix) throws IOException {
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        for (Param p : graph.parameters().values()) {
+            if (p.path().startsWith(prefix)) {
+                tensors.put(p.path(), TensorData.ofFloats(p.shape().getShape(), p.toFloatArray()));
+            }
+        }
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "no parameter path starts with '" + prefix + "'; components are "
+                            + graph.components().stream().map(c -> c.name() + "/").toList());
+        }
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put(FORMAT_KEY, FORMAT);
+        Safetensors.write(file, tensors, meta);
+    }
+
+    /** Loads every parameter of the graph from {@code file}; the file must hold exactly those tensors. */
+    public static Map<String, String> load(ModelGraph graph, Path file) throws IOException {
+        return load(graph, file, "");
+    }
+
+    /**
+     * Loads the parameters under {@code prefix} (all of them, and nothing else may be in the file).
+     *
+     * @return the file's metadata
+     * @throws IllegalArgumentException naming the tensor when one is missing, unexpected, of the
+     *     wrong dtype or of the wrong shape; nothing is loaded then
+     */
+    public static Map<String, String> load(ModelGraph graph, Path file, String prefix) throws IOException {
+        SafetensorsFile f = Safetensors.read(file);
+        List<Param> targets = new ArrayList<>();
+        for (Param p : graph.parameters().values()) {
+            if (p.path().startsWith(prefix)) {
+                targets.add(p);
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        TreeSet<String> unexpected = new TreeSet<>(f.tensors().keySet());
+        for (Param p : targets) {
+            unexpected.remove(p.path());
+            TensorData t = f.tensors().get(p.path());
+            if (t == null) {
+                problems.add("tensor " + p.path() + " " + Arrays.toString(p.shape().getShape()) + " is missing");
+            } else if (t.dtype() != DType.F32) {
+                problems.add("tensor " + p.path() + " is " + t.dtype() + " but the model expects F32");
+            } else if (!Arrays.equals(t.shape(), p.shape().getShape())) {
+                problems.add("tensor " + p.path() + " has shape " + Arrays.toString(t.shape())
+                        + " in the file but the model expects " + Arrays.toString(p.shape().getShape()));
+            }
+        }
+        for (String name : unexpected) {
+            problems.add("tensor " + name + " is in the file but not in the model"
+                    + (prefix.isEmpty() ? "" : " under " + prefix));
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": " + String.join("; ", problems)
+                            + "; nothing was loaded — the file was written for a different architecture: check the"
+                            + " component sizes and names, or load a file made for this model");
+        }
+        for (Param p : targets) {
+            TensorData t = f.tensors().get(p.path());
+            p.load(t.toFloats(), t.shape());
+        }
+        return f.metadata();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.floe.train;
+
+/** Receives progress during {@link Trainer#fit}; the CLI draws its progress bar from it. */
+public interface TrainingListener {
+
+    /** A listener that ignores everything. */
+    TrainingListener NONE = new TrainingListener() {};
+
+    /** Before the first batch of an epoch. */
+    default void epochStarted(int epoch, int epochs, int batches) {}
+
+    /**
+     * After each optimizer step.
+     *
+     * @param loss the batch's mean loss
+     * @param accuracy running training accuracy over the epoch so far
+     * @param examplesPerSecond running throughput over the epoch so far
+     */
+    default void batchFinished(int epoch, int batch, int batches, double loss, double accuracy, double examplesPerSecond) {}
+
+    /** After an epoch and its evaluation. */
+    default void epochFinished(EpochMetrics metrics) {}
+}
