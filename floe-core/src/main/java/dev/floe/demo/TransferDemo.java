@@ -36,6 +36,11 @@ public final class TransferDemo {
 
     /** Name of the encoder component in every graph of the demo. */
     public static final String ENCODER = "encoder";
+    /**
+     * The new head learns at this multiple of the base rate in every configuration (a fresh
+     * linear layer on fixed features needs a larger step than pretrained weights do).
+     */
+    public static final double HEAD_LR_SCALE = 10;
 
     /**
      * @param sourceClasses classes the encoder is pretrained on
@@ -66,7 +71,8 @@ public final class TransferDemo {
         /** The full demo. */
         public static Settings full() {
             return new Settings(
-                    new int[] {0, 1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9}, 3, Integer.MAX_VALUE, 10, 100, 25, 3,
+                    new int[] {0, 1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9},
+                    5, Integer.MAX_VALUE, 5, 100, 25, 3,
                     new long[] {16, 32, 64}, 2e-3, 42);
         }
 
@@ -167,12 +173,15 @@ public final class TransferDemo {
 
         String top = "block" + (settings.widths().length - 1);
         List<Variant> variants = List.of(
-                new Variant("scratch", "random init, everything trains", false, FreezePolicy.trainAll()),
+                new Variant("scratch", "random init, everything trains", false,
+                        FreezePolicy.builder().train("head", HEAD_LR_SCALE).build()),
                 new Variant("frozen_encoder", "pretrained encoder frozen, new head trains", true,
-                        FreezePolicy.builder().freeze(ENCODER + "/**").build()),
-                new Variant("full_finetune", "pretrained encoder and new head all train", true, FreezePolicy.trainAll()),
+                        FreezePolicy.builder().freeze(ENCODER + "/**").train("head", HEAD_LR_SCALE).build()),
+                new Variant("full_finetune", "pretrained encoder and new head all train", true,
+                        FreezePolicy.builder().train("head", HEAD_LR_SCALE).build()),
                 new Variant("top_block", "pretrained encoder frozen but its top block (" + top + "); head trains", true,
-                        FreezePolicy.builder().freeze(ENCODER + "/**").train(ENCODER + "/" + top + "/**").build()));
+                        FreezePolicy.builder().freeze(ENCODER + "/**").train(ENCODER + "/" + top + "/**")
+                                .train("head", HEAD_LR_SCALE).build()));
         log.accept(String.format(
                 "target classes %s: %d labels per class, %d steps of batch %d, %d draw(s) of the labels; test on %d examples",
                 names(settings.targetClasses()), settings.labelsPerClass(), settings.fewShotSteps(),
