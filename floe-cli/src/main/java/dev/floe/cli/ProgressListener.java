@@ -3,6 +3,7 @@ package dev.floe.cli;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.TrainingListener;
 import java.io.PrintStream;
+import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -19,18 +20,13 @@ final class ProgressListener implements TrainingListener {
         this.enabled = enabled;
     }
 
-    /** A listener for a phase with its own label. */
-    ProgressListener named(String name) {
-        return new ProgressListener(name, enabled);
-    }
-
     @Override
     public void epochStarted(int epoch, int epochs, int batches) {
         if (!enabled) {
             return;
         }
         bar = new ProgressBarBuilder()
-                .setTaskName(String.format("%s %d/%d", task, epoch, epochs))
+                .setTaskName(String.format(Locale.ROOT, "%s %d/%d", task, epoch, epochs))
                 .setInitialMax(batches)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250)
@@ -42,7 +38,7 @@ final class ProgressListener implements TrainingListener {
     public void batchFinished(int epoch, int batch, int batches, double loss, double accuracy, double examplesPerSecond) {
         if (bar != null) {
             bar.stepTo(batch);
-            bar.setExtraMessage(String.format(" loss %.4f acc %.3f %.0f ex/s", loss, accuracy, examplesPerSecond));
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.3f %.0f ex/s", loss, accuracy, examplesPerSecond));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -87,7 +88,7 @@ public final class TransferDemo {
     /**
      * One configuration's outcome.
      *
-     * @param name short identifier ({@code scratch}, {@code frozen_head}, ...)
+     * @param name short identifier ({@code scratch}, {@code frozen_encoder}, ...)
      * @param description what trains
      * @param accuracy mean target-test accuracy over the repeats
      * @param accuracyStd standard deviation over the repeats
@@ -128,7 +129,7 @@ public final class TransferDemo {
     /**
      * @param settings what to run
      * @param log receives one line per phase
-     * @param listener receives training progress (for a progress bar)
+     * @param listener receives pretraining progress (for a progress bar)
      */
     public TransferDemo(Settings settings, Consumer<String> log, TrainingListener listener) {
         this.settings = settings;
@@ -149,7 +150,7 @@ public final class TransferDemo {
         Dataset targetTest = test.filterClasses(settings.targetClasses());
         OptimizerSpec adam = OptimizerSpec.adamW(settings.lr());
 
-        log.accept(String.format(
+        log.accept(String.format(Locale.ROOT,
                 "pretraining the encoder on classes %s: %d examples, %d epoch(s)",
                 names(settings.sourceClasses()), sourceTrain.size(), settings.pretrainEpochs()));
         Map<String, float[]> pretrained = new LinkedHashMap<>();
@@ -169,7 +170,7 @@ public final class TransferDemo {
                 }
             }
         }
-        log.accept(String.format("pretrained in %.1f s; source test accuracy %.3f", pretrainSeconds, sourceAccuracy));
+        log.accept(String.format(Locale.ROOT, "pretrained in %.1f s; source test accuracy %.3f", pretrainSeconds, sourceAccuracy));
 
         String top = "block" + (settings.widths().length - 1);
         List<Variant> variants = List.of(
@@ -182,7 +183,7 @@ public final class TransferDemo {
                 new Variant("top_block", "pretrained encoder frozen but its top block (" + top + "); head trains", true,
                         FreezePolicy.builder().freeze(ENCODER + "/**").train(ENCODER + "/" + top + "/**")
                                 .train("head", HEAD_LR_SCALE).build()));
-        log.accept(String.format(
+        log.accept(String.format(Locale.ROOT,
                 "target classes %s: %d labels per class, %d steps of batch %d, %d draw(s) of the labels; test on %d examples",
                 names(settings.targetClasses()), settings.labelsPerClass(), settings.fewShotSteps(),
                 settings.fewShotBatch(), settings.repeats(), targetTest.size()));
@@ -190,7 +191,7 @@ public final class TransferDemo {
         for (Variant v : variants) {
             results.add(runVariant(v, pretrained, targetPool, targetTest, adam));
             ConfigResult r = results.get(results.size() - 1);
-            log.accept(String.format("%-15s accuracy %.3f ± %.3f  (%.1f s)", r.name(), r.accuracy(), r.accuracyStd(), r.trainSeconds()));
+            log.accept(String.format(Locale.ROOT, "%-15s accuracy %.3f ± %.3f  (%.1f s)", r.name(), r.accuracy(), r.accuracyStd(), r.trainSeconds()));
         }
         return new Report(settings, sourceAccuracy, pretrainSeconds, results);
     }
@@ -221,7 +222,8 @@ public final class TransferDemo {
                 }
                 FreezePlan plan = v.policy().resolve(g);
                 try (Trainer t = Trainer.builder().plan(plan).optimizer(adam).batchSize(settings.fewShotBatch())
-                        .epochs(epochs).seed(seed).listener(listener).build()) {
+                        .epochs(epochs).seed(seed).build()) {
+                    // no progress bars here: each few-shot epoch is a single batch
                     TrainResult r = t.fit(few, null);
                     EvalResult ev = t.evaluate(test);
                     accuracies[rep] = ev.accuracy();

@@ -50,6 +50,16 @@ public final class FloeEngine {
         get().setRandomSeed((int) (seed ^ (seed >>> 32)));
     }
 
+    /**
+     * Number of native arrays alive in the whole engine: every root manager (models, optimizer
+     * state, batches) hangs below the engine's system manager.
+     */
+    public static int liveArraysEverywhere() {
+        try (NDManager probe = newManager()) {
+            return probe.getParentManager().getManagedArrays().size();
+        }
+    }
+
     /** Number of native arrays alive under the given manager and all of its sub-managers. */
     public static int liveArrays(NDManager manager) {
         return manager.getManagedArrays().size();

@@ -118,8 +118,10 @@ public final class FreezePlan {
                 throw new IllegalArgumentException(
                         "rule #" + (i + 1) + " '" + rules.get(i) + "' matches no parameter; nearest paths: "
                                 + nearest(graph, globs.get(i).literalPrefix())
-                                + "; fix the glob (paths look like "
-                                + graph.parameters().keySet().iterator().next() + ")");
+                                + "; fix the glob"
+                                + (graph.parameters().isEmpty()
+                                        ? " (the graph has no parameters)"
+                                        : " (paths look like " + graph.parameters().keySet().iterator().next() + ")"));
             }
         }
         return new FreezePlan(graph, policy, entries);

@@ -8,6 +8,8 @@ import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
@@ -157,10 +159,42 @@ public final class ModelGraph implements AutoCloseable {
      * @throws GraphException naming the input when one is missing or does not fit its spec
      */
     public Map<String, NDArray> forward(Map<String, NDArray> values, ForwardContext context) {
-        Map<String, NDArray> computed = run(values, context, Set.copyOf(outputs.values()));
+        return forward(values, context, outputs.keySet());
+    }
+
+    /**
+     * Runs only the components the named outputs depend on (training one head of a two-head graph
+     * does not run the other head).
+     *
+     * @param wanted graph output names
+     * @return those outputs by name
+     * @throws GraphException naming an unknown output
+     */
+    public Map<String, NDArray> forward(Map<String, NDArray> values, ForwardContext context, Collection<String> wanted) {
+        Set<String> needed = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>();
+        for (String name : wanted) {
+            Endpoint source = outputs.get(name);
+            if (source == null) {
+                throw new GraphException(
+                        Kind.UNKNOWN_PORT, "no graph output named '" + name + "'; outputs are " + outputs.keySet());
+            }
+            todo.add(source.component());
+        }
+        while (!todo.isEmpty()) {
+            String c = todo.poll();
+            if (needed.add(c)) {
+                for (Wire w : wires) {
+                    if (w.to().component().equals(c) && !w.from().isGraphInput()) {
+                        todo.add(w.from().component());
+                    }
+                }
+            }
+        }
+        Map<String, NDArray> computed = run(values, context, needed);
         Map<String, NDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Endpoint> e : outputs.entrySet()) {
-            out.put(e.getKey(), computed.get(e.getValue().toString()));
+        for (String name : wanted) {
+            out.put(name, computed.get(outputs.get(name).toString()));
         }
         return out;
     }
@@ -170,10 +204,10 @@ public final class ModelGraph implements AutoCloseable {
      * as {@code component.port}). Used by caches that need intermediate values.
      */
     public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context) {
-        return run(values, context, Set.of());
+        return run(values, context, byName.keySet());
     }
 
-    private Map<String, NDArray> run(Map<String, NDArray> values, ForwardContext context, Set<Endpoint> unused) {
+    private Map<String, NDArray> run(Map<String, NDArray> values, ForwardContext context, Set<String> needed) {
         Map<String, NDArray> env = new HashMap<>();
         for (Map.Entry<String, TensorSpec> in : inputs.entrySet()) {
             NDArray a = values.get(in.getKey());
@@ -187,11 +221,15 @@ public final class ModelGraph implements AutoCloseable {
             if (bad.isPresent()) {
                 throw new GraphException(
                         Kind.BAD_INPUT_ARRAY,
-                        "graph input '" + in.getKey() + "': " + bad.get());
+                        "graph input '" + in.getKey() + "': " + bad.get()
+                                + "; reshape the batch to " + in.getValue() + " or declare the input differently");
             }
             env.put(in.getKey(), a);
         }
         for (Component c : order) {
+            if (!needed.contains(c.name())) {
+                continue;
+            }
             Map<String, NDArray> args = new HashMap<>();
             for (Wire w : wires) {
                 if (w.to().component().equals(c.name())) {
@@ -212,7 +250,8 @@ public final class ModelGraph implements AutoCloseable {
                     throw new GraphException(
                             Kind.CONTRACT_BROKEN,
                             "component " + c.name() + " broke its contract at output " + out.name() + ": "
-                                    + bad.get());
+                                    + bad.get() + "; this is a bug in component " + c.name()
+                                    + ": its forward must return what its ports declare");
                 }
                 env.put(c.name() + "." + out.name(), a);
             }

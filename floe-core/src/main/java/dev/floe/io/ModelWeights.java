@@ -36,6 +36,7 @@ public final class ModelWeights {
      * Writes the parameters whose path starts with {@code prefix} (e.g. {@code encoder/}), atomically.
      */
     public static void save(ModelGraph graph, Path file, Map<String, String> metadata, String prefix) throws IOException {
+        prefix = asPrefix(prefix);
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         for (Param p : graph.parameters().values()) {
             if (p.path().startsWith(prefix)) {
@@ -52,6 +53,11 @@ public final class ModelWeights {
         Safetensors.write(file, tensors, meta);
     }
 
+    /** {@code encoder} and {@code encoder/} both mean "the parameters of component encoder". */
+    private static String asPrefix(String prefix) {
+        return prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+    }
+
     /** Loads every parameter of the graph from {@code file}; the file must hold exactly those tensors. */
     public static Map<String, String> load(ModelGraph graph, Path file) throws IOException {
         return load(graph, file, "");
@@ -65,6 +71,7 @@ public final class ModelWeights {
      *     wrong dtype or of the wrong shape; nothing is loaded then
      */
     public static Map<String, String> load(ModelGraph graph, Path file, String prefix) throws IOException {
+        prefix = asPrefix(prefix);
         SafetensorsFile f = Safetensors.read(file);
         List<Param> targets = new ArrayList<>();
         for (Param p : graph.parameters().values()) {

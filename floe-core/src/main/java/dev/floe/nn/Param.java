@@ -1,6 +1,7 @@
 package dev.floe.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
@@ -13,6 +14,9 @@ import java.util.Arrays;
  * {@link #setTrainable(boolean)}; buffers ({@link ParamKind#isBuffer()}) never do.
  */
 public final class Param {
+
+    /** Selects every element, for an in-place copy. */
+    private static final NDIndex ALL = new NDIndex("...");
 
     private final String path;
     private final ParamKind kind;
@@ -113,7 +117,10 @@ public final class Param {
         if (grad) {
             array.setRequiresGradient(false);
         }
-        array.set(values);
+        try (NDArray staging = array.getManager().create(values, shape)) {
+            // copy into the existing libtorch storage; the optimizer keeps referring to this array
+            array.set(ALL, staging);
+        }
         if (grad) {
             array.setRequiresGradient(true);
         }

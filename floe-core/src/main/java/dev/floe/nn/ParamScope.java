@@ -2,6 +2,7 @@ package dev.floe.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -61,7 +62,12 @@ public final class ParamScope {
         }
         float[] values = new float[Math.toIntExact(shape.size())];
         init.fill(values, new SplittableRandom(seed ^ stableHash(path)));
-        NDArray array = manager.create(values, shape);
+        NDArray array;
+        // a libtorch-owned copy: create() on CPU wraps a Java direct buffer freed only by GC
+        try (NDArray staging = manager.create(values, shape)) {
+            array = staging.duplicate();
+        }
+        NDScope.unregister(array);
         Param param = new Param(path, kind, array);
         sink.put(path, param);
         return param;

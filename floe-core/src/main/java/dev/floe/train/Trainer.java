@@ -29,6 +29,11 @@ import java.util.Map;
  */
 public final class Trainer implements AutoCloseable {
 
+    /** Evaluation batches hold at least this many examples (no gradients, so memory is small). */
+    private static final int MIN_EVAL_BATCH = 256;
+    /** Spreads epoch shuffle seeds apart (a prime, so seeds of nearby runs do not collide). */
+    private static final long EPOCH_SEED_STRIDE = 1_000_003L;
+
     private final ModelGraph graph;
     private final FreezePlan plan;
     private final OptimizerSpec optimizerSpec;
@@ -49,7 +54,7 @@ public final class Trainer implements AutoCloseable {
         this.input = b.input != null ? b.input : single(graph.inputs().keySet(), "input");
         this.output = b.output != null ? b.output : single(graph.outputs().keySet(), "output");
         this.batchSize = b.batchSize;
-        this.evalBatchSize = Math.max(b.batchSize, 256);
+        this.evalBatchSize = Math.max(b.batchSize, MIN_EVAL_BATCH);
         this.epochs = b.epochs;
         this.seed = b.seed;
         this.listener = b.listener;
@@ -96,7 +101,7 @@ public final class Trainer implements AutoCloseable {
         double trainSeconds = 0;
         EvalResult last = null;
         for (int epoch = 1; epoch <= epochs; epoch++) {
-            int[] order = train.shuffledIndices(seed * 1_000_003L + epoch);
+            int[] order = train.shuffledIndices(seed * EPOCH_SEED_STRIDE + epoch);
             int batches = (order.length + batchSize - 1) / batchSize;
             listener.epochStarted(epoch, epochs, batches);
             long start = System.nanoTime();
@@ -140,7 +145,7 @@ public final class Trainer implements AutoCloseable {
             float loss;
             float correct;
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
-                NDArray logits = graph.forward(Map.of(input, x), context).get(output); // (B, classes)
+                NDArray logits = graph.forward(Map.of(input, x), context, List.of(output)).get(output); // (B, classes)
                 NDArray lossArray = crossEntropy(logits, y); // ()
                 gc.backward(lossArray);
                 loss = lossArray.getFloat();
@@ -166,7 +171,7 @@ public final class Trainer implements AutoCloseable {
             try (NDManager batch = graph.manager().newSubManager()) {
                 NDArray x = features(batch, data, idx);
                 NDArray y = labels(batch, data, idx);
-                NDArray logits = graph.forward(Map.of(input, x), ForwardContext.INFERENCE).get(output);
+                NDArray logits = graph.forward(Map.of(input, x), ForwardContext.INFERENCE, List.of(output)).get(output);
                 lossSum += crossEntropy(logits, y).getFloat() * idx.length;
                 correct += logits.argMax(1).eq(y).sum().toType(DataType.INT64, false).getLong();
             }

@@ -170,7 +170,7 @@ class ModelGraphTest {
                 NDManager m = g.manager().newSubManager()) {
             GraphException e = assertThrows(GraphException.class,
                     () -> g.forward(Map.of("x", m.zeros(new Shape(2, 5))), ForwardContext.INFERENCE));
-            assertEquals("graph input 'x': shape (2, 5) where [batch, 4] is expected", e.getMessage());
+            assertEquals("graph input 'x': shape (2, 5) where [batch, 4] is expected; reshape the batch to [batch, 4] or declare the input differently", e.getMessage());
         }
     }
 

@@ -78,9 +78,16 @@ class ModelWeightsTest {
     void prefixSaveAndLoadMovesOneComponent(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("encoder.safetensors");
         try (ModelGraph a = graph(1, 5)) {
-            ModelWeights.save(a, file, Map.of(), "encoder/");
+            // one training-mode pass moves the BatchNorm running statistics away from their init
+            try (NDManager m = a.manager().newSubManager()) {
+                a.forward(Map.of("image", m.randomUniform(0, 1, new Shape(4, 1, 28, 28))), path -> true);
+            }
+            ModelWeights.save(a, file, Map.of(), "encoder");
             try (ModelGraph b = graph(2, 3)) {
-                ModelWeights.load(b, file, "encoder/");
+                assertTrue(!java.util.Arrays.equals(
+                        a.parameters().get("encoder/block1/bn2/running_var").toFloatArray(),
+                        b.parameters().get("encoder/block1/bn2/running_var").toFloatArray()));
+                ModelWeights.load(b, file, "encoder");
                 assertArrayEquals(
                         a.parameters().get("encoder/block1/bn2/running_var").toFloatArray(),
                         b.parameters().get("encoder/block1/bn2/running_var").toFloatArray());

@@ -141,6 +141,29 @@ class TrainerTest {
     }
 
     @Test
+    void dropoutIsOffInAFrozenComponentAndOnInATrainingOne() {
+        try (ModelGraph g = ModelGraph.builder()
+                        .input("x", TensorSpec.of("[batch, 8]"))
+                        .add(dev.floe.components.MlpHead.of("frozen", 8, 64, 4, 0.5f))
+                        .add(dev.floe.components.MlpHead.of("live", 8, 64, 4, 0.5f))
+                        .wire("x", "frozen.in")
+                        .wire("x", "live.in")
+                        .output("a", "frozen.logits")
+                        .output("b", "live.logits")
+                        .build();
+                ai.djl.ndarray.NDManager m = g.manager().newSubManager()) {
+            FreezePlan plan = FreezePolicy.builder().freeze("frozen").build().resolve(g);
+            ai.djl.ndarray.NDArray x = m.ones(new ai.djl.ndarray.types.Shape(16, 8));
+            FloeEngine.seed(1);
+            Map<String, ai.djl.ndarray.NDArray> first = g.forward(Map.of("x", x), plan.trainingContext());
+            Map<String, ai.djl.ndarray.NDArray> second = g.forward(Map.of("x", x), plan.trainingContext());
+            assertArrayEquals(first.get("a").toFloatArray(), second.get("a").toFloatArray(), "frozen: no dropout");
+            assertFalse(java.util.Arrays.equals(first.get("b").toFloatArray(), second.get("b").toFloatArray()),
+                    "training: dropout draws a new mask each pass");
+        }
+    }
+
+    @Test
     void sameSeedGivesBitIdenticalWeightsAndLearns() {
         Map<String, float[]> first;
         double accuracy;
@@ -171,12 +194,12 @@ class TrainerTest {
             Dataset data = images(32, 5);
             try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(1e-3)).batchSize(4).epochs(1).seed(1).build()) {
                 t.fit(data, null); // 8 steps: optimizer state exists from here on
-                int baseline = FloeEngine.liveArrays(g.manager());
+                int baseline = FloeEngine.liveArraysEverywhere();
                 for (int i = 0; i < 62; i++) {
                     t.fit(data, null);
                 }
                 assertEquals(8 * 63, t.steps());
-                assertEquals(baseline, FloeEngine.liveArrays(g.manager()), "live arrays after 504 steps");
+                assertEquals(baseline, FloeEngine.liveArraysEverywhere(), "live arrays (model, optimizer, batches) after 504 steps");
             }
         }
     }
