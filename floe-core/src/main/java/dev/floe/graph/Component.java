@@ -3,6 +3,7 @@ package dev.floe.graph;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.floe.nn.ForwardContext;
+import dev.floe.nn.Layer;
 import dev.floe.nn.Param;
 import dev.floe.nn.ParamScope;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ public abstract class Component {
     private final List<PortSpec> inputs;
     private final List<PortSpec> outputs;
     private final Map<String, Param> params = new LinkedHashMap<>();
+    private final Map<String, Layer> layers = new LinkedHashMap<>();
     private boolean initialized;
 
     /**
@@ -108,6 +110,19 @@ public abstract class Component {
         return Collections.unmodifiableMap(params);
     }
 
+    /** Layers with parameters by module path (e.g. {@code encoder/block1/conv1}); empty before the graph is built. */
+    public final Map<String, Layer> layers() {
+        return Collections.unmodifiableMap(layers);
+    }
+
+    /**
+     * A scope for adding parameters to this built component later (LoRA modules, adapters); they
+     * appear in {@link #parameters()} and in the graph's parameters.
+     */
+    final ParamScope extensionScope(NDManager manager, long seed) {
+        return new ParamScope(name, manager, seed, params, layers);
+    }
+
     /** Total scalar count of all parameters including buffers. */
     public final long parameterCount() {
         long n = 0;
@@ -123,7 +138,7 @@ public abstract class Component {
                     "component " + name + " is already part of a built graph; create a new instance"
                             + " for another graph");
         }
-        initialize(new ParamScope(name, manager, seed, params));
+        initialize(new ParamScope(name, manager, seed, params, layers));
         initialized = true;
     }
 

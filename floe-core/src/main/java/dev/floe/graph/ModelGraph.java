@@ -6,6 +6,7 @@ import dev.floe.engine.FloeEngine;
 import dev.floe.graph.GraphException.Kind;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
+import dev.floe.nn.ParamScope;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -63,7 +64,7 @@ public final class ModelGraph implements AutoCloseable {
     private final Map<String, Component> byName;
     private final List<Wire> wires;
     private final Map<String, Endpoint> outputs;
-    private final Map<String, Param> parameters;
+    private final Set<String> activeAdapters = new java.util.LinkedHashSet<>();
     private final NDManager manager;
     private final long seed;
 
@@ -78,17 +79,14 @@ public final class ModelGraph implements AutoCloseable {
         this.seed = b.seed;
         this.manager = FloeEngine.newManager();
         this.manager.setName("floe-model");
-        Map<String, Param> params = new LinkedHashMap<>();
         try {
             for (Component c : order) {
                 c.initializeOnce(manager, seed);
-                params.putAll(c.parameters());
             }
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
-        this.parameters = Collections.unmodifiableMap(params);
     }
 
     /** A new builder. */
@@ -129,7 +127,31 @@ public final class ModelGraph implements AutoCloseable {
 
     /** Every parameter (including buffers) by path, in execution order. */
     public Map<String, Param> parameters() {
-        return parameters;
+        Map<String, Param> all = new LinkedHashMap<>();
+        for (Component c : order) {
+            all.putAll(c.parameters());
+        }
+        return Collections.unmodifiableMap(all);
+    }
+
+    /**
+     * A scope for adding parameters to a built component (LoRA modules, adapters). Created arrays
+     * are owned by this graph.
+     *
+     * @param component the component's name
+     * @throws GraphException if there is no such component
+     */
+    public ParamScope extend(String component) {
+        return component(component).extensionScope(manager, seed);
+    }
+
+    /**
+     * Names of the LoRA modules and adapters that are switched on. The set is live and mutable:
+     * LoRA deltas and adapters consult it on every forward pass, and freeze plans resolved
+     * afterwards train only active ones. Not thread-safe.
+     */
+    public Set<String> activeAdapters() {
+        return activeAdapters;
     }
 
     /** The seed parameters were initialised from. */
@@ -139,7 +161,7 @@ public final class ModelGraph implements AutoCloseable {
 
     /** Total scalar count of parameters including buffers. */
     public long parameterCount() {
-        return parameters.values().stream().mapToLong(Param::size).sum();
+        return parameters().values().stream().mapToLong(Param::size).sum();
     }
 
     /**

@@ -31,6 +31,7 @@ public final class BatchNorm implements Layer {
         this.beta = scope.create("beta", ParamKind.NORM_SHIFT, shape, new Init.Zeros());
         this.runningMean = scope.create("running_mean", ParamKind.RUNNING_MEAN, shape, new Init.Zeros());
         this.runningVar = scope.create("running_var", ParamKind.RUNNING_VAR, shape, new Init.Ones());
+        scope.register(this);
     }
 
     @Override

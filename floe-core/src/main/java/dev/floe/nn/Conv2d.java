@@ -30,6 +30,7 @@ public final class Conv2d implements Layer {
         this.bias = withBias ? scope.create("bias", ParamKind.BIAS, new Shape(outChannels), new Init.Zeros()) : null;
         this.stride = new Shape(stride, stride);
         this.padding = new Shape(kernel / 2, kernel / 2);
+        scope.register(this);
     }
 
     @Override

@@ -11,6 +11,7 @@ public final class Linear implements Layer {
     private final Param bias;
     private final long in;
     private final long out;
+    private final java.util.List<LinearDelta> deltas = new java.util.ArrayList<>();
 
     /** Creates the layer's parameters in {@code scope} (He-normal weight, zero bias). */
     public Linear(ParamScope scope, long in, long out) {
@@ -19,6 +20,33 @@ public final class Linear implements Layer {
         this.out = out;
         this.weight = scope.create("weight", ParamKind.WEIGHT, new Shape(out, in), new Init.HeNormal(in));
         this.bias = scope.create("bias", ParamKind.BIAS, new Shape(out), new Init.Zeros());
+        scope.register(this);
+    }
+
+    /**
+     * Adds a named low-rank or other additive delta: {@code forward} returns
+     * {@code x Wᵀ + b + Σ delta(x)} over the deltas whose {@link LinearDelta#active()} is true.
+     *
+     * @throws IllegalArgumentException if a delta of that name is already attached
+     */
+    public void addDelta(LinearDelta delta) {
+        for (LinearDelta d : deltas) {
+            if (d.name().equals(delta.name())) {
+                throw new IllegalArgumentException(
+                        "linear " + path + " already has a delta named '" + delta.name() + "'; choose another name");
+            }
+        }
+        deltas.add(delta);
+    }
+
+    /** Removes the delta with this name; returns whether one was attached. */
+    public boolean removeDelta(String name) {
+        return deltas.removeIf(d -> d.name().equals(name));
+    }
+
+    /** Attached deltas in attachment order. */
+    public java.util.List<LinearDelta> deltas() {
+        return java.util.Collections.unmodifiableList(deltas);
     }
 
     @Override
@@ -48,6 +76,12 @@ public final class Linear implements Layer {
 
     @Override
     public NDArray forward(ForwardContext context, NDArray input) {
-        return ai.djl.nn.core.Linear.linear(input, weight.array(), bias.array()).singletonOrThrow();
+        NDArray y = ai.djl.nn.core.Linear.linear(input, weight.array(), bias.array()).singletonOrThrow(); // (..., out)
+        for (LinearDelta d : deltas) {
+            if (d.active()) {
+                y = y.add(d.apply(context, input, y)); // (..., out)
+            }
+        }
+        return y;
     }
 }

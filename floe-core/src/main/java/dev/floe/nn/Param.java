@@ -22,11 +22,18 @@ public final class Param {
     private final ParamKind kind;
     private final Shape shape;
     private final NDArray array;
+    private final String adapter;
     private boolean trainable;
 
-    Param(String path, ParamKind kind, NDArray array) {
+    Param(String path, ParamKind kind, NDArray array, String adapter) {
+        if (kind.isAdapter() != (adapter != null)) {
+            throw new IllegalArgumentException(
+                    "parameter " + path + " of kind " + kind + " must " + (kind.isAdapter() ? "" : "not ")
+                            + "name the LoRA module or adapter it belongs to");
+        }
         this.path = path;
         this.kind = kind;
+        this.adapter = adapter;
         this.shape = array.getShape();
         this.array = array;
         this.trainable = false;
@@ -41,6 +48,14 @@ public final class Param {
     /** What the parameter is for. */
     public ParamKind kind() {
         return kind;
+    }
+
+    /**
+     * The name of the LoRA module or adapter this parameter belongs to, or null for base
+     * parameters.
+     */
+    public String adapter() {
+        return adapter;
     }
 
     /** Its shape, fixed for the life of the model. */

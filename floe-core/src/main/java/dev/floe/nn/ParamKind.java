@@ -10,6 +10,12 @@ public enum ParamKind {
     NORM_SCALE,
     /** A normalisation layer's shift (beta). */
     NORM_SHIFT,
+    /** LoRA down-projection A, shape (r, in). */
+    LORA_A,
+    /** LoRA up-projection B, shape (out, r); starts at zero. */
+    LORA_B,
+    /** A weight or bias of a bottleneck adapter. */
+    ADAPTER,
     /** BatchNorm running mean: a buffer updated by forward passes in training mode, never by gradients. */
     RUNNING_MEAN,
     /** BatchNorm running variance: a buffer, as {@link #RUNNING_MEAN}. */
@@ -18,6 +24,11 @@ public enum ParamKind {
     /** True for running statistics, which no optimizer updates. */
     public boolean isBuffer() {
         return this == RUNNING_MEAN || this == RUNNING_VAR;
+    }
+
+    /** True for parameters that belong to a named LoRA module or adapter rather than the base model. */
+    public boolean isAdapter() {
+        return this == LORA_A || this == LORA_B || this == ADAPTER;
     }
 
     /** True when weight decay applies by default (weights only; biases and norm parameters are exempt). */

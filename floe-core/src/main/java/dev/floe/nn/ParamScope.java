@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
@@ -23,6 +24,7 @@ public final class ParamScope {
     private final NDManager manager;
     private final long seed;
     private final Map<String, Param> sink;
+    private final Map<String, Layer> layers;
 
     /**
      * @param prefix path prefix without a trailing slash (a component name)
@@ -31,10 +33,24 @@ public final class ParamScope {
      * @param sink where created parameters are registered, keyed by path
      */
     public ParamScope(String prefix, NDManager manager, long seed, Map<String, Param> sink) {
+        this(prefix, manager, seed, sink, new LinkedHashMap<>());
+    }
+
+    /**
+     * As {@link #ParamScope(String, NDManager, long, Map)}, also registering layers in {@code layers}
+     * (keyed by module path) so that they can be found later, e.g. to inject LoRA.
+     */
+    public ParamScope(String prefix, NDManager manager, long seed, Map<String, Param> sink, Map<String, Layer> layers) {
         this.prefix = prefix;
         this.manager = manager;
         this.seed = seed;
         this.sink = sink;
+        this.layers = layers;
+    }
+
+    /** Records a layer at its module path (layers call this from their constructors). */
+    public void register(Layer layer) {
+        layers.put(layer.path(), layer);
     }
 
     /** This scope's path, e.g. {@code encoder/block1}. */
@@ -45,7 +61,7 @@ public final class ParamScope {
     /** A child scope; names are letters, digits, '_', '.', '-'. */
     public ParamScope child(String name) {
         checkName(name);
-        return new ParamScope(prefix + "/" + name, manager, seed, sink);
+        return new ParamScope(prefix + "/" + name, manager, seed, sink, layers);
     }
 
     /**
@@ -54,6 +70,14 @@ public final class ParamScope {
      * @throws IllegalArgumentException if the path already exists
      */
     public Param create(String name, ParamKind kind, Shape shape, Init init) {
+        return create(name, kind, shape, init, null);
+    }
+
+    /**
+     * Creates a parameter that belongs to the named LoRA module or adapter ({@code adapter} must be
+     * non-null exactly when {@code kind.isAdapter()}).
+     */
+    public Param create(String name, ParamKind kind, Shape shape, Init init, String adapter) {
         checkName(name);
         String path = prefix + "/" + name;
         if (sink.containsKey(path)) {
@@ -68,7 +92,7 @@ public final class ParamScope {
             array = staging.duplicate();
         }
         NDScope.unregister(array);
-        Param param = new Param(path, kind, array);
+        Param param = new Param(path, kind, array, adapter);
         sink.put(path, param);
         return param;
     }
