@@ -3,15 +3,18 @@ package dev.floe.train;
 import java.util.List;
 
 /**
- * The outcome of {@link Trainer#fit}.
+ * The outcome of {@link Trainer#fit} or {@link Trainer#run}.
  *
- * @param epochs per-epoch metrics in order
- * @param steps optimizer steps taken
- * @param trainSeconds wall time spent in training batches (evaluation excluded)
+ * @param epochs per-epoch metrics of all stages in order
+ * @param steps optimizer steps taken in the whole run (including those before a resume)
+ * @param trainSeconds wall time spent in training batches in this process (evaluation excluded)
  * @param finalEval evaluation after the last epoch, or null without an evaluation set
+ * @param stages one result per stage
  */
-public record TrainResult(List<EpochMetrics> epochs, long steps, double trainSeconds, EvalResult finalEval) {
+public record TrainResult(
+        List<EpochMetrics> epochs, long steps, double trainSeconds, EvalResult finalEval, List<StageResult> stages) {
     public TrainResult {
         epochs = List.copyOf(epochs);
+        stages = List.copyOf(stages);
     }
 }

@@ -10,22 +10,32 @@ import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
 import dev.floe.nn.ForwardContext;
+import dev.floe.nn.Param;
+import dev.floe.optim.GradientClipping;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Trains a graph's classification output with cross-entropy under a {@link FreezePlan}.
+ * Trains a graph's classification output with cross-entropy through a {@link Schedule} of stages.
  *
- * <p>The plan is applied when {@link #fit} starts: frozen parameters get no gradients and no
- * optimizer state, and their modules run in inference mode. Every batch runs in its own native
- * scope that is closed when the batch ends, so native memory stays flat over a run. With the same
- * seed, data and plan, and one engine thread, two runs give bit-identical weights.
+ * <p>Each stage's policy is resolved into a {@link FreezePlan} and applied when the stage starts:
+ * frozen parameters get no gradients and no optimizer state, their modules run in inference mode;
+ * parameters that unfreeze join the optimizer with fresh state and their own step count; the
+ * stage's learning-rate schedule restarts. Every batch runs in its own native scope, so native
+ * memory stays flat over a run. With the same seed, data and schedule on one engine thread, two
+ * runs give bit-identical weights, and so does a run resumed from a checkpoint.
  *
- * <p>Not thread-safe; one trainer per graph at a time (the engine allows one gradient collector
- * per JVM).
+ * <p>Checkpoints (when a folder is set) are written atomically after every epoch. Not
+ * thread-safe; one trainer per graph at a time (the engine allows one gradient collector per JVM).
  */
 public final class Trainer implements AutoCloseable {
 
@@ -33,35 +43,80 @@ public final class Trainer implements AutoCloseable {
     private static final int MIN_EVAL_BATCH = 256;
     /** Spreads epoch shuffle seeds apart (a prime, so seeds of nearby runs do not collide). */
     private static final long EPOCH_SEED_STRIDE = 1_000_003L;
+    /** Spreads stage seeds apart. */
+    private static final long STAGE_SEED_STRIDE = 7_919L;
 
     private final ModelGraph graph;
-    private final FreezePlan plan;
+    private final Schedule schedule;
     private final OptimizerSpec optimizerSpec;
     private final String input;
     private final String output;
     private final int batchSize;
     private final int evalBatchSize;
-    private final int epochs;
+    private final int accumulation;
+    private final double clipNorm;
     private final long seed;
     private final TrainingListener listener;
+    private final Path checkpointDir;
+    private final boolean resume;
+    private final String runFingerprint;
     private final GroupedOptimizer optimizer;
+    private final List<FreezePlan> plans;
     private long steps;
 
     private Trainer(Builder b) {
-        this.graph = b.plan.graph();
-        this.plan = b.plan;
+        this.graph = b.graph;
+        this.schedule = b.schedule;
         this.optimizerSpec = b.optimizer;
         this.input = b.input != null ? b.input : single(graph.inputs().keySet(), "input");
         this.output = b.output != null ? b.output : single(graph.outputs().keySet(), "output");
         this.batchSize = b.batchSize;
         this.evalBatchSize = Math.max(b.batchSize, MIN_EVAL_BATCH);
-        this.epochs = b.epochs;
+        this.accumulation = b.accumulation;
+        this.clipNorm = b.clipNorm;
         this.seed = b.seed;
         this.listener = b.listener;
+        this.checkpointDir = b.checkpointDir;
+        this.resume = b.resume;
+        this.runFingerprint = b.runFingerprint;
+        this.plans = resolveAll(graph, schedule);
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
     }
 
-    private static String single(java.util.Set<String> names, String what) {
+    /** Resolves every stage up front, so a bad rule or an empty stage fails before any training. */
+    private static List<FreezePlan> resolveAll(ModelGraph graph, Schedule schedule) {
+        List<FreezePlan> plans = new ArrayList<>();
+        FreezePlan previous = null;
+        for (Stage stage : schedule.stages()) {
+            FreezePlan plan;
+            try {
+                plan = stage.policy().resolve(graph);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("stage " + stage.name() + ": " + e.getMessage(), e);
+            }
+            if (previous != null && sameSettings(previous, plan)) {
+                throw new IllegalArgumentException(
+                        "stage " + stage.name() + " changes nothing: every parameter has the same state and learning"
+                                + " rate scale as in the stage before; change its policy (for example unfreeze a"
+                                + " layer) or merge it into the previous stage");
+            }
+            plans.add(plan);
+            previous = plan;
+        }
+        return List.copyOf(plans);
+    }
+
+    private static boolean sameSettings(FreezePlan a, FreezePlan b) {
+        for (Map.Entry<String, FreezePlan.Entry> e : a.entries().entrySet()) {
+            FreezePlan.Entry other = b.entries().get(e.getKey());
+            if (other == null || other.state() != e.getValue().state() || other.lrScale() != e.getValue().lrScale()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String single(Set<String> names, String what) {
         if (names.size() != 1) {
             throw new IllegalArgumentException(
                     "the graph has " + what + "s " + names + "; name the " + what + " to train with in the"
@@ -80,80 +135,213 @@ public final class Trainer implements AutoCloseable {
         return optimizer;
     }
 
-    /** Optimizer steps taken so far. */
+    /** The resolved plan of each stage, in order. */
+    public List<FreezePlan> plans() {
+        return plans;
+    }
+
+    /** Optimizer steps taken so far in the run. */
     public long steps() {
         return steps;
     }
 
-    /**
-     * Trains for the configured epochs, evaluating on {@code eval} after each epoch when given.
-     *
-     * @param train training examples; their feature shape must fit the graph input
-     * @param eval held-out examples, or null
-     */
+    /** Runs the whole schedule; same as {@link #run}. */
     public TrainResult fit(Dataset train, Dataset eval) {
-        checkData(train);
-        plan.apply();
-        optimizer.setGroups(plan.groups(optimizerSpec));
-        FloeEngine.seed(seed);
-        ForwardContext context = plan.trainingContext();
-        List<EpochMetrics> history = new ArrayList<>();
-        double trainSeconds = 0;
-        EvalResult last = null;
-        for (int epoch = 1; epoch <= epochs; epoch++) {
-            int[] order = train.shuffledIndices(seed * EPOCH_SEED_STRIDE + epoch);
-            int batches = (order.length + batchSize - 1) / batchSize;
-            listener.epochStarted(epoch, epochs, batches);
-            long start = System.nanoTime();
-            double lossSum = 0;
-            long correct = 0;
-            int seen = 0;
-            for (int b = 0; b < batches; b++) {
-                int from = b * batchSize;
-                int to = Math.min(order.length, from + batchSize);
-                int[] idx = java.util.Arrays.copyOfRange(order, from, to);
-                float[] stats = trainBatch(train, idx, context);
-                lossSum += stats[0] * idx.length;
-                correct += (long) stats[1];
-                seen += idx.length;
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                listener.batchFinished(epoch, b + 1, batches, stats[0], (double) correct / seen, seen / elapsed);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            trainSeconds += seconds;
-            EvalResult ev = eval == null ? null : evaluate(eval);
-            last = ev;
-            EpochMetrics m = new EpochMetrics(
-                    epoch,
-                    lossSum / seen,
-                    (double) correct / seen,
-                    ev == null ? Double.NaN : ev.loss(),
-                    ev == null ? Double.NaN : ev.accuracy(),
-                    seconds,
-                    seen / seconds);
-            history.add(m);
-            listener.epochFinished(m);
-        }
-        return new TrainResult(history, steps, trainSeconds, last);
+        return run(train, eval);
     }
 
-    /** One optimizer step on the given examples; returns {mean loss, correct count}. */
-    private float[] trainBatch(Dataset data, int[] idx, ForwardContext context) {
+    /**
+     * Runs every stage of the schedule, resuming from the newest checkpoint when the builder asked
+     * for it.
+     *
+     * @param train training examples; their feature shape must fit the graph input
+     * @param eval held-out examples, or null (then early stopping is not allowed)
+     * @throws IllegalArgumentException if a stage needs an evaluation set that is missing, or the
+     *     checkpoint belongs to a different run
+     */
+    public TrainResult run(Dataset train, Dataset eval) {
+        checkData(train);
+        for (Stage s : schedule.stages()) {
+            if (s.earlyStopping() != null && eval == null) {
+                throw new IllegalArgumentException(
+                        "stage " + s.name() + " uses early stopping on " + s.earlyStopping().metric()
+                                + " but no evaluation set was given; give one or remove early_stopping");
+            }
+        }
+        RunState state = resume ? Checkpoints.load(checkpointDir, graph, runFingerprint) : RunState.fresh();
+        if (resume) {
+            steps = state.globalStep;
+        }
+        List<EpochMetrics> all = new ArrayList<>();
+        List<StageResult> results = new ArrayList<>(state.finishedStages);
+        for (StageResult r : results) {
+            all.addAll(r.epochs());
+        }
+        all.addAll(state.currentEpochs);
+        double trainSeconds = 0;
+        EvalResult last = null;
+        for (int s = state.stage; s < schedule.stages().size(); s++) {
+            Stage stage = schedule.stages().get(s);
+            FreezePlan plan = plans.get(s);
+            plan.apply();
+            optimizer.setGroups(plan.groups(optimizerSpec));
+            boolean resuming = resume && s == state.stage && state.optimizer != null;
+            if (resuming) {
+                checkFreezeState(plan, state.trainable, stage);
+                optimizer.importState(state.optimizer);
+            }
+            StageProgress p = resuming ? state.progress : new StageProgress();
+            ForwardContext context = plan.trainingContext();
+            int batches = (train.size() + batchSize - 1) / batchSize;
+            long stageSteps = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
+            boolean stopped = false;
+            for (int epoch = p.epochsDone + 1; epoch <= stage.epochs() && !stopped; epoch++) {
+                listener.epochStarted(epoch, stage.epochs(), batches);
+                FloeEngine.seed(seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch);
+                int[] order = train.shuffledIndices(seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch);
+                long start = System.nanoTime();
+                double lossSum = 0;
+                long correct = 0;
+                int seen = 0;
+                for (int b = 0; b < batches; b += accumulation) {
+                    int groupEnd = Math.min(batches, b + accumulation);
+                    int groupFrom = b * batchSize;
+                    int groupTo = Math.min(order.length, groupEnd * batchSize);
+                    for (int mb = b; mb < groupEnd; mb++) {
+                        int from = mb * batchSize;
+                        int to = Math.min(order.length, from + batchSize);
+                        int[] idx = Arrays.copyOfRange(order, from, to);
+                        // scale so the accumulated gradient is the mean over the whole group
+                        float weight = (float) idx.length / (groupTo - groupFrom);
+                        float[] stats = backwardBatch(train, idx, context, weight);
+                        lossSum += stats[0] * idx.length;
+                        correct += (long) stats[1];
+                        seen += idx.length;
+                    }
+                    if (clipNorm > 0) {
+                        GradientClipping.clipGlobalNorm(plan.trainable(), clipNorm);
+                    }
+                    optimizer.step(stage.lr().factor(p.stageSteps, stageSteps));
+                    p.stageSteps++;
+                    steps++;
+                    double elapsed = (System.nanoTime() - start) / 1e9;
+                    listener.batchFinished(epoch, groupEnd, batches, stats0(lossSum, seen), (double) correct / seen, seen / elapsed);
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                trainSeconds += seconds;
+                p.seconds += seconds;
+                EvalResult ev = eval == null ? null : evaluate(eval);
+                last = ev;
+                EpochMetrics m = new EpochMetrics(
+                        epoch,
+                        lossSum / seen,
+                        (double) correct / seen,
+                        ev == null ? Double.NaN : ev.loss(),
+                        ev == null ? Double.NaN : ev.accuracy(),
+                        seconds,
+                        seen / seconds);
+                p.epochs.add(m);
+                all.add(m);
+                p.epochsDone = epoch;
+                EarlyStopping es = stage.earlyStopping();
+                double watched = es != null ? es.read(m) : m.evalAccuracy();
+                boolean better = es != null ? es.improves(watched, p.best) : (Double.isNaN(p.best) || watched > p.best);
+                if (better) {
+                    p.best = watched;
+                    p.bestEpoch = epoch;
+                    p.badEpochs = 0;
+                    if (es != null && es.restoreBest()) {
+                        p.bestWeights = snapshot();
+                    }
+                } else {
+                    p.badEpochs++;
+                }
+                if (es != null && p.badEpochs >= es.patience() && epoch < stage.epochs()) {
+                    stopped = true;
+                    p.stoppedEarly = true;
+                }
+                listener.epochFinished(m);
+                if (checkpointDir != null) {
+                    boolean stageOver = stopped || epoch == stage.epochs();
+                    StageResult finished = null;
+                    if (stageOver) {
+                        finished = finishStage(stage, plan, p);
+                    }
+                    List<StageResult> done = new ArrayList<>(results);
+                    if (finished != null) {
+                        done.add(finished);
+                    }
+                    Checkpoints.save(checkpointDir, graph, optimizer, stageOver ? s + 1 : s,
+                            stageOver ? new StageProgress() : p, done, steps, runFingerprint, plan);
+                    if (stageOver) {
+                        results.add(finished);
+                        p.finished = true;
+                    }
+                }
+            }
+            if (!p.finished) {
+                results.add(finishStage(stage, plan, p));
+            }
+        }
+        return new TrainResult(all, steps, trainSeconds, last, results);
+    }
+
+    private static double stats0(double lossSum, int seen) {
+        return seen == 0 ? Double.NaN : lossSum / seen;
+    }
+
+    /** Restores the best weights if asked, and records the stage. Idempotent per progress. */
+    private StageResult finishStage(Stage stage, FreezePlan plan, StageProgress p) {
+        boolean restored = false;
+        if (stage.earlyStopping() != null && stage.earlyStopping().restoreBest() && p.bestWeights != null
+                && p.bestEpoch != p.epochsDone) {
+            restore(p.bestWeights);
+            restored = true;
+        }
+        return new StageResult(stage.name(), p.epochs, p.best, p.bestEpoch, p.stoppedEarly, restored, p.seconds,
+                plan.trainableCount(), p.stageSteps);
+    }
+
+    private void checkFreezeState(FreezePlan plan, List<String> trainable, Stage stage) {
+        List<String> now = plan.trainable().stream().map(Param::path).toList();
+        if (!now.equals(trainable)) {
+            throw new IllegalArgumentException(
+                    "the checkpoint's freeze state for stage " + stage.name() + " differs from what the schedule"
+                            + " gives now (" + trainable.size() + " trainable tensors saved, " + now.size()
+                            + " now); resume with the schedule that made the checkpoint");
+        }
+    }
+
+    Map<String, float[]> snapshot() {
+        Map<String, float[]> s = new LinkedHashMap<>();
+        for (Param p : graph.parameters().values()) {
+            s.put(p.path(), p.toFloatArray());
+        }
+        return s;
+    }
+
+    void restore(Map<String, float[]> weights) {
+        for (Param p : graph.parameters().values()) {
+            float[] v = weights.get(p.path());
+            if (v != null) {
+                p.load(v, p.shape().getShape());
+            }
+        }
+    }
+
+    /** Forward and backward on the given examples with the loss scaled by {@code weight}; returns {mean loss, correct}. */
+    private float[] backwardBatch(Dataset data, int[] idx, ForwardContext context, float weight) {
         try (NDManager batch = graph.manager().newSubManager()) {
             NDArray x = features(batch, data, idx); // (B, ...featureShape)
             NDArray y = labels(batch, data, idx); // (B)
-            float loss;
-            float correct;
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
                 NDArray logits = graph.forward(Map.of(input, x), context, List.of(output)).get(output); // (B, classes)
-                NDArray lossArray = crossEntropy(logits, y); // ()
-                gc.backward(lossArray);
-                loss = lossArray.getFloat();
-                correct = logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat();
+                NDArray loss = crossEntropy(logits, y); // ()
+                gc.backward(weight == 1f ? loss : loss.mul(weight));
+                float lossValue = loss.getFloat();
+                float correct = logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat();
+                return new float[] {lossValue, correct};
             }
-            optimizer.step(1.0);
-            steps++;
-            return new float[] {loss, correct};
         }
     }
 
@@ -187,7 +375,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void checkData(Dataset data) {
-        long classes = graph.outputs().isEmpty() ? -1 : outputClasses();
+        long classes = outputClasses();
         if (classes > 0 && data.numClasses() > classes) {
             throw new IllegalArgumentException(
                     "data set " + data.name() + " has " + data.numClasses() + " classes but output " + output
@@ -223,22 +411,70 @@ public final class Trainer implements AutoCloseable {
         optimizer.close();
     }
 
-    /** Builder: {@code plan} and {@code optimizer} are required. */
+    /** Progress within one stage; what a checkpoint records about the current stage. */
+    static final class StageProgress {
+        int epochsDone;
+        long stageSteps;
+        double best = Double.NaN;
+        int bestEpoch;
+        int badEpochs;
+        boolean stoppedEarly;
+        boolean finished;
+        double seconds;
+        List<EpochMetrics> epochs = new ArrayList<>();
+        Map<String, float[]> bestWeights;
+    }
+
+    /** Where a run stands: the stage to run next and what came before. */
+    static final class RunState {
+        int stage;
+        long globalStep;
+        List<StageResult> finishedStages = new ArrayList<>();
+        List<EpochMetrics> currentEpochs = new ArrayList<>();
+        StageProgress progress = new StageProgress();
+        dev.floe.optim.OptimizerState optimizer;
+        List<String> trainable = List.of();
+
+        static RunState fresh() {
+            return new RunState();
+        }
+    }
+
+    /** Builder: {@code optimizer} and either {@code plan} or {@code graph} with {@code schedule} are required. */
     public static final class Builder {
+        private ModelGraph graph;
+        private Schedule schedule;
         private FreezePlan plan;
         private OptimizerSpec optimizer;
         private String input;
         private String output;
         private int batchSize = 64;
         private int epochs = 1;
+        private int accumulation = 1;
+        private double clipNorm = 0;
         private long seed = 0;
         private TrainingListener listener = TrainingListener.NONE;
+        private Path checkpointDir;
+        private boolean resume;
+        private String runFingerprint = "";
 
         private Builder() {}
 
-        /** The resolved freeze plan; its graph is the one trained (required). */
+        /** A single-stage run under this plan's policy, for {@link #epochs(int)} epochs. */
         public Builder plan(FreezePlan plan) {
             this.plan = plan;
+            return this;
+        }
+
+        /** The graph to train with a {@link #schedule(Schedule)}. */
+        public Builder graph(ModelGraph graph) {
+            this.graph = graph;
+            return this;
+        }
+
+        /** The stages to run. */
+        public Builder schedule(Schedule schedule) {
+            this.schedule = schedule;
             return this;
         }
 
@@ -260,15 +496,27 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
-        /** Examples per step (default 64). */
+        /** Examples per forward pass (default 64). */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** Passes over the training set (default 1). */
+        /** Epochs of the single stage made from {@link #plan} (default 1). */
         public Builder epochs(int epochs) {
             this.epochs = epochs;
+            return this;
+        }
+
+        /** Batches whose gradients are summed before each optimizer step (default 1: none). */
+        public Builder gradientAccumulation(int batches) {
+            this.accumulation = batches;
+            return this;
+        }
+
+        /** Clips the global gradient norm of trainable parameters to this value before each step (0: off). */
+        public Builder clipGradNorm(double maxNorm) {
+            this.clipNorm = maxNorm;
             return this;
         }
 
@@ -284,21 +532,65 @@ public final class Trainer implements AutoCloseable {
             return this;
         }
 
-        /** Checks the settings and builds. */
+        /** Folder for checkpoints after every epoch (default: none). */
+        public Builder checkpoints(Path dir) {
+            this.checkpointDir = dir;
+            return this;
+        }
+
+        /** Continue from the newest checkpoint in {@link #checkpoints(Path)} instead of starting over. */
+        public Builder resume(boolean resume) {
+            this.resume = resume;
+            return this;
+        }
+
+        /**
+         * Identifies what made the run (for example a hash of its config); a resume from a checkpoint
+         * with a different fingerprint is refused.
+         */
+        public Builder runFingerprint(String fingerprint) {
+            this.runFingerprint = fingerprint == null ? "" : fingerprint;
+            return this;
+        }
+
+        /** Checks the settings and builds; resolves every stage's plan now. */
         public Trainer build() {
-            if (plan == null) {
-                throw new IllegalArgumentException("trainer: plan is required; resolve a FreezePolicy against the graph");
-            }
             if (optimizer == null) {
                 throw new IllegalArgumentException("trainer: optimizer is required, e.g. OptimizerSpec.adamW(1e-3)");
+            }
+            if (plan != null) {
+                if (schedule != null) {
+                    throw new IllegalArgumentException("trainer: give either a plan or a schedule, not both");
+                }
+                if (epochs <= 0) {
+                    throw new IllegalArgumentException("trainer: epochs must be positive, found " + epochs);
+                }
+                graph = plan.graph();
+                schedule = Schedule.single(Stage.of("train", plan.policy(), epochs));
+            }
+            if (graph == null || schedule == null) {
+                throw new IllegalArgumentException(
+                        "trainer: give plan(resolved policy) or graph(graph) with schedule(stages)");
             }
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("trainer: batch_size must be positive, found " + batchSize);
             }
-            if (epochs <= 0) {
-                throw new IllegalArgumentException("trainer: epochs must be positive, found " + epochs);
+            if (accumulation < 1) {
+                throw new IllegalArgumentException(
+                        "trainer: gradient_accumulation must be at least 1 batch, found " + accumulation);
+            }
+            if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+                throw new IllegalArgumentException(
+                        "trainer: clip_grad_norm must be a finite number ≥ 0 (0 = off), found " + clipNorm);
+            }
+            if (resume && checkpointDir == null) {
+                throw new IllegalArgumentException("trainer: resume needs the checkpoint folder (checkpoints(dir))");
             }
             return new Trainer(this);
         }
+    }
+
+    static UncheckedIOException unchecked(IOException e) {
+        return new UncheckedIOException(e.getMessage(), e);
     }
 }

@@ -1,0 +1,41 @@
+package dev.floe.train;
+
+import dev.floe.freeze.FreezePolicy;
+import dev.floe.schedule.LrSchedule;
+import java.util.regex.Pattern;
+
+/**
+ * One stage of a run: the freeze policy in force, a budget, a learning-rate schedule restarted at
+ * the stage's first step, and optional early stopping.
+ *
+ * @param name unique within the run, e.g. {@code head}, {@code unfreeze-block2}
+ * @param policy the complete policy for this stage (not a difference from the previous one)
+ * @param epochs passes over the training data
+ * @param lr learning-rate multiplier as a function of the step within the stage
+ * @param earlyStopping null for none; needs an evaluation set
+ */
+public record Stage(String name, FreezePolicy policy, int epochs, LrSchedule lr, EarlyStopping earlyStopping) {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
+
+    public Stage {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "stage name '" + name + "' is not allowed; use letters, digits, '_', '.' or '-'");
+        }
+        if (policy == null) {
+            throw new IllegalArgumentException("stage " + name + " needs a policy");
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("stage " + name + ": epochs is " + epochs + "; it must be at least 1");
+        }
+        if (lr == null) {
+            lr = LrSchedule.constant();
+        }
+    }
+
+    /** A stage with a constant learning rate and no early stopping. */
+    public static Stage of(String name, FreezePolicy policy, int epochs) {
+        return new Stage(name, policy, epochs, LrSchedule.constant(), null);
+    }
+}
