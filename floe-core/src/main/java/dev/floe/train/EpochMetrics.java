@@ -10,6 +10,8 @@ package dev.floe.train;
  * @param evalAccuracy accuracy on the evaluation set, or NaN without one
  * @param seconds wall time of the training part of the epoch
  * @param examplesPerSecond training throughput
+ * @param tasks per-task numbers (one entry for a single-task run); the fields above are those of
+ *     the first task, except {@code trainLoss}, which is the weighted total that was minimised
  */
 public record EpochMetrics(
         int epoch,
@@ -18,4 +20,10 @@ public record EpochMetrics(
         double evalLoss,
         double evalAccuracy,
         double seconds,
-        double examplesPerSecond) {}
+        double examplesPerSecond,
+        java.util.List<TaskMetrics> tasks) {
+
+    public EpochMetrics {
+        tasks = tasks == null ? java.util.List.of() : java.util.List.copyOf(tasks);
+    }
+}

@@ -68,8 +68,8 @@ public final class Trainer implements AutoCloseable {
         this.graph = b.graph;
         this.schedule = b.schedule;
         this.optimizerSpec = b.optimizer;
-        this.input = b.input != null ? b.input : single(graph.inputs().keySet(), "input");
-        this.output = b.output != null ? b.output : single(graph.outputs().keySet(), "output");
+        this.input = b.input != null ? b.input : (graph.inputs().size() == 1 ? graph.inputs().keySet().iterator().next() : null);
+        this.output = b.output != null ? b.output : (graph.outputs().size() == 1 ? graph.outputs().keySet().iterator().next() : null);
         this.batchSize = b.batchSize;
         this.evalBatchSize = Math.max(b.batchSize, MIN_EVAL_BATCH);
         this.accumulation = b.accumulation;
@@ -160,7 +160,30 @@ public final class Trainer implements AutoCloseable {
      *     checkpoint belongs to a different run
      */
     public TrainResult run(Dataset train, Dataset eval) {
-        checkData(train);
+        if (input == null || output == null) {
+            single(graph.inputs().keySet(), "input");
+            single(graph.outputs().keySet(), "output");
+        }
+        return run(List.of(new Task("main", input, output, train, eval, 1.0)));
+    }
+
+    /**
+     * Multi-task training: every optimizer step sums, over the tasks, the task's weight times its
+     * mean cross-entropy on one batch of its own data (each task feeds its own graph input and reads
+     * its own output, so one shared encoder can serve several heads). An epoch is one pass over the
+     * first task's data; the other tasks cycle through theirs. Early stopping watches the first task.
+     *
+     * @param tasks at least one; the first is the primary task
+     */
+    public TrainResult run(List<Task> tasks) {
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("give at least one task");
+        }
+        for (Task task : tasks) {
+            checkTask(task);
+        }
+        Dataset train = tasks.get(0).train();
+        Dataset eval = tasks.get(0).eval();
         for (Stage s : schedule.stages()) {
             if (s.earlyStopping() != null && eval == null) {
                 throw new IllegalArgumentException(
@@ -197,12 +220,20 @@ public final class Trainer implements AutoCloseable {
             boolean stopped = false;
             for (int epoch = p.epochsDone + 1; epoch <= stage.epochs() && !stopped; epoch++) {
                 listener.epochStarted(epoch, stage.epochs(), batches);
-                FloeEngine.seed(seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch);
-                int[] order = train.shuffledIndices(seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch);
+                long epochSeed = seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch;
+                FloeEngine.seed(epochSeed);
+                int[][] orders = new int[tasks.size()][];
+                for (int t = 0; t < tasks.size(); t++) {
+                    orders[t] = tasks.get(t).train().shuffledIndices(epochSeed + t);
+                }
+                int[] order = orders[0];
                 long start = System.nanoTime();
                 double lossSum = 0;
                 long correct = 0;
                 int seen = 0;
+                double[] taskLoss = new double[tasks.size()];
+                long[] taskCorrect = new long[tasks.size()];
+                long[] taskSeen = new long[tasks.size()];
                 for (int b = 0; b < batches; b += accumulation) {
                     int groupEnd = Math.min(batches, b + accumulation);
                     int groupFrom = b * batchSize;
@@ -210,13 +241,23 @@ public final class Trainer implements AutoCloseable {
                     for (int mb = b; mb < groupEnd; mb++) {
                         int from = mb * batchSize;
                         int to = Math.min(order.length, from + batchSize);
-                        int[] idx = Arrays.copyOfRange(order, from, to);
                         // scale so the accumulated gradient is the mean over the whole group
-                        float weight = (float) idx.length / (groupTo - groupFrom);
-                        float[] stats = backwardBatch(train, idx, context, weight);
-                        lossSum += stats[0] * idx.length;
-                        correct += (long) stats[1];
-                        seen += idx.length;
+                        float weight = (float) (to - from) / (groupTo - groupFrom);
+                        int[][] idx = new int[tasks.size()][];
+                        for (int t = 0; t < tasks.size(); t++) {
+                            idx[t] = t == 0 ? Arrays.copyOfRange(order, from, to) : cycle(orders[t], mb, batchSize);
+                        }
+                        float[][] stats = backwardBatch(tasks, idx, context, weight);
+                        double total = 0;
+                        for (int t = 0; t < tasks.size(); t++) {
+                            total += tasks.get(t).weight() * stats[t][0];
+                            taskLoss[t] += stats[t][0] * idx[t].length;
+                            taskCorrect[t] += (long) stats[t][1];
+                            taskSeen[t] += idx[t].length;
+                        }
+                        lossSum += total * idx[0].length;
+                        correct += (long) stats[0][1];
+                        seen += idx[0].length;
                     }
                     if (clipNorm > 0) {
                         GradientClipping.clipGlobalNorm(plan.trainable(), clipNorm);
@@ -230,7 +271,17 @@ public final class Trainer implements AutoCloseable {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 trainSeconds += seconds;
                 p.seconds += seconds;
-                EvalResult ev = eval == null ? null : evaluate(eval);
+                List<TaskMetrics> perTask = new ArrayList<>();
+                EvalResult ev = null;
+                for (int t = 0; t < tasks.size(); t++) {
+                    Task task = tasks.get(t);
+                    EvalResult te = task.eval() == null ? null : evaluate(task.eval(), task.input(), task.output());
+                    if (t == 0) {
+                        ev = te;
+                    }
+                    perTask.add(new TaskMetrics(task.name(), taskLoss[t] / taskSeen[t], (double) taskCorrect[t] / taskSeen[t],
+                            te == null ? Double.NaN : te.loss(), te == null ? Double.NaN : te.accuracy()));
+                }
                 last = ev;
                 EpochMetrics m = new EpochMetrics(
                         epoch,
@@ -239,7 +290,8 @@ public final class Trainer implements AutoCloseable {
                         ev == null ? Double.NaN : ev.loss(),
                         ev == null ? Double.NaN : ev.accuracy(),
                         seconds,
-                        seen / seconds);
+                        seen / seconds,
+                        perTask);
                 p.epochs.add(m);
                 all.add(m);
                 p.epochsDone = epoch;
@@ -329,25 +381,59 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Forward and backward on the given examples with the loss scaled by {@code weight}; returns {mean loss, correct}. */
-    private float[] backwardBatch(Dataset data, int[] idx, ForwardContext context, float weight) {
+    /** The {@code batch}-th batch of a cycled order (tasks other than the first wrap around). */
+    private static int[] cycle(int[] order, int batch, int size) {
+        int n = Math.min(size, order.length);
+        int[] idx = new int[n];
+        long start = (long) batch * size;
+        for (int i = 0; i < n; i++) {
+            idx[i] = order[(int) ((start + i) % order.length)];
+        }
+        return idx;
+    }
+
+    /**
+     * Forward and backward of {@code weight · Σ_t w_t · CE_t} over one batch per task; returns per
+     * task {mean loss, correct}.
+     */
+    private float[][] backwardBatch(List<Task> tasks, int[][] idx, ForwardContext context, float weight) {
         try (NDManager batch = graph.manager().newSubManager()) {
-            NDArray x = features(batch, data, idx); // (B, ...featureShape)
-            NDArray y = labels(batch, data, idx); // (B)
+            float[][] stats = new float[tasks.size()][];
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
-                NDArray logits = graph.forward(Map.of(input, x), context, List.of(output)).get(output); // (B, classes)
-                NDArray loss = crossEntropy(logits, y); // ()
-                gc.backward(weight == 1f ? loss : loss.mul(weight));
-                float lossValue = loss.getFloat();
-                float correct = logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat();
-                return new float[] {lossValue, correct};
+                NDArray total = null;
+                NDArray[] losses = new NDArray[tasks.size()];
+                for (int t = 0; t < tasks.size(); t++) {
+                    Task task = tasks.get(t);
+                    NDArray x = features(batch, task.train(), idx[t]); // (B, ...featureShape)
+                    NDArray y = labels(batch, task.train(), idx[t]); // (B)
+                    NDArray logits = graph.forward(Map.of(task.input(), x), context, List.of(task.output()))
+                            .get(task.output()); // (B, classes)
+                    losses[t] = crossEntropy(logits, y); // ()
+                    NDArray term = losses[t].mul((float) (task.weight() * weight));
+                    total = total == null ? term : total.add(term);
+                    stats[t] = new float[] {0, logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat()};
+                }
+                gc.backward(total);
+                for (int t = 0; t < tasks.size(); t++) {
+                    stats[t][0] = losses[t].getFloat();
+                }
             }
+            return stats;
         }
     }
 
-    /** Mean cross-entropy and accuracy on {@code data} in inference mode. */
+    /** Mean cross-entropy and accuracy on {@code data} in inference mode, through the trainer's input and output. */
     public EvalResult evaluate(Dataset data) {
-        checkData(data);
+        if (input == null || output == null) {
+            single(graph.inputs().keySet(), "input");
+            single(graph.outputs().keySet(), "output");
+        }
+        return evaluate(data, input, output);
+    }
+
+    /** Mean cross-entropy and accuracy on {@code data} fed to graph input {@code in}, read at output {@code out}. */
+    public EvalResult evaluate(Dataset data, String in, String out) {
+        checkData(data, out);
         double lossSum = 0;
         long correct = 0;
         for (int from = 0; from < data.size(); from += evalBatchSize) {
@@ -359,7 +445,7 @@ public final class Trainer implements AutoCloseable {
             try (NDManager batch = graph.manager().newSubManager()) {
                 NDArray x = features(batch, data, idx);
                 NDArray y = labels(batch, data, idx);
-                NDArray logits = graph.forward(Map.of(input, x), ForwardContext.INFERENCE, List.of(output)).get(output);
+                NDArray logits = graph.forward(Map.of(in, x), ForwardContext.INFERENCE, List.of(out)).get(out);
                 lossSum += crossEntropy(logits, y).getFloat() * idx.length;
                 correct += logits.argMax(1).eq(y).sum().toType(DataType.INT64, false).getLong();
             }
@@ -374,17 +460,33 @@ public final class Trainer implements AutoCloseable {
         return picked.mean().neg();
     }
 
-    private void checkData(Dataset data) {
-        long classes = outputClasses();
+    private void checkTask(Task task) {
+        if (!graph.inputs().containsKey(task.input())) {
+            throw new IllegalArgumentException(
+                    "task " + task.name() + " feeds graph input '" + task.input() + "', which does not exist; inputs are "
+                            + graph.inputs().keySet());
+        }
+        checkData(task.train(), task.output());
+        if (task.eval() != null) {
+            checkData(task.eval(), task.output());
+        }
+    }
+
+    private void checkData(Dataset data, String out) {
+        if (!graph.outputs().containsKey(out)) {
+            throw new IllegalArgumentException(
+                    "no graph output named '" + out + "'; outputs are " + graph.outputs().keySet());
+        }
+        long classes = outputClasses(out);
         if (classes > 0 && data.numClasses() > classes) {
             throw new IllegalArgumentException(
-                    "data set " + data.name() + " has " + data.numClasses() + " classes but output " + output
+                    "data set " + data.name() + " has " + data.numClasses() + " classes but output " + out
                             + " has " + classes + "; give the head " + data.numClasses() + " classes");
         }
     }
 
-    private long outputClasses() {
-        ModelGraph.Endpoint source = graph.outputs().get(output);
+    private long outputClasses(String out) {
+        ModelGraph.Endpoint source = graph.outputs().get(out);
         return graph.component(source.component()).output(source.port()).spec().lastSize().orElse(-1L);
     }
 

@@ -267,6 +267,49 @@ class StagedTrainingTest {
     }
 
     @Test
+    void multiTaskTrainsTwoHeadsOnAFrozenSharedEncoderAndReportsEachTask() {
+        Dataset three = TrainerTest.blobs(60, 9);
+        // a second task on the same features: is the blob index even?
+        int[] parity = new int[three.size()];
+        int[] all = new int[three.size()];
+        for (int i = 0; i < parity.length; i++) {
+            parity[i] = three.label(i) % 2;
+            all[i] = i;
+        }
+        Dataset two = Dataset.of("parity", new long[] {8}, three.gatherFeatures(all), parity, 2);
+        try (ModelGraph g = ModelGraph.builder()
+                .input("x", TensorSpec.of("[batch, 8]"))
+                .add(Mlp.builder().name("encoder").inputs(8).hidden(16).outputs(16).build())
+                .add(dev.floe.components.LinearHead.of("blobs", 16, 3))
+                .add(dev.floe.components.LinearHead.of("parity", 16, 2))
+                .wire("x", "encoder.in")
+                .wire("encoder.out", "blobs.in")
+                .wire("encoder.out", "parity.in")
+                .output("blob_logits", "blobs.logits")
+                .output("parity_logits", "parity.logits")
+                .seed(7)
+                .build()) {
+            Map<String, float[]> before = snapshot(g);
+            FreezePolicy policy = FreezePolicy.builder().freeze("encoder").build();
+            try (Trainer t = Trainer.builder().plan(policy.resolve(g)).optimizer(OptimizerSpec.adamW(0.05))
+                    .batchSize(10).epochs(15).seed(1).build()) {
+                TrainResult r = t.run(List.of(
+                        new Task("blobs", "x", "blob_logits", three, three, 1.0),
+                        new Task("parity", "x", "parity_logits", two, two, 0.5)));
+                EpochMetrics last = r.epochs().get(r.epochs().size() - 1);
+                assertEquals(List.of("blobs", "parity"), last.tasks().stream().map(TaskMetrics::task).toList());
+                assertTrue(last.tasks().get(0).evalAccuracy() > 0.8, "blobs: " + last.tasks().get(0));
+                assertTrue(last.tasks().get(1).evalAccuracy() > 0.6, "parity: " + last.tasks().get(1));
+                assertEquals(last.tasks().get(0).trainLoss() + 0.5 * last.tasks().get(1).trainLoss(), last.trainLoss(), 1e-5);
+            }
+            for (Param p : g.parameters().values()) {
+                boolean same = java.util.Arrays.equals(before.get(p.path()), p.toFloatArray());
+                assertEquals(p.path().startsWith("encoder/"), same, p.path());
+            }
+        }
+    }
+
+    @Test
     void badSchedulesFailBeforeTraining() {
         try (ModelGraph g = mlpGraph(6)) {
             Schedule same = new Schedule(List.of(

@@ -1,0 +1,30 @@
+package dev.floe.train;
+
+import dev.floe.data.Dataset;
+
+/**
+ * One classification task of a multi-task run: a graph input fed with this task's examples, a
+ * graph output holding its logits, and its weight in the summed loss.
+ *
+ * @param name shown in metrics
+ * @param input graph input name
+ * @param output graph output name (logits)
+ * @param train training examples
+ * @param eval held-out examples, or null
+ * @param weight factor of this task's mean cross-entropy in the total loss (> 0)
+ */
+public record Task(String name, String input, String output, Dataset train, Dataset eval, double weight) {
+
+    public Task {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a task needs a name");
+        }
+        if (train == null) {
+            throw new IllegalArgumentException("task " + name + " needs training data");
+        }
+        if (!(weight > 0) || Double.isInfinite(weight)) {
+            throw new IllegalArgumentException(
+                    "task " + name + ": loss weight is " + weight + "; it must be a positive number");
+        }
+    }
+}
