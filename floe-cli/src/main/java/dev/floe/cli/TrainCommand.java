@@ -1,0 +1,176 @@
+package dev.floe.cli;
+
+import dev.floe.config.ConfigException;
+import dev.floe.config.Experiment;
+import dev.floe.config.ExperimentConfig;
+import dev.floe.config.ExperimentData;
+import dev.floe.config.ExperimentResult;
+import dev.floe.freeze.FreezePlan;
+import dev.floe.io.AtomicFiles;
+import dev.floe.io.ModelWeights;
+import dev.floe.train.EpochMetrics;
+import dev.floe.train.EvalResult;
+import dev.floe.train.TrainingListener;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code floe train CONFIG --out DIR [--force] [--no-progress]}: runs an experiment config and
+ * saves the run.
+ *
+ * <p>Everything is checked before the run folder is created: the config, the graph, the init
+ * weights, the policy and the data. The folder then gets, each written atomically:
+ * {@code config.yaml} (the exact bytes used), {@code config.resolved.json} (defaults filled in) and
+ * {@code plan.txt} before training; {@code weights.safetensors} (metadata naming the config's
+ * SHA-256) and last {@code metrics.json} after it, so a folder without {@code metrics.json} holds a
+ * run that did not finish.
+ */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = "Train the model an experiment config describes and save config, plan, metrics and"
+                + " weights in the output folder. Exit code 2 when the config is invalid; nothing is written then.")
+final class TrainCommand implements Callable<Integer> {
+
+    static final String CONFIG_FILE = "config.yaml";
+    static final String RESOLVED_FILE = "config.resolved.json";
+    static final String PLAN_FILE = "plan.txt";
+    static final String WEIGHTS_FILE = "weights.safetensors";
+    static final String METRICS_FILE = "metrics.json";
+    /** Weights metadata key holding the config's SHA-256. */
+    static final String CONFIG_HASH_KEY = "floe.config_sha256";
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "experiment config (YAML)")
+    Path config;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: a new folder under runs/)")
+    Path out;
+
+    @Option(names = "--force", description = "reuse a run folder that is not empty, replacing its files")
+    boolean force;
+
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (out != null && Files.exists(out)) {
+            OutputDir.prepare(out, "train", force); // refuses a used folder now, before any work
+        }
+        byte[] yaml = ExperimentConfig.read(config);
+        String source = config.toString();
+        ExperimentConfig cfg = ExperimentConfig.parse(yaml, source);
+        String sha = sha256(yaml);
+        Path base = PlanCommand.folderOf(config);
+        try (Experiment experiment = PlanCommand.build(cfg, config)) {
+            ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
+            attributed(source, () -> {
+                experiment.check(data);
+                return null;
+            });
+            Path dir = OutputDir.prepare(out, "train", force);
+            FreezePlan plan = experiment.plan();
+            stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", config, sha.substring(0, 12));
+            stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
+                    data.train().numClasses(),
+                    data.eval() == null ? "no evaluation set" : "eval " + String.format(Locale.ROOT, "%,d", data.eval().size()) + " examples");
+            stdout.printf(Locale.ROOT, "model   %,d params: %,d trainable, %,d frozen, %,d buffers; %s state %,d B%n",
+                    plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
+                    experiment.optimizer().name(), plan.optimizerBytes(experiment.optimizer()));
+            stdout.printf(Locale.ROOT, "run     %s%n", dir);
+            stdout.flush();
+
+            AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
+            AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
+            AtomicFiles.writeString(dir.resolve(PLAN_FILE), plan.explain(experiment.optimizer()));
+
+            ExperimentResult result = experiment.train(data, listener(stdout, cfg.training().epochs()));
+
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put(CONFIG_HASH_KEY, sha);
+            metadata.put("floe.config", config.getFileName().toString());
+            metadata.put("floe.seed", Long.toString(cfg.seed()));
+            ModelWeights.save(experiment.graph(), dir.resolve(WEIGHTS_FILE), metadata);
+            AtomicFiles.writeString(dir.resolve(METRICS_FILE), result.toJson(sha));
+            stdout.println(finalLine(result, dir));
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    /** Per-epoch lines on {@code out}, and the progress bar on the terminal when wanted. */
+    private TrainingListener listener(PrintWriter out, int epochs) {
+        ProgressListener bar = new ProgressListener("train", !noProgress && System.console() != null);
+        return new TrainingListener() {
+            @Override
+            public void epochStarted(int epoch, int total, int batches) {
+                bar.epochStarted(epoch, total, batches);
+            }
+
+            @Override
+            public void batchFinished(int epoch, int batch, int batches, double loss, double accuracy, double perSecond) {
+                bar.batchFinished(epoch, batch, batches, loss, accuracy, perSecond);
+            }
+
+            @Override
+            public void epochFinished(EpochMetrics m) {
+                bar.epochFinished(m);
+                out.println(epochLine(m, epochs));
+                out.flush();
+            }
+        };
+    }
+
+    static String epochLine(EpochMetrics m, int epochs) {
+        String eval = Double.isNaN(m.evalAccuracy())
+                ? ""
+                : String.format(Locale.ROOT, "  eval loss %.4f acc %.3f", m.evalLoss(), m.evalAccuracy());
+        return String.format(Locale.ROOT, "epoch %d/%d  train loss %.4f acc %.3f%s  %.2f s  %.0f ex/s",
+                m.epoch(), epochs, m.trainLoss(), m.trainAccuracy(), eval, m.seconds(), m.examplesPerSecond());
+    }
+
+    static String finalLine(ExperimentResult r, Path dir) {
+        EvalResult fin = r.training().finalEval();
+        String eval = fin == null
+                ? "no evaluation set"
+                : String.format(Locale.ROOT, "eval accuracy %.3f (loss %.4f, %,d examples)", fin.accuracy(), fin.loss(),
+                        fin.examples());
+        return String.format(Locale.ROOT, "done: %s after %,d steps in %.1f s; wrote %s", eval, r.training().steps(),
+                r.training().trainSeconds(), dir);
+    }
+
+    /** Runs {@code step}, attributing a config error it throws to the config file. */
+    private static <T> T attributed(String source, Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (ConfigException e) {
+            throw e.withSource(source);
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM, which the Java platform guarantees", e);
+        }
+    }
+}

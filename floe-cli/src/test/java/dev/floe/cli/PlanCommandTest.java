@@ -1,0 +1,114 @@
+package dev.floe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code floe plan}, run in-process on the bundled example. */
+class PlanCommandTest {
+
+    /** Tests run in floe-cli/. */
+    static final Path EXAMPLE = Path.of("../examples/fashion-finetune.yaml");
+
+    /** Exit code and what a command printed. */
+    record Result(int code, String out, String err) {}
+
+    /** Runs {@code floe args...} in this JVM, capturing its output. */
+    static Result floe(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = FloeMain.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** The example with {@code from} replaced by {@code to}, written to {@code dir}. */
+    static Path exampleWith(Path dir, String from, String to) throws Exception {
+        String text = Files.readString(EXAMPLE);
+        assertTrue(text.contains(from), "test bug: the example does not contain " + from);
+        Path file = dir.resolve("changed.yaml");
+        Files.writeString(file, text.replace(from, to));
+        return file;
+    }
+
+    @Test
+    void printsWhichParametersTrainAndWhichAreFrozen() {
+        Result r = floe("plan", EXAMPLE.toString());
+
+        assertEquals(0, r.code(), r.err());
+        String stem = r.out().lines().filter(l -> l.startsWith("encoder/stem/conv/weight ")).findFirst().orElseThrow(
+                () -> new AssertionError("no row for encoder/stem/conv/weight in\n" + r.out()));
+        assertTrue(stem.contains("frozen") && stem.contains("#1 freeze encoder/**"), stem);
+        String top = r.out().lines().filter(l -> l.startsWith("encoder/block2/conv1/weight ")).findFirst().orElseThrow();
+        assertTrue(top.contains("train") && top.contains("0.1000"), top);
+        assertTrue(r.out().contains("trainable "), r.out());
+    }
+
+    @Test
+    void ruleThatMatchesNothingExitsWith2AndNamesTheRule(@TempDir Path dir) throws Exception {
+        Path config = exampleWith(dir, "encoder/block2/**", "encoder/block7/**");
+
+        Result r = floe("plan", config.toString());
+
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("floe: " + config + ": policy: rule #2 'train encoder/block7/** lr_scale=0.1'"
+                + " matches no parameter"), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void invalidConfigExitsWith2NamingFileAndLine(@TempDir Path dir) throws Exception {
+        Path config = exampleWith(dir, "batch_size: 10", "batch_size: 10, epoch: 2");
+
+        Result r = floe("plan", config.toString());
+
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(config + " line "), r.err());
+        assertTrue(r.err().contains("training: unknown key 'epoch'; valid keys are batch_size, epochs"), r.err());
+    }
+
+    @Test
+    void writesThePlanAsJson(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("plan.json");
+
+        Result r = floe("plan", EXAMPLE.toString(), "--json", json.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("encoder/stem/conv/weight"));
+        assertTrue(r.out().contains("wrote " + json));
+        JsonNode plan = new ObjectMapper().readTree(json.toFile());
+        assertEquals("adamw", plan.get("optimizer").asText());
+        JsonNode stem = plan.get("parameters").get(0);
+        assertEquals("encoder/stem/conv/weight", stem.get("path").asText());
+        assertEquals("frozen", stem.get("state").asText());
+        assertTrue(plan.get("totals").get("trainable_params").asLong() > 0);
+    }
+
+    @Test
+    void jsonDashPrintsOnlyJson() throws Exception {
+        Result r = floe("plan", EXAMPLE.toString(), "--json", "-");
+
+        assertEquals(0, r.code(), r.err());
+        JsonNode plan = new ObjectMapper().readTree(r.out());
+        assertEquals("encoder/stem/conv/weight", plan.get("parameters").get(0).get("path").asText());
+    }
+
+    @Test
+    void missingConfigFileExitsWith2() {
+        Result r = floe("plan", "no-such-config.yaml");
+
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("floe: no-such-config.yaml: no such file"), r.err());
+    }
+}

@@ -1,0 +1,151 @@
+package dev.floe.config;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.floe.graph.Component;
+import java.util.List;
+
+/**
+ * One entry of {@code model.components}: a built-in component chosen by its {@code type} key.
+ * Sizes are checked when the record is made; ports and wiring are checked when the graph is built.
+ *
+ * <pre>{@code
+ * - {name: encoder, type: conv_encoder, input: [1, 28, 28], widths: [16, 32, 64]}
+ * - {name: head, type: linear_head, features: 64, classes: 5}
+ * }</pre>
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ComponentConfig.ConvEncoder.class, name = "conv_encoder"),
+    @JsonSubTypes.Type(value = ComponentConfig.Mlp.class, name = "mlp"),
+    @JsonSubTypes.Type(value = ComponentConfig.LinearHead.class, name = "linear_head"),
+    @JsonSubTypes.Type(value = ComponentConfig.MlpHead.class, name = "mlp_head")
+})
+public sealed interface ComponentConfig {
+
+    /** The component's name, the first segment of its parameter paths. */
+    String name();
+
+    /** A new component as configured; each call gives a fresh instance for a new graph. */
+    Component toComponent();
+
+    /**
+     * {@code type: conv_encoder}, a {@link dev.floe.components.ConvEncoder}.
+     *
+     * @param name required
+     * @param input channels, height, width of the images; default {@code [1, 28, 28]}
+     * @param widths stem width, then one per residual block; default {@code [16, 32, 64]}
+     */
+    record ConvEncoder(String name, List<Long> input, List<Long> widths) implements ComponentConfig {
+        private static final List<Long> DEFAULT_INPUT = List.of(1L, 28L, 28L);
+        private static final List<Long> DEFAULT_WIDTHS = List.of(16L, 32L, 64L);
+
+        public ConvEncoder {
+            Fields.required().key("name", name).check("{name: encoder, type: conv_encoder, widths: [16, 32, 64]}");
+            input = input == null ? DEFAULT_INPUT : Fields.list(input);
+            widths = widths == null ? DEFAULT_WIDTHS : Fields.list(widths);
+            if (input.size() != 3) {
+                throw Fields.bad("input",
+                        "input must be [channels, height, width], found " + input + "; e.g. input: [1, 28, 28]");
+            }
+            Fields.positiveSizes("input", input);
+            if (widths.isEmpty()) {
+                throw Fields.bad("widths",
+                        "widths is empty; give the stem width and one per residual block, e.g. widths: [16, 32, 64]");
+            }
+            Fields.positiveSizes("widths", widths);
+        }
+
+        @Override
+        public Component toComponent() {
+            return dev.floe.components.ConvEncoder.builder()
+                    .name(name)
+                    .input(input.get(0), input.get(1), input.get(2))
+                    .widths(widths.stream().mapToLong(Long::longValue).toArray())
+                    .build();
+        }
+    }
+
+    /**
+     * {@code type: mlp}, a {@link dev.floe.components.Mlp}.
+     *
+     * @param name required
+     * @param inputs input features, required
+     * @param hidden hidden layer widths, bottom first; default none
+     * @param outputs output features, required
+     * @param dropout after each hidden layer while training, in [0, 1); default 0
+     */
+    record Mlp(String name, Long inputs, List<Long> hidden, Long outputs, Double dropout) implements ComponentConfig {
+        public Mlp {
+            Fields.required().key("name", name).key("inputs", inputs).key("outputs", outputs)
+                    .check("{name: mlp, type: mlp, inputs: 64, hidden: [32], outputs: 10}");
+            hidden = Fields.list(hidden);
+            dropout = dropout == null ? 0.0 : dropout;
+            Fields.positive("inputs", inputs);
+            Fields.positive("outputs", outputs);
+            Fields.positiveSizes("hidden", hidden);
+            Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public Component toComponent() {
+            return dev.floe.components.Mlp.builder()
+                    .name(name)
+                    .inputs(inputs)
+                    .hidden(hidden.stream().mapToLong(Long::longValue).toArray())
+                    .outputs(outputs)
+                    .dropout(dropout.floatValue())
+                    .build();
+        }
+    }
+
+    /**
+     * {@code type: linear_head}, a {@link dev.floe.components.LinearHead}.
+     *
+     * @param name required
+     * @param features input width, required
+     * @param classes number of classes, required
+     * @param dropout on the input features while training, in [0, 1); default 0
+     */
+    record LinearHead(String name, Long features, Long classes, Double dropout) implements ComponentConfig {
+        public LinearHead {
+            Fields.required().key("name", name).key("features", features).key("classes", classes)
+                    .check("{name: head, type: linear_head, features: 64, classes: 10}");
+            dropout = dropout == null ? 0.0 : dropout;
+            Fields.positive("features", features);
+            Fields.positive("classes", classes);
+            Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public Component toComponent() {
+            return dev.floe.components.LinearHead.of(name, features, classes, dropout.floatValue());
+        }
+    }
+
+    /**
+     * {@code type: mlp_head}, a {@link dev.floe.components.MlpHead}.
+     *
+     * @param name required
+     * @param features input width, required
+     * @param hidden hidden width, required
+     * @param classes number of classes, required
+     * @param dropout after the hidden layer while training, in [0, 1); default 0
+     */
+    record MlpHead(String name, Long features, Long hidden, Long classes, Double dropout) implements ComponentConfig {
+        public MlpHead {
+            Fields.required().key("name", name).key("features", features).key("hidden", hidden).key("classes", classes)
+                    .check("{name: head, type: mlp_head, features: 64, hidden: 32, classes: 10}");
+            dropout = dropout == null ? 0.0 : dropout;
+            Fields.positive("features", features);
+            Fields.positive("hidden", hidden);
+            Fields.positive("classes", classes);
+            Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public Component toComponent() {
+            return dev.floe.components.MlpHead.of(name, features, hidden, classes, dropout.floatValue());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.floe.config;
+
+import dev.floe.data.FashionMnist;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where the files a config names are: relative paths start at the config file's folder; data files
+ * not found there are looked up in the {@code datasets/} folder of the checkout
+ * ({@link FashionMnist#locateDatasets()}).
+ */
+final class ConfigPaths {
+
+    private ConfigPaths() {}
+
+    /**
+     * A data file: absolute as given; relative against {@code baseDir}, else against the datasets folder.
+     *
+     * @param key the config key, e.g. {@code data.train.images}, for the message
+     * @throws ConfigException listing every place tried when the file exists in none
+     */
+    static Path dataFile(String file, Path baseDir, String key) {
+        Path given = Path.of(file);
+        List<Path> tried = new ArrayList<>();
+        Path first = given.isAbsolute() ? given : baseDir.resolve(given);
+        if (Files.isRegularFile(first)) {
+            return first.normalize();
+        }
+        tried.add(first.toAbsolutePath().normalize());
+        String datasetsProblem = null;
+        if (!given.isAbsolute()) {
+            try {
+                Path candidate = FashionMnist.locateDatasets().resolve(given);
+                if (Files.isRegularFile(candidate)) {
+                    return candidate.normalize();
+                }
+                tried.add(candidate.normalize());
+            } catch (IllegalStateException noDatasets) {
+                datasetsProblem = noDatasets.getMessage();
+            }
+        }
+        throw new ConfigException(key, "file '" + file + "' not found; tried " + join(tried)
+                + (datasetsProblem == null ? "" : " (no datasets folder: " + datasetsProblem + ")")
+                + "; relative data paths are resolved against the config file's folder, then the datasets folder;"
+                + " fix the path", null);
+    }
+
+    /**
+     * A file relative to the config's folder only (weights to load).
+     *
+     * @throws ConfigException when it does not exist
+     */
+    static Path configFile(String file, Path baseDir, String key) {
+        Path given = Path.of(file);
+        Path path = (given.isAbsolute() ? given : baseDir.resolve(given)).normalize();
+        if (!Files.isRegularFile(path)) {
+            throw new ConfigException(key, "file '" + file + "' not found; tried " + path.toAbsolutePath()
+                    + "; relative paths are resolved against the config file's folder; fix the path", null);
+        }
+        return path;
+    }
+
+    private static String join(List<Path> paths) {
+        List<String> names = new ArrayList<>();
+        paths.forEach(p -> names.add(p.toString()));
+        return String.join(" and ", names);
+    }
+}

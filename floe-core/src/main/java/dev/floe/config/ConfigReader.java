@@ -1,0 +1,396 @@
+package dev.floe.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * YAML to {@link ExperimentConfig} and back to JSON, turning Jackson's exceptions into
+ * {@link ConfigException}s that name the file, line, column and key path.
+ */
+final class ConfigReader {
+
+    private static final PropertyNamingStrategies.NamingBase SNAKE =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private ConfigReader() {}
+
+    static ExperimentConfig parse(byte[] yaml, String source) {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            if (p.nextToken() == null) {
+                throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
+                        "the config is empty; expected the sections " + sorted(ExperimentConfig.SECTIONS)
+                                + " as in examples/fashion-finetune.yaml", null);
+            }
+            return YAML.readValue(p, ExperimentConfig.class);
+        } catch (JsonProcessingException e) {
+            throw translate(e, yaml, source);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot parse config " + source + ": " + e, e);
+        }
+    }
+
+    static String toJson(ExperimentConfig config) {
+        try {
+            return JSON.writeValueAsString(config) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write config as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    // ---- error translation --------------------------------------------------------------------
+
+    private static ConfigException translate(JsonProcessingException e, byte[] yaml, String source) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof org.yaml.snakeyaml.error.MarkedYAMLException y) {
+                return malformed(y, source, e);
+            }
+        }
+        if (e instanceof JsonMappingException m) {
+            List<Object> path = path(m);
+            if (m instanceof UnrecognizedPropertyException u) {
+                List<String> known = new ArrayList<>();
+                for (Object id : u.getKnownPropertyIds() == null ? List.of() : u.getKnownPropertyIds()) {
+                    known.add(String.valueOf(id));
+                }
+                return unknownKey(u.getPropertyName(), u.getReferringClass(), known,
+                        path.subList(0, Math.max(0, path.size() - 1)), yaml, source, u);
+            }
+            if (m instanceof InvalidTypeIdException t) {
+                return unknownType(t, path, yaml, source);
+            }
+            if (m instanceof ValueInstantiationException v && v.getCause() instanceof IllegalArgumentException bad) {
+                return invalidValue(v, bad, path, yaml, source);
+            }
+            if (m instanceof MismatchedInputException mi && mi.getTargetType() != null) {
+                return wrongType(mi, path, yaml, source);
+            }
+            return at(source, yaml, path, render(path), m.getOriginalMessage(), e);
+        }
+        JsonLocation loc = e.getLocation();
+        String detail = e.getOriginalMessage();
+        if (e instanceof JsonParseException && detail.startsWith("Duplicate field")) {
+            detail = "key " + detail.substring("Duplicate field ".length()) + " appears twice in one map;"
+                    + " keep one of them";
+        } else {
+            detail = "malformed YAML: " + detail + "; fix the syntax";
+        }
+        return new ConfigException(source, line(loc), column(loc), "", detail, e);
+    }
+
+    /**
+     * A record's constructor refused its values. Jackson builds a record before it reports the
+     * unknown keys it buffered, so a misspelt required key shows up here as a missing one: report
+     * the unknown key instead, which is the real mistake.
+     */
+    private static ConfigException invalidValue(ValueInstantiationException v, IllegalArgumentException bad,
+            List<Object> path, byte[] yaml, String source) {
+        Class<?> type = v.getType() == null ? null : v.getType().getRawClass();
+        if (type != null && type.isRecord()) {
+            List<String> valid = keys(type);
+            for (String key : keysAt(yaml, path)) {
+                if (!valid.contains(key)) {
+                    return unknownKey(key, type, valid, path, yaml, source, v);
+                }
+            }
+        }
+        if (bad instanceof Fields.FieldException f) {
+            List<Object> keyPath = new ArrayList<>(path);
+            keyPath.add(f.key());
+            Located at = locate(yaml, keyPath);
+            if (at.location() != null) {
+                return new ConfigException(source, line(at.location()), column(at.location()), render(path),
+                        bad.getMessage(), v);
+            }
+        }
+        return at(source, yaml, path, render(path), bad.getMessage(), v);
+    }
+
+    private static ConfigException unknownKey(String key, Class<?> owner, List<String> knownKeys,
+            List<Object> parent, byte[] yaml, String source, Throwable cause) {
+        TreeSet<String> known = new TreeSet<>(knownKeys);
+        if (owner != null && isPolymorphic(owner)) {
+            known.add("type");
+        }
+        String detail;
+        if (owner == PolicyRule.class) {
+            detail = "unknown action '" + key + "'; a policy entry takes exactly one of freeze or train (plus"
+                    + " lr_scale on train rules), e.g. - freeze: \"encoder/**\"";
+        } else {
+            detail = "unknown key '" + key + "'" + (parent.isEmpty() ? " at the top level" : "")
+                    + "; valid keys are " + String.join(", ", known) + "; fix the spelling or remove the key";
+        }
+        List<Object> keyPath = new ArrayList<>(parent);
+        keyPath.add(key);
+        return at(source, yaml, keyPath, render(parent), detail, cause);
+    }
+
+    private static ConfigException unknownType(InvalidTypeIdException t, List<Object> path, byte[] yaml,
+            String source) {
+        Class<?> base = t.getBaseType() == null ? null : t.getBaseType().getRawClass();
+        String what = base == OptimizerConfig.class ? "optimizer type" : base == ComponentConfig.class
+                ? "component type" : "type";
+        String valid = base == null ? "" : "; valid types are " + String.join(", ", typeNames(base));
+        String detail = t.getTypeId() == null
+                ? "missing key 'type'" + valid
+                : "unknown " + what + " '" + t.getTypeId() + "'" + valid;
+        List<Object> typeKey = new ArrayList<>(path);
+        typeKey.add("type");
+        Located typeAt = locate(yaml, typeKey);
+        return typeAt.location() != null
+                ? new ConfigException(source, line(typeAt.location()), column(typeAt.location()), render(path), detail, t)
+                : at(source, yaml, path, render(path), detail, t);
+    }
+
+    private static ConfigException wrongType(MismatchedInputException e, List<Object> path, byte[] yaml, String source) {
+        Located found = locate(yaml, path);
+        String value = e instanceof InvalidFormatException f && f.getValue() != null
+                ? "'" + f.getValue() + "'"
+                : found.value();
+        String detail = "expected " + describe(e.getTargetType()) + (value == null ? "" : ", found " + value);
+        return at(source, yaml, path, render(path), detail, e);
+    }
+
+    private static ConfigException malformed(org.yaml.snakeyaml.error.MarkedYAMLException y, String source,
+            Exception e) {
+        org.yaml.snakeyaml.error.Mark mark = y.getProblemMark() != null ? y.getProblemMark() : y.getContextMark();
+        StringBuilder detail = new StringBuilder("malformed YAML: ").append(oneLine(y.getProblem()));
+        if (y.getContext() != null && y.getContextMark() != null) {
+            detail.append(" (").append(oneLine(y.getContext())).append(" that starts at line ")
+                    .append(y.getContextMark().getLine() + 1).append(')');
+        }
+        detail.append("; check the indentation (spaces, not tabs), colons and closing brackets or quotes");
+        return new ConfigException(source, mark == null ? 0 : mark.getLine() + 1, mark == null ? 0 : mark.getColumn() + 1,
+                "", detail.toString(), e);
+    }
+
+    /** An error at {@code path}, located at the key (or list entry) that path ends with. */
+    private static ConfigException at(String source, byte[] yaml, List<Object> path, String where, String detail,
+            Throwable cause) {
+        JsonLocation loc = locate(yaml, path).location();
+        if (loc == null && !path.isEmpty() && cause instanceof JsonProcessingException j) {
+            loc = j.getLocation();
+        }
+        return new ConfigException(source, line(loc), column(loc), where, detail, cause);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    /** Path segments: field names (String) and list indices (Integer). */
+    private static List<Object> path(JsonMappingException e) {
+        List<Object> out = new ArrayList<>();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            out.add(r.getFieldName() != null ? r.getFieldName() : (Object) r.getIndex());
+        }
+        return out;
+    }
+
+    /** {@code model.components[1].widths}. */
+    static String render(List<Object> path) {
+        StringBuilder sb = new StringBuilder();
+        for (Object seg : path) {
+            if (seg instanceof Integer i) {
+                sb.append('[').append(i).append(']');
+            } else {
+                sb.append(sb.length() > 0 ? "." : "").append(seg);
+            }
+        }
+        return sb.toString();
+    }
+
+    private record Located(JsonLocation location, String value) {}
+
+    /** What {@link #walk} does with the parser once it stands on the value at the path. */
+    private interface AtValue<T> {
+        T visit(JsonParser parser, JsonToken value, JsonLocation keyLocation) throws IOException;
+    }
+
+    /**
+     * Walks the YAML to {@code path}: the location of its last key (or list entry) and a short
+     * description of the value found there; nulls when the path is not in the file.
+     */
+    private static Located locate(byte[] yaml, List<Object> path) {
+        Located none = new Located(null, null);
+        return walk(yaml, path, none, (p, t, loc) -> new Located(loc, describe(t, p)));
+    }
+
+    /** The keys of the map at {@code path}, in file order; empty when it is not a map. */
+    private static List<String> keysAt(byte[] yaml, List<Object> path) {
+        return walk(yaml, path, List.of(), (p, t, loc) -> {
+            List<String> keys = new ArrayList<>();
+            if (t == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    keys.add(p.currentName());
+                    p.nextToken();
+                    p.skipChildren();
+                }
+            }
+            return keys;
+        });
+    }
+
+    private static <T> T walk(byte[] yaml, List<Object> path, T notFound, AtValue<T> visitor) {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            JsonToken t = p.nextToken();
+            JsonLocation loc = null;
+            for (Object seg : path) {
+                if (seg instanceof String key) {
+                    if (t != JsonToken.START_OBJECT) {
+                        return notFound;
+                    }
+                    boolean found = false;
+                    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                        if (key.equals(p.currentName())) {
+                            loc = p.currentTokenLocation();
+                            t = p.nextToken();
+                            found = true;
+                            break;
+                        }
+                        p.nextToken();
+                        p.skipChildren();
+                    }
+                    if (!found) {
+                        return notFound;
+                    }
+                } else {
+                    int index = (Integer) seg;
+                    if (t != JsonToken.START_ARRAY) {
+                        return notFound;
+                    }
+                    t = p.nextToken();
+                    for (int i = 0; i < index && t != JsonToken.END_ARRAY && t != null; i++) {
+                        p.skipChildren();
+                        t = p.nextToken();
+                    }
+                    if (t == JsonToken.END_ARRAY || t == null) {
+                        return notFound;
+                    }
+                    loc = p.currentTokenLocation();
+                }
+            }
+            return visitor.visit(p, t, loc);
+        } catch (IOException | RuntimeException e) {
+            return notFound; // the file parsed once already; locating is best effort
+        }
+    }
+
+    private static String describe(JsonToken t, JsonParser p) throws IOException {
+        if (t == null) {
+            return null;
+        }
+        return switch (t) {
+            case START_OBJECT -> "a map";
+            case START_ARRAY -> "a list";
+            case VALUE_NULL -> "nothing (null)";
+            case VALUE_STRING -> "'" + p.getText() + "'";
+            default -> p.getText();
+        };
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == Integer.class || type == Long.class || type == int.class || type == long.class) {
+            return "an integer";
+        }
+        if (type == Double.class || type == Float.class || type == double.class || type == float.class) {
+            return "a number";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        if (Map.class.isAssignableFrom(type)) {
+            return "a map";
+        }
+        if (type.isRecord()) {
+            return "a map with keys " + String.join(", ", keys(type));
+        }
+        if (type.isInterface() && type.isAnnotationPresent(JsonSubTypes.class)) {
+            return "a map with a type key (" + String.join(", ", typeNames(type)) + ")";
+        }
+        return "a " + type.getSimpleName();
+    }
+
+    /** The YAML keys of a config record, sorted. */
+    private static List<String> keys(Class<?> record) {
+        TreeSet<String> keys = new TreeSet<>();
+        for (RecordComponent c : record.getRecordComponents()) {
+            keys.add(SNAKE.translate(c.getName()));
+        }
+        if (isPolymorphic(record)) {
+            keys.add("type");
+        }
+        return List.copyOf(keys);
+    }
+
+    private static boolean isPolymorphic(Class<?> type) {
+        return Arrays.stream(type.getInterfaces()).anyMatch(i -> i.isAnnotationPresent(JsonTypeInfo.class));
+    }
+
+    private static List<String> typeNames(Class<?> base) {
+        JsonSubTypes sub = base.getAnnotation(JsonSubTypes.class);
+        if (sub == null) {
+            return List.of();
+        }
+        return Arrays.stream(sub.value()).map(JsonSubTypes.Type::name).sorted().toList();
+    }
+
+    private static String sorted(Collection<String> names) {
+        return names.stream().sorted().collect(Collectors.joining(", "));
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s+", " ").trim();
+    }
+
+    private static int line(JsonLocation loc) {
+        return loc == null || loc.getLineNr() < 1 ? ConfigException.UNKNOWN : loc.getLineNr();
+    }
+
+    private static int column(JsonLocation loc) {
+        return loc == null || loc.getColumnNr() < 1 ? ConfigException.UNKNOWN : loc.getColumnNr();
+    }
+}

@@ -1,0 +1,233 @@
+package dev.floe.config;
+
+import dev.floe.freeze.FreezePlan;
+import dev.floe.data.Dataset;
+import dev.floe.graph.Component;
+import dev.floe.graph.Dim;
+import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PortSpec;
+import dev.floe.graph.TensorSpec;
+import dev.floe.io.ModelWeights;
+import dev.floe.optim.OptimizerSpec;
+import dev.floe.train.TrainResult;
+import dev.floe.train.Trainer;
+import dev.floe.train.TrainingListener;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A config made real: the built graph (with any {@code init} weights loaded), the resolved freeze
+ * plan and the optimizer spec. It owns the graph's native memory until {@link #close()}.
+ *
+ * <pre>{@code
+ * ExperimentConfig config = ExperimentConfig.load(file);
+ * Path base = file.toAbsolutePath().getParent();
+ * try (Experiment experiment = Experiment.build(config, base)) {
+ *     ExperimentData data = ExperimentData.load(config, base);
+ *     ExperimentResult result = experiment.train(data, TrainingListener.NONE);
+ * }
+ * }</pre>
+ *
+ * <p>Not thread-safe; train one experiment per JVM at a time (the engine allows one gradient
+ * collector per JVM).
+ */
+public final class Experiment implements AutoCloseable {
+
+    private final ExperimentConfig config;
+    private final ModelGraph graph;
+    private final FreezePlan plan;
+    private final OptimizerSpec optimizer;
+
+    private Experiment(ExperimentConfig config, ModelGraph graph, FreezePlan plan, OptimizerSpec optimizer) {
+        this.config = config;
+        this.graph = graph;
+        this.plan = plan;
+        this.optimizer = optimizer;
+    }
+
+    /**
+     * Builds the graph, loads the {@code init} weights and resolves the policy.
+     *
+     * @param baseDir the folder relative {@code init} paths start from, normally the config file's folder
+     * @throws ConfigException naming the key: a component that cannot be made, a wiring error
+     *     ({@code model}), an init file that is missing or does not fit ({@code model.init[i]}), or a
+     *     policy rule that matches no parameter ({@code policy})
+     */
+    public static Experiment build(ExperimentConfig config, Path baseDir) {
+        ExperimentConfig.Model m = config.model();
+        ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
+        ModelGraph graph;
+        try {
+            m.inputs().forEach((name, shape) -> b.input(name, TensorSpec.of(shape)));
+            for (int i = 0; i < m.components().size(); i++) {
+                try {
+                    b.add(m.components().get(i).toComponent());
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("model.components[" + i + "]", e.getMessage(), e);
+                }
+            }
+            m.wires().forEach(w -> b.wire(w.from(), w.to()));
+            m.outputs().forEach(b::output);
+            graph = b.build();
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("model", e.getMessage(), e);
+        }
+        try {
+            for (int i = 0; i < m.init().size(); i++) {
+                loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
+            }
+            FreezePlan plan;
+            try {
+                plan = config.freezePolicy().resolve(graph);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("policy", e.getMessage(), e);
+            }
+            return new Experiment(config, graph, plan, config.optimizer().toSpec());
+        } catch (RuntimeException e) {
+            graph.close();
+            throw e;
+        }
+    }
+
+    private static void loadInit(ModelGraph graph, ExperimentConfig.Init init, Path baseDir, String key) {
+        Path file = ConfigPaths.configFile(init.path(), baseDir, key + ".path");
+        try {
+            ModelWeights.load(graph, file, init.prefix());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ConfigException(key, "cannot read " + file + ": " + e.getMessage()
+                    + "; expected a safetensors file written by floe train or ModelWeights.save", e);
+        }
+    }
+
+    /** The config. */
+    public ExperimentConfig config() {
+        return config;
+    }
+
+    /** The built graph, with init weights loaded (before {@link #train}) or trained (after). */
+    public ModelGraph graph() {
+        return graph;
+    }
+
+    /** The policy resolved against the graph. */
+    public FreezePlan plan() {
+        return plan;
+    }
+
+    /** The optimizer spec. */
+    public OptimizerSpec optimizer() {
+        return optimizer;
+    }
+
+    /**
+     * Checks that the data fits the model: one graph input whose shape takes the examples and one
+     * graph output with as many classes as the data has.
+     *
+     * @throws ConfigException naming the keys to change
+     */
+    public void check(ExperimentData data) {
+        Map<String, TensorSpec> inputs = graph.inputs();
+        if (inputs.size() != 1 || graph.outputs().size() != 1) {
+            throw new ConfigException("model", "training needs exactly one input and one output, found inputs "
+                    + inputs.keySet() + " and outputs " + graph.outputs().keySet()
+                    + "; keep one of each in model.inputs and model.outputs", null);
+        }
+        String inputName = inputs.keySet().iterator().next();
+        TensorSpec spec = inputs.get(inputName);
+        for (Dataset d : List.of(data.train(), data.eval() == null ? data.train() : data.eval())) {
+            long[] shape = d.featureShape();
+            if (!fits(spec, shape)) {
+                throw new ConfigException("model.inputs." + inputName, "input " + inputName + " is " + spec
+                        + " but the examples of " + d.name() + " have shape " + Arrays.toString(shape)
+                        + "; set it to " + batched(shape), null);
+            }
+        }
+        ModelGraph.Endpoint source = graph.outputs().values().iterator().next();
+        Component producer = graph.component(source.component());
+        PortSpec port = producer.output(source.port());
+        long classes = port.spec().lastSize().orElse(-1L);
+        int dataClasses = data.train().numClasses();
+        if (classes != dataClasses) {
+            throw new ConfigException("model.components", "output " + graph.outputs().keySet().iterator().next()
+                    + " (" + source + ") gives " + (classes < 0 ? "an unknown number of" : classes)
+                    + " classes but the data has " + dataClasses + " (" + (config.data().classes() == null
+                            ? "num_classes" : "data.classes keeps " + config.data().classes().size())
+                    + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
+        }
+    }
+
+    private static boolean fits(TensorSpec spec, long[] featureShape) {
+        if (spec.rank() != featureShape.length + 1) {
+            return false;
+        }
+        for (int i = 0; i < featureShape.length; i++) {
+            if (spec.dims().get(i + 1) instanceof Dim.Fixed f && f.size() != featureShape[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String batched(long[] featureShape) {
+        StringBuilder sb = new StringBuilder("\"[batch");
+        for (long d : featureShape) {
+            sb.append(", ").append(d);
+        }
+        return sb.append("]\"").toString();
+    }
+
+    /**
+     * Trains the graph on {@code data.train()} under the plan for {@code training.epochs},
+     * evaluating on {@code data.eval()} after every epoch when there is one. Provenance (seed, data
+     * fingerprints, versions, start time) is captured before the first step. With the same config,
+     * data and one engine thread, two runs give bit-identical weights.
+     *
+     * @param listener receives progress (e.g. for a progress bar)
+     * @throws ConfigException as {@link #check}
+     */
+    public ExperimentResult train(ExperimentData data, TrainingListener listener) {
+        check(data);
+        Instant started = Instant.now();
+        Map<String, String> versions = Versions.current();
+        ExperimentResult.DataSummary trainSummary = ExperimentResult.DataSummary.of(data.train());
+        ExperimentResult.DataSummary evalSummary = data.eval() == null ? null : ExperimentResult.DataSummary.of(data.eval());
+        ExperimentConfig.Training t = config.training();
+        try (Trainer trainer = Trainer.builder()
+                .plan(plan)
+                .optimizer(optimizer)
+                .batchSize(t.batchSize())
+                .epochs(t.epochs())
+                .seed(config.seed())
+                .listener(listener)
+                .build()) {
+            TrainResult result = trainer.fit(data.train(), data.eval());
+            return new ExperimentResult(
+                    result,
+                    plan.trainableCount(),
+                    plan.frozenCount(),
+                    plan.bufferCount(),
+                    plan.totalCount(),
+                    optimizer.name(),
+                    trainer.optimizer().stateBytes(),
+                    trainSummary,
+                    evalSummary,
+                    config.seed(),
+                    versions,
+                    started);
+        }
+    }
+
+    /** Releases the graph's native memory. */
+    @Override
+    public void close() {
+        graph.close();
+    }
+}

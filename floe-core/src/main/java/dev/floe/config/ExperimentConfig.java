@@ -1,0 +1,353 @@
+package dev.floe.config;
+
+import dev.floe.freeze.FreezePolicy;
+import dev.floe.graph.TensorSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An experiment as written in a YAML file: data, model, freeze policy, optimizer and training
+ * settings. Keys are snake_case; the records mirror the file section by section.
+ *
+ * <pre>{@code
+ * seed: 42
+ * data:
+ *   format: idx
+ *   train: {images: fashion-mnist/train-images-idx3-ubyte.gz, labels: fashion-mnist/train-labels-idx1-ubyte.gz}
+ *   test:  {images: fashion-mnist/test-images-idx3-ubyte.gz, labels: fashion-mnist/test-labels-idx1-ubyte.gz}
+ *   num_classes: 10
+ *   classes: [5, 6, 7, 8, 9]
+ *   per_class: 20
+ * model:
+ *   inputs: {image: "[batch, 1, 28, 28]"}
+ *   components:
+ *     - {name: encoder, type: conv_encoder, input: [1, 28, 28], widths: [16, 32, 64]}
+ *     - {name: head, type: linear_head, features: 64, classes: 5}
+ *   wires: [{from: image, to: encoder.in}, {from: encoder.features, to: head.in}]
+ *   outputs: {logits: head.logits}
+ * policy:
+ *   - freeze: "encoder/**"
+ *   - {train: "encoder/block2/**", lr_scale: 0.1}
+ * optimizer: {type: adamw, lr: 0.002, weight_decay: 0.01}
+ * training: {epochs: 3, batch_size: 64}
+ * }</pre>
+ *
+ * <p>Every record checks its own keys when made: required keys present (all missing ones are named
+ * at once), sizes positive, rates in range, and the defaults of optional keys filled in, so an
+ * accessor never returns null unless its Javadoc says so. {@link #load(Path)} adds where in the
+ * file a problem is. What needs the whole model (ports, wiring, whether a policy rule matches a
+ * parameter) is checked by {@link Experiment#build}.
+ *
+ * @param seed seeds parameter initialisation, data selection and shuffling; default 0
+ * @param data what to train and evaluate on; required
+ * @param model the graph; required
+ * @param policy freeze rules in order, last match wins; default none (everything trains)
+ * @param optimizer required
+ * @param training required
+ */
+public record ExperimentConfig(
+        Long seed, Data data, Model model, List<PolicyRule> policy, OptimizerConfig optimizer, Training training) {
+
+    /** The top-level keys. */
+    public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training");
+
+    public ExperimentConfig {
+        Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
+                .check("examples/fashion-finetune.yaml");
+        seed = seed == null ? 0L : seed;
+        policy = Fields.list(policy);
+        for (int i = 0; i < policy.size(); i++) {
+            if (policy.get(i) == null) {
+                throw Fields.bad("policy",
+                        "policy entry " + i + " is empty; write - freeze: \"glob\" or - train: \"glob\"");
+            }
+        }
+    }
+
+    /**
+     * Reads and checks a config file.
+     *
+     * @throws ConfigException naming the file, line, column and key for malformed YAML, an unknown
+     *     key (listing the valid ones), a missing required key, a value of the wrong type or out of
+     *     range, or an unknown component or optimizer type (listing the valid ones); also when the
+     *     file cannot be read
+     */
+    public static ExperimentConfig load(Path file) {
+        return parse(read(file), file.toString());
+    }
+
+    /**
+     * Parses and checks YAML text.
+     *
+     * @param yaml the file's bytes, UTF-8
+     * @param source how to name the file in messages, e.g. its path; may be null
+     * @throws ConfigException as {@link #load(Path)}
+     */
+    public static ExperimentConfig parse(byte[] yaml, String source) {
+        return ConfigReader.parse(yaml, source);
+    }
+
+    /**
+     * The bytes of a config file.
+     *
+     * @throws ConfigException if it is missing or not a regular file
+     * @throws UncheckedIOException if reading fails otherwise
+     */
+    public static byte[] read(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(file.toString(), ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
+                    "is a folder; expected a YAML config file such as examples/fashion-finetune.yaml", null);
+        }
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
+                    "no such file (looked in " + file.toAbsolutePath().normalize() + "); check the path", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read config " + file + ": " + e + "; check its permissions", e);
+        }
+    }
+
+    /** The config with every default filled in, as indented JSON with the YAML key names; absent optional keys are omitted. */
+    public String toJson() {
+        return ConfigReader.toJson(this);
+    }
+
+    /** The {@code policy} rules as a {@link FreezePolicy}. */
+    public FreezePolicy freezePolicy() {
+        FreezePolicy.Builder b = FreezePolicy.builder();
+        policy.forEach(r -> b.rule(r.toRule()));
+        return b.build();
+    }
+
+    /**
+     * The {@code data} section. Relative file paths are resolved against the config file's folder
+     * and, when nothing exists there, against the bundled {@code datasets/} folder
+     * ({@link dev.floe.data.FashionMnist#locateDatasets()}).
+     *
+     * <p>The training set is read (the first {@code limit} examples), filtered to {@code classes},
+     * split for evaluation when {@code eval_fraction} is set, then cut to {@code per_class} examples
+     * per class; the {@code test} set is read whole and filtered to {@code classes}.
+     *
+     * @param format {@code idx} or {@code csv}; required
+     * @param train the training files; required ({@code images} and {@code labels} for idx,
+     *     {@code path} for csv)
+     * @param test the evaluation files, or null (evaluate on {@code eval_fraction} of train, or not at all)
+     * @param labelColumn {@code label_column}, csv only: header name of the label column; default {@code label}
+     * @param numClasses {@code num_classes}: classes in the files, labels are 0 to num_classes-1; required
+     * @param classes keep only these classes, relabelled 0..k-1 in this order; null keeps all
+     * @param perClass {@code per_class}: labelled training examples per class, drawn with the seed; null keeps all
+     * @param evalFraction {@code eval_fraction}: share of train held out for evaluation when there is
+     *     no test set, in [0, 1); default 0 (no evaluation)
+     * @param limit read at most this many training examples, the first ones in the file; null reads all
+     */
+    public record Data(
+            String format,
+            DataFiles train,
+            DataFiles test,
+            String labelColumn,
+            Integer numClasses,
+            List<Integer> classes,
+            Integer perClass,
+            Double evalFraction,
+            Integer limit) {
+
+        /** Format name of MNIST-style IDX files. */
+        public static final String IDX = "idx";
+        /** Format name of numeric CSV files with a label column. */
+        public static final String CSV = "csv";
+
+        public Data {
+            Fields.required().key("format", format).key("train", train).key("num_classes", numClasses)
+                    .check("data: {format: idx, train: {images: ..., labels: ...}, num_classes: 10}");
+            if (!IDX.equals(format) && !CSV.equals(format)) {
+                throw Fields.bad("format",
+                        "format must be " + IDX + " or " + CSV + ", found '" + format + "'");
+            }
+            train.check("train", format);
+            if (test != null) {
+                test.check("test", format);
+            }
+            if (IDX.equals(format) && labelColumn != null) {
+                throw Fields.bad("label_column",
+                        "label_column is for csv data, but format is idx (labels come from the labels file);"
+                                + " remove label_column");
+            }
+            labelColumn = CSV.equals(format) && labelColumn == null ? "label" : labelColumn;
+            Fields.positive("num_classes", numClasses);
+            if (classes != null) {
+                classes = Fields.list(classes);
+                if (classes.isEmpty()) {
+                    throw Fields.bad("classes", "classes is empty; list the classes to keep or remove the key");
+                }
+                for (Integer c : classes) {
+                    if (c == null || c < 0 || c >= numClasses) {
+                        throw Fields.bad("classes", "classes " + classes + " holds " + c
+                                + ", outside [0, " + numClasses + ") given by num_classes; fix the class index");
+                    }
+                    if (classes.indexOf(c) != classes.lastIndexOf(c)) {
+                        throw Fields.bad("classes", "classes " + classes + " lists " + c + " twice; list each once");
+                    }
+                }
+            }
+            Fields.positive("per_class", perClass);
+            Fields.positive("limit", limit);
+            evalFraction = evalFraction == null ? 0.0 : evalFraction;
+            Fields.unitInterval("eval_fraction", evalFraction);
+            if (test != null && evalFraction > 0) {
+                throw Fields.bad("eval_fraction",
+                        "both test and eval_fraction are given; evaluate on the test files or on a held-out part"
+                                + " of train, not both: remove one");
+            }
+        }
+
+        /** Number of classes the model sees: {@code classes.size()} when filtered, else {@code num_classes}. */
+        public int effectiveClasses() {
+            return classes == null ? numClasses : classes.size();
+        }
+    }
+
+    /**
+     * The files of one split: {@code images} and {@code labels} for idx data, {@code path} for csv.
+     *
+     * @param images IDX images file, plain or gzipped
+     * @param labels IDX labels file, plain or gzipped
+     * @param path CSV file
+     */
+    public record DataFiles(String images, String labels, String path) {
+
+        public DataFiles {
+            Fields.notBlank("images", images);
+            Fields.notBlank("labels", labels);
+            Fields.notBlank("path", path);
+        }
+
+        void check(String key, String format) {
+            if (Data.IDX.equals(format)) {
+                if (images == null || labels == null || path != null) {
+                    throw Fields.bad(key, key + " needs images and labels for format idx"
+                            + (path != null ? " but has path (that is for csv)" : "")
+                            + "; e.g. " + key + ": {images: x-images-idx3-ubyte.gz, labels: x-labels-idx1-ubyte.gz}");
+                }
+            } else if (path == null || images != null || labels != null) {
+                throw Fields.bad(key, key + " needs path for format csv"
+                        + (images != null || labels != null ? " but has images/labels (those are for idx)" : "")
+                        + "; e.g. " + key + ": {path: " + key + ".csv}");
+            }
+        }
+    }
+
+    /**
+     * The {@code model} section: a {@link dev.floe.graph.ModelGraph} written as data.
+     *
+     * @param inputs graph inputs and their shapes, e.g. {@code {image: "[batch, 1, 28, 28]"}}; required
+     * @param components required, at least one
+     * @param wires from a graph input or {@code component.port} to {@code component.port}; required
+     * @param outputs graph outputs read from {@code component.port}, e.g. {@code {logits: head.logits}};
+     *     required, exactly one for training
+     * @param init weight files loaded after the graph is built, in order; default none
+     */
+    public record Model(
+            Map<String, String> inputs,
+            List<ComponentConfig> components,
+            List<Wire> wires,
+            Map<String, String> outputs,
+            List<Init> init) {
+
+        public Model {
+            Fields.required().key("inputs", inputs).key("components", components).key("wires", wires)
+                    .key("outputs", outputs)
+                    .check("model: {inputs: {image: \"[batch, 1, 28, 28]\"}, components: [...], wires: [...],"
+                            + " outputs: {logits: head.logits}}");
+            inputs = Fields.orderedMap(inputs);
+            outputs = Fields.orderedMap(outputs);
+            components = Fields.list(components);
+            wires = Fields.list(wires);
+            init = Fields.list(init);
+            if (inputs.isEmpty()) {
+                throw Fields.bad("inputs", "inputs is empty; declare one, e.g. inputs: {image: \"[batch, 1, 28, 28]\"}");
+            }
+            for (Map.Entry<String, String> e : inputs.entrySet()) {
+                if (e.getValue() == null) {
+                    throw Fields.bad("inputs", "inputs." + e.getKey() + " has no shape; write e.g. \"[batch, 1, 28, 28]\"");
+                }
+                try {
+                    TensorSpec.of(e.getValue());
+                } catch (IllegalArgumentException bad) {
+                    throw Fields.bad("inputs", "inputs." + e.getKey() + ": " + bad.getMessage());
+                }
+            }
+            if (components.isEmpty()) {
+                throw Fields.bad("components", "components is empty; add at least one component");
+            }
+            checkEntries("components", components);
+            checkEntries("wires", wires);
+            checkEntries("init", init);
+            if (outputs.isEmpty()) {
+                throw Fields.bad("outputs", "outputs is empty; declare one, e.g. outputs: {logits: head.logits}");
+            }
+            for (Map.Entry<String, String> e : outputs.entrySet()) {
+                if (e.getValue() == null || e.getValue().isBlank()) {
+                    throw Fields.bad("outputs",
+                            "outputs." + e.getKey() + " has no source; write component.port, e.g. head.logits");
+                }
+            }
+        }
+
+        private static void checkEntries(String key, List<?> entries) {
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i) == null) {
+                    throw Fields.bad(key, key + " entry " + i + " is empty; remove it or fill it in");
+                }
+            }
+        }
+    }
+
+    /**
+     * A wire of the graph.
+     *
+     * @param from a graph input ({@code image}) or a component output ({@code encoder.features}); required
+     * @param to a component input ({@code head.in}); required
+     */
+    public record Wire(String from, String to) {
+        public Wire {
+            Fields.required().key("from", from).key("to", to).check("{from: encoder.features, to: head.in}");
+        }
+    }
+
+    /**
+     * Weights to load into the built graph, with {@link dev.floe.io.ModelWeights#load}: the file must
+     * hold exactly the parameters under {@code prefix}, with matching shapes.
+     *
+     * @param path a safetensors file; relative paths are resolved against the config file's folder; required
+     * @param prefix parameter path prefix such as {@code encoder/}; default empty (the whole model)
+     */
+    public record Init(String path, String prefix) {
+        public Init {
+            Fields.required().key("path", path).check("{path: pretrained.safetensors, prefix: \"encoder/\"}");
+            Fields.notBlank("path", path);
+            prefix = prefix == null ? "" : prefix;
+        }
+    }
+
+    /**
+     * The {@code training} section.
+     *
+     * @param epochs passes over the training set, &ge; 1; required
+     * @param batchSize {@code batch_size}: examples per optimizer step, &ge; 1; required
+     */
+    public record Training(Integer epochs, Integer batchSize) {
+        public Training {
+            Fields.required().key("epochs", epochs).key("batch_size", batchSize)
+                    .check("training: {epochs: 3, batch_size: 64}");
+            Fields.positive("epochs", epochs);
+            Fields.positive("batch_size", batchSize);
+        }
+    }
+}

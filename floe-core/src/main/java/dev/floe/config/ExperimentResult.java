@@ -1,0 +1,145 @@
+package dev.floe.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.data.Dataset;
+import dev.floe.train.EpochMetrics;
+import dev.floe.train.EvalResult;
+import dev.floe.train.TrainResult;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What an experiment run measured, with the provenance captured when training started.
+ *
+ * @param training per-epoch metrics, steps, training time and the final evaluation (null without eval data)
+ * @param trainableParams scalar parameters that trained
+ * @param frozenParams scalar parameters frozen (buffers excluded)
+ * @param bufferParams BatchNorm running statistics
+ * @param totalParams everything
+ * @param optimizer optimizer name ({@code adamw}, {@code sgd})
+ * @param optimizerStateBytes optimizer state held after training, measured
+ * @param train the training data
+ * @param eval the evaluation data, or null
+ * @param seed the config's seed
+ * @param versions floe, djl, pytorch, java, os, arch
+ * @param startedAt when training started
+ */
+public record ExperimentResult(
+        TrainResult training,
+        long trainableParams,
+        long frozenParams,
+        long bufferParams,
+        long totalParams,
+        String optimizer,
+        long optimizerStateBytes,
+        DataSummary train,
+        DataSummary eval,
+        long seed,
+        Map<String, String> versions,
+        Instant startedAt) {
+
+    /** Version of the {@link #toJson} layout, written as its {@code format} field. */
+    public static final String FORMAT = "floe-metrics/1";
+
+    public ExperimentResult {
+        versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions));
+    }
+
+    /**
+     * A data set as recorded with a run.
+     *
+     * @param name how it was read and derived
+     * @param examples number of examples
+     * @param classes number of classes
+     * @param fingerprint {@link Dataset#fingerprint()}: SHA-256 of the content
+     */
+    public record DataSummary(String name, int examples, int classes, String fingerprint) {
+        /** Summarises a data set (hashes its content). */
+        public static DataSummary of(Dataset data) {
+            return new DataSummary(data.name(), data.size(), data.numClasses(), data.fingerprint());
+        }
+    }
+
+    /**
+     * The run as JSON ({@code metrics.json}): format, config hash, seed, start time, per-epoch
+     * metrics (train loss and accuracy, eval loss and accuracy or null, seconds, examples per
+     * second), final evaluation, steps, parameter counts, optimizer state bytes, data fingerprints
+     * and versions.
+     *
+     * @param configSha256 hex SHA-256 of the config file's bytes, or null
+     */
+    public String toJson(String configSha256) {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("config_sha256", configSha256);
+        root.put("seed", seed);
+        root.put("started_at", startedAt.toString());
+        ArrayNode epochs = root.putArray("epochs");
+        for (EpochMetrics m : training.epochs()) {
+            ObjectNode e = epochs.addObject();
+            e.put("epoch", m.epoch());
+            e.put("train_loss", m.trainLoss());
+            e.put("train_accuracy", m.trainAccuracy());
+            putFinite(e, "eval_loss", m.evalLoss());
+            putFinite(e, "eval_accuracy", m.evalAccuracy());
+            e.put("seconds", m.seconds());
+            e.put("examples_per_second", m.examplesPerSecond());
+        }
+        EvalResult fin = training.finalEval();
+        if (fin == null) {
+            root.putNull("final_eval");
+        } else {
+            ObjectNode f = root.putObject("final_eval");
+            f.put("loss", fin.loss());
+            f.put("accuracy", fin.accuracy());
+            f.put("examples", fin.examples());
+        }
+        root.put("steps", training.steps());
+        root.put("train_seconds", training.trainSeconds());
+        ObjectNode params = root.putObject("params");
+        params.put("trainable", trainableParams);
+        params.put("frozen", frozenParams);
+        params.put("buffers", bufferParams);
+        params.put("total", totalParams);
+        ObjectNode opt = root.putObject("optimizer");
+        opt.put("type", optimizer);
+        opt.put("state_bytes", optimizerStateBytes);
+        ObjectNode data = root.putObject("data");
+        putData(data, "train", train);
+        putData(data, "eval", eval);
+        ObjectNode v = root.putObject("versions");
+        versions.forEach(v::put);
+        try {
+            return json.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write metrics as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static void putFinite(ObjectNode node, String key, double value) {
+        if (Double.isFinite(value)) {
+            node.put(key, value);
+        } else {
+            node.putNull(key);
+        }
+    }
+
+    private static void putData(ObjectNode parent, String key, DataSummary d) {
+        if (d == null) {
+            parent.putNull(key);
+            return;
+        }
+        ObjectNode n = parent.putObject(key);
+        n.put("name", d.name());
+        n.put("examples", d.examples());
+        n.put("classes", d.classes());
+        n.put("fingerprint", d.fingerprint());
+    }
+}

@@ -1,0 +1,55 @@
+package dev.floe.config;
+
+import dev.floe.freeze.FreezeRule;
+
+/**
+ * One entry of the {@code policy} list: exactly one of {@code freeze} or {@code train}, whose value
+ * is a path glob, plus an optional {@code lr_scale} for train rules. Rules apply in order and the
+ * last match wins (see {@link dev.floe.freeze.FreezePolicy}).
+ *
+ * <pre>{@code
+ * policy:
+ *   - freeze: "encoder/**"
+ *   - train: "encoder/block2/**"
+ *     lr_scale: 0.1
+ * }</pre>
+ *
+ * @param freeze glob of parameters to freeze, or null
+ * @param train glob of parameters to train, or null
+ * @param lrScale {@code lr_scale}: learning-rate multiplier for a train rule, finite and &gt; 0;
+ *     default 1; null for a freeze rule
+ */
+public record PolicyRule(String freeze, String train, Double lrScale) {
+
+    public PolicyRule {
+        if ((freeze == null) == (train == null)) {
+            throw new IllegalArgumentException(
+                    (freeze == null ? "a rule has neither freeze nor train" : "a rule has both freeze and train")
+                            + "; give each rule exactly one action, e.g. - freeze: \"encoder/**\" or"
+                            + " - {train: \"head/**\", lr_scale: 2}");
+        }
+        if (freeze != null && lrScale != null) {
+            throw Fields.bad("lr_scale",
+                    "lr_scale is given on freeze rule '" + freeze + "' but frozen parameters have no learning"
+                            + " rate; move lr_scale to a train rule or remove it");
+        }
+        if (train != null) {
+            lrScale = lrScale == null ? 1.0 : lrScale;
+            Fields.positive("lr_scale", lrScale, "1 keeps the optimizer's rate, 0.1 trains ten times slower");
+        }
+        try {
+            toRule(freeze, train, lrScale == null ? 1.0 : lrScale);
+        } catch (IllegalArgumentException badGlob) {
+            throw Fields.bad(freeze != null ? "freeze" : "train", badGlob.getMessage());
+        }
+    }
+
+    /** The rule as {@link dev.floe.freeze.FreezePolicy} takes it. */
+    public FreezeRule toRule() {
+        return toRule(freeze, train, train != null ? lrScale : 1.0);
+    }
+
+    private static FreezeRule toRule(String freeze, String train, double lrScale) {
+        return freeze != null ? FreezeRule.freeze(freeze) : FreezeRule.train(train, lrScale);
+    }
+}
