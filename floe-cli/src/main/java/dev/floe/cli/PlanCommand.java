@@ -6,7 +6,10 @@ import dev.floe.config.ExperimentConfig;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
 import java.io.PrintWriter;
+import dev.floe.train.Stage;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,20 +48,59 @@ final class PlanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ExperimentConfig cfg = ExperimentConfig.load(config);
         try (Experiment experiment = build(cfg, config)) {
-            FreezePlan plan = experiment.plan();
             if (STDOUT.equals(json)) {
-                out.println(plan.toJson(experiment.optimizer()));
+                out.println(jsonStages(experiment));
             } else {
-                out.print(plan.explain(experiment.optimizer()));
+                out.print(explainStages(experiment));
                 if (json != null) {
                     Path file = Path.of(json);
-                    AtomicFiles.writeString(file, plan.toJson(experiment.optimizer()) + "\n");
+                    AtomicFiles.writeString(file, jsonStages(experiment) + "\n");
                     out.println("wrote " + file);
                 }
             }
         }
         out.flush();
         return 0;
+    }
+
+    /** Every stage's plan as a table (a single stage prints just its table). */
+    static String explainStages(Experiment experiment) {
+        List<FreezePlan> plans = experiment.plans();
+        if (plans.size() == 1) {
+            return plans.get(0).explain(experiment.optimizer());
+        }
+        StringBuilder sb = new StringBuilder();
+        List<Stage> stages = experiment.schedule().stages();
+        for (int i = 0; i < plans.size(); i++) {
+            Stage st = stages.get(i);
+            sb.append(String.format(Locale.ROOT, "== stage %d/%d: %s — %d epoch(s), lr %s%s%n", i + 1, plans.size(),
+                    st.name(), st.epochs(), st.lr().describe(),
+                    st.earlyStopping() == null ? "" : ", early stopping " + st.earlyStopping()));
+            sb.append(plans.get(i).explain(experiment.optimizer()));
+            sb.append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+
+    /** One plan (single stage) or {@code {"stages": [{"name", "epochs", "plan"}...]}}. */
+    static String jsonStages(Experiment experiment) throws java.io.IOException {
+        List<FreezePlan> plans = experiment.plans();
+        if (plans.size() == 1) {
+            return plans.get(0).toJson(experiment.optimizer());
+        }
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode arr = root.putArray("stages");
+        for (int i = 0; i < plans.size(); i++) {
+            Stage st = experiment.schedule().stages().get(i);
+            com.fasterxml.jackson.databind.node.ObjectNode n = arr.addObject();
+            n.put("name", st.name());
+            n.put("epochs", st.epochs());
+            n.put("lr_schedule", st.lr().describe());
+            n.set("plan", mapper.readTree(plans.get(i).toJson(experiment.optimizer())));
+        }
+        return mapper.writeValueAsString(root);
     }
 
     /** {@link Experiment#build} with relative paths taken from the config's folder and errors naming the file. */

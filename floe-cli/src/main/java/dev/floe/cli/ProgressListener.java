@@ -20,8 +20,16 @@ final class ProgressListener implements TrainingListener {
         this.enabled = enabled;
     }
 
+    private int epochs;
+
+    /** Epochs of the stage in progress. */
+    int epochs() {
+        return epochs;
+    }
+
     @Override
     public void epochStarted(int epoch, int epochs, int batches) {
+        this.epochs = epochs;
         if (!enabled) {
             return;
         }

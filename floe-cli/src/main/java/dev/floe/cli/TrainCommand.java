@@ -69,10 +69,28 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue the run in DIR from its newest checkpoint (same config required)")
+    Path resume;
+
+    /** Sub-folder of a run folder holding its checkpoints. */
+    static final String CHECKPOINTS = "checkpoints";
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if (out != null && Files.exists(out)) {
+        if (resume != null) {
+            if (out != null && !out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException(
+                        "--out " + out + " and --resume " + resume + " differ; a resumed run continues in its own folder,"
+                                + " so give only --resume");
+            }
+            if (!Files.isDirectory(resume.resolve(CHECKPOINTS))) {
+                throw new IllegalArgumentException(
+                        "--resume " + resume + " holds no checkpoints (no " + CHECKPOINTS + "/ folder); give the folder"
+                                + " of a run started by floe train");
+            }
+        } else if (out != null && Files.exists(out)) {
             OutputDir.prepare(out, "train", force); // refuses a used folder now, before any work
         }
         byte[] yaml = ExperimentConfig.read(config);
@@ -86,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
                 experiment.check(data);
                 return null;
             });
-            Path dir = OutputDir.prepare(out, "train", force);
+            Path dir = resume != null ? resume : OutputDir.prepare(out, "train", force);
             FreezePlan plan = experiment.plan();
             stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", config, sha.substring(0, 12));
             stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
@@ -98,11 +116,16 @@ final class TrainCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "run     %s%n", dir);
             stdout.flush();
 
-            AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
-            AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
-            AtomicFiles.writeString(dir.resolve(PLAN_FILE), plan.explain(experiment.optimizer()));
+            if (resume == null) {
+                AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
+                AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
+                AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
+            } else {
+                stdout.printf(Locale.ROOT, "resume  from the newest checkpoint in %s%n", dir.resolve(CHECKPOINTS));
+            }
 
-            ExperimentResult result = experiment.train(data, listener(stdout, cfg.training().epochs()));
+            ExperimentResult result = experiment.train(data, listener(stdout), dir.resolve(CHECKPOINTS),
+                    resume != null, sha);
 
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put(CONFIG_HASH_KEY, sha);
@@ -110,6 +133,7 @@ final class TrainCommand implements Callable<Integer> {
             metadata.put("floe.seed", Long.toString(cfg.seed()));
             ModelWeights.save(experiment.graph(), dir.resolve(WEIGHTS_FILE), metadata);
             AtomicFiles.writeString(dir.resolve(METRICS_FILE), result.toJson(sha));
+            stdout.print(stageTable(result));
             stdout.println(finalLine(result, dir));
             stdout.flush();
         }
@@ -117,7 +141,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Per-epoch lines on {@code out}, and the progress bar on the terminal when wanted. */
-    private TrainingListener listener(PrintWriter out, int epochs) {
+    private TrainingListener listener(PrintWriter out) {
         ProgressListener bar = new ProgressListener("train", !noProgress && System.console() != null);
         return new TrainingListener() {
             @Override
@@ -133,7 +157,7 @@ final class TrainCommand implements Callable<Integer> {
             @Override
             public void epochFinished(EpochMetrics m) {
                 bar.epochFinished(m);
-                out.println(epochLine(m, epochs));
+                out.println(epochLine(m, bar.epochs()));
                 out.flush();
             }
         };
@@ -145,6 +169,24 @@ final class TrainCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "  eval loss %.4f acc %.3f", m.evalLoss(), m.evalAccuracy());
         return String.format(Locale.ROOT, "epoch %d/%d  train loss %.4f acc %.3f%s  %.2f s  %.0f ex/s",
                 m.epoch(), epochs, m.trainLoss(), m.trainAccuracy(), eval, m.seconds(), m.examplesPerSecond());
+    }
+
+    /** One row per stage: epochs run, best metric and epoch, early stop, seconds, trainable parameters. */
+    static String stageTable(ExperimentResult r) {
+        StringBuilder sb = new StringBuilder();
+        String fmt = "%-20s %7s %12s %10s %8s %9s %9s %12s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "stage", "epochs", "best_metric", "best_epoch", "stopped", "restored",
+                "seconds", "trainable"));
+        for (dev.floe.train.StageResult st : r.training().stages()) {
+            sb.append(String.format(Locale.ROOT, fmt, st.name(), st.epochs().size(),
+                    Double.isFinite(st.bestMetric()) ? String.format(Locale.ROOT, "%.4f", st.bestMetric()) : "-",
+                    st.bestEpoch() == 0 ? "-" : Integer.toString(st.bestEpoch()),
+                    st.stoppedEarly() ? "early" : "budget",
+                    st.restoredBest() ? "yes" : "no",
+                    String.format(Locale.ROOT, "%.2f", st.seconds()),
+                    String.format(Locale.ROOT, "%,d", st.trainableParams())));
+        }
+        return sb.toString();
     }
 
     static String finalLine(ExperimentResult r, Path dir) {

@@ -160,10 +160,10 @@ class TrainCommandTest {
 
     private static Map<String, Snapshot> snapshot(Path folder) throws Exception {
         Map<String, Snapshot> files = new TreeMap<>();
-        try (Stream<Path> s = Files.list(folder)) {
-            for (Path p : s.toList()) {
+        try (Stream<Path> s = Files.walk(folder)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
                 byte[] bytes = Files.readAllBytes(p);
-                files.put(p.getFileName().toString(),
+                files.put(folder.relativize(p).toString(),
                         new Snapshot(bytes.length, Files.getLastModifiedTime(p), TrainCommand.sha256(bytes)));
             }
         }

@@ -9,6 +9,7 @@ import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
 import dev.floe.io.ModelWeights;
 import dev.floe.optim.OptimizerSpec;
+import dev.floe.train.Schedule;
 import dev.floe.train.TrainResult;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;
@@ -41,11 +42,16 @@ public final class Experiment implements AutoCloseable {
     private final ModelGraph graph;
     private final FreezePlan plan;
     private final OptimizerSpec optimizer;
+    private final Schedule schedule;
+    private final List<FreezePlan> plans;
 
-    private Experiment(ExperimentConfig config, ModelGraph graph, FreezePlan plan, OptimizerSpec optimizer) {
+    private Experiment(ExperimentConfig config, ModelGraph graph, Schedule schedule, List<FreezePlan> plans,
+            OptimizerSpec optimizer) {
         this.config = config;
         this.graph = graph;
-        this.plan = plan;
+        this.schedule = schedule;
+        this.plans = List.copyOf(plans);
+        this.plan = plans.get(0);
         this.optimizer = optimizer;
     }
 
@@ -82,13 +88,17 @@ public final class Experiment implements AutoCloseable {
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
-            FreezePlan plan;
+            Schedule schedule = config.schedule(graph);
+            List<FreezePlan> plans;
             try {
-                plan = config.freezePolicy().resolve(graph);
+                plans = Trainer.resolveStages(graph, schedule);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("policy", e.getMessage(), e);
+                String key = !config.stages().isEmpty() ? "stages" : config.progressive() != null ? "progressive" : "policy";
+                // a single implicit stage adds no "stage train: " prefix of interest to the user
+                String message = key.equals("policy") ? e.getMessage().replaceFirst("^stage train: ", "") : e.getMessage();
+                throw new ConfigException(key, message, e);
             }
-            return new Experiment(config, graph, plan, config.optimizer().toSpec());
+            return new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());
         } catch (RuntimeException e) {
             graph.close();
             throw e;
@@ -117,9 +127,19 @@ public final class Experiment implements AutoCloseable {
         return graph;
     }
 
-    /** The policy resolved against the graph. */
+    /** The first stage's policy resolved against the graph. */
     public FreezePlan plan() {
         return plan;
+    }
+
+    /** The stages to run. */
+    public Schedule schedule() {
+        return schedule;
+    }
+
+    /** Every stage's resolved plan, in order. */
+    public List<FreezePlan> plans() {
+        return plans;
     }
 
     /** The optimizer spec. */
@@ -194,6 +214,18 @@ public final class Experiment implements AutoCloseable {
      * @throws ConfigException as {@link #check}
      */
     public ExperimentResult train(ExperimentData data, TrainingListener listener) {
+        return train(data, listener, null, false, "");
+    }
+
+    /**
+     * As {@link #train(ExperimentData, TrainingListener)}, writing a checkpoint after every epoch into
+     * {@code checkpoints} (when not null) and, with {@code resume}, continuing from the newest one
+     * there.
+     *
+     * @param fingerprint identifies the config; resuming a checkpoint made with another is refused
+     */
+    public ExperimentResult train(
+            ExperimentData data, TrainingListener listener, Path checkpoints, boolean resume, String fingerprint) {
         check(data);
         Instant started = Instant.now();
         Map<String, String> versions = Versions.current();
@@ -201,20 +233,26 @@ public final class Experiment implements AutoCloseable {
         ExperimentResult.DataSummary evalSummary = data.eval() == null ? null : ExperimentResult.DataSummary.of(data.eval());
         ExperimentConfig.Training t = config.training();
         try (Trainer trainer = Trainer.builder()
-                .plan(plan)
+                .graph(graph)
+                .schedule(schedule)
                 .optimizer(optimizer)
                 .batchSize(t.batchSize())
-                .epochs(t.epochs())
+                .gradientAccumulation(t.gradientAccumulation())
+                .clipGradNorm(t.clipGradNorm())
                 .seed(config.seed())
                 .listener(listener)
+                .checkpoints(checkpoints)
+                .resume(resume)
+                .runFingerprint(fingerprint)
                 .build()) {
             TrainResult result = trainer.fit(data.train(), data.eval());
+            FreezePlan last = plans.get(plans.size() - 1);
             return new ExperimentResult(
                     result,
-                    plan.trainableCount(),
-                    plan.frozenCount(),
-                    plan.bufferCount(),
-                    plan.totalCount(),
+                    last.trainableCount(),
+                    last.frozenCount(),
+                    last.bufferCount(),
+                    last.totalCount(),
                     optimizer.name(),
                     trainer.optimizer().stateBytes(),
                     trainSummary,

@@ -52,16 +52,43 @@ import java.util.Set;
  * @param training required
  */
 public record ExperimentConfig(
-        Long seed, Data data, Model model, List<PolicyRule> policy, OptimizerConfig optimizer, Training training) {
+        Long seed,
+        Data data,
+        Model model,
+        List<PolicyRule> policy,
+        OptimizerConfig optimizer,
+        Training training,
+        List<StageConfig> stages,
+        ProgressiveConfig progressive) {
 
     /** The top-level keys. */
-    public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training");
+    public static final Set<String> SECTIONS =
+            Set.of("seed", "data", "model", "policy", "optimizer", "training", "stages", "progressive");
 
     public ExperimentConfig {
         Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
                 .check("examples/fashion-finetune.yaml");
         seed = seed == null ? 0L : seed;
         policy = Fields.list(policy);
+        stages = Fields.list(stages);
+        if (!stages.isEmpty() && progressive != null) {
+            throw Fields.bad("stages",
+                    "both stages and progressive are given; use one: progressive makes the stages for you");
+        }
+        if (stages.isEmpty() && progressive == null && training.epochs() == null) {
+            throw Fields.bad("training",
+                    "training.epochs is missing; give the number of epochs (training: {epochs: 3, batch_size: 64}),"
+                            + " or give stages or progressive");
+        }
+        java.util.Set<String> stageNames = new java.util.HashSet<>();
+        for (int i = 0; i < stages.size(); i++) {
+            if (stages.get(i) == null) {
+                throw Fields.bad("stages", "stage " + i + " is empty; write - {name: head, epochs: 2, policy: [...]}");
+            }
+            if (!stageNames.add(stages.get(i).name())) {
+                throw Fields.bad("stages", "two stages are named '" + stages.get(i).name() + "'; names must be unique");
+            }
+        }
         for (int i = 0; i < policy.size(); i++) {
             if (policy.get(i) == null) {
                 throw Fields.bad("policy",
@@ -117,6 +144,44 @@ public record ExperimentConfig(
     /** The config with every default filled in, as indented JSON with the YAML key names; absent optional keys are omitted. */
     public String toJson() {
         return ConfigReader.toJson(this);
+    }
+
+    /**
+     * The run's stages: the {@code stages} list, the {@code progressive} template, or one stage of
+     * {@code training.epochs} under {@code policy}.
+     *
+     * @param graph the built graph ({@code progressive} reads its component's layer order)
+     * @throws ConfigException naming {@code progressive} when the component cannot be unfrozen by layers
+     */
+    public dev.floe.train.Schedule schedule(dev.floe.graph.ModelGraph graph) {
+        dev.floe.schedule.LrSchedule base = training.lrSchedule() == null
+                ? dev.floe.schedule.LrSchedule.constant()
+                : StageConfig.parseSchedule(training.lrSchedule());
+        if (progressive != null) {
+            ProgressiveConfig p = progressive;
+            try {
+                int layers = p.layers() != null ? p.layers() : graph.component(p.component()).layerOrder().size();
+                return dev.floe.train.Schedule.progressive(graph, p.component(),
+                        policy.stream().map(PolicyRule::toRule).toList(), layers, p.epochsPerStage(), p.lrScale(),
+                        p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
+                        p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("progressive", e.getMessage(), e);
+            }
+        }
+        if (stages.isEmpty()) {
+            return dev.floe.train.Schedule.single(new dev.floe.train.Stage(
+                    "train", freezePolicy(), training.epochs(), base, null));
+        }
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(policy.stream().map(PolicyRule::toRule).toList());
+        List<dev.floe.train.Stage> out = new java.util.ArrayList<>();
+        for (StageConfig sc : stages) {
+            sc.policy().forEach(r -> rules.add(r.toRule()));
+            out.add(new dev.floe.train.Stage(sc.name(), new FreezePolicy(rules), sc.epochs(),
+                    sc.lrSchedule() == null ? base : StageConfig.parseSchedule(sc.lrSchedule()),
+                    sc.earlyStopping() == null ? null : sc.earlyStopping().toEarlyStopping()));
+        }
+        return new dev.floe.train.Schedule(out);
     }
 
     /** The {@code policy} rules as a {@link FreezePolicy}. */
@@ -339,15 +404,29 @@ public record ExperimentConfig(
     /**
      * The {@code training} section.
      *
-     * @param epochs passes over the training set, &ge; 1; required
-     * @param batchSize {@code batch_size}: examples per optimizer step, &ge; 1; required
+     * @param epochs passes over the training set, &ge; 1; required unless {@code stages} or
+     *     {@code progressive} give the budget (then ignored)
+     * @param batchSize {@code batch_size}: examples per forward pass, &ge; 1; required
+     * @param gradientAccumulation {@code gradient_accumulation}: batches summed per optimizer step, &ge; 1; default 1
+     * @param clipGradNorm {@code clip_grad_norm}: global gradient-norm limit, &ge; 0 (0 = off); default 0
+     * @param lrSchedule {@code lr_schedule}: {@code {type: constant | warmup_cosine | slanted_triangular, ...}};
+     *     default constant; restarted in every stage
      */
-    public record Training(Integer epochs, Integer batchSize) {
+    public record Training(
+            Integer epochs, Integer batchSize, Integer gradientAccumulation, Double clipGradNorm, Map<String, Object> lrSchedule) {
         public Training {
-            Fields.required().key("epochs", epochs).key("batch_size", batchSize)
-                    .check("training: {epochs: 3, batch_size: 64}");
-            Fields.positive("epochs", epochs);
+            Fields.required().key("batch_size", batchSize).check("training: {epochs: 3, batch_size: 64}");
+            if (epochs != null) {
+                Fields.positive("epochs", epochs);
+            }
             Fields.positive("batch_size", batchSize);
+            gradientAccumulation = gradientAccumulation == null ? 1 : gradientAccumulation;
+            Fields.positive("gradient_accumulation", gradientAccumulation);
+            clipGradNorm = clipGradNorm == null ? 0.0 : clipGradNorm;
+            Fields.nonNegative("clip_grad_norm", clipGradNorm);
+            if (lrSchedule != null) {
+                StageConfig.parseSchedule(lrSchedule);
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.data.Dataset;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
+import dev.floe.train.StageResult;
+import dev.floe.train.TaskMetrics;
 import dev.floe.train.TrainResult;
 import java.time.Instant;
 import java.util.Collections;
@@ -91,6 +93,40 @@ public record ExperimentResult(
             putFinite(e, "eval_accuracy", m.evalAccuracy());
             e.put("seconds", m.seconds());
             e.put("examples_per_second", m.examplesPerSecond());
+            if (m.tasks().size() > 1) {
+                ArrayNode tasks = e.putArray("tasks");
+                for (TaskMetrics t : m.tasks()) {
+                    ObjectNode tn = tasks.addObject();
+                    tn.put("task", t.task());
+                    tn.put("train_loss", t.trainLoss());
+                    tn.put("train_accuracy", t.trainAccuracy());
+                    putFinite(tn, "eval_loss", t.evalLoss());
+                    putFinite(tn, "eval_accuracy", t.evalAccuracy());
+                }
+            }
+        }
+        ArrayNode stages = root.putArray("stages");
+        for (StageResult st : training.stages()) {
+            ObjectNode n = stages.addObject();
+            n.put("name", st.name());
+            n.put("epochs", st.epochs().size());
+            ArrayNode metric = n.putArray("eval_accuracy_per_epoch");
+            st.epochs().forEach(m -> {
+                if (Double.isFinite(m.evalAccuracy())) {
+                    metric.add(m.evalAccuracy());
+                } else {
+                    metric.addNull();
+                }
+            });
+            ArrayNode loss = n.putArray("train_loss_per_epoch");
+            st.epochs().forEach(m -> loss.add(m.trainLoss()));
+            putFinite(n, "best_metric", st.bestMetric());
+            n.put("best_epoch", st.bestEpoch());
+            n.put("stopped_early", st.stoppedEarly());
+            n.put("restored_best", st.restoredBest());
+            n.put("seconds", st.seconds());
+            n.put("trainable_params", st.trainableParams());
+            n.put("steps", st.steps());
         }
         EvalResult fin = training.finalEval();
         if (fin == null) {

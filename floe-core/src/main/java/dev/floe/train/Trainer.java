@@ -83,6 +83,17 @@ public final class Trainer implements AutoCloseable {
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
     }
 
+    /**
+     * Resolves every stage's policy against the graph, as a run would before its first step.
+     *
+     * @return one plan per stage
+     * @throws IllegalArgumentException naming the stage when a rule matches nothing or a stage
+     *     changes nothing compared with the one before
+     */
+    public static List<FreezePlan> resolveStages(ModelGraph graph, Schedule schedule) {
+        return resolveAll(graph, schedule);
+    }
+
     /** Resolves every stage up front, so a bad rule or an empty stage fails before any training. */
     private static List<FreezePlan> resolveAll(ModelGraph graph, Schedule schedule) {
         List<FreezePlan> plans = new ArrayList<>();
