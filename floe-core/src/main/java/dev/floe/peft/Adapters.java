@@ -1,0 +1,82 @@
+package dev.floe.peft;
+
+import dev.floe.graph.ModelGraph;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Injects serial bottleneck adapters into a built graph and switches them by name.
+ *
+ * <p>Each targeted Linear's output y becomes {@code y + up(act(down(y)))} while the adapter is
+ * active, with parameters (kind ADAPTER) {@code <linear path>/adapter/<name>/down/weight}
+ * {@code (bottleneck, out)}, {@code down/bias (bottleneck)}, {@code up/weight (out, bottleneck)}
+ * and {@code up/bias (out)}. up starts at zero, so a fresh adapter leaves outputs bit-identical.
+ * The adapter sees the layer's output including the deltas attached before it (e.g. a LoRA
+ * module injected earlier on the same layer).
+ *
+ * <p>Adapters are nonlinear and cannot be merged into the base weights. Not thread-safe.
+ */
+public final class Adapters {
+
+    private Adapters() {}
+
+    /**
+     * Attaches an adapter after every Linear whose module path matches {@code spec.target()} and
+     * makes it active. Everything is checked before any parameter is created, so a failed call
+     * leaves the graph unchanged.
+     *
+     * @return the module paths of the layers it follows, in graph order
+     * @throws IllegalArgumentException when the glob matches no Linear (naming the glob and the
+     *     nearest Linear paths), the bottleneck is wider than a matched layer's output, or the
+     *     name is taken by another adapter or LoRA module
+     */
+    public static List<String> inject(ModelGraph graph, AdapterSpec spec) {
+        List<Target> targets = Targets.resolve(graph, spec);
+        Map<String, long[]> planned = AdapterModule.plan(spec, targets);
+        Targets.checkFree(graph, spec, targets, planned.keySet());
+        AdapterModule.create(graph, spec, targets);
+        graph.activeAdapters().add(spec.name());
+        return Targets.paths(targets);
+    }
+
+    /**
+     * Switches the named adapter on.
+     *
+     * @throws IllegalArgumentException if no adapter has that name
+     */
+    public static void activate(ModelGraph graph, String name) {
+        Targets.find(graph, name, AdapterModule.class);
+        graph.activeAdapters().add(name);
+    }
+
+    /**
+     * Switches the named adapter off; its parameters stay attached.
+     *
+     * @throws IllegalArgumentException if no adapter has that name
+     */
+    public static void deactivate(ModelGraph graph, String name) {
+        Targets.find(graph, name, AdapterModule.class);
+        graph.activeAdapters().remove(name);
+    }
+
+    /** The attached adapters' specs by name (active or not). */
+    public static Map<String, AdapterSpec> attached(ModelGraph graph) {
+        Map<String, AdapterSpec> out = new LinkedHashMap<>();
+        for (PeftModule m : Targets.modules(graph).values()) {
+            if (m instanceof AdapterModule a) {
+                out.put(a.name(), a.spec());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The module paths of the layers the named adapter follows.
+     *
+     * @throws IllegalArgumentException if no adapter has that name
+     */
+    public static List<String> layers(ModelGraph graph, String name) {
+        return Targets.paths(Targets.find(graph, name, AdapterModule.class).targets());
+    }
+}

@@ -1,0 +1,138 @@
+package dev.floe.peft;
+
+import dev.floe.graph.ModelGraph;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Injects LoRA modules into a built graph and switches, merges and unmerges them by name.
+ *
+ * <p>Each targeted Linear gets {@code <linear path>/lora/<name>/A} (kind LORA_A, shape
+ * {@code (rank, in)}, uniform in ±1/sqrt(in)) and {@code .../B} (kind LORA_B, shape
+ * {@code (out, rank)}, zeros), and its output gains {@code (alpha / rank) · dropout(x) Aᵀ Bᵀ}
+ * while the module is active. Several modules with different names can sit on one backbone; which
+ * ones apply is the graph's {@link ModelGraph#activeAdapters()} set, so switching reloads nothing.
+ * Dropout on the branch runs only where the forward context says module
+ * {@code <linear path>/lora/<name>} trains.
+ *
+ * <p>Not thread-safe, like the graph.
+ */
+public final class Lora {
+
+    private Lora() {}
+
+    /**
+     * Attaches a LoRA module to every Linear whose module path matches {@code spec.target()} and
+     * makes it active. Everything is checked before any parameter is created, so a failed call
+     * leaves the graph unchanged.
+     *
+     * @return the module paths of the layers it was attached to, in graph order
+     * @throws IllegalArgumentException when the glob matches no Linear (naming the glob and the
+     *     nearest Linear paths), the rank exceeds {@code min(in, out)} of a matched layer (naming
+     *     the layer and its sizes), or the name is taken by another LoRA module or adapter
+     */
+    public static List<String> inject(ModelGraph graph, LoraSpec spec) {
+        List<Target> targets = Targets.resolve(graph, spec);
+        Map<String, long[]> planned = LoraModule.plan(spec, targets);
+        Targets.checkFree(graph, spec, targets, planned.keySet());
+        LoraModule.create(graph, spec, targets);
+        graph.activeAdapters().add(spec.name());
+        return Targets.paths(targets);
+    }
+
+    /**
+     * Switches the named module on (its deltas add to the layers' outputs from the next forward).
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     * @throws IllegalStateException if it is merged (unmerge it instead)
+     */
+    public static void activate(ModelGraph graph, String name) {
+        LoraModule m = Targets.find(graph, name, LoraModule.class);
+        requireUnmerged(m, "activate");
+        graph.activeAdapters().add(name);
+    }
+
+    /**
+     * Switches the named module off; its parameters stay attached.
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     * @throws IllegalStateException if it is merged (its update is in the base weights: unmerge it)
+     */
+    public static void deactivate(ModelGraph graph, String name) {
+        LoraModule m = Targets.find(graph, name, LoraModule.class);
+        requireUnmerged(m, "deactivate");
+        graph.activeAdapters().remove(name);
+    }
+
+    /**
+     * Folds the active module into the base weights ({@code W += (alpha / rank) · B A} on every
+     * layer, in place) and switches its deltas off, so outputs stay the same (within float
+     * rounding) at the cost of one matrix product per layer, not two.
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     * @throws IllegalStateException if it is already merged or is not active
+     */
+    public static void merge(ModelGraph graph, String name) {
+        LoraModule m = Targets.find(graph, name, LoraModule.class);
+        requireUnmerged(m, "merge");
+        if (!graph.activeAdapters().contains(name)) {
+            throw new IllegalStateException(
+                    "LoRA '" + name + "' is not active, so merging it would change the model's outputs; activate it"
+                            + " first (Lora.activate) if you mean to bake it in");
+        }
+        m.merge();
+    }
+
+    /**
+     * Undoes {@link #merge}: subtracts exactly what merge added (the factors as they were then)
+     * and switches the module back on.
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     * @throws IllegalStateException if it is not merged
+     */
+    public static void unmerge(ModelGraph graph, String name) {
+        LoraModule m = Targets.find(graph, name, LoraModule.class);
+        if (!m.merged()) {
+            throw new IllegalStateException("LoRA '" + name + "' is not merged; there is nothing to unmerge");
+        }
+        m.unmerge();
+    }
+
+    /**
+     * Whether the named module is merged into the base weights.
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     */
+    public static boolean isMerged(ModelGraph graph, String name) {
+        return Targets.find(graph, name, LoraModule.class).merged();
+    }
+
+    /** The attached LoRA modules' specs by name (active or not). */
+    public static Map<String, LoraSpec> attached(ModelGraph graph) {
+        Map<String, LoraSpec> out = new LinkedHashMap<>();
+        for (PeftModule m : Targets.modules(graph).values()) {
+            if (m instanceof LoraModule lora) {
+                out.put(lora.name(), lora.spec());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The module paths of the layers the named module is attached to.
+     *
+     * @throws IllegalArgumentException if no LoRA module has that name
+     */
+    public static List<String> layers(ModelGraph graph, String name) {
+        return Targets.paths(Targets.find(graph, name, LoraModule.class).targets());
+    }
+
+    private static void requireUnmerged(LoraModule m, String action) {
+        if (m.merged()) {
+            throw new IllegalStateException(
+                    "cannot " + action + " LoRA '" + m.name() + "': it is merged into the base weights of "
+                            + Targets.paths(m.targets()) + "; call Lora.unmerge first");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.floe.peft;
+
+/**
+ * A LoRA module: each targeted Linear {@code y = x Wᵀ + b} becomes
+ * {@code y = x Wᵀ + b + (alpha / rank) · dropout(x) Aᵀ Bᵀ} with A {@code (rank, in)} and
+ * B {@code (out, rank)}; B starts at zero, so an injected module starts as the identity.
+ *
+ * @param name module name, unique in the graph (letters, digits, '_', '-')
+ * @param rank r, at least 1 and at most {@code min(in, out)} of every targeted layer (checked at injection)
+ * @param alpha scaling numerator, finite and &gt; 0; the update is scaled by {@code alpha / rank}
+ * @param dropout dropout on the LoRA branch's input while it trains, in [0, 1)
+ * @param target glob over Linear module paths, e.g. {@code encoder/**}{@code /attention/self/{query,value}}
+ * @throws IllegalArgumentException naming the module and the bad field
+ */
+public record LoraSpec(String name, int rank, double alpha, double dropout, String target) implements PeftSpec {
+
+    public LoraSpec {
+        Names.checkName("lora", name);
+        if (rank < 1) {
+            throw new IllegalArgumentException(
+                    "lora '" + name + "': rank must be at least 1, found " + rank + "; typical ranks are 4 to 16");
+        }
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            throw new IllegalArgumentException(
+                    "lora '" + name + "': alpha must be a finite number > 0, found " + alpha
+                            + "; alpha = rank gives scale 1");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException(
+                    "lora '" + name + "': dropout must be in [0, 1), found " + dropout);
+        }
+        Names.checkTarget("lora", name, target);
+    }
+
+    /** Rank {@code rank}, {@code alpha = rank} (scale 1) and no dropout. */
+    public static LoraSpec of(String name, int rank, String target) {
+        return new LoraSpec(name, rank, rank, 0.0, target);
+    }
+
+    /** The factor on the low-rank update: {@code alpha / rank}. */
+    public double scale() {
+        return alpha / rank;
+    }
+
+    @Override
+    public String kind() {
+        return "lora";
+    }
+}

@@ -1,0 +1,340 @@
+package dev.floe.peft;
+
+import dev.floe.graph.ModelGraph;
+import dev.floe.io.DType;
+import dev.floe.io.Safetensors;
+import dev.floe.io.SafetensorsFile;
+import dev.floe.io.TensorData;
+import dev.floe.nn.Param;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Saves and loads one LoRA module or adapter on its own, as a small safetensors file tied to the
+ * base it was trained on.
+ *
+ * <p>The file holds the module's parameters under their graph paths (e.g.
+ * {@code encoder/fc1/lora/a/A}) and string metadata: {@value #FORMAT_KEY} = {@value #FORMAT};
+ * {@code peft.kind} ({@code lora} or {@code adapter}); the spec ({@code peft.name},
+ * {@code peft.target}, and {@code peft.rank}, {@code peft.alpha}, {@code peft.dropout} or
+ * {@code peft.bottleneck}, {@code peft.activation}); {@code peft.layers}, the module paths it is
+ * attached to; {@code peft.base_components}; and {@code peft.base_hash}.
+ *
+ * <p>The base hash covers the <em>whole components</em> that hold the targeted layers, not just
+ * the targeted Linear weights: a module on {@code encoder/fc2} was trained on what
+ * {@code encoder/fc1} feeds it, so it is only valid on that exact encoder. It is
+ * {@code sha256:<hex>} of, for every base parameter of those components (every parameter that
+ * belongs to no LoRA module or adapter, buffers included) in sorted path order: the UTF-8 path, a
+ * zero byte, the rank and dimensions as little-endian 64-bit integers, and the fp32 values as
+ * little-endian bytes. A head trained alongside the module is not part of the file; save it with
+ * {@link dev.floe.io.ModelWeights#save(ModelGraph, Path, Map, String)}.
+ *
+ * <p>The reader ignores metadata keys it does not know and rejects files of a newer format version.
+ */
+public final class PeftIo {
+
+    /** Metadata key of the format version. */
+    public static final String FORMAT_KEY = "floe.format";
+    /** Current format version. */
+    public static final String FORMAT = "floe-peft/1";
+
+    private static final String FORMAT_PREFIX = "floe-peft/";
+    private static final int FORMAT_VERSION = 1;
+    private static final String KIND = "peft.kind";
+    private static final String NAME = "peft.name";
+    private static final String TARGET = "peft.target";
+    private static final String RANK = "peft.rank";
+    private static final String ALPHA = "peft.alpha";
+    private static final String DROPOUT = "peft.dropout";
+    private static final String BOTTLENECK = "peft.bottleneck";
+    private static final String ACTIVATION = "peft.activation";
+    private static final String LAYERS = "peft.layers";
+    private static final String BASE_COMPONENTS = "peft.base_components";
+    private static final String BASE_HASH = "peft.base_hash";
+
+    private PeftIo() {}
+
+    /**
+     * Writes the named module's parameters and metadata to {@code file}, atomically.
+     *
+     * @throws IllegalArgumentException if no module has that name
+     * @throws IllegalStateException if a LoRA module is merged into the base components (the base
+     *     would not hash as the one the module was trained on): unmerge it first
+     * @throws IOException if writing fails; the file is then unchanged
+     */
+    public static void save(ModelGraph graph, String name, Path file) throws IOException {
+        PeftModule module = module(graph, name);
+        List<String> components = components(module.targets());
+        requireNothingMerged(graph, components, "save '" + name + "'");
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        for (Param p : module.params().values()) {
+            tensors.put(p.path(), TensorData.ofFloats(p.shape().getShape(), p.toFloatArray()));
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(FORMAT_KEY, FORMAT);
+        meta.putAll(specMetadata(module.spec()));
+        meta.put(LAYERS, String.join(",", Targets.paths(module.targets())));
+        meta.put(BASE_COMPONENTS, String.join(",", components));
+        meta.put(BASE_HASH, hash(graph, components));
+        Safetensors.write(file, tensors, meta);
+    }
+
+    /**
+     * Loads a module saved by {@link #save}. If no module of that name is attached it is injected
+     * from the spec in the file (and is then active); an attached one must have the same spec and
+     * keeps its active state. Everything — format, spec, targets, base hash, tensor names, dtypes
+     * and shapes — is checked before the graph is touched, so a failed load changes nothing.
+     *
+     * @return the module's spec
+     * @throws IllegalArgumentException if the file is not a PEFT file of a known version, the
+     *     graph's base differs from the one the module was trained on (naming both hashes), the
+     *     name is attached with a different spec, or a tensor is missing, extra or mis-shaped
+     * @throws IllegalStateException if a LoRA module is merged into the base components
+     * @throws IOException if the file cannot be read
+     */
+    public static PeftSpec load(ModelGraph graph, Path file) throws IOException {
+        SafetensorsFile f = Safetensors.read(file);
+        Map<String, String> meta = f.metadata();
+        PeftSpec spec = readSpec(file, meta);
+        String what = spec.kind() + " '" + spec.name() + "' from " + file;
+
+        PeftModule existing = Targets.modules(graph).get(spec.name());
+        if (existing != null && !existing.spec().equals(spec)) {
+            throw new IllegalArgumentException(
+                    "cannot load " + what + ": a " + existing.spec().kind() + " of that name is already attached with "
+                            + existing.spec() + " but the file holds " + spec
+                            + "; load it into a graph where the name is free");
+        }
+        List<Target> targets = existing != null ? existing.targets() : Targets.resolve(graph, spec);
+        List<String> layers = Targets.paths(targets);
+        String savedLayers = meta.get(LAYERS);
+        if (savedLayers != null && !savedLayers.equals(String.join(",", layers))) {
+            throw new IllegalArgumentException(
+                    "cannot load " + what + ": it was attached to [" + savedLayers + "] but its target '"
+                            + spec.target() + "' selects " + layers + " in this graph; load it onto the model it was"
+                            + " trained with");
+        }
+        List<String> components = components(targets);
+        requireNothingMerged(graph, components, "load " + what);
+        String expected = required(file, meta, BASE_HASH);
+        String found = hash(graph, components);
+        if (!expected.equals(found)) {
+            throw new IllegalArgumentException(
+                    "cannot load " + what + ": it was trained on base " + expected + " (components "
+                            + meta.getOrDefault(BASE_COMPONENTS, "?") + ") but this graph's base " + components
+                            + " is " + found + "; load it onto the base it was trained on (the same component"
+                            + " weights as when it was saved), or retrain it for this base");
+        }
+        Map<String, long[]> shapes = existing != null ? shapesOf(existing) : plan(spec, targets);
+        checkTensors(what, f.tensors(), shapes);
+
+        PeftModule module = existing;
+        if (module == null) {
+            if (spec instanceof LoraSpec lora) {
+                Lora.inject(graph, lora);
+            } else {
+                Adapters.inject(graph, (AdapterSpec) spec);
+            }
+            module = Targets.modules(graph).get(spec.name());
+        }
+        for (Param p : module.params().values()) {
+            TensorData t = f.tensors().get(p.path());
+            p.load(t.toFloats(), t.shape());
+        }
+        return spec;
+    }
+
+    /**
+     * The content hash ({@code sha256:<hex>}) of the base the named module is attached to: every
+     * non-adapter parameter of the components that hold its layers (see the class comment).
+     *
+     * @throws IllegalArgumentException if no module has that name
+     */
+    public static String baseHash(ModelGraph graph, String name) {
+        return hash(graph, components(module(graph, name).targets()));
+    }
+
+    private static PeftModule module(ModelGraph graph, String name) {
+        Map<String, PeftModule> all = Targets.modules(graph);
+        PeftModule m = all.get(name);
+        if (m == null) {
+            throw new IllegalArgumentException(
+                    "no LoRA module or adapter named '" + name + "' is attached to this graph; attached are "
+                            + Targets.describe(all));
+        }
+        return m;
+    }
+
+    private static List<String> components(List<Target> targets) {
+        Set<String> names = new LinkedHashSet<>();
+        targets.forEach(t -> names.add(t.component()));
+        return List.copyOf(names);
+    }
+
+    private static void requireNothingMerged(ModelGraph graph, List<String> components, String action) {
+        for (PeftModule m : Targets.modules(graph).values()) {
+            if (m.merged() && m.targets().stream().anyMatch(t -> components.contains(t.component()))) {
+                throw new IllegalStateException(
+                        "cannot " + action + ": LoRA '" + m.name() + "' is merged into the base weights of "
+                                + components(m.targets()) + ", so the base is not the one modules are trained on;"
+                                + " call Lora.unmerge(graph, \"" + m.name() + "\") first");
+            }
+        }
+    }
+
+    static String hash(ModelGraph graph, List<String> components) {
+        TreeMap<String, Param> base = new TreeMap<>();
+        for (String c : components) {
+            for (Param p : graph.component(c).parameters().values()) {
+                if (!p.kind().isAdapter()) {
+                    base.put(p.path(), p);
+                }
+            }
+        }
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256, which every Java platform must provide", e);
+        }
+        for (Param p : base.values()) {
+            sha.update(p.path().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            long[] dims = p.shape().getShape();
+            ByteBuffer header = ByteBuffer.allocate(Long.BYTES * (dims.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
+            header.putLong(dims.length);
+            for (long d : dims) {
+                header.putLong(d);
+            }
+            sha.update(header.array());
+            float[] values = p.toFloatArray();
+            ByteBuffer data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(values);
+            sha.update(data.array());
+        }
+        return "sha256:" + HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static Map<String, String> specMetadata(PeftSpec spec) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(KIND, spec.kind());
+        m.put(NAME, spec.name());
+        m.put(TARGET, spec.target());
+        if (spec instanceof LoraSpec l) {
+            m.put(RANK, Integer.toString(l.rank()));
+            m.put(ALPHA, Double.toString(l.alpha()));
+            m.put(DROPOUT, Double.toString(l.dropout()));
+        } else if (spec instanceof AdapterSpec a) {
+            m.put(BOTTLENECK, Integer.toString(a.bottleneck()));
+            m.put(ACTIVATION, a.activation().toString());
+        }
+        return m;
+    }
+
+    private static PeftSpec readSpec(Path file, Map<String, String> meta) {
+        String format = meta.get(FORMAT_KEY);
+        if (format == null || !format.startsWith(FORMAT_PREFIX)) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": it is not a Floe PEFT file (" + FORMAT_KEY + " is "
+                            + (format == null ? "missing" : "'" + format + "'") + ", expected " + FORMAT
+                            + "); save modules with PeftIo.save");
+        }
+        int version;
+        try {
+            version = Integer.parseInt(format.substring(FORMAT_PREFIX.length()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": format '" + format + "' has no version number; expected " + FORMAT);
+        }
+        if (version > FORMAT_VERSION) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": it is format " + format + " but this Floe reads up to " + FORMAT
+                            + "; upgrade Floe");
+        }
+        String kind = required(file, meta, KIND);
+        String name = required(file, meta, NAME);
+        String target = required(file, meta, TARGET);
+        try {
+            return switch (kind) {
+                case "lora" -> new LoraSpec(
+                        name,
+                        Integer.parseInt(required(file, meta, RANK)),
+                        Double.parseDouble(required(file, meta, ALPHA)),
+                        Double.parseDouble(meta.getOrDefault(DROPOUT, "0")),
+                        target);
+                case "adapter" -> new AdapterSpec(
+                        name,
+                        Integer.parseInt(required(file, meta, BOTTLENECK)),
+                        target,
+                        AdapterSpec.Activation.parse(required(file, meta, ACTIVATION)));
+                default -> throw new IllegalArgumentException(
+                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora or adapter");
+            };
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": a number in its spec metadata is malformed (" + e.getMessage()
+                            + "); the file is corrupt — save the module again", e);
+        }
+    }
+
+    private static String required(Path file, Map<String, String> meta, String key) {
+        String v = meta.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(
+                    "cannot load " + file + ": metadata key " + key + " is missing; the file is incomplete — save"
+                            + " the module again with PeftIo.save");
+        }
+        return v;
+    }
+
+    private static Map<String, long[]> plan(PeftSpec spec, List<Target> targets) {
+        return spec instanceof LoraSpec l ? LoraModule.plan(l, targets) : AdapterModule.plan((AdapterSpec) spec, targets);
+    }
+
+    private static Map<String, long[]> shapesOf(PeftModule module) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        module.params().forEach((path, p) -> shapes.put(path, p.shape().getShape()));
+        return shapes;
+    }
+
+    private static void checkTensors(String what, Map<String, TensorData> tensors, Map<String, long[]> shapes) {
+        List<String> problems = new ArrayList<>();
+        TreeSet<String> unexpected = new TreeSet<>(tensors.keySet());
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            unexpected.remove(e.getKey());
+            TensorData t = tensors.get(e.getKey());
+            if (t == null) {
+                problems.add("tensor " + e.getKey() + " " + Arrays.toString(e.getValue()) + " is missing");
+            } else if (t.dtype() != DType.F32) {
+                problems.add("tensor " + e.getKey() + " is " + t.dtype() + " but the model expects F32");
+            } else if (!Arrays.equals(t.shape(), e.getValue())) {
+                problems.add("tensor " + e.getKey() + " has shape " + Arrays.toString(t.shape())
+                        + " in the file but the model expects " + Arrays.toString(e.getValue()));
+            }
+        }
+        for (String name : unexpected) {
+            problems.add("tensor " + name + " is in the file but not part of the module");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "cannot load " + what + ": " + String.join("; ", problems)
+                            + "; nothing was loaded — the file does not fit this model: load it onto the model it"
+                            + " was trained with");
+        }
+    }
+}

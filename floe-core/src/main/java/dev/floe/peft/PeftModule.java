@@ -1,0 +1,30 @@
+package dev.floe.peft;
+
+import dev.floe.nn.LinearDelta;
+import dev.floe.nn.Param;
+import java.util.List;
+import java.util.Map;
+
+/** One injected LoRA module or adapter: its spec, the layers it is attached to and its parameters. */
+sealed interface PeftModule permits LoraModule, AdapterModule {
+
+    PeftSpec spec();
+
+    /** The layers it is attached to, in graph order. */
+    List<Target> targets();
+
+    /** Its parameters by path, in creation order. */
+    Map<String, Param> params();
+
+    /** True while its weights are folded into the base weights (LoRA only). */
+    boolean merged();
+
+    default String name() {
+        return spec().name();
+    }
+
+    /** The per-layer hook; {@link Targets#modules} finds modules through it. */
+    interface Delta extends LinearDelta {
+        PeftModule module();
+    }
+}

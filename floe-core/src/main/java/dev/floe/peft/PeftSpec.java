@@ -1,0 +1,17 @@
+package dev.floe.peft;
+
+/**
+ * What to attach: a LoRA module or a bottleneck adapter, keyed by {@link #name()} and aimed at the
+ * Linear layers whose module path matches {@link #target()}.
+ */
+public sealed interface PeftSpec permits LoraSpec, AdapterSpec {
+
+    /** The module's name: unique in a graph across LoRA modules and adapters. */
+    String name();
+
+    /** A {@link dev.floe.freeze.PathGlob} over Linear module paths, e.g. {@code encoder/**}. */
+    String target();
+
+    /** {@code "lora"} or {@code "adapter"}, as written in files and messages. */
+    String kind();
+}
