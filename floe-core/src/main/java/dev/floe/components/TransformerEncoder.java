@@ -1,0 +1,280 @@
+package dev.floe.components;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.floe.graph.Component;
+import dev.floe.graph.ElementType;
+import dev.floe.graph.PortSpec;
+import dev.floe.graph.Role;
+import dev.floe.graph.TensorSpec;
+import dev.floe.nn.ForwardContext;
+import dev.floe.nn.ParamScope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A BERT-style transformer encoder (post-norm, GELU, learned positions):
+ * {@code input_ids [batch, seq] int64, attention_mask [batch, seq] int64 (1 = token, 0 = padding),
+ * token_type_ids [batch, seq] int64 (optional, default zeros) -> hidden [batch, seq, H],
+ * pooled [batch, H]}, where {@code pooled} is the mean of {@code hidden} over the positions whose
+ * mask is 1 (sentence-transformers' mean pooling; not normalised).
+ *
+ * <p>Children are named as in Hugging Face BERT checkpoints, so imported weights map by name:
+ * {@code embeddings/word_embeddings}, {@code embeddings/position_embeddings},
+ * {@code embeddings/token_type_embeddings}, {@code embeddings/LayerNorm}, and for each layer i
+ * {@code layer.i/attention/self/query|key|value}, {@code layer.i/attention/output/dense},
+ * {@code layer.i/attention/output/LayerNorm}, {@code layer.i/intermediate/dense},
+ * {@code layer.i/output/dense}, {@code layer.i/output/LayerNorm}. Every dense layer is a
+ * {@link dev.floe.nn.Linear}, so LoRA and adapters can target them by path. Layer order for
+ * schedules is {@code [embeddings, layer.0, ..., layer.N-1]}.
+ *
+ * <p>Padding keys get a score of {@value #MASKED_SCORE} before the softmax, so padding never changes
+ * the outputs at real positions. Dropout (on embeddings, attention probabilities and both residual
+ * branches) runs only in training mode.
+ */
+public final class TransformerEncoder extends Component {
+
+    /** Added to attention scores of padding keys; exp of it is 0 in fp32. */
+    public static final float MASKED_SCORE = -1e9f;
+    /** Lower bound of the token count when mean pooling, so an all-padding row gives zeros, not NaN. */
+    private static final float MIN_TOKEN_COUNT = 1e-9f;
+
+    /**
+     * Sizes and settings of an encoder; validated on creation.
+     *
+     * @param vocab word-piece vocabulary size
+     * @param hidden width H of every token vector; divisible by {@code heads}
+     * @param layers number of transformer layers
+     * @param heads attention heads per layer
+     * @param intermediate width of the feed-forward layer
+     * @param maxPositions longest sequence the position table covers
+     * @param typeVocab number of token types (segments)
+     * @param layerNormEps epsilon of every LayerNorm
+     * @param dropout rate of every dropout, in [0, 1)
+     */
+    public record Config(
+            long vocab,
+            long hidden,
+            int layers,
+            long heads,
+            long intermediate,
+            long maxPositions,
+            long typeVocab,
+            float layerNormEps,
+            float dropout) {
+
+        public Config {
+            String where = "transformer encoder";
+            Sizes.positive(where, "vocab", vocab);
+            Sizes.positive(where, "hidden", hidden);
+            Sizes.positive(where, "layers", layers);
+            Sizes.positive(where, "heads", heads);
+            Sizes.positive(where, "intermediate", intermediate);
+            Sizes.positive(where, "maxPositions", maxPositions);
+            Sizes.positive(where, "typeVocab", typeVocab);
+            if (hidden % heads != 0) {
+                throw new IllegalArgumentException(
+                        where + ": hidden " + hidden + " is not divisible by heads " + heads
+                                + "; choose heads that divide hidden (e.g. " + hidden + " / 64 = " + (hidden / 64) + ")");
+            }
+            if (!(layerNormEps > 0f) || Float.isInfinite(layerNormEps)) {
+                throw new IllegalArgumentException(
+                        where + ": layerNormEps must be a positive finite number, found " + layerNormEps);
+            }
+            if (!(dropout >= 0f && dropout < 1f)) {
+                throw new IllegalArgumentException(where + ": dropout must be in [0, 1), found " + dropout);
+            }
+        }
+    }
+
+    private final Config config;
+    private TransformerEmbeddings embeddings;
+    private final List<TransformerLayer> layers = new ArrayList<>();
+
+    private TransformerEncoder(String name, Config config) {
+        super(
+                name,
+                Role.ENCODER,
+                List.of(
+                        PortSpec.of("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64)),
+                        PortSpec.of("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64)),
+                        new PortSpec("token_type_ids", TensorSpec.of("[batch, seq]", ElementType.INT64), false)),
+                List.of(
+                        PortSpec.of("hidden", "[batch, seq, " + config.hidden() + "]"),
+                        PortSpec.of("pooled", "[batch, " + config.hidden() + "]")));
+        this.config = config;
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The sizes and settings. */
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    public List<String> layerOrder() {
+        List<String> names = new ArrayList<>(List.of("embeddings"));
+        for (int i = 0; i < config.layers(); i++) {
+            names.add("layer." + i);
+        }
+        return names;
+    }
+
+    @Override
+    protected void initialize(ParamScope scope) {
+        embeddings = new TransformerEmbeddings(scope.child("embeddings"), config);
+        for (int i = 0; i < config.layers(); i++) {
+            layers.add(new TransformerLayer(scope.child("layer." + i), config));
+        }
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the port when the mask or token types do not have
+     *     the shape of {@code input_ids}, or the sequence is longer than {@code maxPositions}
+     */
+    @Override
+    public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
+        NDArray ids = in.get("input_ids"); // (B, T)
+        NDArray mask = in.get("attention_mask"); // (B, T)
+        NDArray typeIds = in.get("token_type_ids"); // (B, T) or null
+        checkSameShape(ids, mask, "attention_mask");
+        if (typeIds != null) {
+            checkSameShape(ids, typeIds, "token_type_ids");
+        }
+        long b = ids.getShape().get(0);
+        long t = ids.getShape().get(1);
+        NDArray maskF = mask.toType(DataType.FLOAT32, false); // (B, T)
+        NDArray maskBias = maskF.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, t); // (B, 1, 1, T)
+        NDArray x = embeddings.forward(context, ids, typeIds); // (B, T, H)
+        for (TransformerLayer layer : layers) {
+            x = layer.forward(context, x, maskBias); // (B, T, H)
+        }
+        NDArray weights = maskF.expandDims(2); // (B, T, 1)
+        NDArray sum = x.mul(weights).sum(new int[] {1}); // (B, H)
+        NDArray count = maskF.sum(new int[] {1}, true).maximum(MIN_TOKEN_COUNT); // (B, 1)
+        return Map.of("hidden", x, "pooled", sum.div(count)); // (B, T, H), (B, H)
+    }
+
+    private void checkSameShape(NDArray ids, NDArray other, String port) {
+        if (!other.getShape().equals(ids.getShape())) {
+            throw new IllegalArgumentException(
+                    "encoder " + name() + ": " + port + " has shape " + other.getShape() + " but input_ids has "
+                            + ids.getShape() + "; give one " + port + " value per token");
+        }
+    }
+
+    /**
+     * Builder: {@code name}, {@code vocab}, {@code hidden}, {@code layers}, {@code heads} are
+     * required; {@code intermediate} defaults to 4·hidden, {@code maxPositions} to 512,
+     * {@code typeVocab} to 2, {@code layerNormEps} to 1e-12, {@code dropout} to 0.1 (BERT's).
+     */
+    public static final class Builder {
+        private String name;
+        private long vocab = -1;
+        private long hidden = -1;
+        private int layers = -1;
+        private long heads = -1;
+        private long intermediate = -1;
+        private long maxPositions = 512;
+        private long typeVocab = 2;
+        private float layerNormEps = 1e-12f;
+        private float dropout = 0.1f;
+
+        private Builder() {}
+
+        /** Component name (required). */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** Vocabulary size (required). */
+        public Builder vocab(long vocab) {
+            this.vocab = vocab;
+            return this;
+        }
+
+        /** Hidden width H (required). */
+        public Builder hidden(long hidden) {
+            this.hidden = hidden;
+            return this;
+        }
+
+        /** Number of layers (required). */
+        public Builder layers(int layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /** Attention heads (required); must divide hidden. */
+        public Builder heads(long heads) {
+            this.heads = heads;
+            return this;
+        }
+
+        /** Feed-forward width (default 4·hidden). */
+        public Builder intermediate(long intermediate) {
+            this.intermediate = intermediate;
+            return this;
+        }
+
+        /** Position table size, the longest sequence accepted (default 512). */
+        public Builder maxPositions(long maxPositions) {
+            this.maxPositions = maxPositions;
+            return this;
+        }
+
+        /** Number of token types (default 2). */
+        public Builder typeVocab(long typeVocab) {
+            this.typeVocab = typeVocab;
+            return this;
+        }
+
+        /** LayerNorm epsilon (default 1e-12, BERT's). */
+        public Builder layerNormEps(float eps) {
+            this.layerNormEps = eps;
+            return this;
+        }
+
+        /** Dropout rate everywhere (default 0.1). */
+        public Builder dropout(float rate) {
+            this.dropout = rate;
+            return this;
+        }
+
+        /** Takes every size from {@code config}. */
+        public Builder config(Config config) {
+            vocab = config.vocab();
+            hidden = config.hidden();
+            layers = config.layers();
+            heads = config.heads();
+            intermediate = config.intermediate();
+            maxPositions = config.maxPositions();
+            typeVocab = config.typeVocab();
+            layerNormEps = config.layerNormEps();
+            dropout = config.dropout();
+            return this;
+        }
+
+        /**
+         * Checks sizes and builds.
+         *
+         * @throws IllegalArgumentException naming the field on a missing or invalid size
+         */
+        public TransformerEncoder build() {
+            long ffn = intermediate > 0 || hidden <= 0 ? intermediate : 4 * hidden;
+            Config config;
+            try {
+                config = new Config(vocab, hidden, layers, heads, ffn, maxPositions, typeVocab, layerNormEps, dropout);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().replaceFirst("^transformer encoder", "transformer encoder " + name), e);
+            }
+            return new TransformerEncoder(name, config);
+        }
+    }
+}

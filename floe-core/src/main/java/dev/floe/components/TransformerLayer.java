@@ -1,0 +1,80 @@
+package dev.floe.components;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import dev.floe.nn.Dropout;
+import dev.floe.nn.ForwardContext;
+import dev.floe.nn.LayerNorm;
+import dev.floe.nn.Linear;
+import dev.floe.nn.ParamScope;
+
+/**
+ * One post-norm BERT layer: multi-head self-attention ({@code attention/self/query|key|value},
+ * {@code attention/output/dense}, {@code attention/output/LayerNorm}), then the feed-forward part
+ * ({@code intermediate/dense}, GELU, {@code output/dense}, {@code output/LayerNorm}), each with a
+ * residual connection.
+ */
+final class TransformerLayer {
+
+    private final long hidden;
+    private final long heads;
+    private final long headSize;
+    private final Linear query;
+    private final Linear key;
+    private final Linear value;
+    private final Dropout attentionDropout;
+    private final Linear attentionOut;
+    private final Dropout attentionOutDropout;
+    private final LayerNorm attentionNorm;
+    private final Linear intermediate;
+    private final Linear output;
+    private final Dropout outputDropout;
+    private final LayerNorm outputNorm;
+
+    TransformerLayer(ParamScope scope, TransformerEncoder.Config c) {
+        this.hidden = c.hidden();
+        this.heads = c.heads();
+        this.headSize = c.hidden() / c.heads();
+        ParamScope self = scope.child("attention").child("self");
+        query = new Linear(self.child("query"), hidden, hidden);
+        key = new Linear(self.child("key"), hidden, hidden);
+        value = new Linear(self.child("value"), hidden, hidden);
+        attentionDropout = new Dropout(self.path() + "/dropout", c.dropout());
+        ParamScope attOut = scope.child("attention").child("output");
+        attentionOut = new Linear(attOut.child("dense"), hidden, hidden);
+        attentionOutDropout = new Dropout(attOut.path() + "/dropout", c.dropout());
+        attentionNorm = new LayerNorm(attOut.child("LayerNorm"), hidden, c.layerNormEps());
+        intermediate = new Linear(scope.child("intermediate").child("dense"), hidden, c.intermediate());
+        ParamScope out = scope.child("output");
+        output = new Linear(out.child("dense"), c.intermediate(), hidden);
+        outputDropout = new Dropout(out.path() + "/dropout", c.dropout());
+        outputNorm = new LayerNorm(out.child("LayerNorm"), hidden, c.layerNormEps());
+    }
+
+    /**
+     * @param x (B, T, H)
+     * @param maskBias (B, 1, 1, T): 0 for real tokens, a large negative number for padding
+     * @return (B, T, H)
+     */
+    NDArray forward(ForwardContext context, NDArray x, NDArray maskBias) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        NDArray q = splitHeads(query.forward(context, x), b, t); // (B, nh, T, dh)
+        NDArray k = splitHeads(key.forward(context, x), b, t); // (B, nh, T, dh)
+        NDArray v = splitHeads(value.forward(context, x), b, t); // (B, nh, T, dh)
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(headSize)); // (B, nh, T, T)
+        scores = scores.add(maskBias); // (B, nh, T, T)
+        NDArray probs = attentionDropout.forward(context, scores.softmax(-1)); // (B, nh, T, T)
+        NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden); // (B, T, H)
+        NDArray att = attentionOutDropout.forward(context, attentionOut.forward(context, ctx)); // (B, T, H)
+        NDArray h = attentionNorm.forward(context, att.add(x)); // (B, T, H)
+        NDArray ff = Activation.gelu(intermediate.forward(context, h)); // (B, T, I), erf form
+        ff = outputDropout.forward(context, output.forward(context, ff)); // (B, T, H)
+        return outputNorm.forward(context, ff.add(h)); // (B, T, H)
+    }
+
+    /** (B, T, H) to (B, nh, T, dh). */
+    private NDArray splitHeads(NDArray x, long b, long t) {
+        return x.reshape(b, t, heads, headSize).transpose(0, 2, 1, 3);
+    }
+}
