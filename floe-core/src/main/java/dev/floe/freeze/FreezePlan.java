@@ -4,14 +4,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
+import dev.floe.nn.ParamKind;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.optim.ParamGroup;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -23,12 +28,34 @@ import java.util.Set;
 /**
  * A {@link FreezePolicy} resolved against a graph: one {@link Entry} per parameter.
  *
+ * <p>How a parameter's state is decided, in order:
+ * <ol>
+ *   <li>Buffers (running statistics) are {@link State#BUFFER}.
+ *   <li>LoRA and adapter parameters ({@link ParamKind#isAdapter()}) are {@link State#LORA} or
+ *       {@link State#ADAPTER} while their name is in {@link ModelGraph#activeAdapters()} (at resolve
+ *       time) and {@link State#FROZEN} otherwise. Rules do not freeze or unfreeze them; a matching
+ *       train rule still sets their {@code lr_scale} and {@code weight_decay}.
+ *   <li>Base parameters of a module that holds an active LoRA module ({@code <module>/lora/<name>/A|B})
+ *       are frozen whatever the rules say (rule text {@code (base under lora <name>)}).
+ *   <li>Other parameters follow the last matching rule; with no match they train — except base
+ *       parameters of a component that holds an active adapter, which are frozen unless the
+ *       deciding rule is a train rule (rule text {@code (base under adapter <name>)}).
+ *   <li>With {@link FreezePolicy#trainBn() train_bn}, BatchNorm scale and shift that the steps
+ *       above froze train (rule text starts with {@code (train_bn)}).
+ * </ol>
+ * {@link Entry#ruleIndex()} is always the last matching rule, also when a later step overrides it.
+ *
  * <p>{@link #apply()} sets gradient tracking on every parameter; {@link #trainingContext()} makes
  * the forward context in which a module runs in training mode only if something under it trains
- * (so frozen BatchNorm layers use and keep their running statistics and frozen dropout is off);
- * {@link #groups(OptimizerSpec)} gives the optimizer its parameter groups.
+ * (so frozen BatchNorm layers use and keep their running statistics and frozen dropout is off; a
+ * BatchNorm trained only because of train_bn switches on training mode for itself, not for its
+ * enclosing modules); {@link #groups(OptimizerSpec)} gives the optimizer its parameter groups.
  */
 public final class FreezePlan {
+
+    /** Bytes per stored scalar (fp32 weights and gradients). */
+    private static final long FP32_BYTES = Float.BYTES;
+    private static final String LORA_SEGMENT = "/lora/";
 
     /** A parameter's resolved state. */
     public enum State {
@@ -37,7 +64,16 @@ public final class FreezePlan {
         /** Neither. */
         FROZEN,
         /** A BatchNorm running statistic: updated by forward passes while its layer trains, never by gradients. */
-        BUFFER;
+        BUFFER,
+        /** A parameter of an active LoRA module: trains. */
+        LORA,
+        /** A parameter of an active bottleneck adapter: trains. */
+        ADAPTER;
+
+        /** True for states that receive gradients and optimizer updates (train, lora, adapter). */
+        public boolean trains() {
+            return this == TRAIN || this == LORA || this == ADAPTER;
+        }
 
         @Override
         public String toString() {
@@ -50,14 +86,56 @@ public final class FreezePlan {
      *
      * @param param the parameter
      * @param state its state
-     * @param ruleIndex 0-based index of the deciding rule, or -1 when no rule matched (default: train)
-     * @param rule the deciding rule's text, or {@code "(default: train)"}
-     * @param lrScale learning-rate multiplier (1 unless a train rule scales it)
+     * @param ruleIndex 0-based index of the last matching rule, or -1 when no rule matched
+     * @param rule what decided the state: the deciding rule's text ({@code "#2 train encoder/**"}),
+     *     {@code "(default: train)"}, or a parenthesised reason that overrides rules
+     * @param lrScale effective learning-rate multiplier for a trainable parameter: the deciding
+     *     train rule's {@code lr_scale} times {@code layerScale}; 1 for parameters that do not train
+     * @param layerScale the layer-decay factor γ<sup>i</sup> (1 without layer decay or when not training)
+     * @param weightDecay the deciding train rule's explicit weight decay, or null for the default
+     *     (see {@link #weightDecay(OptimizerSpec)}); always null for parameters that do not train
      */
-    public record Entry(Param param, State state, int ruleIndex, String rule, double lrScale) {
+    public record Entry(
+            Param param, State state, int ruleIndex, String rule, double lrScale, double layerScale, Double weightDecay) {
+
+        /** An entry without layer decay and with the default weight decay. */
+        public Entry(Param param, State state, int ruleIndex, String rule, double lrScale) {
+            this(param, state, ruleIndex, rule, lrScale, 1.0, null);
+        }
+
         /** The path. */
         public String path() {
             return param.path();
+        }
+
+        /** True when the parameter receives gradients (train, lora or adapter). */
+        public boolean trains() {
+            return state.trains();
+        }
+
+        /** Effective learning rate {@code spec.lr() * lrScale}, or 0 when the parameter does not train. */
+        public double lr(OptimizerSpec spec) {
+            return trains() ? spec.lr() * lrScale : 0.0;
+        }
+
+        /**
+         * Effective weight decay: 0 when the parameter does not train; the rule's value when set;
+         * otherwise the spec's for matrices and kernels (WEIGHT, LORA_A, LORA_B, adapter tensors of
+         * two or more dimensions) and 0 for biases, norm parameters and 1-D adapter tensors.
+         */
+        public double weightDecay(OptimizerSpec spec) {
+            if (!trains()) {
+                return 0.0;
+            }
+            if (weightDecay != null) {
+                return weightDecay;
+            }
+            return decaysByDefault(param) ? spec.weightDecay() : 0.0;
+        }
+
+        /** Optimizer state bytes for this parameter (0 unless it trains). */
+        public long optimizerBytes(OptimizerSpec spec) {
+            return trains() ? param.size() * spec.stateBytesPerParameter() : 0L;
         }
     }
 
@@ -66,28 +144,79 @@ public final class FreezePlan {
     private final Map<String, Entry> entries;
     private final Set<String> trainingModules;
 
-    private FreezePlan(ModelGraph graph, FreezePolicy policy, Map<String, Entry> entries) {
+    private FreezePlan(ModelGraph graph, FreezePolicy policy, Map<String, Entry> entries, Set<String> bnOnly) {
         this.graph = graph;
         this.policy = policy;
         this.entries = Collections.unmodifiableMap(entries);
         Set<String> modules = new HashSet<>();
         for (Entry e : entries.values()) {
-            if (e.state == State.TRAIN) {
-                String p = e.path();
-                for (int i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
-                    modules.add(p.substring(0, i));
-                }
+            if (!e.trains()) {
+                continue;
+            }
+            String p = e.path();
+            if (bnOnly.contains(p)) {
+                modules.add(parent(p));
+                continue;
+            }
+            for (int i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+                modules.add(p.substring(0, i));
             }
         }
         this.trainingModules = Set.copyOf(modules);
     }
 
+    /** Default weight decay: matrices and kernels decay, vectors (biases, norm parameters) do not. */
+    static boolean decaysByDefault(Param p) {
+        return switch (p.kind()) {
+            case WEIGHT, LORA_A, LORA_B -> true;
+            case ADAPTER -> p.shape().dimension() >= 2;
+            default -> false;
+        };
+    }
+
+    private static String parent(String path) {
+        int i = path.lastIndexOf('/');
+        return i < 0 ? "" : path.substring(0, i);
+    }
+
+    private static String componentOf(String path) {
+        int i = path.indexOf('/');
+        return i < 0 ? path : path.substring(0, i);
+    }
+
+    /** The module a LoRA parameter is attached to: the path before {@code /lora/}, else its parent. */
+    private static String loraHost(String path) {
+        int i = path.lastIndexOf(LORA_SEGMENT);
+        return i > 0 ? path.substring(0, i) : parent(path);
+    }
+
     static FreezePlan resolve(ModelGraph graph, FreezePolicy policy) {
         List<FreezeRule> rules = policy.rules();
         List<PathGlob> globs = rules.stream().map(r -> PathGlob.compile(r.glob())).toList();
+        Map<String, Param> params = graph.parameters();
+        checkConflicts(rules, globs, params);
+        Map<String, List<String>> layerOrders = layerOrders(graph, policy);
+        Set<String> active = Set.copyOf(graph.activeAdapters());
+
+        Set<String> bnModules = new HashSet<>();
+        Map<String, Set<String>> loraHosts = new HashMap<>();
+        Map<String, Set<String>> adapterComponents = new HashMap<>();
+        for (Param p : params.values()) {
+            if (p.kind().isBuffer()) {
+                bnModules.add(parent(p.path()));
+            } else if (p.kind().isAdapter() && active.contains(p.adapter())) {
+                if (p.kind() == ParamKind.ADAPTER) {
+                    adapterComponents.computeIfAbsent(componentOf(p.path()), k -> new LinkedHashSet<>()).add(p.adapter());
+                } else {
+                    loraHosts.computeIfAbsent(loraHost(p.path()), k -> new LinkedHashSet<>()).add(p.adapter());
+                }
+            }
+        }
+
         boolean[] used = new boolean[rules.size()];
         Map<String, Entry> entries = new LinkedHashMap<>();
-        for (Param p : graph.parameters().values()) {
+        Set<String> bnOnly = new HashSet<>();
+        for (Param p : params.values()) {
             int decided = -1;
             for (int i = 0; i < rules.size(); i++) {
                 if (globs.get(i).matches(p.path())) {
@@ -95,23 +224,56 @@ public final class FreezePlan {
                     decided = i;
                 }
             }
+            FreezeRule rule = decided < 0 ? null : rules.get(decided);
+            String ruleText = rule == null ? "(default: train)" : "#" + (decided + 1) + " " + rule;
+            boolean trainRule = rule == null || rule.action() == FreezeRule.Action.TRAIN;
             State state;
-            double lrScale = 1.0;
-            String ruleText;
-            if (decided < 0) {
-                state = State.TRAIN;
-                ruleText = "(default: train)";
-            } else {
-                FreezeRule r = rules.get(decided);
-                state = r.action() == FreezeRule.Action.TRAIN ? State.TRAIN : State.FROZEN;
-                lrScale = r.lrScale();
-                ruleText = "#" + (decided + 1) + " " + r;
-            }
+            String why = ruleText;
             if (p.kind().isBuffer()) {
                 state = State.BUFFER;
-                lrScale = 1.0;
+                why = "(running statistic)" + (rule == null ? "" : " matched by " + ruleText);
+            } else if (p.kind().isAdapter()) {
+                String kindName = p.kind() == ParamKind.ADAPTER ? "adapter" : "lora";
+                if (active.contains(p.adapter())) {
+                    state = p.kind() == ParamKind.ADAPTER ? State.ADAPTER : State.LORA;
+                    String reason = "(" + kindName + " " + p.adapter() + " active)";
+                    why = rule == null ? reason : trainRule ? ruleText + "; " + reason : reason + " over " + ruleText;
+                } else {
+                    state = State.FROZEN;
+                    why = "(" + kindName + " " + p.adapter() + " inactive)" + (rule == null ? "" : " over " + ruleText);
+                }
+            } else if (loraHosts.containsKey(parent(p.path()))) {
+                state = State.FROZEN;
+                why = "(base under lora " + String.join(",", loraHosts.get(parent(p.path()))) + ")"
+                        + (rule == null ? "" : " over " + ruleText);
+            } else if (rule == null && adapterComponents.containsKey(componentOf(p.path()))) {
+                state = State.FROZEN;
+                why = "(base under adapter " + String.join(",", adapterComponents.get(componentOf(p.path()))) + ")";
+            } else {
+                state = trainRule ? State.TRAIN : State.FROZEN;
             }
-            entries.put(p.path(), new Entry(p, state, decided, ruleText, lrScale));
+            if (policy.trainBn()
+                    && state == State.FROZEN
+                    && (p.kind() == ParamKind.NORM_SCALE || p.kind() == ParamKind.NORM_SHIFT)
+                    && bnModules.contains(parent(p.path()))
+                    && !loraHosts.containsKey(parent(p.path()))) {
+                state = State.TRAIN;
+                why = "(train_bn) over " + why;
+                bnOnly.add(p.path());
+            }
+            double lrScale = 1.0;
+            double layerScale = 1.0;
+            Double weightDecay = null;
+            if (state.trains()) {
+                layerScale = layerScale(p.path(), layerOrders, policy);
+                boolean fromRule = rule != null && rule.action() == FreezeRule.Action.TRAIN;
+                lrScale = (fromRule ? rule.lrScale() : 1.0) * layerScale;
+                weightDecay = fromRule ? rule.weightDecay() : null;
+                if (layerScale != 1.0) {
+                    why = why + " · layer_decay " + fmt(layerScale);
+                }
+            }
+            entries.put(p.path(), new Entry(p, state, decided, why, lrScale, layerScale, weightDecay));
         }
         for (int i = 0; i < rules.size(); i++) {
             if (!used[i]) {
@@ -119,12 +281,88 @@ public final class FreezePlan {
                         "rule #" + (i + 1) + " '" + rules.get(i) + "' matches no parameter; nearest paths: "
                                 + nearest(graph, globs.get(i).literalPrefix())
                                 + "; fix the glob"
-                                + (graph.parameters().isEmpty()
+                                + (params.isEmpty()
                                         ? " (the graph has no parameters)"
-                                        : " (paths look like " + graph.parameters().keySet().iterator().next() + ")"));
+                                        : " (paths look like " + params.keySet().iterator().next() + ")"));
             }
         }
-        return new FreezePlan(graph, policy, entries);
+        return new FreezePlan(graph, policy, entries, bnOnly);
+    }
+
+    /**
+     * Two rules with the same glob text but different settings: the earlier one can never decide
+     * anything, which is almost always a copy-paste mistake.
+     */
+    private static void checkConflicts(List<FreezeRule> rules, List<PathGlob> globs, Map<String, Param> params) {
+        for (int j = 0; j < rules.size(); j++) {
+            for (int i = 0; i < j; i++) {
+                FreezeRule a = rules.get(i);
+                FreezeRule b = rules.get(j);
+                if (a.glob().equals(b.glob()) && !a.sameSettings(b)) {
+                    String path = params.keySet().stream()
+                            .filter(globs.get(i)::matches)
+                            .findFirst()
+                            .orElse("(none)");
+                    throw new IllegalArgumentException(
+                            "rules #" + (i + 1) + " '" + a + "' and #" + (j + 1) + " '" + b
+                                    + "' have the same glob but different settings, so #" + (j + 1)
+                                    + " silently overrides #" + (i + 1) + " on every path it matches (e.g. "
+                                    + path + "); delete one of them, or narrow one glob if they were meant for"
+                                    + " different layers");
+                }
+            }
+        }
+    }
+
+    /** Layer orders of the components that have layer decay, checking per-component settings. */
+    private static Map<String, List<String>> layerOrders(ModelGraph graph, FreezePolicy policy) {
+        Map<String, List<String>> orders = new HashMap<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (Component c : graph.components()) {
+            names.add(c.name());
+            if (policy.layerDecayFor(c.name()) != 1.0) {
+                orders.put(c.name(), c.layerOrder());
+            }
+        }
+        for (String c : policy.componentLayerDecay().keySet()) {
+            if (!names.contains(c)) {
+                throw new IllegalArgumentException(
+                        "layer_decay is set for component " + c + ", which is not in the graph; components are "
+                                + names + "; fix the name or remove the setting");
+            }
+            if (graph.component(c).layerOrder().isEmpty()) {
+                throw new IllegalArgumentException(
+                        "layer_decay is set for component " + c + ", which declares no layer order, so it has no"
+                                + " effect; remove it, or use lr_scale rules for that component");
+            }
+        }
+        return orders;
+    }
+
+    /**
+     * γ^i where i counts declared layers from the top of the component's layer order (top = 0),
+     * frozen or not; 1 outside the layer order.
+     */
+    private static double layerScale(String path, Map<String, List<String>> orders, FreezePolicy policy) {
+        String component = componentOf(path);
+        List<String> order = orders.get(component);
+        if (order == null || order.isEmpty()) {
+            return 1.0;
+        }
+        int best = -1;
+        int bestLength = -1;
+        for (int j = 0; j < order.size(); j++) {
+            String prefix = component + "/" + order.get(j) + "/";
+            if (path.startsWith(prefix) && prefix.length() > bestLength) {
+                best = j;
+                bestLength = prefix.length();
+            }
+        }
+        if (best < 0) {
+            return 1.0;
+        }
+        int fromTop = order.size() - 1 - best;
+        return Math.pow(policy.layerDecayFor(component), fromTop);
     }
 
     private static List<String> nearest(ModelGraph graph, String literal) {
@@ -184,14 +422,14 @@ public final class FreezePlan {
         return e;
     }
 
-    /** Parameters that train. */
+    /** Parameters that receive gradients (states train, lora and adapter), in the graph's order. */
     public List<Param> trainable() {
-        return entries.values().stream().filter(e -> e.state == State.TRAIN).map(Entry::param).toList();
+        return entries.values().stream().filter(Entry::trains).map(Entry::param).toList();
     }
 
-    /** Scalar count of trainable parameters. */
+    /** Scalar count of parameters that receive gradients (train, lora and adapter). */
     public long trainableCount() {
-        return count(State.TRAIN);
+        return entries.values().stream().filter(Entry::trains).mapToLong(e -> e.param.size()).sum();
     }
 
     /** Scalar count of frozen parameters (buffers excluded). */
@@ -204,13 +442,14 @@ public final class FreezePlan {
         return count(State.BUFFER);
     }
 
+    /** Scalar count of parameters in one state. */
+    public long count(State s) {
+        return entries.values().stream().filter(e -> e.state == s).mapToLong(e -> e.param.size()).sum();
+    }
+
     /** Scalar count of everything. */
     public long totalCount() {
         return entries.values().stream().mapToLong(e -> e.param.size()).sum();
-    }
-
-    private long count(State s) {
-        return entries.values().stream().filter(e -> e.state == s).mapToLong(e -> e.param.size()).sum();
     }
 
     /** Optimizer state bytes this plan implies for the given optimizer. */
@@ -218,33 +457,35 @@ public final class FreezePlan {
         return trainableCount() * spec.stateBytesPerParameter();
     }
 
-    /** Turns gradients on for trainable parameters and off for all others. */
+    /** Turns gradients on for parameters that train (train, lora, adapter) and off for all others. */
     public void apply() {
         for (Entry e : entries.values()) {
-            e.param.setTrainable(e.state == State.TRAIN);
+            e.param.setTrainable(e.trains());
         }
     }
 
     /**
      * The context for training passes: a module runs in training mode only when some parameter
-     * below it trains.
+     * below it trains; a BatchNorm whose scale and shift train only because of train_bn runs in
+     * training mode itself (its running statistics update) without switching on its ancestors.
      */
     public ForwardContext trainingContext() {
         return trainingModules::contains;
     }
 
     /**
-     * Optimizer groups: trainable parameters grouped by learning-rate scale and by whether weight
-     * decay applies (weights decay with the optimizer's rate; biases and norm parameters do not).
+     * Optimizer groups: parameters that train, grouped by effective learning-rate scale (rule
+     * {@code lr_scale} × layer decay) and effective weight decay (see {@link Entry#weightDecay}).
+     * Groups are named {@code lr_scale=<s>,wd=<d>} and appear in the order of their first member.
      */
     public List<ParamGroup> groups(OptimizerSpec spec) {
         Map<String, List<Param>> byKey = new LinkedHashMap<>();
         Map<String, double[]> settings = new LinkedHashMap<>();
         for (Entry e : entries.values()) {
-            if (e.state != State.TRAIN) {
+            if (!e.trains()) {
                 continue;
             }
-            double wd = e.param.kind().decaysByDefault() ? spec.weightDecay() : 0.0;
+            double wd = e.weightDecay(spec);
             String key = "lr_scale=" + e.lrScale + ",wd=" + wd;
             byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(e.param);
             settings.put(key, new double[] {e.lrScale, wd});
@@ -258,59 +499,145 @@ public final class FreezePlan {
     }
 
     /**
-     * A table: one row per parameter (path, count, state, deciding rule, lr scale, optimizer
-     * bytes) and totals of trainable and frozen parameters with their weight, gradient and
-     * optimizer bytes.
+     * A table: one row per parameter (path, count, state, lr scale, effective learning rate
+     * {@code spec.lr() × scale}, weight decay, optimizer bytes, what decided it), then totals of
+     * trainable and frozen parameters with the bytes of their weights, gradients and optimizer
+     * state (fp32). Parameters that do not train show {@code -} for rate and decay.
      */
     public String explain(OptimizerSpec spec) {
         int w = Math.max(4, entries.keySet().stream().mapToInt(String::length).max().orElse(4));
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-" + w + "s %10s  %-6s  %8s  %14s  %s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "path", "params", "state", "lr_scale", "optimizer_B", "rule"));
+        String settings = policySettings();
+        if (!settings.isEmpty()) {
+            sb.append("policy: ").append(settings).append('\n');
+        }
+        String fmt = "%-" + w + "s %10s  %-7s  %8s  %10s  %8s  %12s  %s%n";
+        sb.append(String.format(
+                Locale.ROOT, fmt, "path", "params", "state", "lr_scale", "lr", "wd", "optimizer_B", "rule"));
         for (Entry e : entries.values()) {
-            long bytes = e.state == State.TRAIN ? e.param.size() * spec.stateBytesPerParameter() : 0;
+            boolean t = e.trains();
             sb.append(String.format(
                     Locale.ROOT,
                     fmt,
                     e.path(),
                     e.param.size(),
                     e.state,
-                    e.state == State.TRAIN ? fmtScale(e.lrScale) : "-",
-                    bytes,
-                    e.state == State.BUFFER ? "(running statistic)" : e.rule));
+                    t ? fmtScale(e.lrScale) : "-",
+                    t ? fmt(e.lr(spec)) : "-",
+                    t ? fmt(e.weightDecay(spec)) : "-",
+                    e.optimizerBytes(spec),
+                    e.rule));
         }
-        long train = trainableCount();
+        sb.append(totalsLine(spec));
+        return sb.toString();
+    }
+
+    /**
+     * A shorter table: one row per module (the parent path of its parameters) with its parameter
+     * count, how many of them train, are frozen or are buffers, its states and its optimizer bytes;
+     * then the same totals as {@link #explain(OptimizerSpec)}.
+     */
+    public String explainModules(OptimizerSpec spec) {
+        Map<String, long[]> rows = new LinkedHashMap<>(); // params, trainable, frozen, buffer, optimizer bytes
+        Map<String, Set<State>> states = new LinkedHashMap<>();
+        for (Entry e : entries.values()) {
+            String module = parent(e.path());
+            long[] r = rows.computeIfAbsent(module, k -> new long[5]);
+            long n = e.param.size();
+            r[0] += n;
+            r[1] += e.trains() ? n : 0;
+            r[2] += e.state == State.FROZEN ? n : 0;
+            r[3] += e.state == State.BUFFER ? n : 0;
+            r[4] += e.optimizerBytes(spec);
+            states.computeIfAbsent(module, k -> new LinkedHashSet<>()).add(e.state);
+        }
+        int w = Math.max(6, rows.keySet().stream().mapToInt(String::length).max().orElse(6));
+        String fmt = "%-" + w + "s %10s %10s %10s %10s  %12s  %s%n";
+        StringBuilder sb = new StringBuilder();
         sb.append(String.format(
+                Locale.ROOT, fmt, "module", "params", "trainable", "frozen", "buffers", "optimizer_B", "states"));
+        for (Map.Entry<String, long[]> row : rows.entrySet()) {
+            long[] r = row.getValue();
+            sb.append(String.format(
+                    Locale.ROOT, fmt, row.getKey(), r[0], r[1], r[2], r[3], r[4],
+                    String.join(",", states.get(row.getKey()).stream().map(State::toString).toList())));
+        }
+        sb.append(totalsLine(spec));
+        return sb.toString();
+    }
+
+    private String policySettings() {
+        List<String> parts = new ArrayList<>();
+        if (policy.layerDecay() != 1.0) {
+            parts.add("layer_decay " + fmt(policy.layerDecay()));
+        }
+        policy.componentLayerDecay().forEach((c, g) -> parts.add("layer_decay " + c + " " + fmt(g)));
+        if (policy.trainBn()) {
+            parts.add("train_bn");
+        }
+        return String.join(", ", parts);
+    }
+
+    private String totalsLine(OptimizerSpec spec) {
+        long train = trainableCount();
+        StringBuilder sb = new StringBuilder(String.format(
                 Locale.ROOT,
                 "trainable %,d params (weights %,d B, gradients %,d B, %s state %,d B); frozen %,d params"
                         + " (%,d B); buffers %,d (%,d B); total %,d%n",
                 train,
-                train * 4,
-                train * 4,
+                train * FP32_BYTES,
+                train * FP32_BYTES,
                 spec.name(),
                 optimizerBytes(spec),
                 frozenCount(),
-                frozenCount() * 4,
+                frozenCount() * FP32_BYTES,
                 bufferCount(),
-                bufferCount() * 4,
+                bufferCount() * FP32_BYTES,
                 totalCount()));
+        long lora = count(State.LORA);
+        long adapter = count(State.ADAPTER);
+        if (lora + adapter > 0) {
+            sb.append(String.format(Locale.ROOT, "of the trainable: lora %,d params, adapter %,d params%n", lora, adapter));
+        }
         return sb.toString();
     }
 
+    /** The lr_scale column as before: integers plain, others with 4 significant digits ({@code 0.1000}). */
     private static String fmtScale(double s) {
         return s == Math.rint(s) ? String.format(Locale.ROOT, "%.0f", s) : String.format(Locale.ROOT, "%.4g", s);
     }
 
-    /** The plan as JSON: {@code {"optimizer":..., "parameters":[...], "totals":{...}}}. */
+    /** Up to 4 significant digits, no exponent for ordinary learning rates, no trailing zeros. */
+    static String fmt(double v) {
+        if (v == 0.0) {
+            return "0";
+        }
+        return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toString();
+    }
+
+    /**
+     * The plan as JSON: {@code {"optimizer":..., "lr":..., "layer_decay":..., "train_bn":...,
+     * "parameters":[...], "totals":{...}}}. Each parameter has path, kind, shape, params, state,
+     * rule, lr_scale, layer_scale, lr and weight_decay (null when it does not train) and
+     * optimizer_bytes.
+     */
     public String toJson(OptimizerSpec spec) {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("optimizer", spec.name());
+        root.put("lr", spec.lr());
+        root.put("layer_decay", policy.layerDecay());
+        ObjectNode perComponent = root.putObject("component_layer_decay");
+        policy.componentLayerDecay().forEach(perComponent::put);
+        root.put("train_bn", policy.trainBn());
         ArrayNode params = root.putArray("parameters");
         for (Entry e : entries.values()) {
             ObjectNode n = params.addObject();
             n.put("path", e.path());
             n.put("kind", e.param.kind().name().toLowerCase(Locale.ROOT));
+            if (e.param.adapter() != null) {
+                n.put("adapter", e.param.adapter());
+            }
             ArrayNode shape = n.putArray("shape");
             for (long d : e.param.shape().getShape()) {
                 shape.add(d);
@@ -319,15 +646,25 @@ public final class FreezePlan {
             n.put("state", e.state.toString());
             n.put("rule", e.rule);
             n.put("lr_scale", e.lrScale);
-            n.put("optimizer_bytes", e.state == State.TRAIN ? e.param.size() * spec.stateBytesPerParameter() : 0);
+            n.put("layer_scale", e.layerScale);
+            if (e.trains()) {
+                n.put("lr", e.lr(spec));
+                n.put("weight_decay", e.weightDecay(spec));
+            } else {
+                n.putNull("lr");
+                n.putNull("weight_decay");
+            }
+            n.put("optimizer_bytes", e.optimizerBytes(spec));
         }
         ObjectNode totals = root.putObject("totals");
         totals.put("trainable_params", trainableCount());
+        totals.put("lora_params", count(State.LORA));
+        totals.put("adapter_params", count(State.ADAPTER));
         totals.put("frozen_params", frozenCount());
         totals.put("buffer_params", bufferCount());
         totals.put("total_params", totalCount());
-        totals.put("weight_bytes", totalCount() * 4);
-        totals.put("gradient_bytes", trainableCount() * 4);
+        totals.put("weight_bytes", totalCount() * FP32_BYTES);
+        totals.put("gradient_bytes", trainableCount() * FP32_BYTES);
         totals.put("optimizer_bytes", optimizerBytes(spec));
         try {
             return json.writeValueAsString(root);

@@ -2,16 +2,73 @@ package dev.floe.freeze;
 
 import dev.floe.graph.ModelGraph;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * An ordered list of rules; for each parameter the last matching rule wins, and a parameter no rule
- * matches trains. Resolve it against a graph with {@link #resolve(ModelGraph)}.
+ * An ordered list of rules plus two policy-wide settings; resolve it against a graph with
+ * {@link #resolve(ModelGraph)}.
+ *
+ * <p><b>Rules.</b> For each parameter the last matching rule wins, and a parameter no rule matches
+ * trains. "Last match wins" is the only precedence: glob specificity does not matter, so
+ * {@code train encoder/block2/**} followed by {@code freeze encoder/**} freezes block2 too.
+ *
+ * <p><b>Layer decay</b> ({@code layer_decay: γ}, as timm's {@code param_groups_layer_decay}): in a
+ * component that declares a {@link dev.floe.graph.Component#layerOrder() layer order} of n layers,
+ * parameters under the i-th layer counted from the top (top i = 0) get their learning rate scaled
+ * by γ<sup>i</sup>, multiplied with the deciding rule's {@code lr_scale}. The exponent counts
+ * <em>declared</em> layers, whether or not they are frozen, so freezing a layer never changes the
+ * scale of another (timm counts the same way; the policy does not renumber the layers that train).
+ * Parameters under a child that is not in the layer order, and all parameters of a component
+ * without a layer order, get γ<sup>0</sup> = 1. LoRA and adapter parameters sit under the layer
+ * they are attached to and get that layer's scale. A policy-wide γ applies to every component;
+ * {@link Builder#layerDecay(String, double)} sets or overrides it for one component. γ = 1 turns it
+ * off.
+ *
+ * <p><b>train_bn</b> (fastai's {@code train_bn}): BatchNorm scale and shift (norm parameters whose
+ * module keeps running statistics) train even where rules freeze them, and those BatchNorm modules
+ * run in training mode, so their running statistics update. Layer norms are unaffected.
+ *
+ * @param rules the rules in order; copied
+ * @param layerDecay policy-wide γ in (0, 1]; 1 = off
+ * @param componentLayerDecay γ per component name, each in (0, 1]; overrides {@code layerDecay}; copied
+ * @param trainBn whether BatchNorm scale and shift always train
+ * @throws IllegalArgumentException naming the field and the valid range
  */
-public record FreezePolicy(List<FreezeRule> rules) {
+public record FreezePolicy(
+        List<FreezeRule> rules, double layerDecay, Map<String, Double> componentLayerDecay, boolean trainBn) {
 
     public FreezePolicy {
+        if (rules == null) {
+            throw new IllegalArgumentException("a freeze policy needs a rule list (possibly empty)");
+        }
         rules = List.copyOf(rules);
+        checkLayerDecay("layer_decay", layerDecay);
+        if (componentLayerDecay == null) {
+            componentLayerDecay = Map.of();
+        }
+        for (Map.Entry<String, Double> e : componentLayerDecay.entrySet()) {
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException(
+                        "layer_decay for component " + e.getKey() + " is missing; give a number in (0, 1]");
+            }
+            checkLayerDecay("layer_decay for component " + e.getKey(), e.getValue());
+        }
+        componentLayerDecay = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(componentLayerDecay));
+    }
+
+    /** Rules only: no layer decay, no train_bn. */
+    public FreezePolicy(List<FreezeRule> rules) {
+        this(rules, 1.0, Map.of(), false);
+    }
+
+    private static void checkLayerDecay(String field, double gamma) {
+        if (!(gamma > 0 && gamma <= 1)) {
+            throw new IllegalArgumentException(
+                    field + " must be in (0, 1], found " + gamma
+                            + "; 1 turns it off, typical values are 0.65 to 0.9");
+        }
     }
 
     /** The policy with no rules: everything trains. */
@@ -24,11 +81,18 @@ public record FreezePolicy(List<FreezeRule> rules) {
         return new Builder();
     }
 
+    /** The γ that applies to a component: its own, else the policy-wide one. */
+    public double layerDecayFor(String component) {
+        Double own = componentLayerDecay.get(component);
+        return own != null ? own : layerDecay;
+    }
+
     /**
      * Resolves the policy against the graph.
      *
-     * @throws IllegalArgumentException when a rule matches no parameter, naming the rule and the
-     *     nearest existing paths
+     * @throws IllegalArgumentException when a rule matches no parameter (naming the rule and the
+     *     nearest existing paths), when two rules with the same glob text disagree (naming both),
+     *     or when a per-component layer decay names a component that is missing or has no layer order
      */
     public FreezePlan resolve(ModelGraph graph) {
         return FreezePlan.resolve(graph, this);
@@ -37,6 +101,9 @@ public record FreezePolicy(List<FreezeRule> rules) {
     /** Builds a policy rule by rule, in order. */
     public static final class Builder {
         private final List<FreezeRule> rules = new ArrayList<>();
+        private final Map<String, Double> componentLayerDecay = new LinkedHashMap<>();
+        private double layerDecay = 1.0;
+        private boolean trainBn;
 
         private Builder() {}
 
@@ -58,15 +125,54 @@ public record FreezePolicy(List<FreezeRule> rules) {
             return this;
         }
 
+        /** Trains what matches at {@code lrScale} times the base learning rate with weight decay {@code weightDecay}. */
+        public Builder train(String glob, double lrScale, double weightDecay) {
+            rules.add(FreezeRule.train(glob, lrScale, weightDecay));
+            return this;
+        }
+
         /** Adds a rule. */
         public Builder rule(FreezeRule rule) {
             rules.add(rule);
             return this;
         }
 
+        /**
+         * Policy-wide layer decay γ in (0, 1] (default 1 = off).
+         *
+         * @throws IllegalArgumentException when γ is outside (0, 1]
+         */
+        public Builder layerDecay(double gamma) {
+            checkLayerDecay("layer_decay", gamma);
+            this.layerDecay = gamma;
+            return this;
+        }
+
+        /**
+         * Layer decay γ in (0, 1] for one component, overriding the policy-wide value.
+         *
+         * @throws IllegalArgumentException when γ is outside (0, 1] or this component already has one
+         */
+        public Builder layerDecay(String component, double gamma) {
+            checkLayerDecay("layer_decay for component " + component, gamma);
+            Double old = componentLayerDecay.put(component, gamma);
+            if (old != null) {
+                throw new IllegalArgumentException(
+                        "layer_decay for component " + component + " was already set to " + old
+                                + "; set it once");
+            }
+            return this;
+        }
+
+        /** Whether BatchNorm scale and shift train even where rules freeze them (default false). */
+        public Builder trainBn(boolean trainBn) {
+            this.trainBn = trainBn;
+            return this;
+        }
+
         /** The policy. */
         public FreezePolicy build() {
-            return new FreezePolicy(rules);
+            return new FreezePolicy(rules, layerDecay, componentLayerDecay, trainBn);
         }
     }
 }
