@@ -193,7 +193,21 @@ public final class ModelGraph implements AutoCloseable {
      * @throws GraphException naming an unknown output
      */
     public Map<String, NDArray> forward(Map<String, NDArray> values, ForwardContext context, Collection<String> wanted) {
+        return forwardFrom(values, Map.of(), context, wanted);
+    }
+
+    /**
+     * Runs only what the named outputs need, starting from values already known for some component
+     * outputs ({@code precomputed}, keyed {@code component.port}): components whose outputs are all
+     * supplied this way, and everything only they need, do not run. Feature caches use this to
+     * skip a frozen prefix. Only the graph inputs still needed must be given.
+     *
+     * @throws GraphException naming an unknown output or a missing or ill-fitting graph input
+     */
+    public Map<String, NDArray> forwardFrom(
+            Map<String, NDArray> values, Map<String, NDArray> precomputed, ForwardContext context, Collection<String> wanted) {
         Set<String> needed = new HashSet<>();
+        Set<String> neededInputs = new HashSet<>();
         Deque<String> todo = new ArrayDeque<>();
         for (String name : wanted) {
             Endpoint source = outputs.get(name);
@@ -201,19 +215,26 @@ public final class ModelGraph implements AutoCloseable {
                 throw new GraphException(
                         Kind.UNKNOWN_PORT, "no graph output named '" + name + "'; outputs are " + outputs.keySet());
             }
-            todo.add(source.component());
+            if (!precomputed.containsKey(source.toString())) {
+                todo.add(source.component());
+            }
         }
         while (!todo.isEmpty()) {
             String c = todo.poll();
             if (needed.add(c)) {
                 for (Wire w : wires) {
-                    if (w.to().component().equals(c) && !w.from().isGraphInput()) {
+                    if (!w.to().component().equals(c) || precomputed.containsKey(w.from().toString())) {
+                        continue;
+                    }
+                    if (w.from().isGraphInput()) {
+                        neededInputs.add(w.from().port());
+                    } else {
                         todo.add(w.from().component());
                     }
                 }
             }
         }
-        Map<String, NDArray> computed = run(values, context, needed);
+        Map<String, NDArray> computed = run(values, precomputed, context, needed, neededInputs);
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (String name : wanted) {
             out.put(name, computed.get(outputs.get(name).toString()));
@@ -226,12 +247,16 @@ public final class ModelGraph implements AutoCloseable {
      * as {@code component.port}). Used by caches that need intermediate values.
      */
     public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context) {
-        return run(values, context, byName.keySet());
+        return run(values, Map.of(), context, byName.keySet(), inputs.keySet());
     }
 
-    private Map<String, NDArray> run(Map<String, NDArray> values, ForwardContext context, Set<String> needed) {
-        Map<String, NDArray> env = new HashMap<>();
+    private Map<String, NDArray> run(Map<String, NDArray> values, Map<String, NDArray> precomputed, ForwardContext context,
+            Set<String> needed, Set<String> neededInputs) {
+        Map<String, NDArray> env = new HashMap<>(precomputed);
         for (Map.Entry<String, TensorSpec> in : inputs.entrySet()) {
+            if (!neededInputs.contains(in.getKey())) {
+                continue;
+            }
             NDArray a = values.get(in.getKey());
             if (a == null) {
                 throw new GraphException(
