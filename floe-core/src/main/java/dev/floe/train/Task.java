@@ -3,17 +3,16 @@ package dev.floe.train;
 import dev.floe.data.Dataset;
 
 /**
- * One classification task of a multi-task run: a graph input fed with this task's examples, a
- * graph output holding its logits, and its weight in the summed loss.
+ * One classification task of a run: its examples (which say what graph inputs they feed), the graph
+ * output holding its logits, and its weight in the summed loss.
  *
  * @param name shown in metrics
- * @param input graph input name
  * @param output graph output name (logits)
  * @param train training examples
  * @param eval held-out examples, or null
  * @param weight factor of this task's mean cross-entropy in the total loss (> 0)
  */
-public record Task(String name, String input, String output, Dataset train, Dataset eval, double weight) {
+public record Task(String name, String output, Examples train, Examples eval, double weight) {
 
     public Task {
         if (name == null || name.isBlank()) {
@@ -26,5 +25,10 @@ public record Task(String name, String input, String output, Dataset train, Data
             throw new IllegalArgumentException(
                     "task " + name + ": loss weight is " + weight + "; it must be a positive number");
         }
+    }
+
+    /** A task on numeric data sets feeding graph input {@code input}. */
+    public Task(String name, String input, String output, Dataset train, Dataset eval, double weight) {
+        this(name, output, Examples.of(train, input), eval == null ? null : Examples.of(eval, input), weight);
     }
 }

@@ -179,6 +179,17 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Trains on examples that bring their own graph inputs (for example token ids and masks), read at
+     * the trainer's output.
+     */
+    public TrainResult run(Examples train, Examples eval) {
+        if (output == null) {
+            single(graph.outputs().keySet(), "output");
+        }
+        return run(List.of(new Task("main", output, train, eval, 1.0)));
+    }
+
+    /**
      * Multi-task training: every optimizer step sums, over the tasks, the task's weight times its
      * mean cross-entropy on one batch of its own data (each task feeds its own graph input and reads
      * its own output, so one shared encoder can serve several heads). An epoch is one pass over the
@@ -193,8 +204,8 @@ public final class Trainer implements AutoCloseable {
         for (Task task : tasks) {
             checkTask(task);
         }
-        Dataset train = tasks.get(0).train();
-        Dataset eval = tasks.get(0).eval();
+        Examples train = tasks.get(0).train();
+        Examples eval = tasks.get(0).eval();
         for (Stage s : schedule.stages()) {
             if (s.earlyStopping() != null && eval == null) {
                 throw new IllegalArgumentException(
@@ -286,7 +297,7 @@ public final class Trainer implements AutoCloseable {
                 EvalResult ev = null;
                 for (int t = 0; t < tasks.size(); t++) {
                     Task task = tasks.get(t);
-                    EvalResult te = task.eval() == null ? null : evaluate(task.eval(), task.input(), task.output());
+                    EvalResult te = task.eval() == null ? null : evaluate(task.eval(), task.output());
                     if (t == 0) {
                         ev = te;
                     }
@@ -415,9 +426,9 @@ public final class Trainer implements AutoCloseable {
                 NDArray[] losses = new NDArray[tasks.size()];
                 for (int t = 0; t < tasks.size(); t++) {
                     Task task = tasks.get(t);
-                    NDArray x = features(batch, task.train(), idx[t]); // (B, ...featureShape)
-                    NDArray y = labels(batch, task.train(), idx[t]); // (B)
-                    NDArray logits = graph.forward(Map.of(task.input(), x), context, List.of(task.output()))
+                    Map<String, NDArray> x = task.train().inputs(batch, idx[t]); // graph inputs for B examples
+                    NDArray y = task.train().labels(batch, idx[t]); // (B)
+                    NDArray logits = graph.forward(x, context, List.of(task.output()))
                             .get(task.output()); // (B, classes)
                     losses[t] = crossEntropy(logits, y); // ()
                     NDArray term = losses[t].mul((float) (task.weight() * weight));
@@ -439,11 +450,11 @@ public final class Trainer implements AutoCloseable {
             single(graph.inputs().keySet(), "input");
             single(graph.outputs().keySet(), "output");
         }
-        return evaluate(data, input, output);
+        return evaluate(Examples.of(data, input), output);
     }
 
-    /** Mean cross-entropy and accuracy on {@code data} fed to graph input {@code in}, read at output {@code out}. */
-    public EvalResult evaluate(Dataset data, String in, String out) {
+    /** Mean cross-entropy and accuracy on {@code data} in inference mode, read at graph output {@code out}. */
+    public EvalResult evaluate(Examples data, String out) {
         checkData(data, out);
         double lossSum = 0;
         long correct = 0;
@@ -454,9 +465,9 @@ public final class Trainer implements AutoCloseable {
                 idx[i] = from + i;
             }
             try (NDManager batch = graph.manager().newSubManager()) {
-                NDArray x = features(batch, data, idx);
-                NDArray y = labels(batch, data, idx);
-                NDArray logits = graph.forward(Map.of(in, x), ForwardContext.INFERENCE, List.of(out)).get(out);
+                Map<String, NDArray> x = data.inputs(batch, idx);
+                NDArray y = data.labels(batch, idx);
+                NDArray logits = graph.forward(x, ForwardContext.INFERENCE, List.of(out)).get(out);
                 lossSum += crossEntropy(logits, y).getFloat() * idx.length;
                 correct += logits.argMax(1).eq(y).sum().toType(DataType.INT64, false).getLong();
             }
@@ -472,18 +483,13 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void checkTask(Task task) {
-        if (!graph.inputs().containsKey(task.input())) {
-            throw new IllegalArgumentException(
-                    "task " + task.name() + " feeds graph input '" + task.input() + "', which does not exist; inputs are "
-                            + graph.inputs().keySet());
-        }
         checkData(task.train(), task.output());
         if (task.eval() != null) {
             checkData(task.eval(), task.output());
         }
     }
 
-    private void checkData(Dataset data, String out) {
+    private void checkData(Examples data, String out) {
         if (!graph.outputs().containsKey(out)) {
             throw new IllegalArgumentException(
                     "no graph output named '" + out + "'; outputs are " + graph.outputs().keySet());
@@ -499,23 +505,6 @@ public final class Trainer implements AutoCloseable {
     private long outputClasses(String out) {
         ModelGraph.Endpoint source = graph.outputs().get(out);
         return graph.component(source.component()).output(source.port()).spec().lastSize().orElse(-1L);
-    }
-
-    private static NDArray features(NDManager manager, Dataset data, int[] idx) {
-        long[] one = data.featureShape();
-        long[] shape = new long[one.length + 1];
-        shape[0] = idx.length;
-        System.arraycopy(one, 0, shape, 1, one.length);
-        return manager.create(data.gatherFeatures(idx), new Shape(shape));
-    }
-
-    private static NDArray labels(NDManager manager, Dataset data, int[] idx) {
-        int[] y = data.gatherLabels(idx);
-        long[] wide = new long[y.length];
-        for (int i = 0; i < y.length; i++) {
-            wide[i] = y[i];
-        }
-        return manager.create(wide);
     }
 
     /** Releases the optimizer state. The graph stays open. */

@@ -1,0 +1,106 @@
+package dev.floe.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.floe.data.Dataset;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Labelled examples as the trainer consumes them: for any set of example indices, the graph inputs
+ * by name and the labels. {@link #of(Dataset, String)} adapts a numeric {@link Dataset}; text and
+ * other inputs (token ids with masks) implement this directly.
+ */
+public interface Examples {
+
+    /** How the examples were made, for records. */
+    String name();
+
+    /** Number of examples. */
+    int size();
+
+    /** Number of classes; labels are in {@code [0, numClasses)}. */
+    int numClasses();
+
+    /** Label of example {@code i}. */
+    int label(int i);
+
+    /** A content hash, stable across runs (feature caches key on it). */
+    String fingerprint();
+
+    /**
+     * The graph inputs for the given examples, in that order, created in {@code manager} (which the
+     * caller closes after the batch).
+     */
+    Map<String, NDArray> inputs(NDManager manager, int[] indices);
+
+    /** A seeded permutation of {@code 0..size-1}; the same seed gives the same order. */
+    default int[] shuffledIndices(long seed) {
+        int[] order = new int[size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    /** Labels of the given examples as an int64 array {@code (B)}. */
+    default NDArray labels(NDManager manager, int[] indices) {
+        long[] y = new long[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            y[i] = label(indices[i]);
+        }
+        return manager.create(y);
+    }
+
+    /** A numeric data set feeding graph input {@code input} with {@code (B, ...featureShape)} floats. */
+    static Examples of(Dataset data, String input) {
+        return new Examples() {
+            @Override
+            public String name() {
+                return data.name();
+            }
+
+            @Override
+            public int size() {
+                return data.size();
+            }
+
+            @Override
+            public int numClasses() {
+                return data.numClasses();
+            }
+
+            @Override
+            public int label(int i) {
+                return data.label(i);
+            }
+
+            @Override
+            public String fingerprint() {
+                return data.fingerprint();
+            }
+
+            @Override
+            public int[] shuffledIndices(long seed) {
+                return data.shuffledIndices(seed);
+            }
+
+            @Override
+            public Map<String, NDArray> inputs(NDManager manager, int[] indices) {
+                long[] one = data.featureShape();
+                long[] shape = new long[one.length + 1];
+                shape[0] = indices.length;
+                System.arraycopy(one, 0, shape, 1, one.length);
+                return Map.of(input, manager.create(data.gatherFeatures(indices), new Shape(shape)));
+            }
+        };
+    }
+}
