@@ -62,7 +62,7 @@ final class TransformerLayer {
         NDArray q = splitHeads(query.forward(context, x), b, t); // (B, nh, T, dh)
         NDArray k = splitHeads(key.forward(context, x), b, t); // (B, nh, T, dh)
         NDArray v = splitHeads(value.forward(context, x), b, t); // (B, nh, T, dh)
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(headSize)); // (B, nh, T, T)
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(dev.floe.engine.FloeEngine.scalar(q, (float) Math.sqrt(headSize))); // (B, nh, T, T)
         scores = scores.add(maskBias); // (B, nh, T, T)
         NDArray probs = attentionDropout.forward(context, scores.softmax(-1)); // (B, nh, T, T)
         NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden); // (B, T, H)

@@ -1,6 +1,7 @@
 package dev.floe.engine;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
@@ -38,6 +39,32 @@ public final class FloeEngine {
                             + " ./mvnw, which put it there",
                     e);
         }
+    }
+
+    /**
+     * A copy of {@code staging} in memory that libtorch owns, in the same manager; closes
+     * {@code staging}.
+     *
+     * <p>On the CPU, {@code NDManager.create} from Java data makes a tensor over a Java direct buffer
+     * (no copy). Kernels that assume libtorch's own aligned allocations then sometimes read wrong
+     * values: we saw the stem convolution's weight gradient turn NaN in about one run in six when
+     * its input was such a tensor. Every array Floe feeds to a graph goes through here.
+     */
+    public static NDArray owned(NDArray staging) {
+        try (staging) {
+            return staging.duplicate();
+        }
+    }
+
+    /**
+     * A 0-d tensor holding {@code value}, in libtorch-owned memory and in {@code like}'s manager and
+     * dtype. Use it instead of DJL's {@code mul(Number)}, {@code div(Number)}, ... on anything
+     * autograd records: those make the scalar over a Java direct buffer and close it at once, but
+     * autograd keeps the tensor for the backward pass, which then reads memory the garbage
+     * collector may already have freed (we saw NaN gradients in about one run in five).
+     */
+    public static NDArray scalar(NDArray like, float value) {
+        return like.getManager().full(new ai.djl.ndarray.types.Shape(), value, like.getDataType());
     }
 
     /** A new root manager on the CPU; the caller owns it and must close it. */

@@ -181,7 +181,7 @@ final class LoraModule implements PeftModule {
             }
             NDArray down = ai.djl.nn.core.Linear.linear(x, a.array()).singletonOrThrow(); // (..., r)
             NDArray up = ai.djl.nn.core.Linear.linear(down, b.array()).singletonOrThrow(); // (..., out)
-            return up.mul(scale);
+            return up.mul(dev.floe.engine.FloeEngine.scalar(up, (float) scale));
         }
 
         /** {@code W += sign · scale · B A}, accumulated in double and rounded once per element. */

@@ -431,7 +431,7 @@ public final class Trainer implements AutoCloseable {
                     NDArray logits = graph.forward(x, context, List.of(task.output()))
                             .get(task.output()); // (B, classes)
                     losses[t] = crossEntropy(logits, y); // ()
-                    NDArray term = losses[t].mul((float) (task.weight() * weight));
+                    NDArray term = losses[t].mul(FloeEngine.scalar(losses[t], (float) (task.weight() * weight)));
                     total = total == null ? term : total.add(term);
                     stats[t] = new float[] {0, logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat()};
                 }
