@@ -59,16 +59,27 @@ public record ExperimentConfig(
         OptimizerConfig optimizer,
         Training training,
         List<StageConfig> stages,
-        ProgressiveConfig progressive) {
+        ProgressiveConfig progressive,
+        Double layerDecay,
+        Map<String, Double> layerDecayByComponent,
+        Boolean trainBn) {
 
     /** The top-level keys. */
-    public static final Set<String> SECTIONS =
-            Set.of("seed", "data", "model", "policy", "optimizer", "training", "stages", "progressive");
+    public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn");
 
     public ExperimentConfig {
         Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
                 .check("examples/fashion-finetune.yaml");
         seed = seed == null ? 0L : seed;
+        layerDecay = layerDecay == null ? 1.0 : layerDecay;
+        layerDecayByComponent = layerDecayByComponent == null ? Map.of() : Fields.orderedMap(layerDecayByComponent);
+        trainBn = trainBn != null && trainBn;
+        try {
+            new FreezePolicy(List.of(), layerDecay, layerDecayByComponent, trainBn);
+        } catch (IllegalArgumentException e) {
+            throw Fields.bad("layer_decay", e.getMessage());
+        }
         policy = Fields.list(policy);
         stages = Fields.list(stages);
         if (!stages.isEmpty() && progressive != null) {
@@ -161,8 +172,7 @@ public record ExperimentConfig(
             ProgressiveConfig p = progressive;
             try {
                 int layers = p.layers() != null ? p.layers() : graph.component(p.component()).layerOrder().size();
-                return dev.floe.train.Schedule.progressive(graph, p.component(),
-                        policy.stream().map(PolicyRule::toRule).toList(), layers, p.epochsPerStage(), p.lrScale(),
+                return dev.floe.train.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
             } catch (IllegalArgumentException e) {
@@ -177,7 +187,7 @@ public record ExperimentConfig(
         List<dev.floe.train.Stage> out = new java.util.ArrayList<>();
         for (StageConfig sc : stages) {
             sc.policy().forEach(r -> rules.add(r.toRule()));
-            out.add(new dev.floe.train.Stage(sc.name(), new FreezePolicy(rules), sc.epochs(),
+            out.add(new dev.floe.train.Stage(sc.name(), freezePolicy().withRules(List.copyOf(rules)), sc.epochs(),
                     sc.lrSchedule() == null ? base : StageConfig.parseSchedule(sc.lrSchedule()),
                     sc.earlyStopping() == null ? null : sc.earlyStopping().toEarlyStopping()));
         }
@@ -186,9 +196,7 @@ public record ExperimentConfig(
 
     /** The {@code policy} rules as a {@link FreezePolicy}. */
     public FreezePolicy freezePolicy() {
-        FreezePolicy.Builder b = FreezePolicy.builder();
-        policy.forEach(r -> b.rule(r.toRule()));
-        return b.build();
+        return new FreezePolicy(policy.stream().map(PolicyRule::toRule).toList(), layerDecay, layerDecayByComponent, trainBn);
     }
 
     /**

@@ -18,8 +18,10 @@ import dev.floe.freeze.FreezeRule;
  * @param train glob of parameters to train, or null
  * @param lrScale {@code lr_scale}: learning-rate multiplier for a train rule, finite and &gt; 0;
  *     default 1; null for a freeze rule
+ * @param weightDecay {@code weight_decay}: decay for everything the train rule matches (norm and bias
+ *     parameters included), &ge; 0; default: the optimizer's, for weights only
  */
-public record PolicyRule(String freeze, String train, Double lrScale) {
+public record PolicyRule(String freeze, String train, Double lrScale, Double weightDecay) {
 
     public PolicyRule {
         if ((freeze == null) == (train == null)) {
@@ -33,12 +35,20 @@ public record PolicyRule(String freeze, String train, Double lrScale) {
                     "lr_scale is given on freeze rule '" + freeze + "' but frozen parameters have no learning"
                             + " rate; move lr_scale to a train rule or remove it");
         }
+        if (freeze != null && weightDecay != null) {
+            throw Fields.bad("weight_decay",
+                    "weight_decay is given on freeze rule '" + freeze + "' but frozen parameters are not updated;"
+                            + " move it to a train rule or remove it");
+        }
+        if (weightDecay != null) {
+            Fields.nonNegative("weight_decay", weightDecay);
+        }
         if (train != null) {
             lrScale = lrScale == null ? 1.0 : lrScale;
             Fields.positive("lr_scale", lrScale, "1 keeps the optimizer's rate, 0.1 trains ten times slower");
         }
         try {
-            toRule(freeze, train, lrScale == null ? 1.0 : lrScale);
+            toRule(freeze, train, lrScale == null ? 1.0 : lrScale, weightDecay);
         } catch (IllegalArgumentException badGlob) {
             throw Fields.bad(freeze != null ? "freeze" : "train", badGlob.getMessage());
         }
@@ -46,10 +56,13 @@ public record PolicyRule(String freeze, String train, Double lrScale) {
 
     /** The rule as {@link dev.floe.freeze.FreezePolicy} takes it. */
     public FreezeRule toRule() {
-        return toRule(freeze, train, train != null ? lrScale : 1.0);
+        return toRule(freeze, train, train != null ? lrScale : 1.0, weightDecay);
     }
 
-    private static FreezeRule toRule(String freeze, String train, double lrScale) {
-        return freeze != null ? FreezeRule.freeze(freeze) : FreezeRule.train(train, lrScale);
+    private static FreezeRule toRule(String freeze, String train, double lrScale, Double weightDecay) {
+        if (freeze != null) {
+            return FreezeRule.freeze(freeze);
+        }
+        return weightDecay == null ? FreezeRule.train(train, lrScale) : FreezeRule.train(train, lrScale, weightDecay);
     }
 }

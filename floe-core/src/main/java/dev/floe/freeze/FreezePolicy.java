@@ -72,6 +72,12 @@ public record FreezePolicy(
     }
 
     /** The policy with no rules: everything trains. */
+    /** The same settings (layer decay, train_bn) with other rules; schedules build each stage's policy this way. */
+    public FreezePolicy withRules(List<FreezeRule> newRules) {
+        return new FreezePolicy(newRules, layerDecay, componentLayerDecay, trainBn);
+    }
+
+    /** Everything trains: no rules, no layer decay, no train_bn. */
     public static FreezePolicy trainAll() {
         return new FreezePolicy(List.of());
     }

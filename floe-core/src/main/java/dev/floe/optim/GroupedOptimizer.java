@@ -198,28 +198,23 @@ public final class GroupedOptimizer implements AutoCloseable {
                                 + " again without it before stepping");
             }
         }
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            for (Slot slot : slots.values()) {
-                PtNDArray weight = (PtNDArray) slot.param.array();
-                // getGradient() would hand back zeros for an undefined gradient; ask libtorch directly
-                PtNDArray grad = JniUtils.getGradient(weight);
-                if (grad == null) {
-                    continue;
-                }
-                try {
-                    slot.steps++;
-                    double lr = spec.lr() * slot.group.lrScale() * lrFactor;
-                    if (spec instanceof OptimizerSpec.AdamW adam) {
-                        adamW(adam, slot, weight, grad, lr);
-                    } else {
-                        sgd((OptimizerSpec.Sgd) spec, slot, weight, grad, lr);
-                    }
-                } finally {
-                    grad.close();
-                }
-                JniUtils.zeroGrad(weight);
+        for (Slot slot : slots.values()) {
+            PtNDArray weight = (PtNDArray) slot.param.array();
+            // getGradient() would hand back zeros for an undefined gradient; ask libtorch directly
+            PtNDArray grad = JniUtils.getGradient(weight);
+            if (grad == null) {
+                continue;
             }
+            try (grad) {
+                slot.steps++;
+                double lr = spec.lr() * slot.group.lrScale() * lrFactor;
+                if (spec instanceof OptimizerSpec.AdamW adam) {
+                    adamW(adam, slot, weight, grad, lr);
+                } else {
+                    sgd((OptimizerSpec.Sgd) spec, slot, weight, grad, lr);
+                }
+            }
+            JniUtils.zeroGrad(weight);
         }
     }
 
@@ -230,28 +225,53 @@ public final class GroupedOptimizer implements AutoCloseable {
         double b2 = adam.beta2();
         double correction1 = 1 - Math.pow(b1, slot.steps);
         double correction2 = 1 - Math.pow(b2, slot.steps);
-        m.muli((float) b1).addi(g.mul((float) (1 - b1))); // m = b1 m + (1-b1) g
-        v.muli((float) b2).addi(g.square().muli((float) (1 - b2))); // v = b2 v + (1-b2) g²
+        // every temporary is closed explicitly, right after its last use
+        try (NDArray s1 = scalar(m, b1); NDArray s2 = scalar(g, 1 - b1); NDArray gm = g.mul(s2)) {
+            m.muli(s1).addi(gm); // m = b1 m + (1-b1) g
+        }
+        try (NDArray s1 = scalar(v, b2); NDArray s2 = scalar(g, 1 - b2); NDArray g2 = g.square()) {
+            g2.muli(s2);
+            v.muli(s1).addi(g2); // v = b2 v + (1-b2) g²
+        }
         double decay = lr * slot.group.weightDecay();
         if (decay > 0) {
             // decoupled: w -= lr·wd·w; done first, which is the same since the Adam term does not read w
-            w.subi(w.mul((float) decay));
+            try (NDArray sd = scalar(w, decay); NDArray wd = w.mul(sd)) {
+                w.subi(wd);
+            }
         }
         // sqrt(vhat) + eps = sqrt(v)/sqrt(1-b2^t) + eps; lr·mhat = m·lr/(1-b1^t)
-        NDArray denominator = v.sqrt().divi((float) Math.sqrt(correction2)).addi((float) adam.eps());
-        w.subi(m.div(denominator).muli((float) (lr / correction1)));
+        try (NDArray sc = scalar(v, Math.sqrt(correction2));
+                NDArray se = scalar(v, adam.eps());
+                NDArray sl = scalar(m, lr / correction1);
+                NDArray denominator = v.sqrt();
+                NDArray update = m.div(denominator.divi(sc).addi(se))) {
+            w.subi(update.muli(sl));
+        }
+    }
+
+    private static NDArray scalar(NDArray like, double value) {
+        return like.getManager().full(new ai.djl.ndarray.types.Shape(), (float) value, like.getDataType());
     }
 
     private static void sgd(OptimizerSpec.Sgd sgd, Slot slot, NDArray w, NDArray g, double lr) {
         double wd = slot.group.weightDecay();
-        NDArray effective = wd > 0 ? g.add(w.mul((float) wd)) : g; // g' = g + wd·w
-        if (sgd.momentum() > 0) {
-            NDArray buffer = slot.state[0];
-            // buffer starts at zero, so the first step gives buffer = g' exactly
-            buffer.muli((float) sgd.momentum()).addi(effective);
-            w.subi(buffer.mul((float) lr));
-        } else {
-            w.subi(effective.mul((float) lr));
+        try (NDArray sw = scalar(w, wd);
+                NDArray scaled = wd > 0 ? w.mul(sw) : null;
+                NDArray decayed = wd > 0 ? g.add(scaled) : null;
+                NDArray sl = scalar(w, lr)) {
+            NDArray effective = decayed != null ? decayed : g; // g' = g + wd·w
+            if (sgd.momentum() > 0) {
+                NDArray buffer = slot.state[0];
+                // buffer starts at zero, so the first step gives buffer = g' exactly
+                try (NDArray sm = scalar(buffer, sgd.momentum()); NDArray step = buffer.muli(sm).addi(effective).mul(sl)) {
+                    w.subi(step);
+                }
+            } else {
+                try (NDArray step = effective.mul(sl)) {
+                    w.subi(step);
+                }
+            }
         }
     }
 

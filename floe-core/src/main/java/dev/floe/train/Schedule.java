@@ -45,7 +45,8 @@ public record Schedule(List<Stage> stages) {
      *
      * @param graph the graph whose {@code encoder} component gives the layer order
      * @param encoder the component to unfreeze gradually
-     * @param base rules applied before the schedule's own (for example other frozen components)
+     * @param base the policy whose rules come before the schedule's own (for example other frozen
+     *     components) and whose settings (layer decay, train_bn) every stage keeps
      * @param unfreezeLayers how many of the encoder's layers to unfreeze, one per stage (≥ 1)
      * @param epochsPerStage budget of every stage
      * @param lrScale learning-rate scale of unfrozen encoder layers
@@ -56,7 +57,7 @@ public record Schedule(List<Stage> stages) {
     public static Schedule progressive(
             ModelGraph graph,
             String encoder,
-            List<FreezeRule> base,
+            FreezePolicy base,
             int unfreezeLayers,
             int epochsPerStage,
             double lrScale,
@@ -74,14 +75,14 @@ public record Schedule(List<Stage> stages) {
                             + " layers " + layers + ", so choose 1 to " + layers.size());
         }
         List<Stage> stages = new ArrayList<>();
-        List<FreezeRule> rules = new ArrayList<>(base);
+        List<FreezeRule> rules = new ArrayList<>(base.rules());
         rules.add(FreezeRule.freeze(encoder + "/**"));
-        stages.add(new Stage("head", new FreezePolicy(rules), epochsPerStage, lr, earlyStopping));
+        stages.add(new Stage("head", base.withRules(rules), epochsPerStage, lr, earlyStopping));
         for (int k = 1; k <= unfreezeLayers; k++) {
             String layer = layers.get(layers.size() - k);
             rules = new ArrayList<>(rules);
             rules.add(FreezeRule.train(encoder + "/" + layer + "/**", lrScale));
-            stages.add(new Stage("unfreeze-" + layer, new FreezePolicy(rules), epochsPerStage, lr, earlyStopping));
+            stages.add(new Stage("unfreeze-" + layer, base.withRules(rules), epochsPerStage, lr, earlyStopping));
         }
         return new Schedule(stages);
     }

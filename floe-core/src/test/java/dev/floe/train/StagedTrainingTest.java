@@ -59,7 +59,7 @@ class StagedTrainingTest {
     }
 
     private static Schedule progressive(ModelGraph g) {
-        return Schedule.progressive(g, "encoder", List.of(), 2, 2, 0.1, new LrSchedule.WarmupCosine(2, 0.1), null);
+        return Schedule.progressive(g, "encoder", FreezePolicy.trainAll(), 2, 2, 0.1, new LrSchedule.WarmupCosine(2, 0.1), null);
     }
 
     private static Map<String, float[]> snapshot(ModelGraph g) {
