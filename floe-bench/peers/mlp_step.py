@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""PyTorch eager peer of Floe's B6 bench: times optimizer steps of an MLP.
+
+Reads the same data the Java harness trains on (raw little-endian float32 features and int64
+labels), builds inputs -> hidden -> hidden -> classes with ReLU, trains with AdamW on one thread,
+and prints one JSON object: median seconds per step over the timed trials.
+
+Usage: mlp_step.py FEATURES LABELS --inputs 784 --hidden 256 --classes 10 --batch 64
+                   --steps 40 --warmup 2 --trials 9 [--lr 1e-3] [--weight-decay 0.01]
+"""
+import argparse
+import json
+import re
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("features")
+    p.add_argument("labels")
+    p.add_argument("--inputs", type=int, required=True)
+    p.add_argument("--hidden", type=int, required=True)
+    p.add_argument("--classes", type=int, required=True)
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--steps", type=int, required=True, help="steps per timed trial")
+    p.add_argument("--warmup", type=int, default=1, help="untimed trials first")
+    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    a = p.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    x_all = torch.from_numpy(np.fromfile(a.features, dtype="<f4").reshape(-1, a.inputs))
+    y_all = torch.from_numpy(np.fromfile(a.labels, dtype="<i8"))
+    n_batches = x_all.shape[0] // a.batch
+    if n_batches < 1:
+        raise SystemExit(f"need at least {a.batch} examples, found {x_all.shape[0]}")
+
+    model = torch.nn.Sequential(
+        torch.nn.Linear(a.inputs, a.hidden), torch.nn.ReLU(),
+        torch.nn.Linear(a.hidden, a.hidden), torch.nn.ReLU(),
+        torch.nn.Linear(a.hidden, a.classes))
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def trial():
+        start = time.perf_counter()
+        for s in range(a.steps):
+            b = s % n_batches
+            x = x_all[b * a.batch:(b + 1) * a.batch]  # (B, inputs)
+            y = y_all[b * a.batch:(b + 1) * a.batch]  # (B)
+            opt.zero_grad(set_to_none=False)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+        return (time.perf_counter() - start) / a.steps
+
+    for _ in range(a.warmup):
+        trial()
+    times = [trial() for _ in range(a.trials)]
+    config = torch.__config__.show()
+    found = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    blas = found.group(1) if found else "unknown"
+    print(json.dumps({
+        "torch_version": torch.__version__,
+        "blas": blas,
+        "threads": torch.get_num_threads(),
+        "seconds_per_step": statistics.median(times),
+        "trial_seconds_per_step": times,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+package dev.floe.bench;
+
+/**
+ * One bench's outcome. Times are medians over interleaved trials, in seconds per {@code unit}.
+ * Fields that do not apply are null.
+ *
+ * @param id {@code B1} .. {@code B6}
+ * @param title what is compared, one line
+ * @param unit what one {@code seconds} value covers, e.g. {@code "optimizer step"} or {@code "whole run"}
+ * @param seconds Floe's median time
+ * @param limitSeconds the median time of the limit Floe is held against, or null
+ * @param peer what Floe is compared with besides the limit, or null
+ * @param peerSeconds the peer's median time, or null
+ * @param target the bound on {@code targetOn} that counts as met, or null when there is none
+ * @param targetOn which ratio the target bounds: {@code "ratio_to_limit"} or {@code "ratio_to_peer"}
+ * @param met whether every target of the bench was met
+ * @param notes how it was measured, and why a target was missed
+ * @param memory Floe's own byte counts for the Floe arm, and the process's peak RSS during the bench
+ */
+public record BenchResult(
+        String id,
+        String title,
+        String unit,
+        double seconds,
+        Double limitSeconds,
+        String peer,
+        Double peerSeconds,
+        Double target,
+        String targetOn,
+        boolean met,
+        String notes,
+        Memory memory) {
+
+    /**
+     * Memory of the Floe arm.
+     *
+     * @param parameterBytes fp32 bytes of every parameter and buffer of the model
+     * @param gradientBytes fp32 bytes of the gradients of trainable parameters
+     * @param optimizerBytes bytes of optimizer state actually held ({@code GroupedOptimizer.stateBytes()})
+     * @param trainableParams scalar count of trainable parameters
+     * @param peakRssMb the process's peak resident set during the bench, MiB (-1 when unknown)
+     */
+    public record Memory(long parameterBytes, long gradientBytes, long optimizerBytes, long trainableParams,
+            double peakRssMb) {}
+
+    /** {@code seconds / limitSeconds}, or null without a limit; below 1 Floe beats the limit. */
+    public Double ratioToLimit() {
+        return limitSeconds == null ? null : seconds / limitSeconds;
+    }
+
+    /** {@code seconds / peerSeconds}, or null without a peer; below 1 Floe is faster than the peer. */
+    public Double ratioToPeer() {
+        return peerSeconds == null ? null : seconds / peerSeconds;
+    }
+}

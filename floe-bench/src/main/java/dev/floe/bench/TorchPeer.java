@@ -1,0 +1,156 @@
+package dev.floe.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a PyTorch eager peer script from {@code floe-bench/peers/} with Debian's {@code python3-torch}.
+ *
+ * <p>The interpreter is {@value #DEFAULT_PYTHON} unless {@code -Dfloe.bench.python} names another:
+ * the {@code python3} found first on PATH may be a build without torch. The script is looked up in
+ * {@code -Dfloe.bench.peers}, else in {@code floe-bench/peers} or {@code peers} above the working
+ * folder or the running jar.
+ */
+final class TorchPeer {
+
+    static final String DEFAULT_PYTHON = "/usr/bin/python3";
+    private static final long TIMEOUT_SECONDS = 300;
+
+    /** A peer's measurement, or why there is none. */
+    record Outcome(Double secondsPerStep, String note) {}
+
+    private TorchPeer() {}
+
+    /**
+     * Why the peer cannot run here, or empty when it can: python with torch, and the script.
+     */
+    static Optional<String> unavailable(String script) {
+        if (locate(script).isEmpty()) {
+            return Optional.of("peer script " + script + " not found (looked in -Dfloe.bench.peers, floe-bench/peers"
+                    + " and peers above the working folder and the jar)");
+        }
+        String python = python();
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import torch, numpy").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return Optional.of(python + " cannot import torch and numpy (" + lastLine(out)
+                        + "); install Debian's python3-torch or set -Dfloe.bench.python");
+            }
+        } catch (IOException e) {
+            return Optional.of(python + " did not start (" + e.getMessage() + "); install Debian's python3-torch"
+                    + " or set -Dfloe.bench.python");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while checking " + python);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Writes {@code features} (row-major float32) and {@code labels} (int64) to temporary files, runs
+     * {@code script} on them with {@code args} and reads {@code seconds_per_step} from the JSON it
+     * prints. Any failure becomes a note, never an exception.
+     */
+    static Outcome run(String script, float[] features, int[] labels, List<String> args) {
+        Optional<String> missing = unavailable(script);
+        if (missing.isPresent()) {
+            return new Outcome(null, "PyTorch peer skipped: " + missing.get());
+        }
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("floe-bench-peer");
+            Path x = dir.resolve("features.f32");
+            Path y = dir.resolve("labels.i64");
+            ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            xb.asFloatBuffer().put(features);
+            Files.write(x, xb.array());
+            ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (int label : labels) {
+                yb.putLong(label);
+            }
+            Files.write(y, yb.array());
+            List<String> command = new ArrayList<>(List.of(python(), locate(script).get().toString(), x.toString(), y.toString()));
+            command.addAll(args);
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Outcome(null, "PyTorch peer timed out after " + TIMEOUT_SECONDS + " s");
+            }
+            if (p.exitValue() != 0) {
+                return new Outcome(null, "PyTorch peer failed with exit code " + p.exitValue() + ": " + lastLine(out));
+            }
+            JsonNode json = new ObjectMapper().readTree(lastLine(out));
+            return new Outcome(json.get("seconds_per_step").asDouble(),
+                    "PyTorch " + json.path("torch_version").asText("?") + " eager, " + json.path("threads").asInt()
+                            + " thread(s), BLAS " + json.path("blas").asText("unknown") + ", torch.optim.AdamW");
+        } catch (IOException | RuntimeException e) {
+            return new Outcome(null, "PyTorch peer failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome(null, "PyTorch peer interrupted");
+        } finally {
+            deleteQuietly(dir);
+        }
+    }
+
+    private static String python() {
+        return System.getProperty("floe.bench.python", DEFAULT_PYTHON);
+    }
+
+    /** The script's path, searched as the class comment says. */
+    static Optional<Path> locate(String script) {
+        List<Path> roots = new ArrayList<>();
+        String configured = System.getProperty("floe.bench.peers");
+        if (configured != null) {
+            Path p = Path.of(configured).resolve(script);
+            return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+        }
+        roots.add(Path.of("").toAbsolutePath());
+        try {
+            roots.add(Path.of(TorchPeer.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath());
+        } catch (Exception e) {
+            // no code source (unusual class loader): the working folder is still searched
+        }
+        for (Path root : roots) {
+            for (Path dir = root; dir != null; dir = dir.getParent()) {
+                for (Path candidate : List.of(dir.resolve("floe-bench/peers").resolve(script), dir.resolve("peers").resolve(script))) {
+                    if (Files.isRegularFile(candidate)) {
+                        return Optional.of(candidate);
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String lastLine(String text) {
+        String[] lines = text.strip().split("\n");
+        return lines.length == 0 ? "" : lines[lines.length - 1];
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // a temporary folder left behind is harmless
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.floe.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The harness runs every bench end to end and writes a well-formed results file. Timings are not judged. */
+class BenchHarnessTest {
+
+    @Test
+    void tinyRunWritesAllSixBenchesWithNumericTimes(@TempDir Path out) throws Exception {
+        List<String> log = new ArrayList<>();
+        BenchHarness.Report report = BenchHarness.run(BenchSettings.tiny(), out, log::add);
+        JsonNode root = new ObjectMapper().readTree(out.resolve(BenchHarness.RESULTS_FILE).toFile());
+        assertEquals(BenchHarness.FORMAT_VERSION, root.get("format_version").asInt());
+        List<String> ids = new ArrayList<>();
+        for (JsonNode b : root.get("benches")) {
+            String id = b.get("id").asText();
+            ids.add(id);
+            assertTrue(b.get("seconds").isNumber() && b.get("seconds").asDouble() > 0, id + " seconds " + b.get("seconds"));
+            for (String field : List.of("limit_seconds", "ratio_to_limit", "peer", "ratio_to_peer", "target", "met",
+                    "notes", "memory")) {
+                assertTrue(b.has(field), id + " lacks " + field);
+            }
+            assertTrue(b.get("met").isBoolean(), id + " met " + b.get("met"));
+            JsonNode mem = b.get("memory");
+            assertTrue(mem.get("parameter_bytes").asLong() > 0, id + " parameter_bytes");
+            assertTrue(mem.get("gradient_bytes").asLong() <= mem.get("parameter_bytes").asLong(), id + " gradient_bytes");
+            // AdamW holds two fp32 moments per trainable scalar
+            assertEquals(8 * mem.get("trainable_params").asLong(), mem.get("optimizer_bytes").asLong(), id);
+        }
+        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6"), ids);
+        // without the FeatureCache, the cached benches must not claim success
+        if (!PrefixBenches.cacheAvailable()) {
+            assertTrue(!root.get("benches").get(0).get("met").asBoolean());
+            assertTrue(root.get("benches").get(0).get("notes").asText().contains("FeatureCache not yet available"));
+        }
+        assertEquals(6, report.benches().size());
+        assertTrue(!log.isEmpty());
+    }
+}
