@@ -250,6 +250,26 @@ public final class ModelGraph implements AutoCloseable {
         return run(values, Map.of(), context, byName.keySet(), inputs.keySet());
     }
 
+    /**
+     * Runs only the named components (which must be closed under their own inputs: each reads graph
+     * inputs or other named components) and returns every value computed, as {@link #forwardAll}.
+     */
+    public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context, Collection<String> components) {
+        Set<String> wanted = new HashSet<>(components);
+        Set<String> neededInputs = new HashSet<>();
+        for (Wire w : wires) {
+            if (wanted.contains(w.to().component())) {
+                if (w.from().isGraphInput()) {
+                    neededInputs.add(w.from().port());
+                } else if (!wanted.contains(w.from().component())) {
+                    throw new GraphException(Kind.UNKNOWN_COMPONENT, "component " + w.to().component() + " reads "
+                            + w.from() + ", which is not among the components to run " + components);
+                }
+            }
+        }
+        return run(values, Map.of(), context, wanted, neededInputs);
+    }
+
     private Map<String, NDArray> run(Map<String, NDArray> values, Map<String, NDArray> precomputed, ForwardContext context,
             Set<String> needed, Set<String> neededInputs) {
         Map<String, NDArray> env = new HashMap<>(precomputed);

@@ -62,6 +62,8 @@ public final class Trainer implements AutoCloseable {
     private final String runFingerprint;
     private final GroupedOptimizer optimizer;
     private final List<FreezePlan> plans;
+    private final dev.floe.cache.FeatureCache cache;
+    private dev.floe.cache.Prefix prefix;
     private long steps;
 
     private Trainer(Builder b) {
@@ -80,6 +82,7 @@ public final class Trainer implements AutoCloseable {
         this.resume = b.resume;
         this.runFingerprint = b.runFingerprint;
         this.plans = resolveAll(graph, schedule);
+        this.cache = b.cache;
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
     }
 
@@ -237,6 +240,13 @@ public final class Trainer implements AutoCloseable {
             }
             StageProgress p = resuming ? state.progress : new StageProgress();
             ForwardContext context = plan.trainingContext();
+            prefix = cache == null ? null : dev.floe.cache.Prefix.of(plan, tasks.stream().map(Task::output).toList());
+            dev.floe.cache.Features[] cached = new dev.floe.cache.Features[tasks.size()];
+            if (prefix != null && prefix.usable()) {
+                for (int t = 0; t < tasks.size(); t++) {
+                    cached[t] = cache.features(graph, prefix, tasks.get(t).train());
+                }
+            }
             int batches = (train.size() + batchSize - 1) / batchSize;
             long stageSteps = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
             boolean stopped = false;
@@ -269,7 +279,7 @@ public final class Trainer implements AutoCloseable {
                         for (int t = 0; t < tasks.size(); t++) {
                             idx[t] = t == 0 ? Arrays.copyOfRange(order, from, to) : cycle(orders[t], mb, batchSize);
                         }
-                        float[][] stats = backwardBatch(tasks, idx, context, weight);
+                        float[][] stats = backwardBatch(tasks, idx, context, weight, cached);
                         double total = 0;
                         for (int t = 0; t < tasks.size(); t++) {
                             total += tasks.get(t).weight() * stats[t][0];
@@ -418,7 +428,8 @@ public final class Trainer implements AutoCloseable {
      * Forward and backward of {@code weight · Σ_t w_t · CE_t} over one batch per task; returns per
      * task {mean loss, correct}.
      */
-    private float[][] backwardBatch(List<Task> tasks, int[][] idx, ForwardContext context, float weight) {
+    private float[][] backwardBatch(
+            List<Task> tasks, int[][] idx, ForwardContext context, float weight, dev.floe.cache.Features[] cached) {
         try (NDManager batch = graph.manager().newSubManager()) {
             float[][] stats = new float[tasks.size()][];
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
@@ -426,10 +437,8 @@ public final class Trainer implements AutoCloseable {
                 NDArray[] losses = new NDArray[tasks.size()];
                 for (int t = 0; t < tasks.size(); t++) {
                     Task task = tasks.get(t);
-                    Map<String, NDArray> x = task.train().inputs(batch, idx[t]); // graph inputs for B examples
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
-                    NDArray logits = graph.forward(x, context, List.of(task.output()))
-                            .get(task.output()); // (B, classes)
+                    NDArray logits = logits(task.train(), batch, idx[t], context, task.output(), cached[t]); // (B, classes)
                     losses[t] = crossEntropy(logits, y); // ()
                     NDArray term = losses[t].mul(FloeEngine.scalar(losses[t], (float) (task.weight() * weight)));
                     total = total == null ? term : total.add(term);
@@ -442,6 +451,21 @@ public final class Trainer implements AutoCloseable {
             }
             return stats;
         }
+    }
+
+    /** Logits for a batch, starting from cached prefix features when there are some. */
+    private NDArray logits(Examples data, NDManager batch, int[] idx, ForwardContext context, String out,
+            dev.floe.cache.Features features) {
+        if (features == null) {
+            return graph.forward(data.inputs(batch, idx), context, List.of(out)).get(out);
+        }
+        Map<String, NDArray> inputs = prefix.needsGraphInputs() ? data.inputs(batch, idx) : Map.of();
+        return graph.forwardFrom(inputs, features.gather(batch, idx), context, List.of(out)).get(out);
+    }
+
+    /** The feature cache's counters, or null without a cache. */
+    public dev.floe.cache.FeatureCache.Stats cacheStats() {
+        return cache == null ? null : cache.stats();
     }
 
     /** Mean cross-entropy and accuracy on {@code data} in inference mode, through the trainer's input and output. */
@@ -458,6 +482,7 @@ public final class Trainer implements AutoCloseable {
         checkData(data, out);
         double lossSum = 0;
         long correct = 0;
+        dev.floe.cache.Features features = prefix != null && prefix.usable() ? cache.features(graph, prefix, data) : null;
         for (int from = 0; from < data.size(); from += evalBatchSize) {
             int to = Math.min(data.size(), from + evalBatchSize);
             int[] idx = new int[to - from];
@@ -465,9 +490,8 @@ public final class Trainer implements AutoCloseable {
                 idx[i] = from + i;
             }
             try (NDManager batch = graph.manager().newSubManager()) {
-                Map<String, NDArray> x = data.inputs(batch, idx);
                 NDArray y = data.labels(batch, idx);
-                NDArray logits = graph.forward(x, ForwardContext.INFERENCE, List.of(out)).get(out);
+                NDArray logits = logits(data, batch, idx, ForwardContext.INFERENCE, out, features);
                 lossSum += crossEntropy(logits, y).getFloat() * idx.length;
                 correct += logits.argMax(1).eq(y).sum().toType(DataType.INT64, false).getLong();
             }
@@ -559,8 +583,18 @@ public final class Trainer implements AutoCloseable {
         private Path checkpointDir;
         private boolean resume;
         private String runFingerprint = "";
+        private dev.floe.cache.FeatureCache cache;
 
         private Builder() {}
+
+        /**
+         * Serve the frozen prefix's outputs from this cache (default: none). Training with and
+         * without a cache gives the same results; only the time differs.
+         */
+        public Builder featureCache(dev.floe.cache.FeatureCache cache) {
+            this.cache = cache;
+            return this;
+        }
 
         /** A single-stage run under this plan's policy, for {@link #epochs(int)} epochs. */
         public Builder plan(FreezePlan plan) {

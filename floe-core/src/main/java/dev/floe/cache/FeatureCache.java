@@ -1,0 +1,290 @@
+package dev.floe.cache;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.graph.ModelGraph;
+import dev.floe.io.AtomicFiles;
+import dev.floe.nn.ForwardContext;
+import dev.floe.nn.Param;
+import dev.floe.train.Examples;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Serves the outputs of a frozen prefix so that later epochs, stages and experiments run only the
+ * trainable part.
+ *
+ * <p>An entry is keyed by the SHA-256 of: this format's version, the prefix's component names and
+ * boundary, the content (path, shape, values) of every prefix parameter and buffer, and the data's
+ * {@link Examples#fingerprint()}. Any change in them misses. Entries live in memory up to the
+ * budget; beyond it, in the directory (when one is set) as raw little-endian float files with a
+ * {@code meta.json} holding the version, shapes and SHA-256 of each file, written into a temporary
+ * folder and renamed into place. A folder that is corrupted, half-written or of another version is
+ * detected when opened, deleted and rebuilt, never used.
+ *
+ * <p>Not thread-safe.
+ */
+public final class FeatureCache implements AutoCloseable {
+
+    /** Version written into keys and {@code meta.json}; a different one is never read. */
+    public static final String FORMAT = "floe-feature-cache/1";
+    private static final int BATCH = 256;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Counters.
+     *
+     * @param hits entries served from memory or disk
+     * @param misses entries computed
+     * @param rebuilt disk entries found corrupted, half-written or of another version and rebuilt
+     * @param computeSeconds time spent computing entries
+     */
+    public record Stats(long hits, long misses, long rebuilt, double computeSeconds) {}
+
+    private final long memoryBudget;
+    private final Path directory;
+    private final Map<String, Features> memory = new LinkedHashMap<>();
+    private long memoryBytes;
+    private long hits;
+    private long misses;
+    private long rebuilt;
+    private double computeSeconds;
+
+    private FeatureCache(long memoryBudget, Path directory) {
+        this.memoryBudget = memoryBudget;
+        this.directory = directory;
+    }
+
+    /** A cache holding at most {@code bytes} in memory and nothing on disk. */
+    public static FeatureCache inMemory(long bytes) {
+        return new FeatureCache(bytes, null);
+    }
+
+    /** A cache holding at most {@code memoryBytes} in memory and the rest in {@code dir}. */
+    public static FeatureCache onDisk(Path dir, long memoryBytes) {
+        return new FeatureCache(memoryBytes, dir);
+    }
+
+    /** Counters so far. */
+    public Stats stats() {
+        return new Stats(hits, misses, rebuilt, computeSeconds);
+    }
+
+    /**
+     * The prefix's boundary values for every example of {@code data}, from the cache or computed now
+     * (in inference mode, which is how frozen components run).
+     *
+     * @return null when the entry fits neither the memory budget nor a directory (then the caller
+     *     runs the prefix as usual)
+     */
+    public Features features(ModelGraph graph, Prefix prefix, Examples data) {
+        if (!prefix.usable()) {
+            throw new IllegalArgumentException("the prefix cannot be cached: " + prefix.whyOff());
+        }
+        String key = key(graph, prefix, data);
+        Features f = memory.get(key);
+        if (f != null) {
+            hits++;
+            return f;
+        }
+        if (directory != null) {
+            f = openFromDisk(key);
+            if (f != null) {
+                hits++;
+                return f;
+            }
+        }
+        long start = System.nanoTime();
+        f = compute(graph, prefix, data);
+        computeSeconds += (System.nanoTime() - start) / 1e9;
+        misses++;
+        if (memoryBytes + f.bytes() <= memoryBudget) {
+            memory.put(key, f);
+            memoryBytes += f.bytes();
+            return f;
+        }
+        if (directory != null) {
+            writeToDisk(key, f);
+            return openFromDisk(key);
+        }
+        return null;
+    }
+
+    /** The entry's key (exposed for tests and reports). */
+    public static String key(ModelGraph graph, Prefix prefix, Examples data) {
+        MessageDigest md = sha256();
+        update(md, FORMAT);
+        update(md, String.join(",", prefix.components()));
+        update(md, String.join(",", prefix.boundary()));
+        for (Param p : graph.parameters().values()) {
+            String component = p.path().substring(0, p.path().indexOf('/'));
+            if (prefix.components().contains(component)) {
+                update(md, p.path() + java.util.Arrays.toString(p.shape().getShape()));
+                md.update(p.array().toByteBuffer());
+            }
+        }
+        update(md, data.fingerprint());
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static Features compute(ModelGraph graph, Prefix prefix, Examples data) {
+        int n = data.size();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, FloatBuffer> values = new LinkedHashMap<>();
+        for (int from = 0; from < n; from += BATCH) {
+            int to = Math.min(n, from + BATCH);
+            int[] idx = new int[to - from];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = from + i;
+            }
+            try (NDManager m = graph.manager().newSubManager()) {
+                Map<String, NDArray> all = graph.forwardAll(data.inputs(m, idx), ForwardContext.INFERENCE, prefix.components());
+                for (String b : prefix.boundary()) {
+                    NDArray a = all.get(b);
+                    long[] shape = a.getShape().getShape();
+                    long[] row = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+                    int per = (int) new ai.djl.ndarray.types.Shape(row).size();
+                    shapes.putIfAbsent(b, row);
+                    FloatBuffer buf = values.computeIfAbsent(b, k -> FloatBuffer.allocate(Math.multiplyExact(n, per)));
+                    buf.put(from * per, a.toFloatArray());
+                }
+            }
+        }
+        return new Features(n, shapes, values);
+    }
+
+    private void writeToDisk(String key, Features f) {
+        try {
+            Files.createDirectories(directory);
+            Path tmp = directory.resolve(key + ".tmp");
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            ObjectNode meta = JSON.createObjectNode();
+            meta.put("format", FORMAT);
+            meta.put("rows", f.rows());
+            ObjectNode files = meta.putObject("values");
+            int i = 0;
+            for (Map.Entry<String, FloatBuffer> e : f.values().entrySet()) {
+                String name = "v" + (i++) + ".f32";
+                FloatBuffer src = e.getValue();
+                ByteBuffer bytes = ByteBuffer.allocate(4 * src.capacity()).order(ByteOrder.LITTLE_ENDIAN);
+                bytes.asFloatBuffer().put(src.duplicate().rewind());
+                AtomicFiles.writeBytes(tmp.resolve(name), bytes.array());
+                ObjectNode v = files.putObject(e.getKey());
+                v.put("file", name);
+                v.set("row_shape", JSON.valueToTree(f.rowShapes().get(e.getKey())));
+                v.put("sha256", HexFormat.of().formatHex(sha256().digest(bytes.array())));
+            }
+            AtomicFiles.writeString(tmp.resolve("meta.json"), JSON.writeValueAsString(meta));
+            Path target = directory.resolve(key);
+            deleteTree(target);
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write feature cache entry in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens and verifies a disk entry; a bad one is deleted and null returned. */
+    private Features openFromDisk(String key) {
+        Path dir = directory.resolve(key);
+        try {
+            deleteTree(directory.resolve(key + ".tmp")); // left by a killed writer
+            if (!Files.isDirectory(dir)) {
+                return null;
+            }
+            Path metaFile = dir.resolve("meta.json");
+            JsonNode meta = Files.isRegularFile(metaFile) ? JSON.readTree(metaFile.toFile()) : null;
+            if (meta == null || !FORMAT.equals(meta.path("format").asText())) {
+                return discard(dir);
+            }
+            int rows = meta.get("rows").asInt();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            Map<String, FloatBuffer> values = new LinkedHashMap<>();
+            var it = meta.get("values").fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                Path file = dir.resolve(e.getValue().get("file").asText());
+                long[] row = JSON.convertValue(e.getValue().get("row_shape"), long[].class);
+                if (!Files.isRegularFile(file)) {
+                    return discard(dir);
+                }
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                    ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+                    MessageDigest md = sha256();
+                    md.update(mapped.duplicate());
+                    String sum = HexFormat.of().formatHex(md.digest());
+                    long per = new ai.djl.ndarray.types.Shape(row).size();
+                    if (!sum.equals(e.getValue().get("sha256").asText()) || ch.size() != 4L * per * rows) {
+                        return discard(dir);
+                    }
+                    shapes.put(e.getKey(), row);
+                    values.put(e.getKey(), mapped.asFloatBuffer());
+                }
+            }
+            return new Features(rows, shapes, values);
+        } catch (IOException | RuntimeException e) {
+            return discard(dir);
+        }
+    }
+
+    private Features discard(Path dir) {
+        rebuilt++;
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete bad feature cache entry " + dir + ": " + e.getMessage(), e);
+        }
+        return null;
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(p)) {
+            List<Path> all = new ArrayList<>(walk.sorted(Comparator.reverseOrder()).toList());
+            for (Path q : all) {
+                Files.delete(q);
+            }
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void update(MessageDigest md, String s) {
+        md.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update((byte) 0);
+    }
+
+    /** Drops the in-memory entries (disk entries stay). */
+    @Override
+    public void close() {
+        memory.clear();
+        memoryBytes = 0;
+    }
+}
