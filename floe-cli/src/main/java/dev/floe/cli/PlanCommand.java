@@ -67,7 +67,7 @@ final class PlanCommand implements Callable<Integer> {
     static String explainStages(Experiment experiment) {
         List<FreezePlan> plans = experiment.plans();
         if (plans.size() == 1) {
-            return plans.get(0).explain(experiment.optimizer());
+            return plans.get(0).explain(experiment.optimizer()) + cacheLine(plans.get(0));
         }
         StringBuilder sb = new StringBuilder();
         List<Stage> stages = experiment.schedule().stages();
@@ -77,9 +77,19 @@ final class PlanCommand implements Callable<Integer> {
                     st.name(), st.epochs(), st.lr().describe(),
                     st.earlyStopping() == null ? "" : ", early stopping " + st.earlyStopping()));
             sb.append(plans.get(i).explain(experiment.optimizer()));
+            sb.append(cacheLine(plans.get(i)));
             sb.append(System.lineSeparator());
         }
         return sb.toString();
+    }
+
+    /** Whether the frozen prefix's outputs can be cached in this plan, and why not. */
+    static String cacheLine(FreezePlan plan) {
+        dev.floe.cache.Prefix p = dev.floe.cache.Prefix.of(plan, plan.graph().outputs().keySet());
+        return p.usable()
+                ? "feature cache: on — frozen prefix " + p.components() + " computed once, training starts at " + p.boundary()
+                        + System.lineSeparator()
+                : "feature cache: off — " + p.whyOff() + System.lineSeparator();
     }
 
     /** One plan (single stage) or {@code {"stages": [{"name", "epochs", "plan"}...]}}. */

@@ -1,5 +1,6 @@
 package dev.floe.config;
 
+import dev.floe.cache.FeatureCache;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.data.Dataset;
 import dev.floe.graph.Component;
@@ -37,6 +38,9 @@ import java.util.Map;
  * collector per JVM).
  */
 public final class Experiment implements AutoCloseable {
+
+    /** Memory for cached frozen-prefix features during {@code floe train}. */
+    private static final long FEATURE_CACHE_BYTES = 512L << 20;
 
     private final ExperimentConfig config;
     private final ModelGraph graph;
@@ -232,7 +236,9 @@ public final class Experiment implements AutoCloseable {
         ExperimentResult.DataSummary trainSummary = ExperimentResult.DataSummary.of(data.train());
         ExperimentResult.DataSummary evalSummary = data.eval() == null ? null : ExperimentResult.DataSummary.of(data.eval());
         ExperimentConfig.Training t = config.training();
-        try (Trainer trainer = Trainer.builder()
+        // frozen-prefix outputs are computed once; results are the same with or without it
+        try (FeatureCache cache = FeatureCache.inMemory(FEATURE_CACHE_BYTES);
+                Trainer trainer = Trainer.builder()
                 .graph(graph)
                 .schedule(schedule)
                 .optimizer(optimizer)
@@ -244,6 +250,7 @@ public final class Experiment implements AutoCloseable {
                 .checkpoints(checkpoints)
                 .resume(resume)
                 .runFingerprint(fingerprint)
+                .featureCache(cache)
                 .build()) {
             TrainResult result = trainer.fit(data.train(), data.eval());
             FreezePlan last = plans.get(plans.size() - 1);
