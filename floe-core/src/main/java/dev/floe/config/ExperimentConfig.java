@@ -189,7 +189,8 @@ public record ExperimentConfig(
             sc.policy().forEach(r -> rules.add(r.toRule()));
             out.add(new dev.floe.train.Stage(sc.name(), freezePolicy().withRules(List.copyOf(rules)), sc.epochs(),
                     sc.lrSchedule() == null ? base : StageConfig.parseSchedule(sc.lrSchedule()),
-                    sc.earlyStopping() == null ? null : sc.earlyStopping().toEarlyStopping()));
+                    sc.earlyStopping() == null ? null : sc.earlyStopping().toEarlyStopping(),
+                    sc.steps() == null ? 0 : sc.steps()));
         }
         return new dev.floe.train.Schedule(out);
     }

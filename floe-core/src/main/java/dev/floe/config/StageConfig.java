@@ -22,17 +22,26 @@ import java.util.Map;
  *
  * @param name unique stage name; required
  * @param epochs budget, ≥ 1; required
+ * @param steps optional budget in optimizer steps, ≥ 1: the stage ends when either budget is spent
  * @param policy rules added by this stage; default none
  * @param lrSchedule {@code lr_schedule}: this stage's schedule; default {@code training.lr_schedule}
  * @param earlyStopping {@code early_stopping}: default none
  */
 public record StageConfig(
-        String name, Integer epochs, List<PolicyRule> policy, Map<String, Object> lrSchedule, EarlyStoppingConfig earlyStopping) {
+        String name,
+        Integer epochs,
+        Long steps,
+        List<PolicyRule> policy,
+        Map<String, Object> lrSchedule,
+        EarlyStoppingConfig earlyStopping) {
 
     public StageConfig {
         Fields.required().key("name", name).key("epochs", epochs).check("{name: head, epochs: 2, policy: [...]}");
         Fields.notBlank("name", name);
         Fields.positive("epochs", epochs);
+        if (steps != null) {
+            Fields.positive("steps", steps);
+        }
         policy = Fields.list(policy);
         if (lrSchedule != null) {
             parseSchedule(lrSchedule);

@@ -13,8 +13,11 @@ import java.util.regex.Pattern;
  * @param epochs passes over the training data
  * @param lr learning-rate multiplier as a function of the step within the stage
  * @param earlyStopping null for none; needs an evaluation set
+ * @param maxSteps budget in optimizer steps (0 = none): the stage ends after this many steps even in
+ *     the middle of an epoch, and its learning-rate schedule spans min(epochs·steps per epoch, maxSteps)
  */
-public record Stage(String name, FreezePolicy policy, int epochs, LrSchedule lr, EarlyStopping earlyStopping) {
+public record Stage(
+        String name, FreezePolicy policy, int epochs, LrSchedule lr, EarlyStopping earlyStopping, long maxSteps) {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
 
@@ -32,6 +35,15 @@ public record Stage(String name, FreezePolicy policy, int epochs, LrSchedule lr,
         if (lr == null) {
             lr = LrSchedule.constant();
         }
+        if (maxSteps < 0) {
+            throw new IllegalArgumentException(
+                    "stage " + name + ": steps is " + maxSteps + "; it must be ≥ 1, or 0 for no step budget");
+        }
+    }
+
+    /** A stage budgeted in epochs only. */
+    public Stage(String name, FreezePolicy policy, int epochs, LrSchedule lr, EarlyStopping earlyStopping) {
+        this(name, policy, epochs, lr, earlyStopping, 0);
     }
 
     /** A stage with a constant learning rate and no early stopping. */

@@ -249,6 +249,9 @@ public final class Trainer implements AutoCloseable {
             }
             int batches = (train.size() + batchSize - 1) / batchSize;
             long stageSteps = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
+            if (stage.maxSteps() > 0) {
+                stageSteps = Math.min(stageSteps, stage.maxSteps());
+            }
             boolean stopped = false;
             for (int epoch = p.epochsDone + 1; epoch <= stage.epochs() && !stopped; epoch++) {
                 listener.epochStarted(epoch, stage.epochs(), batches);
@@ -266,7 +269,7 @@ public final class Trainer implements AutoCloseable {
                 double[] taskLoss = new double[tasks.size()];
                 long[] taskCorrect = new long[tasks.size()];
                 long[] taskSeen = new long[tasks.size()];
-                for (int b = 0; b < batches; b += accumulation) {
+                for (int b = 0; b < batches && p.stageSteps < stageSteps; b += accumulation) {
                     int groupEnd = Math.min(batches, b + accumulation);
                     int groupFrom = b * batchSize;
                     int groupTo = Math.min(order.length, groupEnd * batchSize);
@@ -343,6 +346,9 @@ public final class Trainer implements AutoCloseable {
                 if (es != null && p.badEpochs >= es.patience() && epoch < stage.epochs()) {
                     stopped = true;
                     p.stoppedEarly = true;
+                }
+                if (p.stageSteps >= stageSteps && epoch < stage.epochs()) {
+                    stopped = true; // the step budget is spent
                 }
                 listener.epochFinished(m);
                 if (checkpointDir != null) {

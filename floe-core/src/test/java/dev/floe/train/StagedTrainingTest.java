@@ -331,6 +331,22 @@ class StagedTrainingTest {
     }
 
     @Test
+    void aStepBudgetEndsTheStageMidEpoch() {
+        try (ModelGraph g = mlpGraph(8)) {
+            Schedule s = new Schedule(List.of(
+                    new Stage("head", FreezePolicy.builder().freeze("encoder").build(), 5, LrSchedule.constant(), null, 7),
+                    Stage.of("all", FreezePolicy.trainAll(), 1)));
+            try (Trainer t = Trainer.builder().graph(g).schedule(s).optimizer(OptimizerSpec.adamW(1e-2)).batchSize(4).seed(1).build()) {
+                TrainResult r = t.run(TrainerTest.blobs(20, 2), null);
+                assertEquals(7, r.stages().get(0).steps(), "5 steps per epoch, budget 7: one full epoch and 2 steps");
+                assertEquals(2, r.stages().get(0).epochs().size());
+                assertEquals(5, r.stages().get(1).steps());
+                assertEquals(12, r.steps());
+            }
+        }
+    }
+
+    @Test
     void badSchedulesFailBeforeTraining() {
         try (ModelGraph g = mlpGraph(6)) {
             Schedule same = new Schedule(List.of(
