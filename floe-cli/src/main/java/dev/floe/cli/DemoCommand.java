@@ -5,21 +5,40 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.data.FashionMnist;
+import dev.floe.demo.TextDemo;
 import dev.floe.demo.TransferDemo;
 import dev.floe.io.AtomicFiles;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code floe demo}: the transfer-learning comparison on bundled Fashion-MNIST. */
+/**
+ * {@code floe demo}: the transfer-learning comparison on bundled Fashion-MNIST ({@code --task images},
+ * the default) or the MiniLM fine-tuning comparison on bundled SpamAssassin mail ({@code --task text}).
+ */
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
-        description = "Pretrain a conv encoder on 5 Fashion-MNIST classes, then learn the other 5 from a few labels:"
-                + " scratch vs frozen encoder vs full fine-tuning vs top block unfrozen, at one budget.")
+        description = {
+            "images (default): pretrain a conv encoder on 5 Fashion-MNIST classes, then learn the other 5 from a few"
+                    + " labels: scratch vs frozen encoder vs full fine-tuning vs top block unfrozen, at one budget.",
+            "text: spam vs ham with pretrained MiniLM, trained on easy-ham-1 + spam-1 and tested on hard-ham-1,"
+                    + " easy-ham-2 and spam-2: frozen encoder + head vs LoRA r=8 (query, value) vs bottleneck adapters"
+                    + " vs full fine-tuning, at one budget."
+        })
 final class DemoCommand implements Callable<Integer> {
+
+    /** Which demo to run. */
+    enum Task {
+        images,
+        text
+    }
+
+    @Option(names = "--task", description = "images or text (default: ${DEFAULT-VALUE})", defaultValue = "images")
+    Task task;
 
     @Option(names = "--out", description = "output folder (default: a new folder under runs/)")
     Path out;
@@ -35,15 +54,26 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = OutputDir.prepare(out, "demo", force);
-        TransferDemo.Settings settings = quick ? TransferDemo.Settings.quick() : TransferDemo.Settings.full();
+        Path dir = OutputDir.prepare(out, task == Task.text ? "demo-text" : "demo", force);
         ProgressListener progress = new ProgressListener("train", !noProgress && System.console() != null);
-        TransferDemo demo = new TransferDemo(settings, line -> System.out.println(line), progress);
-        TransferDemo.Report report = demo.run(FashionMnist.locateDatasets());
-        System.out.println();
-        System.out.println(table(report));
+        String json;
+        if (task == Task.text) {
+            TextDemo.Settings settings = quick ? TextDemo.Settings.quick() : TextDemo.Settings.full();
+            TextDemo.Report report = new TextDemo(settings, line -> System.out.println(line), progress)
+                    .run(FashionMnist.locateDatasets());
+            System.out.println();
+            System.out.println(textTable(report));
+            json = textResultsJson(report);
+        } else {
+            TransferDemo.Settings settings = quick ? TransferDemo.Settings.quick() : TransferDemo.Settings.full();
+            TransferDemo demo = new TransferDemo(settings, line -> System.out.println(line), progress);
+            TransferDemo.Report report = demo.run(FashionMnist.locateDatasets());
+            System.out.println();
+            System.out.println(table(report));
+            json = resultsJson(report);
+        }
         Path results = dir.resolve("results.json");
-        AtomicFiles.writeString(results, resultsJson(report));
+        AtomicFiles.writeString(results, json);
         System.out.println("wrote " + results);
         return 0;
     }
@@ -80,9 +110,80 @@ final class DemoCommand implements Callable<Integer> {
             o.put("train_seconds", r.trainSeconds());
             o.put("peak_rss_mb", r.peakRssMb());
             o.put("steps", r.steps());
+            if (Double.isNaN(r.cacheSecondsSaved())) {
+                o.putNull("cache_seconds_saved");
+            } else {
+                o.put("cache_seconds_saved", r.cacheSecondsSaved());
+            }
             o.put("labels_per_class", s.labelsPerClass());
             o.put("source_accuracy", report.sourceAccuracy());
             o.put("pretrain_seconds", report.pretrainSeconds());
+        }
+        return json.writeValueAsString(arr) + "\n";
+    }
+
+    static String textTable(TextDemo.Report report) {
+        StringBuilder sb = new StringBuilder();
+        String fmt = "%-14s %8s %8s %8s %8s %10s %10s %12s %8s %8s %14s %7s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "configuration", "accuracy", "hard_ham", "easy_ham", "spam",
+                "trainable", "total", "optim_bytes", "train_s", "cpu_s", "ms/text", "rss_mb"));
+        for (TextDemo.ConfigResult r : report.results()) {
+            Map<String, Double> c = r.accuracyByCorpus();
+            String latency = Double.isNaN(r.latencyMsMerged())
+                    ? String.format(Locale.ROOT, "%.1f", r.latencyMsPerExample())
+                    : String.format(Locale.ROOT, "%.1f/%.1f mrg", r.latencyMsPerExample(), r.latencyMsMerged());
+            sb.append(String.format(Locale.ROOT, "%-14s %8.3f %8s %8s %8s %10d %10d %12d %8.1f %8.1f %14s %7.0f%n",
+                    r.name(), r.accuracy(), pct(c.get("hard-ham-1")), pct(c.get("easy-ham-2")), pct(c.get("spam-2")),
+                    r.trainableParams(), r.totalParams(), r.optimizerStateBytes(), r.trainSeconds(),
+                    r.trainCpuSeconds(), latency, r.peakRssMb()));
+        }
+        TextDemo.Settings s = report.settings();
+        sb.append(String.format(Locale.ROOT,
+                "budget: %d training examples per configuration (%d epochs x %d texts, batch %d), %d tokens per text;"
+                        + " test %s; whole run %.0f s%n",
+                s.epochs() * (long) report.trainSize(), s.epochs(), report.trainSize(), s.batchSize(), s.maxTokens(),
+                report.testCounts(), report.totalSeconds()));
+        return sb.toString();
+    }
+
+    private static String pct(Double accuracy) {
+        return accuracy == null ? "-" : String.format(Locale.ROOT, "%.3f", accuracy);
+    }
+
+    static String textResultsJson(TextDemo.Report report) throws Exception {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode arr = json.createArrayNode();
+        TextDemo.Settings s = report.settings();
+        for (TextDemo.ConfigResult r : report.results()) {
+            ObjectNode o = arr.addObject();
+            o.put("name", r.name());
+            o.put("description", r.description());
+            o.put("accuracy", r.accuracy());
+            ObjectNode per = o.putObject("accuracy_per_corpus");
+            r.accuracyByCorpus().forEach(per::put);
+            o.put("trainable_params", r.trainableParams());
+            o.put("total_params", r.totalParams());
+            o.put("optimizer_state_bytes", r.optimizerStateBytes());
+            o.put("train_seconds", r.trainSeconds());
+            o.put("train_cpu_seconds", r.trainCpuSeconds());
+            o.put("peak_rss_mb", r.peakRssMb());
+            o.put("latency_ms_per_example", r.latencyMsPerExample());
+            if (!Double.isNaN(r.latencyMsMerged())) {
+                o.put("latency_ms_per_example_merged", r.latencyMsMerged());
+                o.put("merge_max_abs_logit_diff", r.mergeMaxAbsDiff());
+            }
+            o.put("eval_seconds", r.evalSeconds());
+            o.put("steps", r.steps());
+            o.put("train_examples_seen", r.examplesSeen());
+            o.put("train_texts", report.trainSize());
+            ObjectNode test = o.putObject("test_texts");
+            report.testCounts().forEach(test::put);
+            o.put("max_tokens", s.maxTokens());
+            o.put("epochs", s.epochs());
+            o.put("batch_size", s.batchSize());
+            o.put("lr", s.lr());
+            o.put("seed", s.seed());
+            o.put("total_seconds", report.totalSeconds());
         }
         return json.writeValueAsString(arr) + "\n";
     }
