@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param epochs per-epoch metrics of all stages in order
  * @param steps optimizer steps taken in the whole run (including those before a resume)
- * @param trainSeconds wall time spent in training batches in this process (evaluation excluded)
+ * @param trainSeconds wall time spent in training batches in this process, including filling a feature
+ *     cache with the training set's prefix outputs (evaluation excluded)
  * @param finalEval evaluation after the last epoch, or null without an evaluation set
  * @param stages one result per stage
  */
