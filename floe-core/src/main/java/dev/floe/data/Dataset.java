@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
-import java.util.Random;
 
 /**
  * An immutable, in-memory classification data set: {@code size()} examples, each a block of
@@ -287,18 +286,9 @@ public final class Dataset {
      * @throws IllegalArgumentException if {@code fraction} is not in {@code (0, 1)}
      */
     public Split split(double fraction, long seed) {
-        if (!(fraction > 0 && fraction < 1)) {
-            throw new IllegalArgumentException("split on " + name + ": fraction is " + fraction
-                    + "; expected a value strictly between 0 and 1, e.g. 0.8 for an 80/20 split");
-        }
-        int[] shuffled = shuffledIndices(seed);
-        int firstSize = (int) Math.round(fraction * shuffled.length);
-        int[] first = Arrays.copyOfRange(shuffled, 0, firstSize);
-        int[] second = Arrays.copyOfRange(shuffled, firstSize, shuffled.length);
-        Arrays.sort(first);
-        Arrays.sort(second);
+        int[][] parts = Shuffles.split(name, size(), fraction, seed);
         String how = " [split " + fraction + ", seed " + seed + ", ";
-        return new Split(subset(first, name + how + "first]"), subset(second, name + how + "second]"));
+        return new Split(subset(parts[0], name + how + "first]"), subset(parts[1], name + how + "second]"));
     }
 
     /**
@@ -306,16 +296,7 @@ public final class Dataset {
      * same seed and size give the same order on every run.
      */
     public int[] shuffledIndices(long seed) {
-        int[] indices = new int[size()];
-        Arrays.setAll(indices, i -> i);
-        Random random = new Random(seed);
-        for (int i = indices.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int swap = indices[i];
-            indices[i] = indices[j];
-            indices[j] = swap;
-        }
-        return indices;
+        return Shuffles.permutation(size(), seed);
     }
 
     /**

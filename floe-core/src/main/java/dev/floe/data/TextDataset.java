@@ -8,7 +8,6 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -159,32 +158,14 @@ public final class TextDataset {
      * @throws IllegalArgumentException if {@code fraction} is not strictly between 0 and 1
      */
     public Split split(double fraction, long seed) {
-        if (!(fraction > 0 && fraction < 1)) {
-            throw new IllegalArgumentException("split on " + name + ": fraction is " + fraction
-                    + "; expected a value strictly between 0 and 1, e.g. 0.8 for an 80/20 split");
-        }
-        int[] shuffled = shuffledIndices(seed);
-        int firstSize = (int) Math.round(fraction * shuffled.length);
-        int[] first = Arrays.copyOfRange(shuffled, 0, firstSize);
-        int[] second = Arrays.copyOfRange(shuffled, firstSize, shuffled.length);
-        Arrays.sort(first);
-        Arrays.sort(second);
+        int[][] parts = Shuffles.split(name, size(), fraction, seed);
         String how = " [split " + fraction + ", seed " + seed + ", ";
-        return new Split(subset(first, name + how + "first]"), subset(second, name + how + "second]"));
+        return new Split(subset(parts[0], name + how + "first]"), subset(parts[1], name + how + "second]"));
     }
 
     /** A permutation of {@code 0..size-1}: Fisher–Yates driven by {@code new Random(seed)}. */
     public int[] shuffledIndices(long seed) {
-        int[] indices = new int[size()];
-        Arrays.setAll(indices, i -> i);
-        Random random = new Random(seed);
-        for (int i = indices.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int swap = indices[i];
-            indices[i] = indices[j];
-            indices[j] = swap;
-        }
-        return indices;
+        return Shuffles.permutation(size(), seed);
     }
 
     /**
