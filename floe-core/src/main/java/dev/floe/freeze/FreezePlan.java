@@ -373,30 +373,9 @@ public final class FreezePlan {
             }
             candidates.add(path);
         }
-        return candidates.stream()
-                .sorted(Comparator.comparingInt((String c) -> editDistance(literal, c)).thenComparing(c -> c))
-                .limit(3)
-                .toList();
+        return PathGlob.nearest(literal, candidates, 3);
     }
 
-    static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
-    }
 
     /** The graph this plan was resolved against. */
     public ModelGraph graph() {

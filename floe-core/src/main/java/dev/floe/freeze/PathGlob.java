@@ -102,6 +102,36 @@ public final class PathGlob {
         return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
     }
 
+    /**
+     * The {@code limit} candidates closest to {@code query} by edit distance (ties by name), for
+     * "did you mean" hints in error messages.
+     */
+    public static java.util.List<String> nearest(String query, java.util.Collection<String> candidates, int limit) {
+        return candidates.stream()
+                .sorted(java.util.Comparator.comparingInt((String c) -> editDistance(query, c)).thenComparing(c -> c))
+                .limit(limit)
+                .toList();
+    }
+
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
     @Override
     public String toString() {
         return text;

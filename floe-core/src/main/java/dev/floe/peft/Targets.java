@@ -56,30 +56,9 @@ final class Targets {
 
     private static List<String> nearest(String glob, List<String> paths) {
         String literal = glob.replace("*", "");
-        return paths.stream()
-                .sorted(Comparator.comparingInt((String p) -> editDistance(literal, p)).thenComparing(p -> p))
-                .limit(NEARBY)
-                .toList();
+        return dev.floe.freeze.PathGlob.nearest(literal, paths, NEARBY);
     }
 
-    static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
-    }
 
     /** Injected modules by name, in graph order of their first layer. */
     static Map<String, PeftModule> modules(ModelGraph graph) {
