@@ -44,6 +44,7 @@ public final class LinearHead extends Component {
     public static LinearHead of(String name, long features, long classes, float dropout) {
         Sizes.positive("head " + name, "features", features);
         Sizes.positive("head " + name, "classes", classes);
+        Sizes.rate("head " + name, dropout);
         return new LinearHead(name, features, classes, dropout);
     }
 

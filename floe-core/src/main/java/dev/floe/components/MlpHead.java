@@ -43,6 +43,7 @@ public final class MlpHead extends Component {
         Sizes.positive("head " + name, "features", features);
         Sizes.positive("head " + name, "hidden", hidden);
         Sizes.positive("head " + name, "classes", classes);
+        Sizes.rate("head " + name, dropout);
         return new MlpHead(name, features, hidden, classes, dropout);
     }
 

@@ -63,6 +63,12 @@ public sealed interface Init {
 
     /** Normal with mean 0 and the given standard deviation. */
     record Normal(double std) implements Init {
+        public Normal {
+            if (!(std >= 0) || Double.isInfinite(std)) {
+                throw new IllegalArgumentException("std must be a finite number ≥ 0, found " + std);
+            }
+        }
+
         @Override
         public void fill(float[] out, SplittableRandom random) {
             for (int i = 0; i < out.length; i++) {
