@@ -7,6 +7,7 @@ import dev.floe.config.ExperimentData;
 import dev.floe.config.ExperimentResult;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Hashing;
 import dev.floe.io.ModelWeights;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
@@ -14,9 +15,6 @@ import dev.floe.train.TrainingListener;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -209,10 +207,6 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM, which the Java platform guarantees", e);
-        }
+        return Hashing.sha256Hex(bytes);
     }
 }

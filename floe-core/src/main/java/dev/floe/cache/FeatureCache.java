@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.graph.ModelGraph;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Hashing;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
 import dev.floe.train.Examples;
@@ -20,14 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Serves the outputs of a frozen prefix so that later epochs, stages and experiments run only the
@@ -132,7 +128,7 @@ public final class FeatureCache implements AutoCloseable {
 
     /** The entry's key (exposed for tests and reports). */
     public static String key(ModelGraph graph, Prefix prefix, Examples data) {
-        MessageDigest md = sha256();
+        MessageDigest md = Hashing.sha256();
         update(md, FORMAT);
         update(md, String.join(",", prefix.components()));
         update(md, String.join(",", prefix.boundary()));
@@ -177,7 +173,7 @@ public final class FeatureCache implements AutoCloseable {
         try {
             Files.createDirectories(directory);
             Path tmp = directory.resolve(key + ".tmp");
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
             Files.createDirectories(tmp);
             ObjectNode meta = JSON.createObjectNode();
             meta.put("format", FORMAT);
@@ -193,11 +189,11 @@ public final class FeatureCache implements AutoCloseable {
                 ObjectNode v = files.putObject(e.getKey());
                 v.put("file", name);
                 v.set("row_shape", JSON.valueToTree(f.rowShapes().get(e.getKey())));
-                v.put("sha256", HexFormat.of().formatHex(sha256().digest(bytes.array())));
+                v.put("sha256", Hashing.sha256Hex(bytes.array()));
             }
             AtomicFiles.writeString(tmp.resolve("meta.json"), JSON.writeValueAsString(meta));
             Path target = directory.resolve(key);
-            deleteTree(target);
+            AtomicFiles.deleteTree(target);
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write feature cache entry in " + directory + ": " + e.getMessage(), e);
@@ -208,7 +204,7 @@ public final class FeatureCache implements AutoCloseable {
     private Features openFromDisk(String key) {
         Path dir = directory.resolve(key);
         try {
-            deleteTree(directory.resolve(key + ".tmp")); // left by a killed writer
+            AtomicFiles.deleteTree(directory.resolve(key + ".tmp")); // left by a killed writer
             if (!Files.isDirectory(dir)) {
                 return null;
             }
@@ -230,7 +226,7 @@ public final class FeatureCache implements AutoCloseable {
                 }
                 try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                     ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-                    MessageDigest md = sha256();
+                    MessageDigest md = Hashing.sha256();
                     md.update(mapped.duplicate());
                     String sum = HexFormat.of().formatHex(md.digest());
                     long per = new ai.djl.ndarray.types.Shape(row).size();
@@ -250,31 +246,11 @@ public final class FeatureCache implements AutoCloseable {
     private Features discard(Path dir) {
         rebuilt++;
         try {
-            deleteTree(dir);
+            AtomicFiles.deleteTree(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete bad feature cache entry " + dir + ": " + e.getMessage(), e);
         }
         return null;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            List<Path> all = new ArrayList<>(walk.sorted(Comparator.reverseOrder()).toList());
-            for (Path q : all) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static void update(MessageDigest md, String s) {

@@ -3,7 +3,6 @@ package dev.floe.data;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -313,12 +312,7 @@ public final class Dataset {
     }
 
     private String computeFingerprint() {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing, but every Java platform must provide it", e);
-        }
+        MessageDigest sha = dev.floe.io.Hashing.sha256();
         ByteBuffer buffer = ByteBuffer.allocate(HASH_CHUNK_BYTES); // big-endian
         buffer.put(FINGERPRINT_TAG).putInt(featureShape.length);
         for (long dim : featureShape) {

@@ -2,7 +2,6 @@ package dev.floe.data;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -176,12 +175,7 @@ public final class TextDataset {
      */
     public String fingerprint() {
         if (fingerprint == null) {
-            MessageDigest sha;
-            try {
-                sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is missing, but every Java platform must provide it", e);
-            }
+            MessageDigest sha = dev.floe.io.Hashing.sha256();
             sha.update(FINGERPRINT_TAG);
             putInt(sha, classNames.size());
             for (String c : classNames) {

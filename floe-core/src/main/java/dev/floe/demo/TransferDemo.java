@@ -11,6 +11,7 @@ import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.TensorSpec;
+import dev.floe.io.ModelWeights;
 import dev.floe.nn.Param;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EvalResult;
@@ -235,7 +236,7 @@ public final class TransferDemo {
                 }
                 FreezePlan plan = v.policy().resolve(g);
                 boolean usable = Prefix.of(plan, List.of("logits")).usable();
-                Map<String, float[]> start = usable ? snapshot(g) : null;
+                Map<String, float[]> start = usable ? ModelWeights.snapshot(g) : null;
                 long began = System.nanoTime();
                 try (Trainer t = Trainer.builder().plan(plan).optimizer(adam).batchSize(settings.fewShotBatch())
                         .epochs(epochs).seed(seed).featureCache(usable ? cache : null).build()) {
@@ -250,7 +251,7 @@ public final class TransferDemo {
                 if (usable) {
                     // the same run again without the cache, only to measure what the cache saved
                     double withCache = (System.nanoTime() - began) / 1e9;
-                    restore(g, start);
+                    ModelWeights.restore(g, start);
                     long again = System.nanoTime();
                     try (Trainer t = Trainer.builder().plan(plan).optimizer(adam).batchSize(settings.fewShotBatch())
                             .epochs(epochs).seed(seed).build()) {
@@ -270,16 +271,6 @@ public final class TransferDemo {
                 v.name(), v.description(), mean, accuracies.length > 1 ? Math.sqrt(var) : 0.0, accuracies,
                 trainable, total, stateBytes, seconds / settings.repeats(), ProcessStats.peakRssMb(), steps,
                 cached ? saved / settings.repeats() : Double.NaN);
-    }
-
-    private static Map<String, float[]> snapshot(ModelGraph g) {
-        Map<String, float[]> s = new LinkedHashMap<>();
-        g.parameters().forEach((k, p) -> s.put(k, p.toFloatArray()));
-        return s;
-    }
-
-    private static void restore(ModelGraph g, Map<String, float[]> s) {
-        g.parameters().forEach((k, p) -> p.load(s.get(k), p.shape().getShape()));
     }
 
     private ModelGraph graph(int classes, long seed) {

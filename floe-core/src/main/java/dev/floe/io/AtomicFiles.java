@@ -134,6 +134,18 @@ public final class AtomicFiles {
         writeBytes(target, content.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Deletes a file or a folder with everything in it; nothing happens when it does not exist. */
+    public static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** Writes {@code content} to {@code target}, atomically; see {@link #write}. */
     public static void writeBytes(Path target, byte[] content) throws IOException {
         Objects.requireNonNull(content, "content");

@@ -27,6 +27,25 @@ public final class ModelWeights {
 
     private ModelWeights() {}
 
+    /** A copy of every parameter's values (buffers included), by path, in memory. */
+    public static Map<String, float[]> snapshot(ModelGraph graph) {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (Param p : graph.parameters().values()) {
+            values.put(p.path(), p.toFloatArray());
+        }
+        return values;
+    }
+
+    /** Writes a {@link #snapshot} back in place; parameters missing from it are left as they are. */
+    public static void restore(ModelGraph graph, Map<String, float[]> values) {
+        for (Param p : graph.parameters().values()) {
+            float[] v = values.get(p.path());
+            if (v != null) {
+                p.load(v, p.shape().getShape());
+            }
+        }
+    }
+
     /** Writes all parameters (buffers included), atomically, with {@code metadata} plus the format version. */
     public static void save(ModelGraph graph, Path file, Map<String, String> metadata) throws IOException {
         save(graph, file, metadata, "");

@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -206,12 +205,7 @@ public final class PeftIo {
                 }
             }
         }
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256, which every Java platform must provide", e);
-        }
+        MessageDigest sha = dev.floe.io.Hashing.sha256();
         for (Param p : base.values()) {
             sha.update(p.path().getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);

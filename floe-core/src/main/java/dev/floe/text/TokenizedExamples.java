@@ -8,7 +8,6 @@ import dev.floe.engine.FloeEngine;
 import dev.floe.train.Examples;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -163,12 +162,7 @@ public final class TokenizedExamples implements Examples {
     @Override
     public String fingerprint() {
         if (fingerprint == null) {
-            MessageDigest sha;
-            try {
-                sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is missing, but every Java platform must provide it", e);
-            }
+            MessageDigest sha = dev.floe.io.Hashing.sha256();
             sha.update(FINGERPRINT_TAG);
             putLong(sha, numClasses);
             putLong(sha, ids.length);

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Hashing;
 import dev.floe.io.ModelWeights;
 import dev.floe.io.Safetensors;
 import dev.floe.io.SafetensorsFile;
@@ -17,13 +18,9 @@ import dev.floe.nn.Param;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerState;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +67,7 @@ final class Checkpoints {
             Files.createDirectories(dir);
             String name = "ckpt-" + globalStep;
             Path tmp = dir.resolve(name + ".tmp");
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
             Files.createDirectories(tmp);
             ModelWeights.save(graph, tmp.resolve(WEIGHTS), Map.of("floe.checkpoint", name));
             OptimizerState os = optimizer.exportState();
@@ -108,19 +105,19 @@ final class Checkpoints {
             ObjectNode sums = manifest.putObject("sha256");
             try (Stream<Path> files = Files.list(tmp)) {
                 for (Path f : files.sorted().toList()) {
-                    sums.put(f.getFileName().toString(), sha256(f));
+                    sums.put(f.getFileName().toString(), Hashing.sha256Hex(f));
                 }
             }
             AtomicFiles.writeString(tmp.resolve(MANIFEST), JSON.writeValueAsString(manifest));
             Path target = dir.resolve(name);
-            deleteTree(target);
+            AtomicFiles.deleteTree(target);
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.writeString(dir.resolve(LATEST), name + "\n");
             try (Stream<Path> old = Files.list(dir)) {
                 for (Path o : old.toList()) {
                     String n = o.getFileName().toString();
                     if (n.startsWith("ckpt-") && !n.equals(name)) {
-                        deleteTree(o);
+                        AtomicFiles.deleteTree(o);
                     }
                 }
             }
@@ -156,7 +153,7 @@ final class Checkpoints {
                 if (!Files.isRegularFile(f)) {
                     throw new IllegalArgumentException("checkpoint file " + f + " is missing; the checkpoint is incomplete");
                 }
-                String actual = sha256(f);
+                String actual = Hashing.sha256Hex(f);
                 if (!actual.equals(e.getValue())) {
                     throw new IllegalArgumentException(
                             "checkpoint file " + f + " is corrupted: SHA-256 " + actual + " but the manifest says "
@@ -226,30 +223,4 @@ final class Checkpoints {
         }
     }
 
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
 }

@@ -3,12 +3,12 @@ package dev.floe.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.floe.data.Dataset;
 import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
+import dev.floe.io.ModelWeights;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
 import dev.floe.optim.GradientClipping;
@@ -19,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -243,12 +242,13 @@ public final class Trainer implements AutoCloseable {
             }
             StageProgress p = resuming ? state.progress : new StageProgress();
             ForwardContext context = plan.trainingContext();
+            List<Param> trainable = plan.trainable();
             prefix = cache == null ? null : dev.floe.cache.Prefix.of(plan, tasks.stream().map(Task::output).toList());
             dev.floe.cache.Features[] cached = new dev.floe.cache.Features[tasks.size()];
             if (prefix != null && prefix.usable()) {
                 long fillStart = System.nanoTime();
                 for (int t = 0; t < tasks.size(); t++) {
-                    cached[t] = cache.features(graph, prefix, tasks.get(t).train());
+                    cached[t] = features(tasks.get(t).train());
                 }
                 // filling the cache is part of training time
                 double fill = (System.nanoTime() - fillStart) / 1e9;
@@ -303,7 +303,7 @@ public final class Trainer implements AutoCloseable {
                         seen += idx[0].length;
                     }
                     if (clipNorm > 0) {
-                        GradientClipping.clipGlobalNorm(plan.trainable(), clipNorm);
+                        GradientClipping.clipGlobalNorm(trainable, clipNorm);
                     }
                     optimizer.step(stage.lr().factor(p.stageSteps, stageSteps));
                     p.stageSteps++;
@@ -346,7 +346,7 @@ public final class Trainer implements AutoCloseable {
                     p.bestEpoch = epoch;
                     p.badEpochs = 0;
                     if (es != null && es.restoreBest()) {
-                        p.bestWeights = snapshot();
+                        p.bestWeights = ModelWeights.snapshot(graph);
                     }
                 } else {
                     p.badEpochs++;
@@ -393,7 +393,7 @@ public final class Trainer implements AutoCloseable {
         boolean restored = false;
         if (stage.earlyStopping() != null && stage.earlyStopping().restoreBest() && p.bestWeights != null
                 && p.bestEpoch != p.epochsDone) {
-            restore(p.bestWeights);
+            ModelWeights.restore(graph, p.bestWeights);
             restored = true;
         }
         return new StageResult(stage.name(), p.epochs, p.best, p.bestEpoch, p.stoppedEarly, restored, p.seconds,
@@ -407,23 +407,6 @@ public final class Trainer implements AutoCloseable {
                     "the checkpoint's freeze state for stage " + stage.name() + " differs from what the schedule"
                             + " gives now (" + trainable.size() + " trainable tensors saved, " + now.size()
                             + " now); resume with the schedule that made the checkpoint");
-        }
-    }
-
-    Map<String, float[]> snapshot() {
-        Map<String, float[]> s = new LinkedHashMap<>();
-        for (Param p : graph.parameters().values()) {
-            s.put(p.path(), p.toFloatArray());
-        }
-        return s;
-    }
-
-    void restore(Map<String, float[]> weights) {
-        for (Param p : graph.parameters().values()) {
-            float[] v = weights.get(p.path());
-            if (v != null) {
-                p.load(v, p.shape().getShape());
-            }
         }
     }
 
@@ -454,7 +437,8 @@ public final class Trainer implements AutoCloseable {
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
                     NDArray logits = logits(task.train(), batch, idx[t], context, task.output(), cached[t]); // (B, classes)
                     losses[t] = crossEntropy(logits, y); // ()
-                    NDArray term = losses[t].mul(FloeEngine.scalar(losses[t], (float) (task.weight() * weight)));
+                    float factor = (float) (task.weight() * weight);
+                    NDArray term = factor == 1f ? losses[t] : losses[t].mul(FloeEngine.scalar(losses[t], factor));
                     total = total == null ? term : total.add(term);
                     stats[t] = new float[] {0, logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat()};
                 }
@@ -465,6 +449,11 @@ public final class Trainer implements AutoCloseable {
             }
             return stats;
         }
+    }
+
+    /** The prefix outputs for {@code data} from the cache (computed on a miss). */
+    private dev.floe.cache.Features features(Examples data) {
+        return cache.features(graph, prefix, data);
     }
 
     /** Logits for a batch, starting from cached prefix features when there are some. */
@@ -496,7 +485,7 @@ public final class Trainer implements AutoCloseable {
         checkData(data, out);
         double lossSum = 0;
         long correct = 0;
-        dev.floe.cache.Features features = prefix != null && prefix.usable() ? cache.features(graph, prefix, data) : null;
+        dev.floe.cache.Features features = prefix != null && prefix.usable() ? features(data) : null;
         for (int from = 0; from < data.size(); from += evalBatchSize) {
             int to = Math.min(data.size(), from + evalBatchSize);
             int[] idx = new int[to - from];
