@@ -13,8 +13,8 @@ import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
+import dev.floe.io.ModelWeights;
 import dev.floe.nn.ForwardContext;
-import dev.floe.nn.Param;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EpochMetrics;
@@ -215,7 +215,7 @@ final class PrefixBenches {
                 // a new cache per trial, so the backbone runs once per trial, as in the limit
                 try (FeatureCache cache = FeatureCache.inMemory(CACHE_BYTES)) {
                     for (int i = 0; i < VARIANTS; i++) {
-                        loadHead(graph, inits.get(i)); // a fresh head
+                        ModelWeights.restore(graph, inits.get(i)); // a fresh head
                         try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(lrs[i]))
                                 .output(Graphs.logits(0)).batchSize(batch).epochs(epochs).seed(SEED + i)
                                 .featureCache(cache).build()) {
@@ -293,22 +293,10 @@ final class PrefixBenches {
 
     /** Initial weights of a fresh head, as a new graph seeded with {@code seed} has them. */
     private static Map<String, float[]> headInit(long seed) {
-        Map<String, float[]> init = new java.util.LinkedHashMap<>();
         try (ModelGraph g = Graphs.convWithHeads(1, seed)) {
-            for (Param p : g.parameters().values()) {
-                if (p.path().startsWith(Graphs.head(0) + "/")) {
-                    init.put(p.path(), p.toFloatArray());
-                }
-            }
-        }
-        return init;
-    }
-
-    /** Loads a head's initial weights into head 0 of {@code graph}. */
-    private static void loadHead(ModelGraph graph, Map<String, float[]> init) {
-        for (Map.Entry<String, float[]> e : init.entrySet()) {
-            Param p = graph.parameters().get(e.getKey());
-            p.load(e.getValue(), p.shape().getShape());
+            Map<String, float[]> init = ModelWeights.snapshot(g);
+            init.keySet().removeIf(path -> !path.startsWith(Graphs.head(0) + "/"));
+            return init;
         }
     }
 

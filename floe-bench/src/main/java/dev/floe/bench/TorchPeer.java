@@ -40,10 +40,18 @@ final class TorchPeer {
                     + " and peers above the working folder and the jar)");
         }
         String python = python();
+        Path log = null;
         try {
-            Process p = new ProcessBuilder(python, "-c", "import torch, numpy").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            // output goes to a file so that the timeout below can fire (reading a pipe would block until exit)
+            log = Files.createTempFile("floe-bench-torch", ".log");
+            Process p = new ProcessBuilder(python, "-c", "import torch, numpy").redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+            }
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            if (!done || p.exitValue() != 0) {
                 return Optional.of(python + " cannot import torch and numpy (" + lastLine(out)
                         + "); install Debian's python3-torch or set -Dfloe.bench.python");
             }
@@ -53,6 +61,8 @@ final class TorchPeer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of("interrupted while checking " + python);
+        } finally {
+            deleteQuietly(log);
         }
         return Optional.empty();
     }
@@ -82,12 +92,15 @@ final class TorchPeer {
             Files.write(y, yb.array());
             List<String> command = new ArrayList<>(List.of(python(), locate(script).get().toString(), x.toString(), y.toString()));
             command.addAll(args);
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            Path outFile = dir.resolve("out.txt");
+            // output goes to a file so that the timeout can fire (reading a pipe would block until exit)
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .redirectOutput(outFile.toFile()).start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Outcome(null, "PyTorch peer timed out after " + TIMEOUT_SECONDS + " s");
             }
+            String out = Files.readString(outFile, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 return new Outcome(null, "PyTorch peer failed with exit code " + p.exitValue() + ": " + lastLine(out));
             }
@@ -140,17 +153,14 @@ final class TorchPeer {
         return lines.length == 0 ? "" : lines[lines.length - 1];
     }
 
-    private static void deleteQuietly(Path dir) {
-        if (dir == null) {
+    private static void deleteQuietly(Path path) {
+        if (path == null) {
             return;
         }
-        try (var files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Files.deleteIfExists(f);
-            }
-            Files.deleteIfExists(dir);
+        try {
+            dev.floe.io.AtomicFiles.deleteTree(path);
         } catch (IOException e) {
-            // a temporary folder left behind is harmless
+            // a temporary file or folder left behind is harmless
         }
     }
 }

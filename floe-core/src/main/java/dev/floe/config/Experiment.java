@@ -98,8 +98,10 @@ public final class Experiment implements AutoCloseable {
                 plans = Trainer.resolveStages(graph, schedule);
             } catch (IllegalArgumentException e) {
                 String key = !config.stages().isEmpty() ? "stages" : config.progressive() != null ? "progressive" : "policy";
-                // a single implicit stage adds no "stage train: " prefix of interest to the user
-                String message = key.equals("policy") ? e.getMessage().replaceFirst("^stage train: ", "") : e.getMessage();
+                // a single implicit stage: report the policy's own error, without the trainer's stage prefix
+                String message = key.equals("policy") && e.getCause() instanceof IllegalArgumentException inner
+                        ? inner.getMessage()
+                        : e.getMessage();
                 throw new ConfigException(key, message, e);
             }
             return new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());

@@ -96,9 +96,14 @@ public final class TextReader {
         return builder().setPath(path).build().read();
     }
 
+    /** Whether the name ends in .gz, in any case. */
+    private static boolean gzipped(Path path) {
+        return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
+    }
+
     private static Format formatOf(Path path) {
         String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
-        n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
+        n = gzipped(path) ? n.substring(0, n.length() - 3) : n;
         if (n.endsWith(".jsonl") || n.endsWith(".ndjson")) {
             return Format.JSONL;
         }
@@ -124,7 +129,7 @@ public final class TextReader {
     public TextDataset read() {
         List<Row> rows;
         try (InputStream raw = Files.newInputStream(path);
-                InputStream in = path.getFileName().toString().endsWith(".gz")
+                InputStream in = gzipped(path)
                         ? new GZIPInputStream(new BufferedInputStream(raw))
                         : new BufferedInputStream(raw);
                 Reader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()

@@ -13,7 +13,7 @@ import java.util.Objects;
  * is truncated (an interrupted download or copy): fetch or export it again
  * </pre>
  */
-public final class SafetensorsFormatException extends RuntimeException {
+public final class SafetensorsFormatException extends IllegalArgumentException {
 
     private final transient Path file;
 

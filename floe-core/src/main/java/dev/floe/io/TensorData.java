@@ -86,10 +86,7 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         }
         ByteBuffer bytes =
                 ByteBuffer.allocate(values.length * DType.F32.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        for (float value : values) {
-            bytes.putInt(Float.floatToRawIntBits(value));
-        }
-        bytes.flip();
+        bytes.asFloatBuffer().put(values); // a bulk copy keeps raw bit patterns (NaN payloads, -0.0)
         return new TensorData(DType.F32, shape, bytes);
     }
 
@@ -135,9 +132,7 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         }
         ByteBuffer bytes = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         float[] values = new float[bytes.remaining() / DType.F32.byteSize()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = Float.intBitsToFloat(bytes.getInt(i * DType.F32.byteSize()));
-        }
+        bytes.asFloatBuffer().get(values);
         return values;
     }
 
