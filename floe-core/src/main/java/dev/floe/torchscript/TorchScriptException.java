@@ -1,35 +1,27 @@
 package dev.floe.torchscript;
 
+import dev.floe.io.FileProblemException;
 import java.nio.file.Path;
-import java.util.Objects;
 
 /**
  * A TorchScript file cannot be used: it is missing, unreadable, not a TorchScript archive
  * (truncated or corrupted), or its module does not fit the ports declared for it. The message names
  * the file, what was expected, what was found and a fix. When this is thrown nothing stays loaded.
  */
-public final class TorchScriptException extends IllegalArgumentException {
+public final class TorchScriptException extends FileProblemException {
 
-    private final Path file;
+    private static final long serialVersionUID = 1L;
 
     /**
      * @param file the offending file
-     * @param detail what was expected, what was found and the fix; the message becomes
-     *     {@code "<file>: <detail>"}
+     * @param detail where, expected, found and fix; the message becomes {@code "<file>: <detail>"}
      */
     public TorchScriptException(Path file, String detail) {
-        super(Objects.requireNonNull(file, "file") + ": " + detail);
-        this.file = file;
+        super(file, detail, null);
     }
 
-    /** As {@link #TorchScriptException(Path, String)}, keeping the engine's error as the cause. */
+    /** As {@link #TorchScriptException(Path, String)}, keeping the low-level cause. */
     public TorchScriptException(Path file, String detail, Throwable cause) {
-        this(file, detail);
-        initCause(cause);
-    }
-
-    /** The offending file, as given to the builder. */
-    public Path file() {
-        return file;
+        super(file, detail, cause);
     }
 }
