@@ -129,9 +129,7 @@ public final class Mlp extends Component {
             for (long h : hidden) {
                 Sizes.positive("mlp " + name, "hidden " + Arrays.toString(hidden), h);
             }
-            if (!(dropout >= 0 && dropout < 1)) {
-                throw new IllegalArgumentException("mlp " + name + ": dropout must be in [0, 1), found " + dropout);
-            }
+            Sizes.rate("mlp " + name, dropout);
             return new Mlp(this);
         }
     }

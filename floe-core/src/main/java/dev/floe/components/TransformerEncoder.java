@@ -82,9 +82,7 @@ public final class TransformerEncoder extends Component {
                 throw new IllegalArgumentException(
                         where + ": layerNormEps must be a positive finite number, found " + layerNormEps);
             }
-            if (!(dropout >= 0f && dropout < 1f)) {
-                throw new IllegalArgumentException(where + ": dropout must be in [0, 1), found " + dropout);
-            }
+            Sizes.rate(where, dropout);
         }
     }
 

@@ -46,9 +46,10 @@ public final class FloeEngine {
      * {@code staging}.
      *
      * <p>On the CPU, {@code NDManager.create} from Java data makes a tensor over a Java direct buffer
-     * (no copy). Kernels that assume libtorch's own aligned allocations then sometimes read wrong
-     * values: we saw the stem convolution's weight gradient turn NaN in about one run in six when
-     * its input was such a tensor. Every array Floe feeds to a graph goes through here.
+     * (no copy) that is freed only when the garbage collector reclaims the Java array object. Use
+     * this for arrays that must outlive their Java owner (parameters, optimizer state). It was tried
+     * for batch inputs against the open convolution-gradient bug and did not cure it; batch inputs
+     * live in their batch's manager until the batch ends, so they do not need it.
      */
     public static NDArray owned(NDArray staging) {
         try (staging) {

@@ -21,8 +21,7 @@ import java.util.Objects;
  */
 public final class OnnxModel {
 
-    private static final String TRUNCATED =
-            "; the file is truncated or corrupt (an interrupted download or copy): fetch or export it again";
+    private static final String TRUNCATED = ProtoReader.TRUNCATED;
 
     private final String source;
     private final long irVersion;

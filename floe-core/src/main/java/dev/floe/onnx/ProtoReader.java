@@ -20,7 +20,7 @@ final class ProtoReader {
 
     /** A varint encodes at most 64 bits in 10 bytes of 7 bits. */
     private static final int MAX_VARINT_BYTES = 10;
-    private static final String TRUNCATED =
+    static final String TRUNCATED =
             "; the file is truncated or corrupt (an interrupted download or copy): fetch or export it again";
 
     private final byte[] data;

@@ -144,7 +144,7 @@ final class LoraModule implements PeftModule {
         private final Param b;
         private final String modulePath;
         private final float scale;
-        private final float dropout;
+        private final dev.floe.nn.Dropout drop;
         private float[] snapshotA;
         private float[] snapshotB;
 
@@ -155,7 +155,8 @@ final class LoraModule implements PeftModule {
             this.b = b;
             this.modulePath = modulePath;
             this.scale = (float) module.spec.scale();
-            this.dropout = (float) module.spec.dropout();
+            // its owner module is modulePath, so it runs only while this LoRA module trains
+            this.drop = new dev.floe.nn.Dropout(modulePath + "/dropout", (float) module.spec.dropout());
         }
 
         @Override
@@ -175,13 +176,10 @@ final class LoraModule implements PeftModule {
 
         @Override
         public NDArray apply(ForwardContext context, NDArray input, NDArray output) {
-            NDArray x = input; // (..., in)
-            if (dropout > 0f && context.training(modulePath)) {
-                x = ai.djl.nn.norm.Dropout.dropout(x, dropout, true).singletonOrThrow();
-            }
+            NDArray x = drop.forward(context, input); // (..., in); active only while this LoRA module trains
             NDArray down = ai.djl.nn.core.Linear.linear(x, a.array()).singletonOrThrow(); // (..., r)
             NDArray up = ai.djl.nn.core.Linear.linear(down, b.array()).singletonOrThrow(); // (..., out)
-            return up.mul(dev.floe.engine.FloeEngine.scalar(up, (float) scale));
+            return up.mul(dev.floe.engine.FloeEngine.scalar(up, scale));
         }
 
         /** {@code W += sign · scale · B A}, accumulated in double and rounded once per element. */

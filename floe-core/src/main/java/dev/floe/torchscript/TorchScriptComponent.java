@@ -254,7 +254,8 @@ public final class TorchScriptComponent extends Component {
         NDList out = run(args, context.training(name()));
         if (out.size() != outputs().size()) {
             throw new IllegalStateException("component " + name() + " (" + file + "): the module returned "
-                    + out.size() + " tensor(s) but " + outputs().size() + " output(s) are declared");
+                    + out.size() + " tensor(s) but " + outputs().size() + " output(s) are declared; declare one output"
+                    + " per returned tensor, in order (keep probe(true) to catch this when the component is built)");
         }
         Map<String, NDArray> result = new LinkedHashMap<>();
         for (int i = 0; i < out.size(); i++) {
@@ -389,6 +390,10 @@ public final class TorchScriptComponent extends Component {
             if (inputs.isEmpty()) {
                 throw new IllegalArgumentException("TorchScript component " + name
                         + " declares no input; call input(port, shape) once per argument of the module's forward");
+            }
+            if (outputs.isEmpty()) {
+                throw new IllegalArgumentException("TorchScript component " + name
+                        + " declares no output; call output(port, shape) once per tensor the module's forward returns");
             }
             return new TorchScriptComponent(this);
         }
