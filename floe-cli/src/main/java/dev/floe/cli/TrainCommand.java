@@ -88,6 +88,12 @@ final class TrainCommand implements Callable<Integer> {
                         "--resume " + resume + " holds no checkpoints (no " + CHECKPOINTS + "/ folder); give the folder"
                                 + " of a run started by floe train");
             }
+            if (Files.exists(resume.resolve(METRICS_FILE))) {
+                throw new IllegalArgumentException(
+                        "--resume " + resume + ": the run has finished (it has " + METRICS_FILE + "), so there is"
+                                + " nothing to resume and its results stay as they are; to train again, give a new"
+                                + " --out, or the same folder with --force");
+            }
         } else if (out != null && Files.exists(out)) {
             OutputDir.prepare(out, "train", force); // refuses a used folder now, before any work
         }
@@ -102,39 +108,67 @@ final class TrainCommand implements Callable<Integer> {
                 experiment.check(data);
                 return null;
             });
+            boolean existed = resume != null || (out != null && Files.exists(out));
             Path dir = resume != null ? resume : OutputDir.prepare(out, "train", force);
-            FreezePlan plan = experiment.plan();
-            stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", config, sha.substring(0, 12));
-            stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
-                    data.train().numClasses(),
-                    data.eval() == null ? "no evaluation set" : "eval " + String.format(Locale.ROOT, "%,d", data.eval().size()) + " examples");
-            stdout.printf(Locale.ROOT, "model   %,d params: %,d trainable, %,d frozen, %,d buffers; %s state %,d B%n",
-                    plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
-                    experiment.optimizer().name(), plan.optimizerBytes(experiment.optimizer()));
-            stdout.printf(Locale.ROOT, "run     %s%n", dir);
-            stdout.flush();
-
             if (resume == null) {
-                AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
-                AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
-                AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
-            } else {
-                stdout.printf(Locale.ROOT, "resume  from the newest checkpoint in %s%n", dir.resolve(CHECKPOINTS));
+                removeRunFiles(dir); // --force: the old run's files go, so nothing of it mixes with the new one
             }
-
-            ExperimentResult result = experiment.train(data, listener(stdout), dir.resolve(CHECKPOINTS),
-                    resume != null, sha);
-
-            Map<String, String> metadata = new LinkedHashMap<>();
-            metadata.put(CONFIG_HASH_KEY, sha);
-            metadata.put("floe.config", config.getFileName().toString());
-            metadata.put("floe.seed", Long.toString(cfg.seed()));
-            ModelWeights.save(experiment.graph(), dir.resolve(WEIGHTS_FILE), metadata);
-            AtomicFiles.writeString(dir.resolve(METRICS_FILE), result.toJson(sha));
-            stdout.print(stageTable(result));
-            stdout.println(finalLine(result, dir));
-            stdout.flush();
+            try {
+                return run(stdout, yaml, cfg, sha, experiment, data, dir);
+            } catch (Exception e) {
+                if (resume == null && !Files.exists(dir.resolve(CHECKPOINTS).resolve("LATEST"))) {
+                    // nothing resumable was made: leave no half-made run behind
+                    if (existed) {
+                        removeRunFiles(dir);
+                    } else {
+                        AtomicFiles.deleteTree(dir);
+                    }
+                }
+                throw e;
+            }
         }
+    }
+
+    /** Files a run folder holds; removed before a forced rerun and after a run that failed before its first checkpoint. */
+    private static void removeRunFiles(Path dir) throws java.io.IOException {
+        for (String f : new String[] {CONFIG_FILE, RESOLVED_FILE, PLAN_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINTS}) {
+            AtomicFiles.deleteTree(dir.resolve(f));
+        }
+    }
+
+    private int run(PrintWriter stdout, byte[] yaml, ExperimentConfig cfg, String sha, Experiment experiment,
+            ExperimentData data, Path dir) throws java.io.IOException {
+        FreezePlan plan = experiment.plan();
+        stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", config, sha.substring(0, 12));
+        stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
+                data.train().numClasses(),
+                data.eval() == null ? "no evaluation set" : "eval " + String.format(Locale.ROOT, "%,d", data.eval().size()) + " examples");
+        stdout.printf(Locale.ROOT, "model   %,d params: %,d trainable, %,d frozen, %,d buffers; %s state %,d B%n",
+                plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
+                experiment.optimizer().name(), plan.optimizerBytes(experiment.optimizer()));
+        stdout.printf(Locale.ROOT, "run     %s%n", dir);
+        stdout.flush();
+
+        if (resume == null) {
+            AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
+            AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
+            AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
+        } else {
+            stdout.printf(Locale.ROOT, "resume  from the newest checkpoint in %s%n", dir.resolve(CHECKPOINTS));
+        }
+
+        ExperimentResult result = experiment.train(data, listener(stdout), dir.resolve(CHECKPOINTS),
+                resume != null, sha);
+
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(CONFIG_HASH_KEY, sha);
+        metadata.put("floe.config", config.getFileName().toString());
+        metadata.put("floe.seed", Long.toString(cfg.seed()));
+        ModelWeights.save(experiment.graph(), dir.resolve(WEIGHTS_FILE), metadata);
+        AtomicFiles.writeString(dir.resolve(METRICS_FILE), result.toJson(sha));
+        stdout.print(stageTable(result));
+        stdout.println(finalLine(result, dir));
+        stdout.flush();
         return 0;
     }
 

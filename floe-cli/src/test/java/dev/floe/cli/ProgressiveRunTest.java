@@ -125,6 +125,7 @@ class ProgressiveRunTest {
         Path config = smallConfig(tmp);
         Path run = tmp.resolve("run");
         assertEquals(0, floe("train", config.toString(), "--out", run.toString(), "--no-progress").code());
+        Files.delete(run.resolve("metrics.json")); // as if killed after its last checkpoint
         Path other = tmp.resolve("other.yaml");
         Files.writeString(other, Files.readString(config).replace("seed: 42", "seed: 43"));
         Run r = floe("train", other.toString(), "--resume", run.toString(), "--no-progress");

@@ -29,8 +29,9 @@ import java.util.stream.Stream;
 /**
  * Checkpoint folders: {@code DIR/ckpt-<step>/} holding {@code weights.safetensors},
  * {@code optimizer.safetensors}, optionally {@code best.safetensors} (early stopping's best
- * weights), {@code state.json} (schedule position, per-parameter optimizer step counts, freeze
- * state, records so far, run fingerprint) and {@code manifest.json} (SHA-256 of each file), and
+ * weights), {@code state.json} (schedule position: the stage to continue in and the stage whose
+ * plan the optimizer state belongs to; per-parameter optimizer step counts, freeze state, records
+ * so far, run fingerprint) and {@code manifest.json} (SHA-256 of each file), and
  * {@code DIR/LATEST} naming the newest complete one.
  *
  * <p>A checkpoint is written into a temporary folder, renamed into place, and only then named in
@@ -53,11 +54,21 @@ final class Checkpoints {
 
     private Checkpoints() {}
 
-    static void save(
+    /**
+     * Writes a checkpoint and names it in {@code LATEST}; older checkpoints are then deleted.
+     *
+     * @param nextStage the stage a resume continues in
+     * @param planStage the stage whose plan the optimizer state was made under: {@code nextStage},
+     *     or the stage before it when the checkpoint ends a stage
+     * @param plan that stage's plan (its trainable parameters are recorded and checked on resume)
+     * @return the checkpoint folder
+     */
+    static Path save(
             Path dir,
             ModelGraph graph,
             GroupedOptimizer optimizer,
             int nextStage,
+            int planStage,
             Trainer.StageProgress progress,
             List<StageResult> finished,
             long globalStep,
@@ -85,6 +96,7 @@ final class Checkpoints {
             state.put("format", FORMAT);
             state.put("run_fingerprint", fingerprint);
             state.put("next_stage", nextStage);
+            state.put("plan_stage", planStage);
             state.put("global_step", globalStep);
             state.put("optimizer", os.optimizer());
             state.set("optimizer_steps", JSON.valueToTree(os.steps()));
@@ -121,6 +133,7 @@ final class Checkpoints {
                     }
                 }
             }
+            return target;
         } catch (IOException e) {
             throw Trainer.unchecked(e);
         }
@@ -171,10 +184,15 @@ final class Checkpoints {
             }
             Trainer.RunState rs = new Trainer.RunState();
             rs.stage = state.get("next_stage").asInt();
+            JsonNode progressNode = state.get("stage_progress");
+            // checkpoints written before plan_stage was recorded: one that ends a stage has fresh progress
+            rs.planStage = state.has("plan_stage")
+                    ? state.get("plan_stage").asInt()
+                    : rs.stage > 0 && progressNode.get("epochs_done").asInt() == 0 ? rs.stage - 1 : rs.stage;
             rs.globalStep = state.get("global_step").asLong();
             rs.trainable = JSON.convertValue(state.get("trainable"), new TypeReference<List<String>>() {});
             rs.finishedStages = JSON.convertValue(state.get("finished_stages"), new TypeReference<List<StageResult>>() {});
-            JsonNode p = state.get("stage_progress");
+            JsonNode p = progressNode;
             Trainer.StageProgress progress = new Trainer.StageProgress();
             progress.epochsDone = p.get("epochs_done").asInt();
             progress.stageSteps = p.get("stage_steps").asLong();

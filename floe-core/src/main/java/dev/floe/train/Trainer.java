@@ -92,8 +92,8 @@ public final class Trainer implements AutoCloseable {
      * Resolves every stage's policy against the graph, as a run would before its first step.
      *
      * @return one plan per stage
-     * @throws IllegalArgumentException naming the stage when a rule matches nothing or a stage
-     *     changes nothing compared with the one before
+     * @throws IllegalArgumentException naming the stage when a rule matches nothing, a stage trains
+     *     no parameter, or a stage changes nothing compared with the one before
      */
     public static List<FreezePlan> resolveStages(ModelGraph graph, Schedule schedule) {
         return resolveAll(graph, schedule);
@@ -109,6 +109,13 @@ public final class Trainer implements AutoCloseable {
                 plan = stage.policy().resolve(graph);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("stage " + stage.name() + ": " + e.getMessage(), e);
+            }
+            if (plan.trainableCount() == 0) {
+                String detail = "the policy freezes every parameter, so there is nothing to train; add a train rule"
+                        + " after the freeze rules (for example {train: \"head/**\"}) or remove the rule that freezes"
+                        + " everything";
+                throw new IllegalArgumentException("stage " + stage.name() + ": " + detail,
+                        new IllegalArgumentException(detail));
             }
             if (previous != null && sameSettings(previous, plan)) {
                 throw new IllegalArgumentException(
@@ -203,192 +210,235 @@ public final class Trainer implements AutoCloseable {
      * @param tasks at least one; the first is the primary task
      */
     public TrainResult run(List<Task> tasks) {
+        checkTasks(tasks);
+        RunState state = resume ? Checkpoints.load(checkpointDir, graph, runFingerprint) : RunState.fresh();
+        if (resume) {
+            steps = state.globalStep;
+        }
+        if (state.optimizer != null) {
+            restoreOptimizer(state);
+        }
+        List<StageResult> results = new ArrayList<>(state.finishedStages);
+        for (int s = state.stage; s < schedule.stages().size(); s++) {
+            StageProgress progress = s == state.stage ? state.progress : new StageProgress();
+            results.add(runStage(s, tasks, progress, results));
+        }
+        List<EpochMetrics> epochs = new ArrayList<>();
+        double seconds = 0;
+        for (StageResult r : results) {
+            epochs.addAll(r.epochs());
+            seconds += r.seconds();
+        }
+        return new TrainResult(epochs, steps, seconds, finalEvaluation(tasks.get(0), results), results);
+    }
+
+    /**
+     * Puts the optimizer back as the checkpoint left it: under the plan of the stage it was saved in
+     * (which, for a checkpoint written at the end of a stage, is the stage before the one to run next),
+     * so that entering the next stage adds and drops state exactly as an uninterrupted run does.
+     */
+    private void restoreOptimizer(RunState state) {
+        int planStage = Math.min(state.planStage, plans.size() - 1);
+        FreezePlan plan = plans.get(planStage);
+        plan.apply();
+        optimizer.setGroups(plan.groups(optimizerSpec));
+        checkFreezeState(plan, state.trainable, schedule.stages().get(planStage));
+        optimizer.importState(state.optimizer);
+    }
+
+    /**
+     * One stage: enter its plan, fill the feature cache, run its epochs until the budget is spent or
+     * early stopping ends it, and checkpoint after every epoch.
+     *
+     * @param before the stages already finished, recorded in checkpoints
+     */
+    private StageResult runStage(int s, List<Task> tasks, StageProgress p, List<StageResult> before) {
+        Stage stage = schedule.stages().get(s);
+        FreezePlan plan = plans.get(s);
+        plan.apply();
+        optimizer.setGroups(plan.groups(optimizerSpec));
+        dev.floe.cache.Features[] cached = fillCache(plan, tasks, p);
+        int batches = batchesPerEpoch(tasks.get(0).train());
+        long budget = stepBudget(stage, batches);
+        for (int epoch = p.epochsDone + 1; epoch <= stage.epochs(); epoch++) {
+            EpochMetrics m = runEpoch(s, epoch, stage, tasks, plan, cached, p, budget);
+            p.epochs.add(m);
+            p.epochsDone = epoch;
+            boolean stopped = earlyStop(stage, m, p, epoch);
+            if (p.stageSteps >= budget && epoch < stage.epochs()) {
+                stopped = true; // the step budget is spent
+            }
+            listener.epochFinished(m);
+            boolean over = stopped || epoch == stage.epochs();
+            StageResult finished = over ? finishStage(stage, plan, p) : null;
+            if (checkpointDir != null) {
+                checkpoint(s, plan, over ? new StageProgress() : p, before, finished);
+            }
+            if (over) {
+                return finished;
+            }
+        }
+        return finishStage(stage, plan, p); // nothing left to run in this stage
+    }
+
+    /** Fills the feature cache with the frozen prefix's outputs for every task's training data, when usable. */
+    private dev.floe.cache.Features[] fillCache(FreezePlan plan, List<Task> tasks, StageProgress p) {
+        prefix = cache == null ? null : dev.floe.cache.Prefix.of(plan, tasks.stream().map(Task::output).toList());
+        dev.floe.cache.Features[] cached = new dev.floe.cache.Features[tasks.size()];
+        if (prefix != null && prefix.usable()) {
+            long fillStart = System.nanoTime();
+            for (int t = 0; t < tasks.size(); t++) {
+                cached[t] = features(tasks.get(t).train());
+            }
+            p.seconds += (System.nanoTime() - fillStart) / 1e9; // filling the cache is part of training time
+        }
+        return cached;
+    }
+
+    private int batchesPerEpoch(Examples train) {
+        return (train.size() + batchSize - 1) / batchSize;
+    }
+
+    /** Optimizer steps the stage may take: its epochs' worth, capped by its {@code max_steps}. */
+    private long stepBudget(Stage stage, int batches) {
+        long budget = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
+        return stage.maxSteps() > 0 ? Math.min(budget, stage.maxSteps()) : budget;
+    }
+
+    /** One epoch: shuffled batches (accumulated into optimizer steps), then evaluation of every task. */
+    private EpochMetrics runEpoch(int s, int epoch, Stage stage, List<Task> tasks, FreezePlan plan,
+            dev.floe.cache.Features[] cached, StageProgress p, long budget) {
+        Examples train = tasks.get(0).train();
+        int batches = batchesPerEpoch(train);
+        listener.epochStarted(epoch, stage.epochs(), batches);
+        long epochSeed = seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch;
+        FloeEngine.seed(epochSeed);
+        int[][] orders = new int[tasks.size()][];
+        for (int t = 0; t < tasks.size(); t++) {
+            orders[t] = tasks.get(t).train().shuffledIndices(epochSeed + t);
+        }
+        int[] order = orders[0];
+        ForwardContext context = plan.trainingContext();
+        List<Param> trainable = plan.trainable();
+        EpochTally tally = new EpochTally(tasks);
+        long start = System.nanoTime();
+        for (int b = 0; b < batches && p.stageSteps < budget; b += accumulation) {
+            int groupEnd = Math.min(batches, b + accumulation);
+            int groupFrom = b * batchSize;
+            int groupTo = Math.min(order.length, groupEnd * batchSize);
+            for (int mb = b; mb < groupEnd; mb++) {
+                int from = mb * batchSize;
+                int to = Math.min(order.length, from + batchSize);
+                // scale so the accumulated gradient is the mean over the whole group
+                float weight = (float) (to - from) / (groupTo - groupFrom);
+                int[][] idx = new int[tasks.size()][];
+                for (int t = 0; t < tasks.size(); t++) {
+                    idx[t] = t == 0 ? Arrays.copyOfRange(order, from, to) : cycle(orders[t], mb, batchSize);
+                }
+                tally.add(backwardBatch(tasks, idx, context, weight, cached), idx);
+            }
+            if (clipNorm > 0) {
+                GradientClipping.clipGlobalNorm(trainable, clipNorm);
+            }
+            optimizer.step(stage.lr().factor(p.stageSteps, budget));
+            p.stageSteps++;
+            steps++;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            listener.batchFinished(epoch, groupEnd, batches, tally.meanLoss(), tally.accuracy(), tally.seen / elapsed);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        p.seconds += seconds;
+        EvalResult[] evals = new EvalResult[tasks.size()];
+        for (int t = 0; t < tasks.size(); t++) {
+            Task task = tasks.get(t);
+            evals[t] = task.eval() == null ? null : evaluate(task.eval(), task.output());
+        }
+        return tally.metrics(epoch, seconds, evals);
+    }
+
+    /**
+     * Records the epoch's watched metric; keeps a copy of the weights at a new best when the stage
+     * restores its best epoch.
+     *
+     * @return whether early stopping ends the stage after this epoch
+     */
+    private boolean earlyStop(Stage stage, EpochMetrics m, StageProgress p, int epoch) {
+        EarlyStopping es = stage.earlyStopping();
+        double watched = es != null ? es.read(m) : m.evalAccuracy();
+        boolean better = es != null ? es.improves(watched, p.best) : (Double.isNaN(p.best) || watched > p.best);
+        if (better) {
+            p.best = watched;
+            p.bestEpoch = epoch;
+            p.badEpochs = 0;
+            if (es != null && es.restoreBest()) {
+                p.bestWeights = ModelWeights.snapshot(graph);
+            }
+        } else {
+            p.badEpochs++;
+        }
+        if (es != null && p.badEpochs >= es.patience() && epoch < stage.epochs()) {
+            p.stoppedEarly = true;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Writes a checkpoint after an epoch. At the end of a stage ({@code finished} not null) it points
+     * at the next stage with fresh progress, but keeps the finished stage's plan as the one its
+     * optimizer state belongs to.
+     */
+    private void checkpoint(int s, FreezePlan plan, StageProgress progress, List<StageResult> before,
+            StageResult finished) {
+        List<StageResult> done = new ArrayList<>(before);
+        if (finished != null) {
+            done.add(finished);
+        }
+        Path saved = Checkpoints.save(checkpointDir, graph, optimizer, finished != null ? s + 1 : s, s, progress, done,
+                steps, runFingerprint, plan);
+        listener.checkpointSaved(saved, steps);
+    }
+
+    /**
+     * The evaluation of the weights the run ends with: the last stage's best epoch when it restored
+     * that epoch's weights, otherwise its last epoch. Null without an evaluation set.
+     */
+    private static EvalResult finalEvaluation(Task primary, List<StageResult> results) {
+        if (primary.eval() == null || results.isEmpty()) {
+            return null;
+        }
+        StageResult last = results.get(results.size() - 1);
+        if (last.epochs().isEmpty()) {
+            return null;
+        }
+        EpochMetrics m = last.epochs().get(last.epochs().size() - 1);
+        if (last.restoredBest()) {
+            for (EpochMetrics e : last.epochs()) {
+                if (e.epoch() == last.bestEpoch()) {
+                    m = e;
+                }
+            }
+        }
+        return new EvalResult(m.evalLoss(), m.evalAccuracy(), primary.eval().size());
+    }
+
+    private void checkTasks(List<Task> tasks) {
         if (tasks.isEmpty()) {
             throw new IllegalArgumentException("give at least one task");
         }
         for (Task task : tasks) {
             checkTask(task);
         }
-        Examples train = tasks.get(0).train();
-        Examples eval = tasks.get(0).eval();
         for (Stage s : schedule.stages()) {
-            if (s.earlyStopping() != null && eval == null) {
+            if (s.earlyStopping() != null && tasks.get(0).eval() == null) {
                 throw new IllegalArgumentException(
                         "stage " + s.name() + " uses early stopping on " + s.earlyStopping().metric()
                                 + " but no evaluation set was given; give one or remove early_stopping");
             }
         }
-        RunState state = resume ? Checkpoints.load(checkpointDir, graph, runFingerprint) : RunState.fresh();
-        if (resume) {
-            steps = state.globalStep;
-        }
-        List<EpochMetrics> all = new ArrayList<>();
-        List<StageResult> results = new ArrayList<>(state.finishedStages);
-        for (StageResult r : results) {
-            all.addAll(r.epochs());
-        }
-        all.addAll(state.currentEpochs);
-        double trainSeconds = 0;
-        EvalResult last = null;
-        for (int s = state.stage; s < schedule.stages().size(); s++) {
-            Stage stage = schedule.stages().get(s);
-            FreezePlan plan = plans.get(s);
-            plan.apply();
-            optimizer.setGroups(plan.groups(optimizerSpec));
-            boolean resuming = resume && s == state.stage && state.optimizer != null;
-            if (resuming) {
-                checkFreezeState(plan, state.trainable, stage);
-                optimizer.importState(state.optimizer);
-            }
-            StageProgress p = resuming ? state.progress : new StageProgress();
-            ForwardContext context = plan.trainingContext();
-            List<Param> trainable = plan.trainable();
-            prefix = cache == null ? null : dev.floe.cache.Prefix.of(plan, tasks.stream().map(Task::output).toList());
-            dev.floe.cache.Features[] cached = new dev.floe.cache.Features[tasks.size()];
-            if (prefix != null && prefix.usable()) {
-                long fillStart = System.nanoTime();
-                for (int t = 0; t < tasks.size(); t++) {
-                    cached[t] = features(tasks.get(t).train());
-                }
-                // filling the cache is part of training time
-                double fill = (System.nanoTime() - fillStart) / 1e9;
-                trainSeconds += fill;
-                p.seconds += fill;
-            }
-            int batches = (train.size() + batchSize - 1) / batchSize;
-            long stageSteps = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
-            if (stage.maxSteps() > 0) {
-                stageSteps = Math.min(stageSteps, stage.maxSteps());
-            }
-            boolean stopped = false;
-            for (int epoch = p.epochsDone + 1; epoch <= stage.epochs() && !stopped; epoch++) {
-                listener.epochStarted(epoch, stage.epochs(), batches);
-                long epochSeed = seed * EPOCH_SEED_STRIDE + s * STAGE_SEED_STRIDE + epoch;
-                FloeEngine.seed(epochSeed);
-                int[][] orders = new int[tasks.size()][];
-                for (int t = 0; t < tasks.size(); t++) {
-                    orders[t] = tasks.get(t).train().shuffledIndices(epochSeed + t);
-                }
-                int[] order = orders[0];
-                long start = System.nanoTime();
-                double lossSum = 0;
-                long correct = 0;
-                int seen = 0;
-                double[] taskLoss = new double[tasks.size()];
-                long[] taskCorrect = new long[tasks.size()];
-                long[] taskSeen = new long[tasks.size()];
-                for (int b = 0; b < batches && p.stageSteps < stageSteps; b += accumulation) {
-                    int groupEnd = Math.min(batches, b + accumulation);
-                    int groupFrom = b * batchSize;
-                    int groupTo = Math.min(order.length, groupEnd * batchSize);
-                    for (int mb = b; mb < groupEnd; mb++) {
-                        int from = mb * batchSize;
-                        int to = Math.min(order.length, from + batchSize);
-                        // scale so the accumulated gradient is the mean over the whole group
-                        float weight = (float) (to - from) / (groupTo - groupFrom);
-                        int[][] idx = new int[tasks.size()][];
-                        for (int t = 0; t < tasks.size(); t++) {
-                            idx[t] = t == 0 ? Arrays.copyOfRange(order, from, to) : cycle(orders[t], mb, batchSize);
-                        }
-                        float[][] stats = backwardBatch(tasks, idx, context, weight, cached);
-                        double total = 0;
-                        for (int t = 0; t < tasks.size(); t++) {
-                            total += tasks.get(t).weight() * stats[t][0];
-                            taskLoss[t] += stats[t][0] * idx[t].length;
-                            taskCorrect[t] += (long) stats[t][1];
-                            taskSeen[t] += idx[t].length;
-                        }
-                        lossSum += total * idx[0].length;
-                        correct += (long) stats[0][1];
-                        seen += idx[0].length;
-                    }
-                    if (clipNorm > 0) {
-                        GradientClipping.clipGlobalNorm(trainable, clipNorm);
-                    }
-                    optimizer.step(stage.lr().factor(p.stageSteps, stageSteps));
-                    p.stageSteps++;
-                    steps++;
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    listener.batchFinished(epoch, groupEnd, batches, stats0(lossSum, seen), (double) correct / seen, seen / elapsed);
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                trainSeconds += seconds;
-                p.seconds += seconds;
-                List<TaskMetrics> perTask = new ArrayList<>();
-                EvalResult ev = null;
-                for (int t = 0; t < tasks.size(); t++) {
-                    Task task = tasks.get(t);
-                    EvalResult te = task.eval() == null ? null : evaluate(task.eval(), task.output());
-                    if (t == 0) {
-                        ev = te;
-                    }
-                    perTask.add(new TaskMetrics(task.name(), taskLoss[t] / taskSeen[t], (double) taskCorrect[t] / taskSeen[t],
-                            te == null ? Double.NaN : te.loss(), te == null ? Double.NaN : te.accuracy()));
-                }
-                last = ev;
-                EpochMetrics m = new EpochMetrics(
-                        epoch,
-                        lossSum / seen,
-                        (double) correct / seen,
-                        ev == null ? Double.NaN : ev.loss(),
-                        ev == null ? Double.NaN : ev.accuracy(),
-                        seconds,
-                        seen / seconds,
-                        perTask);
-                p.epochs.add(m);
-                all.add(m);
-                p.epochsDone = epoch;
-                EarlyStopping es = stage.earlyStopping();
-                double watched = es != null ? es.read(m) : m.evalAccuracy();
-                boolean better = es != null ? es.improves(watched, p.best) : (Double.isNaN(p.best) || watched > p.best);
-                if (better) {
-                    p.best = watched;
-                    p.bestEpoch = epoch;
-                    p.badEpochs = 0;
-                    if (es != null && es.restoreBest()) {
-                        p.bestWeights = ModelWeights.snapshot(graph);
-                    }
-                } else {
-                    p.badEpochs++;
-                }
-                if (es != null && p.badEpochs >= es.patience() && epoch < stage.epochs()) {
-                    stopped = true;
-                    p.stoppedEarly = true;
-                }
-                if (p.stageSteps >= stageSteps && epoch < stage.epochs()) {
-                    stopped = true; // the step budget is spent
-                }
-                listener.epochFinished(m);
-                if (checkpointDir != null) {
-                    boolean stageOver = stopped || epoch == stage.epochs();
-                    StageResult finished = null;
-                    if (stageOver) {
-                        finished = finishStage(stage, plan, p);
-                    }
-                    List<StageResult> done = new ArrayList<>(results);
-                    if (finished != null) {
-                        done.add(finished);
-                    }
-                    Checkpoints.save(checkpointDir, graph, optimizer, stageOver ? s + 1 : s,
-                            stageOver ? new StageProgress() : p, done, steps, runFingerprint, plan);
-                    if (stageOver) {
-                        results.add(finished);
-                        p.finished = true;
-                    }
-                }
-            }
-            if (!p.finished) {
-                results.add(finishStage(stage, plan, p));
-            }
-        }
-        return new TrainResult(all, steps, trainSeconds, last, results);
     }
 
-    private static double stats0(double lossSum, int seen) {
-        return seen == 0 ? Double.NaN : lossSum / seen;
-    }
-
-    /** Restores the best weights if asked, and records the stage. Idempotent per progress. */
+    /** Restores the best weights if asked, and records the stage. */
     private StageResult finishStage(Stage stage, FreezePlan plan, StageProgress p) {
         boolean restored = false;
         if (stage.earlyStopping() != null && stage.earlyStopping().restoreBest() && p.bestWeights != null
@@ -407,6 +457,59 @@ public final class Trainer implements AutoCloseable {
                     "the checkpoint's freeze state for stage " + stage.name() + " differs from what the schedule"
                             + " gives now (" + trainable.size() + " trainable tensors saved, " + now.size()
                             + " now); resume with the schedule that made the checkpoint");
+        }
+    }
+
+    /** Running sums of one epoch's training batches, overall and per task. */
+    private static final class EpochTally {
+        private final List<Task> tasks;
+        private final double[] taskLoss;
+        private final long[] taskCorrect;
+        private final long[] taskSeen;
+        private double lossSum;
+        private long correct;
+        private int seen;
+
+        EpochTally(List<Task> tasks) {
+            this.tasks = tasks;
+            this.taskLoss = new double[tasks.size()];
+            this.taskCorrect = new long[tasks.size()];
+            this.taskSeen = new long[tasks.size()];
+        }
+
+        /** Adds one batch: per task {mean loss, correct} over {@code idx[t]} examples. */
+        void add(float[][] stats, int[][] idx) {
+            double total = 0;
+            for (int t = 0; t < tasks.size(); t++) {
+                total += tasks.get(t).weight() * stats[t][0];
+                taskLoss[t] += stats[t][0] * idx[t].length;
+                taskCorrect[t] += (long) stats[t][1];
+                taskSeen[t] += idx[t].length;
+            }
+            lossSum += total * idx[0].length;
+            correct += (long) stats[0][1];
+            seen += idx[0].length;
+        }
+
+        double meanLoss() {
+            return seen == 0 ? Double.NaN : lossSum / seen;
+        }
+
+        double accuracy() {
+            return seen == 0 ? Double.NaN : (double) correct / seen;
+        }
+
+        EpochMetrics metrics(int epoch, double seconds, EvalResult[] evals) {
+            List<TaskMetrics> perTask = new ArrayList<>();
+            for (int t = 0; t < tasks.size(); t++) {
+                EvalResult te = evals[t];
+                perTask.add(new TaskMetrics(tasks.get(t).name(), taskLoss[t] / taskSeen[t],
+                        (double) taskCorrect[t] / taskSeen[t],
+                        te == null ? Double.NaN : te.loss(), te == null ? Double.NaN : te.accuracy()));
+            }
+            EvalResult ev = evals[0];
+            return new EpochMetrics(epoch, meanLoss(), accuracy(), ev == null ? Double.NaN : ev.loss(),
+                    ev == null ? Double.NaN : ev.accuracy(), seconds, seen / seconds, perTask);
         }
     }
 
@@ -548,7 +651,6 @@ public final class Trainer implements AutoCloseable {
         int bestEpoch;
         int badEpochs;
         boolean stoppedEarly;
-        boolean finished;
         double seconds;
         List<EpochMetrics> epochs = new ArrayList<>();
         Map<String, float[]> bestWeights;
@@ -557,6 +659,8 @@ public final class Trainer implements AutoCloseable {
     /** Where a run stands: the stage to run next and what came before. */
     static final class RunState {
         int stage;
+        /** The stage whose plan the saved optimizer state was made under (the one before {@code stage} at a stage boundary). */
+        int planStage;
         long globalStep;
         List<StageResult> finishedStages = new ArrayList<>();
         List<EpochMetrics> currentEpochs = new ArrayList<>();

@@ -20,4 +20,13 @@ public interface TrainingListener {
 
     /** After an epoch and its evaluation. */
     default void epochFinished(EpochMetrics metrics) {}
+
+    /**
+     * After a checkpoint is complete and named in the folder's {@code LATEST} file (it follows
+     * {@link #epochFinished}). A process killed from here on resumes from this checkpoint.
+     *
+     * @param checkpoint the checkpoint's folder
+     * @param step optimizer steps taken in the run so far
+     */
+    default void checkpointSaved(java.nio.file.Path checkpoint, long step) {}
 }
