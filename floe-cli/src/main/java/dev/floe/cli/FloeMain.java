@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "floe 0.1.0",
         description = "Neural networks from named components, with declared freezing and fine-tuning.",
-        subcommands = {DemoCommand.class, TrainCommand.class, PlanCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, PlanCommand.class, ReproduceCommand.class, CompareCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class FloeMain implements Runnable {
 
     @CommandLine.Spec

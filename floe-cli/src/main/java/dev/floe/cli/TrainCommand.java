@@ -11,6 +11,8 @@ import dev.floe.io.Hashing;
 import dev.floe.io.ModelWeights;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
+import dev.floe.run.RunManifest;
+import dev.floe.run.RunManifests;
 import dev.floe.train.TrainingListener;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -51,6 +53,10 @@ final class TrainCommand implements Callable<Integer> {
     static final String METRICS_FILE = "metrics.json";
     /** Weights metadata key holding the config's SHA-256. */
     static final String CONFIG_HASH_KEY = "floe.config_sha256";
+    /** Checkpoint metadata key holding the run's manifest id. */
+    static final String RUN_ID_KEY = "floe.run_id";
+    /** Weights and checkpoint metadata key holding the SHA-256 of the run's recipe. */
+    static final String RECIPE_KEY = "floe.recipe_sha256";
 
     @Spec
     CommandSpec spec;
@@ -98,23 +104,50 @@ final class TrainCommand implements Callable<Integer> {
             OutputDir.prepare(out, "train", force); // refuses a used folder now, before any work
         }
         byte[] yaml = ExperimentConfig.read(config);
-        String source = config.toString();
+        return train(stdout, yaml, config.toString(), PlanCommand.folderOf(config), null, data -> { });
+    }
+
+    /**
+     * Runs a config given as bytes: checks everything (config, graph, init weights, policy, data)
+     * before the run folder is made, then trains into it and writes config, plan, weights, metrics and
+     * {@code manifest.json}. With {@code --resume} the run folder's manifest keeps its id.
+     *
+     * @param source the config's name in messages and in the manifest
+     * @param base the folder the config's relative paths start from
+     * @param reproduces the id of the run this one reproduces, or null
+     * @param dataCheck a further check of the data read, before the run folder is made
+     * @return the exit code
+     */
+    int train(PrintWriter stdout, byte[] yaml, String source, Path base, String reproduces,
+            java.util.function.Consumer<ExperimentData> dataCheck) throws Exception {
         ExperimentConfig cfg = ExperimentConfig.parse(yaml, source);
-        String sha = sha256(yaml);
-        Path base = PlanCommand.folderOf(config);
-        try (Experiment experiment = PlanCommand.build(cfg, config)) {
+        long started = System.nanoTime();
+        try (Experiment experiment = attributed(source, () -> Experiment.build(cfg, base))) {
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
             attributed(source, () -> {
                 experiment.check(data);
                 return null;
             });
+            dataCheck.accept(data);
+            RunManifest manifest = RunManifests.start(reproduces == null ? "train" : "reproduce", source, base, yaml,
+                    cfg, experiment, data, reproduces);
+            if (resume != null && Files.exists(resume.resolve(RunManifests.FILE))) {
+                RunManifest before = RunManifests.read(resume);
+                if (!before.recipeSha256().equals(manifest.recipeSha256())) {
+                    throw new IllegalArgumentException("--resume " + resume + " was made by a different run: its"
+                            + " manifest's recipe (config, data, init weights, graph, plans) has SHA-256 "
+                            + before.recipeSha256() + ", this one " + manifest.recipeSha256() + "; resume with the config"
+                            + " and data that made it, or start a new run in another folder");
+                }
+                manifest = before;
+            }
             boolean existed = resume != null || (out != null && Files.exists(out));
             Path dir = resume != null ? resume : OutputDir.prepare(out, "train", force);
             if (resume == null) {
                 removeRunFiles(dir); // --force: the old run's files go, so nothing of it mixes with the new one
             }
             try {
-                return run(stdout, yaml, cfg, sha, experiment, data, dir);
+                return run(stdout, yaml, cfg, experiment, data, dir, manifest, started);
             } catch (Exception e) {
                 if (resume == null && !Files.exists(dir.resolve(CHECKPOINTS).resolve("LATEST"))) {
                     // nothing resumable was made: leave no half-made run behind
@@ -131,15 +164,17 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Files a run folder holds; removed before a forced rerun and after a run that failed before its first checkpoint. */
     private static void removeRunFiles(Path dir) throws java.io.IOException {
-        for (String f : new String[] {CONFIG_FILE, RESOLVED_FILE, PLAN_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINTS}) {
+        for (String f : new String[] {CONFIG_FILE, RESOLVED_FILE, PLAN_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINTS,
+                RunManifests.FILE}) {
             AtomicFiles.deleteTree(dir.resolve(f));
         }
     }
 
-    private int run(PrintWriter stdout, byte[] yaml, ExperimentConfig cfg, String sha, Experiment experiment,
-            ExperimentData data, Path dir) throws java.io.IOException {
+    private int run(PrintWriter stdout, byte[] yaml, ExperimentConfig cfg, Experiment experiment,
+            ExperimentData data, Path dir, RunManifest manifest, long started) throws java.io.IOException {
+        String sha = manifest.recipe().config().sha256();
         FreezePlan plan = experiment.plan();
-        stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", config, sha.substring(0, 12));
+        stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", manifest.recipe().config().source(), sha.substring(0, 12));
         stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
                 data.train().numClasses(),
                 data.eval() == null ? "no evaluation set" : "eval " + String.format(Locale.ROOT, "%,d", data.eval().size()) + " examples");
@@ -153,19 +188,23 @@ final class TrainCommand implements Callable<Integer> {
             AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
             AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
             AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
+            RunManifests.write(dir, manifest);
         } else {
             stdout.printf(Locale.ROOT, "resume  from the newest checkpoint in %s%n", dir.resolve(CHECKPOINTS));
         }
 
         ExperimentResult result = experiment.train(data, listener(stdout), dir.resolve(CHECKPOINTS),
-                resume != null, sha);
+                resume != null, manifest.recipeSha256(), Map.of(RUN_ID_KEY, manifest.id(), RECIPE_KEY, manifest.recipeSha256()));
 
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(CONFIG_HASH_KEY, sha);
-        metadata.put("floe.config", config.getFileName().toString());
+        metadata.put("floe.config", Path.of(manifest.recipe().config().source()).getFileName().toString());
         metadata.put("floe.seed", Long.toString(cfg.seed()));
+        metadata.put(RECIPE_KEY, manifest.recipeSha256()); // not the run id: a reproduction writes the same bytes
         ModelWeights.save(experiment.graph(), dir.resolve(WEIGHTS_FILE), metadata);
         AtomicFiles.writeString(dir.resolve(METRICS_FILE), result.toJson(sha));
+        RunManifests.write(dir, RunManifests.finish(manifest, experiment.graph(), result, dir.resolve(WEIGHTS_FILE),
+                (System.nanoTime() - started) / 1e9));
         stdout.print(stageTable(result));
         stdout.println(finalLine(result, dir));
         stdout.flush();

@@ -14,6 +14,7 @@ import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.io.Safetensors;
 import dev.floe.io.TensorData;
+import dev.floe.run.RunManifests;
 import dev.floe.train.EvalResult;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;
@@ -104,8 +105,10 @@ class ResumeCommandTest {
         };
         try (Experiment experiment = PlanCommand.build(cfg, config)) {
             ExperimentData data = ExperimentData.load(cfg, PlanCommand.folderOf(config));
-            experiment.train(data, copier, tmp.resolve("source").resolve(TrainCommand.CHECKPOINTS), false,
-                    TrainCommand.sha256(yaml));
+            // floe train identifies a run's checkpoints by its manifest's recipe hash
+            String recipe = RunManifests.start("train", config.toString(), PlanCommand.folderOf(config), yaml, cfg,
+                    experiment, data, null).recipeSha256();
+            experiment.train(data, copier, tmp.resolve("source").resolve(TrainCommand.CHECKPOINTS), false, recipe);
         }
         return runs;
     }

@@ -232,6 +232,15 @@ public final class Experiment implements AutoCloseable {
      */
     public ExperimentResult train(
             ExperimentData data, TrainingListener listener, Path checkpoints, boolean resume, String fingerprint) {
+        return train(data, listener, checkpoints, resume, fingerprint, Map.of());
+    }
+
+    /**
+     * As {@link #train(ExperimentData, TrainingListener, Path, boolean, String)}, recording
+     * {@code provenance} (for example the run manifest's id and recipe hash) in every checkpoint.
+     */
+    public ExperimentResult train(ExperimentData data, TrainingListener listener, Path checkpoints, boolean resume,
+            String fingerprint, Map<String, String> provenance) {
         check(data);
         Instant started = Instant.now();
         Map<String, String> versions = Versions.current();
@@ -252,6 +261,7 @@ public final class Experiment implements AutoCloseable {
                 .checkpoints(checkpoints)
                 .resume(resume)
                 .runFingerprint(fingerprint)
+                .provenance(provenance)
                 .featureCache(cache)
                 .build()) {
             TrainResult result = trainer.fit(data.train(), data.eval());

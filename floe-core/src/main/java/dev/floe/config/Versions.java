@@ -8,8 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 
-/** Versions of Floe, DJL, libtorch and the JVM, for provenance. */
-final class Versions {
+/** Versions of Floe, DJL, libtorch and the JVM, for provenance (run manifests, metrics). */
+public final class Versions {
 
     /** Written by Maven into the floe-core jar. */
     private static final String POM_PROPERTIES = "/META-INF/maven/dev.floe/floe-core/pom.properties";
@@ -19,7 +19,7 @@ final class Versions {
     private Versions() {}
 
     /** {@code floe, djl, pytorch, java, os, arch}. */
-    static Map<String, String> current() {
+    public static Map<String, String> current() {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("floe", floe());
         v.put("djl", Engine.getDjlVersion());

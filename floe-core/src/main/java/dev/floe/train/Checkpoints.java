@@ -60,6 +60,7 @@ final class Checkpoints {
      * @param nextStage the stage a resume continues in
      * @param planStage the stage whose plan the optimizer state was made under: {@code nextStage},
      *     or the stage before it when the checkpoint ends a stage
+     * @param provenance names recorded in {@code state.json} and the weights' metadata (run id, recipe hash)
      * @param plan that stage's plan (its trainable parameters are recorded and checked on resume)
      * @return the checkpoint folder
      */
@@ -73,6 +74,7 @@ final class Checkpoints {
             List<StageResult> finished,
             long globalStep,
             String fingerprint,
+            Map<String, String> provenance,
             FreezePlan plan) {
         try {
             Files.createDirectories(dir);
@@ -80,7 +82,9 @@ final class Checkpoints {
             Path tmp = dir.resolve(name + ".tmp");
             AtomicFiles.deleteTree(tmp);
             Files.createDirectories(tmp);
-            ModelWeights.save(graph, tmp.resolve(WEIGHTS), Map.of("floe.checkpoint", name));
+            Map<String, String> weightsMeta = new java.util.TreeMap<>(provenance);
+            weightsMeta.put("floe.checkpoint", name);
+            ModelWeights.save(graph, tmp.resolve(WEIGHTS), weightsMeta);
             OptimizerState os = optimizer.exportState();
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             os.tensors().forEach((k, v) -> tensors.put(k, TensorData.ofFloats(new long[] {v.length}, v)));
@@ -95,6 +99,7 @@ final class Checkpoints {
             ObjectNode state = JSON.createObjectNode();
             state.put("format", FORMAT);
             state.put("run_fingerprint", fingerprint);
+            state.set("provenance", JSON.valueToTree(new java.util.TreeMap<>(provenance)));
             state.put("next_stage", nextStage);
             state.put("plan_stage", planStage);
             state.put("global_step", globalStep);
@@ -178,7 +183,7 @@ final class Checkpoints {
             String saved = state.path("run_fingerprint").asText("");
             if (!saved.equals(fingerprint)) {
                 throw new IllegalArgumentException(
-                        "cannot resume from " + dir + ": it was made by a different run (config fingerprint " + saved
+                        "cannot resume from " + dir + ": it was made by a different run (fingerprint " + saved
                                 + ", this run " + fingerprint + "); resume with the config that made it, or start a new"
                                 + " run in another folder");
             }

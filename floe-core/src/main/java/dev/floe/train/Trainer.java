@@ -62,6 +62,7 @@ public final class Trainer implements AutoCloseable {
     private final Path checkpointDir;
     private final boolean resume;
     private final String runFingerprint;
+    private final Map<String, String> provenance;
     private final GroupedOptimizer optimizer;
     private final List<FreezePlan> plans;
     private final dev.floe.cache.FeatureCache cache;
@@ -83,6 +84,7 @@ public final class Trainer implements AutoCloseable {
         this.checkpointDir = b.checkpointDir;
         this.resume = b.resume;
         this.runFingerprint = b.runFingerprint;
+        this.provenance = b.provenance;
         this.plans = resolveAll(graph, schedule);
         this.cache = b.cache;
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
@@ -395,7 +397,7 @@ public final class Trainer implements AutoCloseable {
             done.add(finished);
         }
         Path saved = Checkpoints.save(checkpointDir, graph, optimizer, finished != null ? s + 1 : s, s, progress, done,
-                steps, runFingerprint, plan);
+                steps, runFingerprint, provenance, plan);
         listener.checkpointSaved(saved, steps);
     }
 
@@ -690,6 +692,7 @@ public final class Trainer implements AutoCloseable {
         private Path checkpointDir;
         private boolean resume;
         private String runFingerprint = "";
+        private Map<String, String> provenance = Map.of();
         private dev.floe.cache.FeatureCache cache;
 
         private Builder() {}
@@ -793,6 +796,15 @@ public final class Trainer implements AutoCloseable {
          */
         public Builder runFingerprint(String fingerprint) {
             this.runFingerprint = fingerprint == null ? "" : fingerprint;
+            return this;
+        }
+
+        /**
+         * Names recorded in every checkpoint's {@code state.json} and weights metadata (for example the
+         * run manifest's id and recipe hash), so a checkpoint tells which run made it. Default none.
+         */
+        public Builder provenance(Map<String, String> provenance) {
+            this.provenance = Map.copyOf(provenance);
             return this;
         }
 

@@ -170,7 +170,7 @@ class StagedTrainingTest {
         }
         try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(tmp).resume(true).runFingerprint("B").build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.run(train, null));
-            assertTrue(e.getMessage().contains("made by a different run (config fingerprint A, this run B)"), e.getMessage());
+            assertTrue(e.getMessage().contains("made by a different run (fingerprint A, this run B)"), e.getMessage());
         }
         String latest = Files.readString(tmp.resolve("LATEST")).trim();
         Path weights = tmp.resolve(latest).resolve("weights.safetensors");

@@ -1,0 +1,221 @@
+package dev.floe.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything needed to rerun a run and to tell two runs apart, written as {@code manifest.json} into
+ * the run folder by every command that trains or evaluates.
+ *
+ * <p>The {@link Recipe} is what made the run: exact config, graph, freeze plans, data and init files,
+ * seed and engine threads. Its SHA-256 ({@link #recipeSha256}) is the same for two runs made the same
+ * way, so checkpoints carry it and {@code floe reproduce} checks against it. The {@link Outcome} is
+ * what the run gave; it is null while the run is in progress or was killed.
+ *
+ * @param format layout version, {@value RunManifests#FORMAT}
+ * @param id this run's identifier ({@code run-<utc time>-<random>}); different for every run
+ * @param command the command that wrote it ({@code train}, {@code reproduce}, {@code demo}, ...)
+ * @param startedAt ISO-8601 instant training started
+ * @param recipe what made the run
+ * @param recipeSha256 hex SHA-256 of the recipe's canonical JSON
+ * @param versions floe, djl, pytorch, java, os, arch, cpu, cpu_flags
+ * @param reproduces the id of the run this one reproduces, or null
+ * @param outcome what the run gave, or null while it runs
+ */
+public record RunManifest(
+        String format,
+        String id,
+        String command,
+        String startedAt,
+        Recipe recipe,
+        String recipeSha256,
+        Map<String, String> versions,
+        String reproduces,
+        Outcome outcome) {
+
+    /** This manifest with its outcome set. */
+    public RunManifest finished(Outcome result) {
+        return new RunManifest(format, id, command, startedAt, recipe, recipeSha256, versions, reproduces, result);
+    }
+
+    /**
+     * What made the run.
+     *
+     * @param config the exact config and its resolved form, or null for runs not made from a config
+     * @param graph the model's components and wiring, with each component's weights hash before training
+     * @param stages per stage its budget and its freeze plan, grouped
+     * @param data the data sets with their content fingerprints
+     * @param files the files the run read: data files and weights loaded before training (by config key)
+     * @param seed the run's seed
+     * @param engineThreads libtorch intra-op and inter-op threads ({@code num_threads}, {@code num_interop_threads})
+     */
+    public record Recipe(
+            ConfigRecord config,
+            GraphRecord graph,
+            List<StageRecord> stages,
+            List<DataRecord> data,
+            List<FileRecord> files,
+            long seed,
+            Map<String, String> engineThreads) {}
+
+    /**
+     * A config as it was used.
+     *
+     * @param source the path it was read from
+     * @param baseDir absolute folder its relative paths were resolved against
+     * @param text the exact bytes, as UTF-8 text
+     * @param sha256 hex SHA-256 of the bytes
+     * @param resolved the config with every default filled in
+     */
+    public record ConfigRecord(String source, String baseDir, String text, String sha256, JsonNode resolved) {}
+
+    /**
+     * The graph.
+     *
+     * @param inputs graph input name to tensor spec
+     * @param outputs graph output name to its {@code component.port}
+     * @param wires {@code from -> to} endpoints
+     * @param components in declaration order
+     */
+    public record GraphRecord(
+            Map<String, String> inputs, Map<String, String> outputs, List<String> wires, List<ComponentRecord> components) {}
+
+    /**
+     * One component.
+     *
+     * @param name its name in the graph
+     * @param type its Java type's simple name
+     * @param role encoder, adapter, head, ...
+     * @param inputs port name to tensor spec
+     * @param outputs port name to tensor spec
+     * @param layerOrder declared layer order (bottom first), empty when it declares none
+     * @param params scalar parameters (buffers included)
+     * @param weightsBefore {@code sha256:<hex>} of its parameters when training started
+     */
+    public record ComponentRecord(
+            String name,
+            String type,
+            String role,
+            Map<String, String> inputs,
+            Map<String, String> outputs,
+            List<String> layerOrder,
+            long params,
+            String weightsBefore) {}
+
+    /**
+     * One stage and its freeze plan.
+     *
+     * @param name the stage's name
+     * @param epochs epoch budget
+     * @param maxSteps optimizer step cap, 0 for none
+     * @param lrSchedule the stage's learning-rate schedule
+     * @param earlyStopping its early stopping, or null
+     * @param trainableParams scalar parameters that train
+     * @param groups parameters grouped by state, deciding rule, learning rate and weight decay
+     */
+    public record StageRecord(
+            String name,
+            int epochs,
+            long maxSteps,
+            String lrSchedule,
+            String earlyStopping,
+            long trainableParams,
+            List<PlanGroup> groups) {}
+
+    /**
+     * Parameters that share a state, deciding rule, learning rate and weight decay in one stage.
+     *
+     * @param state train, freeze, lora, adapter or buffer
+     * @param rule the rule that decided it ({@code "default"} when none matched)
+     * @param lr effective learning rate, 0 when it does not train
+     * @param weightDecay effective weight decay, 0 when it does not train
+     * @param params scalar parameters in the group
+     * @param paths parameter paths
+     */
+    public record PlanGroup(String state, String rule, double lr, double weightDecay, long params, List<String> paths) {}
+
+    /**
+     * A data set used by the run.
+     *
+     * @param role {@code train} or {@code eval}
+     * @param name how it was read and derived
+     * @param examples number of examples
+     * @param classes number of classes
+     * @param fingerprint content fingerprint of the examples
+     */
+    public record DataRecord(String role, String name, int examples, int classes, String fingerprint) {}
+
+    /**
+     * A file the run read.
+     *
+     * @param key the config key that named it ({@code data.train.images}, {@code model.init[0]})
+     * @param path absolute path it was read from
+     * @param sha256 hex SHA-256 of its bytes
+     * @param bytes its size
+     */
+    public record FileRecord(String key, String path, String sha256, long bytes) {}
+
+    /**
+     * What the run gave.
+     *
+     * @param finishedAt ISO-8601 instant the run ended
+     * @param weightsAfter component name to {@code sha256:<hex>} of its trained parameters
+     * @param weightsFileSha256 hex SHA-256 of the run's weights file, or null when it wrote none
+     * @param stages the stage table
+     * @param finalEval evaluation of the final weights, or null without an evaluation set
+     * @param steps optimizer steps over the run
+     * @param trainSeconds training time over the run (all stages, before and after a resume)
+     * @param wallSeconds wall time of the process that finished the run, start to end
+     * @param peakRssMb peak resident memory of that process in MiB
+     * @param optimizerStateBytes optimizer state held at the end
+     * @param metrics further named results (for example a demo's accuracies)
+     */
+    public record Outcome(
+            String finishedAt,
+            Map<String, String> weightsAfter,
+            String weightsFileSha256,
+            List<StageOutcome> stages,
+            FinalEval finalEval,
+            long steps,
+            double trainSeconds,
+            double wallSeconds,
+            double peakRssMb,
+            long optimizerStateBytes,
+            Map<String, Double> metrics) {}
+
+    /**
+     * One row of the stage table.
+     *
+     * @param name stage name
+     * @param epochs epochs run
+     * @param bestMetric best value of the watched metric, or null
+     * @param bestEpoch epoch of the best value (1-based), 0 for none
+     * @param stoppedEarly whether early stopping ended it
+     * @param restoredBest whether the best epoch's weights were put back
+     * @param steps optimizer steps
+     * @param seconds training time
+     * @param evalAccuracyPerEpoch evaluation accuracy of every epoch (null entries without eval data)
+     * @param trainLossPerEpoch mean training loss of every epoch
+     */
+    public record StageOutcome(
+            String name,
+            int epochs,
+            Double bestMetric,
+            int bestEpoch,
+            boolean stoppedEarly,
+            boolean restoredBest,
+            long steps,
+            double seconds,
+            List<Double> evalAccuracyPerEpoch,
+            List<Double> trainLossPerEpoch) {}
+
+    /**
+     * Evaluation of the final weights.
+     *
+     * @param loss mean cross-entropy
+     * @param accuracy share of correct predictions
+     * @param examples examples evaluated
+     */
+    public record FinalEval(double loss, double accuracy, int examples) {}
+}
