@@ -1,9 +1,5 @@
 package dev.floe.freeze;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
 import dev.floe.nn.ForwardContext;
@@ -11,11 +7,8 @@ import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.optim.ParamGroup;
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -54,7 +47,6 @@ import java.util.Set;
 public final class FreezePlan {
 
     /** Bytes per stored scalar (fp32 weights and gradients). */
-    private static final long FP32_BYTES = Float.BYTES;
     private static final String LORA_SEGMENT = "/lora/";
 
     /** A parameter's resolved state. */
@@ -174,7 +166,7 @@ public final class FreezePlan {
         };
     }
 
-    private static String parent(String path) {
+    static String parent(String path) {
         int i = path.lastIndexOf('/');
         return i < 0 ? "" : path.substring(0, i);
     }
@@ -270,7 +262,7 @@ public final class FreezePlan {
                 lrScale = (fromRule ? rule.lrScale() : 1.0) * layerScale;
                 weightDecay = fromRule ? rule.weightDecay() : null;
                 if (layerScale != 1.0) {
-                    why = why + " · layer_decay " + fmt(layerScale);
+                    why = why + " · layer_decay " + FreezePlanReport.fmt(layerScale);
                 }
             }
             entries.put(p.path(), new Entry(p, state, decided, why, lrScale, layerScale, weightDecay));
@@ -484,31 +476,7 @@ public final class FreezePlan {
      * state (fp32). Parameters that do not train show {@code -} for rate and decay.
      */
     public String explain(OptimizerSpec spec) {
-        int w = Math.max(4, entries.keySet().stream().mapToInt(String::length).max().orElse(4));
-        StringBuilder sb = new StringBuilder();
-        String settings = policySettings();
-        if (!settings.isEmpty()) {
-            sb.append("policy: ").append(settings).append('\n');
-        }
-        String fmt = "%-" + w + "s %10s  %-7s  %8s  %10s  %8s  %12s  %s%n";
-        sb.append(String.format(
-                Locale.ROOT, fmt, "path", "params", "state", "lr_scale", "lr", "wd", "optimizer_B", "rule"));
-        for (Entry e : entries.values()) {
-            boolean t = e.trains();
-            sb.append(String.format(
-                    Locale.ROOT,
-                    fmt,
-                    e.path(),
-                    e.param.size(),
-                    e.state,
-                    t ? fmtScale(e.lrScale) : "-",
-                    t ? fmt(e.lr(spec)) : "-",
-                    t ? fmt(e.weightDecay(spec)) : "-",
-                    e.optimizerBytes(spec),
-                    e.rule));
-        }
-        sb.append(totalsLine(spec));
-        return sb.toString();
+        return FreezePlanReport.explain(this, spec);
     }
 
     /**
@@ -517,81 +485,7 @@ public final class FreezePlan {
      * then the same totals as {@link #explain(OptimizerSpec)}.
      */
     public String explainModules(OptimizerSpec spec) {
-        Map<String, long[]> rows = new LinkedHashMap<>(); // params, trainable, frozen, buffer, optimizer bytes
-        Map<String, Set<State>> states = new LinkedHashMap<>();
-        for (Entry e : entries.values()) {
-            String module = parent(e.path());
-            long[] r = rows.computeIfAbsent(module, k -> new long[5]);
-            long n = e.param.size();
-            r[0] += n;
-            r[1] += e.trains() ? n : 0;
-            r[2] += e.state == State.FROZEN ? n : 0;
-            r[3] += e.state == State.BUFFER ? n : 0;
-            r[4] += e.optimizerBytes(spec);
-            states.computeIfAbsent(module, k -> new LinkedHashSet<>()).add(e.state);
-        }
-        int w = Math.max(6, rows.keySet().stream().mapToInt(String::length).max().orElse(6));
-        String fmt = "%-" + w + "s %10s %10s %10s %10s  %12s  %s%n";
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format(
-                Locale.ROOT, fmt, "module", "params", "trainable", "frozen", "buffers", "optimizer_B", "states"));
-        for (Map.Entry<String, long[]> row : rows.entrySet()) {
-            long[] r = row.getValue();
-            sb.append(String.format(
-                    Locale.ROOT, fmt, row.getKey(), r[0], r[1], r[2], r[3], r[4],
-                    String.join(",", states.get(row.getKey()).stream().map(State::toString).toList())));
-        }
-        sb.append(totalsLine(spec));
-        return sb.toString();
-    }
-
-    private String policySettings() {
-        List<String> parts = new ArrayList<>();
-        if (policy.layerDecay() != 1.0) {
-            parts.add("layer_decay " + fmt(policy.layerDecay()));
-        }
-        policy.componentLayerDecay().forEach((c, g) -> parts.add("layer_decay " + c + " " + fmt(g)));
-        if (policy.trainBn()) {
-            parts.add("train_bn");
-        }
-        return String.join(", ", parts);
-    }
-
-    private String totalsLine(OptimizerSpec spec) {
-        long train = trainableCount();
-        StringBuilder sb = new StringBuilder(String.format(
-                Locale.ROOT,
-                "trainable %,d params (weights %,d B, gradients %,d B, %s state %,d B); frozen %,d params"
-                        + " (%,d B); buffers %,d (%,d B); total %,d%n",
-                train,
-                train * FP32_BYTES,
-                train * FP32_BYTES,
-                spec.name(),
-                optimizerBytes(spec),
-                frozenCount(),
-                frozenCount() * FP32_BYTES,
-                bufferCount(),
-                bufferCount() * FP32_BYTES,
-                totalCount()));
-        long lora = count(State.LORA);
-        long adapter = count(State.ADAPTER);
-        if (lora + adapter > 0) {
-            sb.append(String.format(Locale.ROOT, "of the trainable: lora %,d params, adapter %,d params%n", lora, adapter));
-        }
-        return sb.toString();
-    }
-
-    /** The lr_scale column as before: integers plain, others with 4 significant digits ({@code 0.1000}). */
-    private static String fmtScale(double s) {
-        return s == Math.rint(s) ? String.format(Locale.ROOT, "%.0f", s) : String.format(Locale.ROOT, "%.4g", s);
-    }
-
-    /** Up to 4 significant digits, no exponent for ordinary learning rates, no trailing zeros. */
-    static String fmt(double v) {
-        if (v == 0.0) {
-            return "0";
-        }
-        return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toString();
+        return FreezePlanReport.explainModules(this, spec);
     }
 
     /**
@@ -601,54 +495,6 @@ public final class FreezePlan {
      * optimizer_bytes.
      */
     public String toJson(OptimizerSpec spec) {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = json.createObjectNode();
-        root.put("optimizer", spec.name());
-        root.put("lr", spec.lr());
-        root.put("layer_decay", policy.layerDecay());
-        ObjectNode perComponent = root.putObject("component_layer_decay");
-        policy.componentLayerDecay().forEach(perComponent::put);
-        root.put("train_bn", policy.trainBn());
-        ArrayNode params = root.putArray("parameters");
-        for (Entry e : entries.values()) {
-            ObjectNode n = params.addObject();
-            n.put("path", e.path());
-            n.put("kind", e.param.kind().name().toLowerCase(Locale.ROOT));
-            if (e.param.adapter() != null) {
-                n.put("adapter", e.param.adapter());
-            }
-            ArrayNode shape = n.putArray("shape");
-            for (long d : e.param.shape().getShape()) {
-                shape.add(d);
-            }
-            n.put("params", e.param.size());
-            n.put("state", e.state.toString());
-            n.put("rule", e.rule);
-            n.put("lr_scale", e.lrScale);
-            n.put("layer_scale", e.layerScale);
-            if (e.trains()) {
-                n.put("lr", e.lr(spec));
-                n.put("weight_decay", e.weightDecay(spec));
-            } else {
-                n.putNull("lr");
-                n.putNull("weight_decay");
-            }
-            n.put("optimizer_bytes", e.optimizerBytes(spec));
-        }
-        ObjectNode totals = root.putObject("totals");
-        totals.put("trainable_params", trainableCount());
-        totals.put("lora_params", count(State.LORA));
-        totals.put("adapter_params", count(State.ADAPTER));
-        totals.put("frozen_params", frozenCount());
-        totals.put("buffer_params", bufferCount());
-        totals.put("total_params", totalCount());
-        totals.put("weight_bytes", totalCount() * FP32_BYTES);
-        totals.put("gradient_bytes", trainableCount() * FP32_BYTES);
-        totals.put("optimizer_bytes", optimizerBytes(spec));
-        try {
-            return json.writeValueAsString(root);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return FreezePlanReport.toJson(this, spec);
     }
 }

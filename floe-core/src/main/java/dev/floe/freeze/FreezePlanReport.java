@@ -1,0 +1,206 @@
+package dev.floe.freeze;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.freeze.FreezePlan.Entry;
+import dev.floe.freeze.FreezePlan.State;
+import dev.floe.optim.OptimizerSpec;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Renders a {@link FreezePlan} for people (tables) and tools (JSON); the plan itself only resolves. */
+final class FreezePlanReport {
+
+    private static final long FP32_BYTES = Float.BYTES;
+
+    private FreezePlanReport() {}
+
+    /**
+     * A table: one row per parameter (path, count, state, lr scale, effective learning rate
+     * {@code spec.lr() × scale}, weight decay, optimizer bytes, what decided it), then totals of
+     * trainable and frozen parameters with the bytes of their weights, gradients and optimizer
+     * state (fp32). Parameters that do not train show {@code -} for rate and decay.
+     */
+    static String explain(FreezePlan plan, OptimizerSpec spec) {
+        Map<String, Entry> entries = plan.entries();
+        FreezePolicy policy = plan.policy();
+        int w = Math.max(4, entries.keySet().stream().mapToInt(String::length).max().orElse(4));
+        StringBuilder sb = new StringBuilder();
+        String settings = policySettings(policy);
+        if (!settings.isEmpty()) {
+            sb.append("policy: ").append(settings).append('\n');
+        }
+        String fmt = "%-" + w + "s %10s  %-7s  %8s  %10s  %8s  %12s  %s%n";
+        sb.append(String.format(
+                Locale.ROOT, fmt, "path", "params", "state", "lr_scale", "lr", "wd", "optimizer_B", "rule"));
+        for (Entry e : entries.values()) {
+            boolean t = e.trains();
+            sb.append(String.format(
+                    Locale.ROOT,
+                    fmt,
+                    e.path(),
+                    e.param().size(),
+                    e.state(),
+                    t ? fmtScale(e.lrScale()) : "-",
+                    t ? fmt(e.lr(spec)) : "-",
+                    t ? fmt(e.weightDecay(spec)) : "-",
+                    e.optimizerBytes(spec),
+                    e.rule()));
+        }
+        sb.append(totalsLine(plan, spec));
+        return sb.toString();
+    }
+
+    /**
+     * A shorter table: one row per module (the parent path of its parameters) with its parameter
+     * count, how many of them train, are frozen or are buffers, its states and its optimizer bytes;
+     * then the same totals as {@link #explain(OptimizerSpec)}.
+     */
+    static String explainModules(FreezePlan plan, OptimizerSpec spec) {
+        Map<String, Entry> entries = plan.entries();
+        Map<String, long[]> rows = new LinkedHashMap<>(); // params, trainable, frozen, buffer, optimizer bytes
+        Map<String, Set<State>> states = new LinkedHashMap<>();
+        for (Entry e : entries.values()) {
+            String module = FreezePlan.parent(e.path());
+            long[] r = rows.computeIfAbsent(module, k -> new long[5]);
+            long n = e.param().size();
+            r[0] += n;
+            r[1] += e.trains() ? n : 0;
+            r[2] += e.state() == State.FROZEN ? n : 0;
+            r[3] += e.state() == State.BUFFER ? n : 0;
+            r[4] += e.optimizerBytes(spec);
+            states.computeIfAbsent(module, k -> new LinkedHashSet<>()).add(e.state());
+        }
+        int w = Math.max(6, rows.keySet().stream().mapToInt(String::length).max().orElse(6));
+        String fmt = "%-" + w + "s %10s %10s %10s %10s  %12s  %s%n";
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(
+                Locale.ROOT, fmt, "module", "params", "trainable", "frozen", "buffers", "optimizer_B", "states"));
+        for (Map.Entry<String, long[]> row : rows.entrySet()) {
+            long[] r = row.getValue();
+            sb.append(String.format(
+                    Locale.ROOT, fmt, row.getKey(), r[0], r[1], r[2], r[3], r[4],
+                    String.join(",", states.get(row.getKey()).stream().map(State::toString).toList())));
+        }
+        sb.append(totalsLine(plan, spec));
+        return sb.toString();
+    }
+
+    private static String policySettings(FreezePolicy policy) {
+        List<String> parts = new ArrayList<>();
+        if (policy.layerDecay() != 1.0) {
+            parts.add("layer_decay " + fmt(policy.layerDecay()));
+        }
+        policy.componentLayerDecay().forEach((c, g) -> parts.add("layer_decay " + c + " " + fmt(g)));
+        if (policy.trainBn()) {
+            parts.add("train_bn");
+        }
+        return String.join(", ", parts);
+    }
+
+    private static String totalsLine(FreezePlan plan, OptimizerSpec spec) {
+        long train = plan.trainableCount();
+        StringBuilder sb = new StringBuilder(String.format(
+                Locale.ROOT,
+                "trainable %,d params (weights %,d B, gradients %,d B, %s state %,d B); frozen %,d params"
+                        + " (%,d B); buffers %,d (%,d B); total %,d%n",
+                train,
+                train * FP32_BYTES,
+                train * FP32_BYTES,
+                spec.name(),
+                plan.optimizerBytes(spec),
+                plan.frozenCount(),
+                plan.frozenCount() * FP32_BYTES,
+                plan.bufferCount(),
+                plan.bufferCount() * FP32_BYTES,
+                plan.totalCount()));
+        long lora = plan.count(State.LORA);
+        long adapter = plan.count(State.ADAPTER);
+        if (lora + adapter > 0) {
+            sb.append(String.format(Locale.ROOT, "of the trainable: lora %,d params, adapter %,d params%n", lora, adapter));
+        }
+        return sb.toString();
+    }
+
+    /** The lr_scale column as before: integers plain, others with 4 significant digits ({@code 0.1000}). */
+    private static String fmtScale(double s) {
+        return s == Math.rint(s) ? String.format(Locale.ROOT, "%.0f", s) : String.format(Locale.ROOT, "%.4g", s);
+    }
+
+    /** Up to 4 significant digits, no exponent for ordinary learning rates, no trailing zeros. */
+    static String fmt(double v) {
+        if (v == 0.0) {
+            return "0";
+        }
+        return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toString();
+    }
+
+    /**
+     * The plan as JSON: {@code {"optimizer":..., "lr":..., "layer_decay":..., "train_bn":...,
+     * "parameters":[...], "totals":{...}}}. Each parameter has path, kind, shape, params, state,
+     * rule, lr_scale, layer_scale, lr and weight_decay (null when it does not train) and
+     * optimizer_bytes.
+     */
+    static String toJson(FreezePlan plan, OptimizerSpec spec) {
+        Map<String, Entry> entries = plan.entries();
+        FreezePolicy policy = plan.policy();
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        root.put("optimizer", spec.name());
+        root.put("lr", spec.lr());
+        root.put("layer_decay", policy.layerDecay());
+        ObjectNode perComponent = root.putObject("component_layer_decay");
+        policy.componentLayerDecay().forEach(perComponent::put);
+        root.put("train_bn", policy.trainBn());
+        ArrayNode params = root.putArray("parameters");
+        for (Entry e : entries.values()) {
+            ObjectNode n = params.addObject();
+            n.put("path", e.path());
+            n.put("kind", e.param().kind().name().toLowerCase(Locale.ROOT));
+            if (e.param().adapter() != null) {
+                n.put("adapter", e.param().adapter());
+            }
+            ArrayNode shape = n.putArray("shape");
+            for (long d : e.param().shape().getShape()) {
+                shape.add(d);
+            }
+            n.put("params", e.param().size());
+            n.put("state", e.state().toString());
+            n.put("rule", e.rule());
+            n.put("lr_scale", e.lrScale());
+            n.put("layer_scale", e.layerScale());
+            if (e.trains()) {
+                n.put("lr", e.lr(spec));
+                n.put("weight_decay", e.weightDecay(spec));
+            } else {
+                n.putNull("lr");
+                n.putNull("weight_decay");
+            }
+            n.put("optimizer_bytes", e.optimizerBytes(spec));
+        }
+        ObjectNode totals = root.putObject("totals");
+        totals.put("trainable_params", plan.trainableCount());
+        totals.put("lora_params", plan.count(State.LORA));
+        totals.put("adapter_params", plan.count(State.ADAPTER));
+        totals.put("frozen_params", plan.frozenCount());
+        totals.put("buffer_params", plan.bufferCount());
+        totals.put("total_params", plan.totalCount());
+        totals.put("weight_bytes", plan.totalCount() * FP32_BYTES);
+        totals.put("gradient_bytes", plan.trainableCount() * FP32_BYTES);
+        totals.put("optimizer_bytes", plan.optimizerBytes(spec));
+        try {
+            return json.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
