@@ -12,12 +12,16 @@ import dev.floe.cli.PlanCommandTest.Result;
 import dev.floe.config.Experiment;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
+import dev.floe.io.AtomicFiles;
 import dev.floe.io.Safetensors;
 import dev.floe.io.TensorData;
 import dev.floe.run.RunManifests;
 import dev.floe.train.EvalResult;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,10 +29,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code floe train --resume} on a progressive run (three stages, early stopping that restores the
@@ -205,15 +205,8 @@ class ResumeCommandTest {
     }
 
     private static void copyTree(Path from, Path to) {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
+        try {
+            AtomicFiles.copyTree(from, to);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

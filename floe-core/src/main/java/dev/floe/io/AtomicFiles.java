@@ -134,6 +134,26 @@ public final class AtomicFiles {
         writeBytes(target, content.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Copies a folder with everything below it to {@code to} (which must not exist), files byte for
+     * byte. Not atomic: a failure may leave part of the copy; copy into a temporary name and
+     * rename when that matters.
+     *
+     * @throws IOException if {@code to} exists or a file cannot be read or written
+     */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+    }
+
     /** Deletes a file or a folder with everything in it; nothing happens when it does not exist. */
     public static void deleteTree(Path path) throws IOException {
         if (!Files.exists(path)) {

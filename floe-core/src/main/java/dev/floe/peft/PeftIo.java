@@ -2,19 +2,15 @@ package dev.floe.peft;
 
 import dev.floe.graph.ModelGraph;
 import dev.floe.io.DType;
+import dev.floe.io.Fingerprint;
 import dev.floe.io.Safetensors;
 import dev.floe.io.SafetensorsFile;
 import dev.floe.io.TensorData;
 import dev.floe.nn.Param;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -205,23 +201,7 @@ public final class PeftIo {
                 }
             }
         }
-        MessageDigest sha = dev.floe.io.Hashing.sha256();
-        for (Param p : base.values()) {
-            sha.update(p.path().getBytes(StandardCharsets.UTF_8));
-            sha.update((byte) 0);
-            long[] dims = p.shape().getShape();
-            ByteBuffer header = ByteBuffer.allocate(Long.BYTES * (dims.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
-            header.putLong(dims.length);
-            for (long d : dims) {
-                header.putLong(d);
-            }
-            sha.update(header.array());
-            float[] values = p.toFloatArray();
-            ByteBuffer data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            data.asFloatBuffer().put(values);
-            sha.update(data.array());
-        }
-        return "sha256:" + HexFormat.of().formatHex(sha.digest());
+        return Fingerprint.weights(base.values());
     }
 
     private static Map<String, String> specMetadata(PeftSpec spec) {

@@ -9,8 +9,12 @@ import dev.floe.cache.FeatureCache;
 import dev.floe.data.Dataset;
 import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
+import dev.floe.io.AtomicFiles;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.schedule.LrSchedule;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,10 +23,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A progressive run (three stages, early stopping with best-epoch restore) on the stem-and-two-blocks
@@ -137,15 +137,8 @@ class ResumeAfterEveryCheckpointTest {
     }
 
     private static void copyTree(Path from, Path to) {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
-            }
+        try {
+            AtomicFiles.copyTree(from, to);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
