@@ -8,7 +8,10 @@ import dev.floe.data.FashionMnist;
 import dev.floe.demo.TextDemo;
 import dev.floe.demo.TransferDemo;
 import dev.floe.io.AtomicFiles;
+import dev.floe.run.RunManifest;
+import dev.floe.run.RunManifests;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -56,26 +59,59 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = OutputDir.prepare(out, task == Task.text ? "demo-text" : "demo", force);
         ProgressListener progress = new ProgressListener("train", !noProgress && System.console() != null);
+        Path datasets = FashionMnist.locateDatasets();
+        long started = System.nanoTime();
         String json;
+        RunManifest manifest;
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        double trainSeconds = 0;
         if (task == Task.text) {
             TextDemo.Settings settings = quick ? TextDemo.Settings.quick() : TextDemo.Settings.full();
-            TextDemo.Report report = new TextDemo(settings, line -> System.out.println(line), progress)
-                    .run(FashionMnist.locateDatasets());
+            manifest = RunManifests.startCommand("demo text", settings, settings.seed(), dataFiles(datasets, "spam-assassin"));
+            RunManifests.write(dir, manifest);
+            TextDemo.Report report = new TextDemo(settings, line -> System.out.println(line), progress).run(datasets);
             System.out.println();
             System.out.println(textTable(report));
             json = textResultsJson(report);
+            for (TextDemo.ConfigResult r : report.results()) {
+                metrics.put(r.name() + ".accuracy", r.accuracy());
+                trainSeconds += r.trainSeconds();
+            }
         } else {
             TransferDemo.Settings settings = quick ? TransferDemo.Settings.quick() : TransferDemo.Settings.full();
+            manifest = RunManifests.startCommand("demo images", settings, settings.seed(),
+                    dataFiles(datasets, FashionMnist.FOLDER));
+            RunManifests.write(dir, manifest);
             TransferDemo demo = new TransferDemo(settings, line -> System.out.println(line), progress);
-            TransferDemo.Report report = demo.run(FashionMnist.locateDatasets());
+            TransferDemo.Report report = demo.run(datasets);
             System.out.println();
             System.out.println(table(report));
             json = resultsJson(report);
+            metrics.put("pretrain.source_accuracy", report.sourceAccuracy());
+            trainSeconds += report.pretrainSeconds();
+            for (TransferDemo.ConfigResult r : report.results()) {
+                metrics.put(r.name() + ".accuracy", r.accuracy());
+                metrics.put(r.name() + ".accuracy_std", r.accuracyStd());
+                trainSeconds += r.trainSeconds();
+            }
         }
         Path results = dir.resolve("results.json");
         AtomicFiles.writeString(results, json);
-        System.out.println("wrote " + results);
+        RunManifests.write(dir, RunManifests.finishCommand(manifest, metrics, trainSeconds,
+                (System.nanoTime() - started) / 1e9));
+        System.out.println("wrote " + results + " and " + dir.resolve(RunManifests.FILE));
         return 0;
+    }
+
+    /** The bundled data files of one data set folder, by name, for the manifest. */
+    private static Map<String, Path> dataFiles(Path datasets, String folder) throws java.io.IOException {
+        Map<String, Path> files = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(datasets.resolve(folder))) {
+            for (Path f : list.filter(p -> p.getFileName().toString().endsWith(".gz")).toList()) {
+                files.put(folder + "/" + f.getFileName(), f);
+            }
+        }
+        return files;
     }
 
     static String table(TransferDemo.Report report) {

@@ -124,12 +124,18 @@ public record RunDiff(Map<String, List<Difference>> sections) {
         if (c != null && c.resolved() != null) {
             flatten("", c.resolved(), out);
         }
+        if (m.recipe().settings() != null && !m.recipe().settings().isNull()) {
+            flatten("settings", m.recipe().settings(), out);
+        }
         return out;
     }
 
     private static Map<String, String> plan(RunManifest m) {
         Map<String, String> out = new LinkedHashMap<>();
         List<RunManifest.StageRecord> stages = m.recipe().stages();
+        if (stages.isEmpty()) {
+            return out;
+        }
         out.put("stages", String.join(", ", stages.stream().map(RunManifest.StageRecord::name).toList()));
         for (RunManifest.StageRecord s : stages) {
             String p = s.name() + ".";
@@ -151,6 +157,9 @@ public record RunDiff(Map<String, List<Difference>> sections) {
     private static Map<String, String> components(RunManifest m) {
         Map<String, String> out = new LinkedHashMap<>();
         RunManifest.GraphRecord g = m.recipe().graph();
+        if (g == null) {
+            return out;
+        }
         g.inputs().forEach((k, v) -> out.put("input." + k, v));
         g.outputs().forEach((k, v) -> out.put("output." + k, v));
         out.put("wires", String.join(", ", g.wires()));

@@ -43,12 +43,14 @@ public record RunManifest(
      * What made the run.
      *
      * @param config the exact config and its resolved form, or null for runs not made from a config
-     * @param graph the model's components and wiring, with each component's weights hash before training
+     * @param graph the model's components and wiring, with each component's weights hash before
+     *     training, or null for runs that train several models (demos, benchmarks)
      * @param stages per stage its budget and its freeze plan, grouped
      * @param data the data sets with their content fingerprints
      * @param files the files the run read: data files and weights loaded before training (by config key)
      * @param seed the run's seed
      * @param engineThreads libtorch intra-op and inter-op threads ({@code num_threads}, {@code num_interop_threads})
+     * @param settings the settings of a run not made from a config (a demo's or a benchmark's), or null
      */
     public record Recipe(
             ConfigRecord config,
@@ -57,7 +59,8 @@ public record RunManifest(
             List<DataRecord> data,
             List<FileRecord> files,
             long seed,
-            Map<String, String> engineThreads) {}
+            Map<String, String> engineThreads,
+            JsonNode settings) {}
 
     /**
      * A config as it was used.

@@ -105,9 +105,38 @@ public final class RunManifests {
         }
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
-                files, config.seed(), engineThreads());
+                files, config.seed(), engineThreads(), null);
         return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
                 versions(), reproduces, null);
+    }
+
+    /**
+     * Captures what makes a run that is not made from a config (a demo, a benchmark): its settings
+     * as JSON, its seed and the files it reads.
+     *
+     * @param settings a record or map of the run's settings (serialised field by field)
+     * @param files the files it reads, by name
+     */
+    public static RunManifest startCommand(String command, Object settings, long seed, Map<String, Path> files) {
+        List<RunManifest.FileRecord> read = new ArrayList<>();
+        files.forEach((key, path) -> read.add(fileRecord(key, path)));
+        RunManifest.Recipe recipe = new RunManifest.Recipe(null, null, List.of(), List.of(), read, seed,
+                engineThreads(), JSON.valueToTree(settings));
+        return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
+                versions(), null, null);
+    }
+
+    /**
+     * The manifest of a run not made from a config, completed with its named results.
+     *
+     * @param metrics named results, for example {@code top_block.accuracy}
+     * @param trainSeconds training time summed over everything the run trained
+     * @param wallSeconds wall time of the process from start to end
+     */
+    public static RunManifest finishCommand(RunManifest started, Map<String, Double> metrics, double trainSeconds,
+            double wallSeconds) {
+        return started.finished(new RunManifest.Outcome(Instant.now().toString(), Map.of(), null, List.of(), null, 0,
+                trainSeconds, wallSeconds, ProcessStats.peakRssMb(), 0, new TreeMap<>(metrics)));
     }
 
     /**
