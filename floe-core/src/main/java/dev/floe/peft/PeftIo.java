@@ -73,6 +73,23 @@ public final class PeftIo {
      * @throws IOException if writing fails; the file is then unchanged
      */
     public static void save(ModelGraph graph, String name, Path file) throws IOException {
+        save(graph, name, file, Map.of());
+    }
+
+    /**
+     * As {@link #save(ModelGraph, String, Path)}, also recording {@code provenance} in the file's
+     * metadata (for example the run manifest's {@code floe.run_id} and {@code floe.recipe_sha256}),
+     * so the file tells which run made it. Keys must not start with {@code peft.} or {@code floe.format}.
+     *
+     * @throws IllegalArgumentException if a provenance key would replace one of the file's own keys
+     */
+    public static void save(ModelGraph graph, String name, Path file, Map<String, String> provenance) throws IOException {
+        for (String key : provenance.keySet()) {
+            if (key.startsWith("peft.") || key.equals(FORMAT_KEY)) {
+                throw new IllegalArgumentException("provenance key '" + key + "' would replace the adapter file's own"
+                        + " metadata; use keys outside peft.* and " + FORMAT_KEY + ", e.g. floe.run_id");
+            }
+        }
         PeftModule module = module(graph, name);
         List<String> components = components(module.targets());
         requireNothingMerged(graph, components, "save '" + name + "'");
@@ -86,6 +103,7 @@ public final class PeftIo {
         meta.put(LAYERS, String.join(",", Targets.paths(module.targets())));
         meta.put(BASE_COMPONENTS, String.join(",", components));
         meta.put(BASE_HASH, hash(graph, components));
+        meta.putAll(new java.util.TreeMap<>(provenance));
         Safetensors.write(file, tensors, meta);
     }
 

@@ -71,6 +71,25 @@ class PeftIoTest {
     }
 
     @Test
+    void anAdapterFileCarriesTheProvenanceOfTheRunThatMadeItAndStillLoads() throws IOException {
+        Path file = dir.resolve("prov.safetensors");
+        LoraSpec spec = new LoraSpec("task", 2, 4, 0.0, "encoder/fc1");
+        Map<String, String> provenance = Map.of("floe.run_id", "run-20261130-180000-abcdef", "floe.recipe_sha256", "ab".repeat(32));
+        try (ModelGraph g = graph(1)) {
+            Lora.inject(g, spec);
+            PeftIo.save(g, "task", file, provenance);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PeftIo.save(g, "task", dir.resolve("bad.safetensors"), Map.of("peft.base_hash", "x")));
+            assertTrue(e.getMessage().contains("provenance key 'peft.base_hash'"), e.getMessage());
+        }
+        Map<String, String> meta = Safetensors.read(file).metadata();
+        provenance.forEach((k, v) -> assertEquals(v, meta.get(k), k));
+        try (ModelGraph fresh = graph(1)) {
+            assertEquals(spec, PeftIo.load(fresh, file));
+        }
+    }
+
+    @Test
     void anAdapterRoundTripGivesIdenticalOutputs() throws IOException {
         Path file = dir.resolve("ad.safetensors");
         AdapterSpec spec = new AdapterSpec("ad", 4, "encoder/fc2", Activation.GELU);
