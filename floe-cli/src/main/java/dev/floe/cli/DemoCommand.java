@@ -1,13 +1,13 @@
 package dev.floe.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.data.FashionMnist;
 import dev.floe.demo.TextDemo;
 import dev.floe.demo.TransferDemo;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Json;
 import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
 import java.nio.file.Path;
@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,22 +44,17 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--task", description = "images or text (default: ${DEFAULT-VALUE})", defaultValue = "images")
     Task task;
 
-    @Option(names = "--out", description = "output folder (default: a new folder under runs/)")
-    Path out;
-
-    @Option(names = "--force", description = "overwrite an existing output folder")
-    boolean force;
+    @Mixin
+    RunFolderOptions folder = new RunFolderOptions();
 
     @Option(names = "--quick", description = "a small, fast version (used by the tests)")
     boolean quick;
 
-    @Option(names = "--no-progress", description = "no progress bars")
-    boolean noProgress;
 
     @Override
     public Integer call() throws Exception {
-        Path dir = OutputDir.prepare(out, task == Task.text ? "demo-text" : "demo", force);
-        ProgressListener progress = new ProgressListener("train", !noProgress && System.console() != null);
+        Path dir = OutputDir.prepare(folder.out, task == Task.text ? "demo-text" : "demo", folder.force);
+        ProgressListener progress = folder.progress("train");
         Path datasets = FashionMnist.locateDatasets();
         long started = System.nanoTime();
         String json;
@@ -127,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     static String resultsJson(TransferDemo.Report report) throws Exception {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper();
         ArrayNode arr = json.createArrayNode();
         TransferDemo.Settings s = report.settings();
         for (TransferDemo.ConfigResult r : report.results()) {
@@ -155,7 +151,7 @@ final class DemoCommand implements Callable<Integer> {
             o.put("source_accuracy", report.sourceAccuracy());
             o.put("pretrain_seconds", report.pretrainSeconds());
         }
-        return json.writeValueAsString(arr) + "\n";
+        return Json.write(arr);
     }
 
     static String textTable(TextDemo.Report report) {
@@ -187,7 +183,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     static String textResultsJson(TextDemo.Report report) throws Exception {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper();
         ArrayNode arr = json.createArrayNode();
         TextDemo.Settings s = report.settings();
         for (TextDemo.ConfigResult r : report.results()) {
@@ -221,6 +217,6 @@ final class DemoCommand implements Callable<Integer> {
             o.put("seed", s.seed());
             o.put("total_seconds", report.totalSeconds());
         }
-        return json.writeValueAsString(arr) + "\n";
+        return Json.write(arr);
     }
 }

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -40,18 +40,16 @@ final class ReproduceCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of the run to reproduce (holds manifest.json)")
     Path runDir;
 
-    @Option(names = "--out", paramLabel = "DIR", required = true, description = "folder for the new run")
-    Path out;
-
-    @Option(names = "--force", description = "reuse a run folder that is not empty, replacing its files")
-    boolean force;
-
-    @Option(names = "--no-progress", description = "no progress bar")
-    boolean noProgress;
+    @Mixin
+    RunFolderOptions folder = new RunFolderOptions();
 
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        Path out = folder.out;
+        if (out == null) {
+            throw new IllegalArgumentException("give --out DIR, the folder for the new run (it must not be " + runDir + ")");
+        }
         if (out.toAbsolutePath().normalize().equals(runDir.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--out " + out + " is the run being reproduced; give another folder");
         }
@@ -59,9 +57,7 @@ final class ReproduceCommand implements Callable<Integer> {
         Reproduction reproduction = Reproduction.of(original);
         stdout.printf("reproduce %s (%s, recipe %s)%n", runDir, original.id(), original.recipeSha256().substring(0, 12));
         TrainCommand train = new TrainCommand();
-        train.out = out;
-        train.force = force;
-        train.noProgress = noProgress;
+        train.folder = folder;
         train.train(stdout, reproduction.configBytes(), reproduction.source(), reproduction.base(), original.id(),
                 reproduction::checkData);
         RunManifest again = RunManifests.read(out);

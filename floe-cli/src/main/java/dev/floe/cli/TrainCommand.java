@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -64,14 +65,8 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG", description = "experiment config (YAML)")
     Path config;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "run folder (default: a new folder under runs/)")
-    Path out;
-
-    @Option(names = "--force", description = "reuse a run folder that is not empty, replacing its files")
-    boolean force;
-
-    @Option(names = "--no-progress", description = "no progress bar")
-    boolean noProgress;
+    @Mixin
+    RunFolderOptions folder = new RunFolderOptions();
 
     @Option(names = "--resume", paramLabel = "DIR",
             description = "continue the run in DIR from its newest checkpoint (same config required)")
@@ -84,9 +79,9 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         if (resume != null) {
-            if (out != null && !out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
+            if (folder.out != null && !folder.out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
                 throw new IllegalArgumentException(
-                        "--out " + out + " and --resume " + resume + " differ; a resumed run continues in its own folder,"
+                        "--out " + folder.out + " and --resume " + resume + " differ; a resumed run continues in its own folder,"
                                 + " so give only --resume");
             }
             if (!Files.isDirectory(resume.resolve(CHECKPOINTS))) {
@@ -100,8 +95,8 @@ final class TrainCommand implements Callable<Integer> {
                                 + " nothing to resume and its results stay as they are; to train again, give a new"
                                 + " --out, or the same folder with --force");
             }
-        } else if (out != null && Files.exists(out)) {
-            OutputDir.prepare(out, "train", force); // refuses a used folder now, before any work
+        } else if (folder.out != null && Files.exists(folder.out)) {
+            OutputDir.prepare(folder.out, "train", folder.force); // refuses a used folder now, before any work
         }
         byte[] yaml = ExperimentConfig.read(config);
         return train(stdout, yaml, config.toString(), PlanCommand.folderOf(config), null, data -> { });
@@ -141,8 +136,8 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 manifest = before;
             }
-            boolean existed = resume != null || (out != null && Files.exists(out));
-            Path dir = resume != null ? resume : OutputDir.prepare(out, "train", force);
+            boolean existed = resume != null || (folder.out != null && Files.exists(folder.out));
+            Path dir = resume != null ? resume : OutputDir.prepare(folder.out, "train", folder.force);
             if (resume == null) {
                 removeRunFiles(dir); // --force: the old run's files go, so nothing of it mixes with the new one
             }
@@ -213,7 +208,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Per-epoch lines on {@code out}, and the progress bar on the terminal when wanted. */
     private TrainingListener listener(PrintWriter out) {
-        ProgressListener bar = new ProgressListener("train", !noProgress && System.console() != null);
+        ProgressListener bar = folder.progress("train");
         return new TrainingListener() {
             @Override
             public void epochStarted(int epoch, int total, int batches) {

@@ -1,11 +1,11 @@
 package dev.floe.freeze;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.freeze.FreezePlan.Entry;
 import dev.floe.freeze.FreezePlan.State;
+import dev.floe.io.Json;
 import dev.floe.optim.OptimizerSpec;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -153,7 +153,7 @@ final class FreezePlanReport {
     static String toJson(FreezePlan plan, OptimizerSpec spec) {
         Map<String, Entry> entries = plan.entries();
         FreezePolicy policy = plan.policy();
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper();
         ObjectNode root = json.createObjectNode();
         root.put("optimizer", spec.name());
         root.put("lr", spec.lr());

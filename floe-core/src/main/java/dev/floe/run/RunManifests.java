@@ -1,7 +1,6 @@
 package dev.floe.run;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -20,6 +19,7 @@ import dev.floe.graph.PortSpec;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Fingerprint;
 import dev.floe.io.Hashing;
+import dev.floe.io.Json;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
@@ -56,13 +56,14 @@ public final class RunManifests {
     /** Layout version written as {@code format}. */
     public static final String FORMAT = "floe-run-manifest/1";
 
-    static final ObjectMapper JSON = JsonMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    /** Floe's JSON settings with snake_case field names and map keys in order. */
+    static final ObjectMapper JSON = Json.mapper().copy()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
+    /** Compact JSON with map keys sorted: the form a recipe is hashed in. */
+    private static final ObjectMapper CANONICAL =
+            JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int ID_RANDOM_BYTES = 3;
@@ -235,9 +236,8 @@ public final class RunManifests {
             if (tree.get("files") instanceof com.fasterxml.jackson.databind.node.ArrayNode files) {
                 files.forEach(f -> ((com.fasterxml.jackson.databind.node.ObjectNode) f).remove("path"));
             }
-            ObjectMapper canonical = JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
-            Object sorted = canonical.treeToValue(tree, Object.class);
-            return Hashing.sha256Hex(canonical.writeValueAsBytes(sorted));
+            Object sorted = CANONICAL.treeToValue(tree, Object.class);
+            return Hashing.sha256Hex(CANONICAL.writeValueAsBytes(sorted));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot hash the recipe: " + e.getOriginalMessage(), e);
         }

@@ -1,15 +1,14 @@
 package dev.floe.train;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Hashing;
+import dev.floe.io.Json;
 import dev.floe.io.ModelWeights;
 import dev.floe.io.Safetensors;
 import dev.floe.io.SafetensorsFile;
@@ -48,9 +47,7 @@ final class Checkpoints {
     private static final String STATE = "state.json";
     private static final String MANIFEST = "manifest.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON = Json.mapper();
 
     private Checkpoints() {}
 
