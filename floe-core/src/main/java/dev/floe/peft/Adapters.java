@@ -1,7 +1,6 @@
 package dev.floe.peft;
 
 import dev.floe.graph.ModelGraph;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,12 +31,7 @@ public final class Adapters {
      *     name is taken by another adapter or LoRA module
      */
     public static List<String> inject(ModelGraph graph, AdapterSpec spec) {
-        List<Target> targets = Targets.resolve(graph, spec);
-        Map<String, long[]> planned = AdapterModule.plan(spec, targets);
-        Targets.checkFree(graph, spec, targets, planned.keySet());
-        AdapterModule.create(graph, spec, targets);
-        graph.activeAdapters().add(spec.name());
-        return Targets.paths(targets);
+        return Targets.inject(graph, spec, AdapterModule.MAKER);
     }
 
     /**
@@ -62,13 +56,7 @@ public final class Adapters {
 
     /** The attached adapters' specs by name (active or not). */
     public static Map<String, AdapterSpec> attached(ModelGraph graph) {
-        Map<String, AdapterSpec> out = new LinkedHashMap<>();
-        for (PeftModule m : Targets.modules(graph).values()) {
-            if (m instanceof AdapterModule a) {
-                out.put(a.name(), a.spec());
-            }
-        }
-        return out;
+        return Targets.attached(graph, AdapterModule.class, AdapterSpec.class);
     }
 
     /**

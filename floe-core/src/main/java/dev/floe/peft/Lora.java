@@ -1,7 +1,6 @@
 package dev.floe.peft;
 
 import dev.floe.graph.ModelGraph;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,12 +32,7 @@ public final class Lora {
      *     the layer and its sizes), or the name is taken by another LoRA module or adapter
      */
     public static List<String> inject(ModelGraph graph, LoraSpec spec) {
-        List<Target> targets = Targets.resolve(graph, spec);
-        Map<String, long[]> planned = LoraModule.plan(spec, targets);
-        Targets.checkFree(graph, spec, targets, planned.keySet());
-        LoraModule.create(graph, spec, targets);
-        graph.activeAdapters().add(spec.name());
-        return Targets.paths(targets);
+        return Targets.inject(graph, spec, LoraModule.MAKER);
     }
 
     /**
@@ -110,13 +104,7 @@ public final class Lora {
 
     /** The attached LoRA modules' specs by name (active or not). */
     public static Map<String, LoraSpec> attached(ModelGraph graph) {
-        Map<String, LoraSpec> out = new LinkedHashMap<>();
-        for (PeftModule m : Targets.modules(graph).values()) {
-            if (m instanceof LoraModule lora) {
-                out.put(lora.name(), lora.spec());
-            }
-        }
-        return out;
+        return Targets.attached(graph, LoraModule.class, LoraSpec.class);
     }
 
     /**

@@ -22,6 +22,42 @@ final class Targets {
 
     private Targets() {}
 
+    /** How one kind of module is made: {@link #plan} checks and lists its parameters, {@link #create} makes them. */
+    interface Maker<S extends PeftSpec> {
+        /** The parameters the module would make, by path, with their shapes; throws when the spec does not fit a target. */
+        Map<String, long[]> plan(S spec, List<Target> targets);
+
+        /** Creates and attaches the module; called only after {@link #plan} succeeded and the name was found free. */
+        PeftModule create(ModelGraph graph, S spec, List<Target> targets);
+    }
+
+    /**
+     * The injection every kind of module shares: resolve the targets, plan and check everything
+     * before any parameter is created (a failed call leaves the graph unchanged), create, activate.
+     *
+     * @return the module paths of the layers it was attached to, in graph order
+     */
+    static <S extends PeftSpec> List<String> inject(ModelGraph graph, S spec, Maker<S> maker) {
+        List<Target> targets = resolve(graph, spec);
+        Map<String, long[]> planned = maker.plan(spec, targets);
+        checkFree(graph, spec, targets, planned.keySet());
+        maker.create(graph, spec, targets);
+        graph.activeAdapters().add(spec.name());
+        return paths(targets);
+    }
+
+    /** The attached modules of one kind, their specs by name (active or not). */
+    static <M extends PeftModule, S extends PeftSpec> Map<String, S> attached(ModelGraph graph, Class<M> kind,
+            Class<S> specType) {
+        Map<String, S> out = new java.util.LinkedHashMap<>();
+        for (PeftModule m : modules(graph).values()) {
+            if (kind.isInstance(m)) {
+                out.put(m.name(), specType.cast(m.spec()));
+            }
+        }
+        return out;
+    }
+
     /**
      * Every Linear in every component whose module path matches the spec's glob, in graph order.
      *
