@@ -223,9 +223,9 @@ public final class RunManifests {
     }
 
     /**
-     * Hex SHA-256 of the recipe's canonical JSON (keys sorted), leaving out where files were (the
-     * config's source and base folder, file paths) but not what they held: equal for two runs made
-     * the same way from wherever they were started.
+     * Hex SHA-256 of the recipe's canonical JSON (keys sorted, null fields left out), leaving out
+     * where files were (the config's source and base folder, file paths) but not what they held:
+     * equal for two runs made the same way from wherever they were started.
      */
     public static String recipeSha256(RunManifest.Recipe recipe) {
         try {
@@ -236,10 +236,27 @@ public final class RunManifests {
             if (tree.get("files") instanceof com.fasterxml.jackson.databind.node.ArrayNode files) {
                 files.forEach(f -> ((com.fasterxml.jackson.databind.node.ObjectNode) f).remove("path"));
             }
+            dropNulls(tree); // a field added later as null leaves older recipes' hashes unchanged
             Object sorted = CANONICAL.treeToValue(tree, Object.class);
             return Hashing.sha256Hex(CANONICAL.writeValueAsBytes(sorted));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot hash the recipe: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static void dropNulls(JsonNode node) {
+        if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            List<String> nulls = new ArrayList<>();
+            o.fields().forEachRemaining(e -> {
+                if (e.getValue().isNull()) {
+                    nulls.add(e.getKey());
+                } else {
+                    dropNulls(e.getValue());
+                }
+            });
+            o.remove(nulls);
+        } else if (node.isArray()) {
+            node.forEach(RunManifests::dropNulls);
         }
     }
 
