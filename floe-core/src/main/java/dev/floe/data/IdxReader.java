@@ -33,6 +33,8 @@ public final class IdxReader {
     private static final int GZIP_MAGIC_0 = 0x1f;
     private static final int GZIP_MAGIC_1 = 0x8b;
     private static final int CHUNK_BYTES = 1 << 16;
+    /** How messages name the options of the static methods without {@link OptionNames}. */
+    private static final OptionNames PARAMETERS = new OptionNames(null, null, null, null, "numClasses");
 
     private IdxReader() {}
 
@@ -43,7 +45,7 @@ public final class IdxReader {
      * @param name source description for the data set, e.g. {@code "fashion-mnist train"}
      * @throws DataFormatException if either file is not a well-formed ubyte IDX file, the counts
      *     differ or a label is out of range
-     * @throws UncheckedIOException if a file cannot be read at all (missing, no permission)
+     * @throws UncheckedIOException if a file cannot be read at all (missing, a folder, no permission)
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name) {
         return read(images, labels, numClasses, name, Integer.MAX_VALUE);
@@ -57,7 +59,16 @@ public final class IdxReader {
      * @param limit maximum number of examples, at least 0
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name, int limit) {
+        return read(images, labels, numClasses, name, limit, PARAMETERS);
+    }
+
+    /**
+     * As {@link #read(Path, Path, int, String, int)}, naming the option that sets the number of
+     * classes as {@code names.numClasses()} in messages (e.g. a config key).
+     */
+    public static Dataset read(Path images, Path labels, int numClasses, String name, int limit, OptionNames names) {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(names, "names");
         if (numClasses < 1) {
             throw new IllegalArgumentException("numClasses is " + numClasses + "; expected at least 1, e.g. 10 for MNIST");
         }
@@ -76,7 +87,7 @@ public final class IdxReader {
             int rows = imageDims[1];
             int cols = imageDims[2];
             float[] features = readPixels(imageIn, count, rows, cols);
-            int[] labelValues = readLabels(labelIn, count, numClasses);
+            int[] labelValues = readLabels(labelIn, count, numClasses, names);
             if (count == imageDims[0]) { // all read: let gzip check its CRC (a flipped bit inflates silently)
                 imageIn.verifyGzipTrailer();
                 labelIn.verifyGzipTrailer();
@@ -147,7 +158,7 @@ public final class IdxReader {
         return features;
     }
 
-    private static int[] readLabels(Input in, int count, int numClasses) {
+    private static int[] readLabels(Input in, int count, int numClasses, OptionNames names) {
         byte[] bytes = new byte[count];
         long start = in.offset;
         if (in.read(bytes, count) < count) {
@@ -158,8 +169,9 @@ public final class IdxReader {
             labels[i] = bytes[i] & 0xFF;
             if (labels[i] >= numClasses) {
                 throw new DataFormatException(in.file, "label of example " + i + " at byte offset " + (start + i)
-                        + " is " + labels[i] + "; expected a value in [0, " + numClasses
-                        + "); pass the right numClasses or the right labels file");
+                        + " is " + labels[i] + "; expected a class index in [0, " + numClasses + ") for " + numClasses
+                        + " classes; " + (names.numClasses() == null ? "" : "raise " + names.numClasses() + " or ")
+                        + "use the labels file that belongs to these images");
             }
         }
         return labels;
@@ -193,6 +205,7 @@ public final class IdxReader {
 
         static Input open(Path file) {
             Objects.requireNonNull(file, "file");
+            TextFiles.requireFile(file);
             InputStream raw = null;
             try {
                 raw = new BufferedInputStream(Files.newInputStream(file), CHUNK_BYTES);
@@ -206,7 +219,7 @@ public final class IdxReader {
                         + "); expected a gzipped IDX file; download or copy the file again", e);
             } catch (IOException e) {
                 closeQuietly(raw);
-                throw new UncheckedIOException("cannot read " + file + ": " + e + "; check the path and permissions", e);
+                throw TextFiles.cannotRead(file, e);
             }
         }
 
