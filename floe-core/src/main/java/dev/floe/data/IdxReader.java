@@ -114,7 +114,7 @@ public final class IdxReader {
         if (type != UBYTE_TYPE) {
             throw new DataFormatException(in.file, String.format(
                     "unsupported IDX type byte 0x%02X (%s) at byte offset 2; expected 0x%02X (unsigned byte);"
-                            + " only ubyte IDX files are read, convert the data to bytes or to CSV for CsvReader",
+                            + " only ubyte IDX files are read: convert the data to unsigned bytes, or to a numeric CSV file",
                     type, typeName(type), UBYTE_TYPE));
         }
         if (dims != expectedDims) {
@@ -130,7 +130,8 @@ public final class IdxReader {
             int min = d == 0 ? 0 : 1;
             if (sizes[d] < min) {
                 throw new DataFormatException(in.file, "size of dimension " + d + " at byte offset " + offset
-                        + " is " + sizes[d] + "; expected at least " + min + "; the header is corrupt");
+                        + " is " + sizes[d] + "; expected at least " + min + "; the header is corrupt, download or copy"
+                        + " the file again");
             }
         }
         return sizes;
@@ -215,7 +216,7 @@ public final class IdxReader {
                 return new Input(file, gzipped ? new GZIPInputStream(raw, CHUNK_BYTES) : raw, gzipped);
             } catch (ZipException | EOFException e) {
                 closeQuietly(raw);
-                throw new DataFormatException(file, "the gzip header is corrupt (" + e.getMessage()
+                throw new DataFormatException(file, "the gzip header is corrupt (" + reason(e)
                         + "); expected a gzipped IDX file; download or copy the file again", e);
             } catch (IOException e) {
                 closeQuietly(raw);
@@ -239,7 +240,7 @@ public final class IdxReader {
                 gzipCutShort = true;
             } catch (ZipException e) {
                 throw new DataFormatException(file, "the gzip stream is corrupt after byte offset " + offset
-                        + " of the uncompressed data (" + e.getMessage() + "); download or copy the file again", e);
+                        + " of the uncompressed data (" + reason(e) + "); download or copy the file again", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + file + " at byte offset " + offset + ": " + e, e);
             }
@@ -257,7 +258,7 @@ public final class IdxReader {
                     // bytes after the declared data are ignored
                 }
             } catch (ZipException | EOFException e) {
-                throw new DataFormatException(file, "the gzip check of the whole file failed (" + e.getMessage()
+                throw new DataFormatException(file, "the gzip check of the whole file failed (" + reason(e)
                         + ") although all " + offset + " bytes of IDX data were read; the file is damaged,"
                         + " download or copy it again", e);
             } catch (IOException e) {
@@ -274,8 +275,20 @@ public final class IdxReader {
             return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
         }
 
+        /** What went wrong in the gzip layer, in words (some of its exceptions carry no message). */
+        private static String reason(IOException e) {
+            if (e.getMessage() != null) {
+                return e.getMessage();
+            }
+            return e instanceof EOFException ? "the file ends too early" : "a checksum or format error";
+        }
+
         /** The error for data that ended at the current offset inside {@code [start, start + length)}. */
         DataFormatException truncated(String what, long start, long length) {
+            if (offset == 0 && !gzipped && !gzipCutShort) {
+                return new DataFormatException(file, "is empty; expected an IDX file starting with its magic number;"
+                        + " check the path, or download or copy the file again");
+            }
             return new DataFormatException(file, "truncated: the " + (gzipped ? "uncompressed " : "")
                     + "data ends" + (gzipCutShort ? " (the gzip stream is cut short)" : "") + " at byte offset " + offset + " but " + what + " needs " + length
                     + " bytes from byte offset " + start + " to " + (start + length)

@@ -53,8 +53,8 @@ final class TextFiles {
                                 .onUnmappableCharacter(CodingErrorAction.REPORT)), BUFFER_BYTES)) {
             return parse.apply(text);
         } catch (CharacterCodingException e) {
-            throw new DataFormatException(file, "is not UTF-8 text (" + e + "); save it as UTF-8, or check that it"
-                    + " is the text file you meant", e);
+            throw new DataFormatException(file, "is not UTF-8 text: it holds a byte sequence that is not UTF-8 (e.g."
+                    + " Latin-1 accents, or binary data); save it as UTF-8, or check that it is the text file you meant", e);
         } catch (ZipException | EOFException e) {
             throw new DataFormatException(file, "is gzipped but the gzip stream is damaged or cut short ("
                     + e.getMessage() + "); download or copy the file again", e);
