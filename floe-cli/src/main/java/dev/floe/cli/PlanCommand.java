@@ -3,6 +3,7 @@ package dev.floe.cli;
 import dev.floe.config.ConfigException;
 import dev.floe.config.Experiment;
 import dev.floe.config.ExperimentConfig;
+import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
 import java.io.PrintWriter;
@@ -10,6 +11,7 @@ import dev.floe.train.Stage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,14 +22,17 @@ import picocli.CommandLine.Spec;
 /**
  * {@code floe plan CONFIG [--json FILE]}: builds the config's model, resolves its freeze policy and
  * prints, per parameter, whether it trains, the deciding rule, its learning-rate scale and its
- * optimizer bytes. No data is read and nothing trains.
+ * optimizer bytes. The config's data files are checked to exist and open for reading, but their
+ * contents are not read (that would take as long as loading them); {@code floe train} checks them.
+ * Nothing trains.
  */
 @Command(
         name = "plan",
         mixinStandardHelpOptions = true,
         description = "Show which parameters of an experiment config's model train and which are frozen,"
-                + " with the deciding rule, learning-rate scale and optimizer memory. Exit code 2 when the"
-                + " config is invalid or a policy rule matches no parameter.")
+                + " with the deciding rule, learning-rate scale and optimizer memory. Checks that the data files"
+                + " exist and are readable, without reading them. Exit code 2 when the config is invalid, a"
+                + " policy rule matches no parameter or a data file is missing or unreadable.")
 final class PlanCommand implements Callable<Integer> {
 
     /** The {@code --json} value meaning standard output. */
@@ -48,10 +53,12 @@ final class PlanCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ExperimentConfig cfg = ExperimentConfig.load(config);
         try (Experiment experiment = build(cfg, config)) {
+            Map<String, Path> files = dataFiles(cfg, config);
             if (STDOUT.equals(json)) {
                 out.println(jsonStages(experiment));
             } else {
                 out.print(explainStages(experiment));
+                out.print(dataLines(files));
                 if (json != null) {
                     Path file = Path.of(json);
                     AtomicFiles.writeString(file, jsonStages(experiment) + "\n");
@@ -61,6 +68,23 @@ final class PlanCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The config's data files, checked to exist and be readable; errors name the config file and key. */
+    static Map<String, Path> dataFiles(ExperimentConfig cfg, Path configFile) {
+        try {
+            return ExperimentData.locate(cfg, folderOf(configFile));
+        } catch (ConfigException e) {
+            throw e.withSource(configFile.toString());
+        }
+    }
+
+    /** Which data files were found, and that only their presence was checked. */
+    static String dataLines(Map<String, Path> files) {
+        StringBuilder sb = new StringBuilder("data files: found and readable (contents not read; floe train checks them)")
+                .append(System.lineSeparator());
+        files.forEach((key, path) -> sb.append(String.format(Locale.ROOT, "  %-18s %s%n", key, path)));
+        return sb.toString();
     }
 
     /** Every stage's plan as a table (a single stage prints just its table). */

@@ -105,6 +105,29 @@ class PlanCommandTest {
     }
 
     @Test
+    void listsTheDataFilesItFoundWithoutReadingThem() {
+        Result r = floe("plan", EXAMPLE.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("data files: found and readable (contents not read; floe train checks them)"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("  data.train.images ")
+                && l.endsWith("train-images-idx3-ubyte.gz")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("  data.test.labels ")), r.out());
+    }
+
+    @Test
+    void missingDataFileExitsWith2NamingTheKeyAndPrintsNoPlan(@TempDir Path dir) throws Exception {
+        Path config = exampleWith(dir, "fashion-mnist/test-labels-idx1-ubyte.gz", "fashion-mnist/no-such-labels.gz");
+
+        Result r = floe("plan", config.toString());
+
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("floe: " + config + ": data.test.labels: file 'fashion-mnist/no-such-labels.gz'"
+                + " not found"), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
     void missingConfigFileExitsWith2() {
         Result r = floe("plan", "no-such-config.yaml");
 

@@ -8,7 +8,9 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +22,9 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
@@ -41,7 +45,18 @@ final class ConfigReader {
     private static final PropertyNamingStrategies.NamingBase SNAKE =
             (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
-    private static final ObjectMapper YAML = YAMLMapper.builder()
+    /**
+     * Largest config accepted, in bytes. Configs are a few KB; the limit stops a wrong or hostile
+     * file before it is parsed.
+     */
+    static final int MAX_CONFIG_BYTES = 1 << 20;
+
+    /** Deepest nesting of maps and lists accepted; configs need about six levels. */
+    static final int MAX_NESTING = 64;
+
+    private static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+                    .build())
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -58,6 +73,12 @@ final class ConfigReader {
     private ConfigReader() {}
 
     static ExperimentConfig parse(byte[] yaml, String source) {
+        if (yaml.length > MAX_CONFIG_BYTES) {
+            throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "", "the config is "
+                    + yaml.length + " bytes, more than the " + MAX_CONFIG_BYTES + " a config may have; a config is a few"
+                    + " KB of YAML: check that this is the config file", null);
+        }
+        rejectAliases(yaml, source);
         try (JsonParser p = YAML.createParser(yaml)) {
             if (p.nextToken() == null) {
                 throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
@@ -65,6 +86,26 @@ final class ConfigReader {
                                 + " as in examples/fashion-finetune.yaml", null);
             }
             return YAML.readValue(p, ExperimentConfig.class);
+        } catch (JsonProcessingException e) {
+            throw translate(e, yaml, source);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot parse config " + source + ": " + e, e);
+        }
+    }
+
+    /**
+     * Jackson does not expand YAML aliases: {@code *name} would silently become the string
+     * {@code "name"}. Refusing them also makes alias bombs harmless.
+     */
+    private static void rejectAliases(byte[] yaml, String source) {
+        try (YAMLParser p = (YAMLParser) YAML.createParser(yaml)) {
+            while (p.nextToken() != null) {
+                if (p.isCurrentAlias()) {
+                    JsonLocation loc = p.currentTokenLocation();
+                    throw new ConfigException(source, line(loc), column(loc), "", "YAML alias *" + p.getText()
+                            + " is not supported; write the value out in full where it is used", null);
+                }
+            }
         } catch (JsonProcessingException e) {
             throw translate(e, yaml, source);
         } catch (IOException e) {
@@ -111,7 +152,10 @@ final class ConfigReader {
         }
         JsonLocation loc = e.getLocation();
         String detail = e.getOriginalMessage();
-        if (e instanceof JsonParseException && detail.startsWith("Duplicate field")) {
+        if (e instanceof StreamConstraintsException) {
+            detail = "the config nests maps and lists more than " + MAX_NESTING + " levels deep; a config needs a"
+                    + " handful: check for unclosed brackets";
+        } else if (e instanceof JsonParseException && detail.startsWith("Duplicate field")) {
             detail = "key " + detail.substring("Duplicate field ".length()) + " appears twice in one map;"
                     + " keep one of them";
         } else {

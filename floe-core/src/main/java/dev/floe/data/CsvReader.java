@@ -1,24 +1,29 @@
 package dev.floe.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Reads a numeric CSV file into a {@link Dataset}: one example per line, every column a number
  * except one label column holding a non-negative integer class index. Each example has feature
  * shape {@code {columns - 1}}, the feature columns in file order.
  *
- * <p>The format is deliberately simple: UTF-8, one delimiter character, no quoting, cells trimmed
- * of surrounding whitespace, blank lines skipped. Line numbers in errors are 1-based and count every
+ * <p>The format: UTF-8, optionally gzipped (recognised by its content, so {@code data.csv.gz} just
+ * works); one delimiter character; RFC 4180 quoting (a cell may be in double quotes); cells trimmed of
+ * surrounding whitespace; blank lines skipped. Line numbers in errors are 1-based and count every
  * line of the file, header included.
+ *
+ * <p>The header, when there is one (the default), must name every column once: a name that repeats
+ * is an error, since the label column is found by name. A header whose every cell is a number is an
+ * error too: it is the first example of a file without a header, and reading it as names would drop
+ * that example and look the label up among values. Read such a file with {@code optHeader(false)}
+ * and {@code optLabelIndex}.
  *
  * <pre>{@code
  * Dataset iris = CsvReader.builder().setPath(Path.of("iris.csv")).optLabelColumn("species").build().read();
@@ -30,7 +35,9 @@ public final class CsvReader {
     public static final String DEFAULT_LABEL_COLUMN = "label";
 
     private static final int UNSET = -1;
-    private static final char BYTE_ORDER_MARK = '\uFEFF';
+    /** A decimal number as written in CSV files: what makes a header cell look like data. */
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    private static final int SHOWN_CELLS = 5;
 
     private final Path path;
     private final String labelColumn;
@@ -39,6 +46,7 @@ public final class CsvReader {
     private final char delimiter;
     private final int numClasses;
     private final String name;
+    private final OptionNames names;
 
     private CsvReader(Builder b) {
         this.path = b.path;
@@ -48,6 +56,7 @@ public final class CsvReader {
         this.delimiter = b.delimiter;
         this.numClasses = b.numClasses;
         this.name = b.name == null ? b.path.toString() : b.name;
+        this.names = b.names;
     }
 
     /** A builder; {@link Builder#setPath} is required, everything else has a default. */
@@ -69,46 +78,47 @@ public final class CsvReader {
      * Reads the file.
      *
      * @throws DataFormatException naming the line, column and bad value if a cell is not a number,
-     *     a line has the wrong number of columns, the label column is missing, a label is not a
-     *     non-negative integer or not below {@code numClasses}, or there are no data lines
-     * @throws UncheckedIOException if the file cannot be read at all
+     *     a line has the wrong number of columns, the header names a column twice or holds only
+     *     numbers (the file has no header), the label column is missing, a label is not a
+     *     non-negative integer or not below {@code numClasses}, a quote is misplaced, the file is not
+     *     UTF-8 or its gzip stream is damaged, or there are no data lines
+     * @throws UncheckedIOException if the file cannot be read at all (missing, a folder, no permission)
      */
     public Dataset read() {
-        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            return parse(reader);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path + ": " + e + "; check the path and permissions", e);
-        }
+        return TextFiles.read(path, this::parse);
     }
 
-    private Dataset parse(BufferedReader reader) throws IOException {
+    private Dataset parse(Reader text) throws IOException {
+        CsvRecords csv = new CsvRecords(text, path, delimiter);
         List<String> columns = null; // header names, or null without a header
         int width = UNSET; // number of columns per line
         int labelAt = labelIndex;
-        int widthLine = UNSET; // the line that fixed width
+        long widthLine = UNSET; // the line that fixed width
         float[] features = new float[1024];
         int[] labels = new int[64];
         int rows = 0;
         int maxLabel = UNSET;
-        String line;
-        for (int lineNo = 1; (line = reader.readLine()) != null; lineNo++) {
-            if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == BYTE_ORDER_MARK) {
-                line = line.substring(1);
+        for (List<String> record = csv.next(); record != null; record = csv.next()) {
+            long lineNo = csv.recordLine();
+            String[] cells = record.stream().map(String::trim).toArray(String[]::new);
+            if (cells.length == 1 && cells[0].isEmpty()) {
+                continue; // a line of blanks
             }
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] cells = split(line);
             if (width == UNSET) {
                 width = cells.length;
                 widthLine = lineNo;
                 if (width < 2) {
                     throw error(lineNo, "found 1 column \"" + cells[0] + "\"; expected a label column and at least"
-                            + " one feature column; check the delimiter '" + delimiter + "' (set it with optDelimiter)");
+                            + " one feature column; check the delimiter '" + delimiter + "'"
+                            + (names.delimiter() == null ? "" : " (set it with " + names.delimiter() + ")"));
+                }
+                if (header) {
+                    requireNamesNotNumbers(cells, lineNo);
+                    CsvRecords.requireUniqueNames(path, List.of(cells), lineNo);
+                    columns = List.of(cells);
                 }
                 labelAt = locateLabel(cells, lineNo);
                 if (header) {
-                    columns = List.of(cells);
                     continue;
                 }
             }
@@ -135,32 +145,54 @@ public final class CsvReader {
             rows++;
         }
         if (rows == 0) {
-            throw new DataFormatException(path, "no data lines" + (header ? " after the header" : "")
-                    + "; expected at least one example");
+            throw new DataFormatException(path, width == UNSET
+                    ? "is empty; expected " + (header ? "a header line and " : "") + "one line per example"
+                    : "no data lines" + (header ? " after the header" : "") + "; expected at least one example");
         }
         return Dataset.wrap(name, new long[] {width - 1}, Arrays.copyOf(features, rows * (width - 1)),
                 Arrays.copyOf(labels, rows), numClasses == UNSET ? maxLabel + 1 : numClasses);
     }
 
+    /**
+     * A header made only of numbers is the first example of a file without a header: taking it for
+     * column names would lose that example and find columns by names that are values.
+     */
+    private void requireNamesNotNumbers(String[] cells, long lineNo) {
+        for (String cell : cells) {
+            if (!NUMBER.matcher(cell).matches()) {
+                return;
+            }
+        }
+        String shown = String.join(", ", Arrays.asList(cells).subList(0, Math.min(cells.length, SHOWN_CELLS)))
+                + (cells.length > SHOWN_CELLS ? ", ..." : "");
+        throw error(lineNo, "expected a header of column names but every cell is a number (" + shown + "): the file"
+                + " looks like it has no header line; add a header line naming the columns"
+                + (names.header() == null || names.labelIndex() == null ? ""
+                        : ", or set " + names.header() + " to false and " + names.labelIndex()
+                                + " to the label's 0-based column index"));
+    }
+
     /** Index of the label column, given the first non-blank line (the header, if there is one). */
-    private int locateLabel(String[] firstCells, int lineNo) {
+    private int locateLabel(String[] firstCells, long lineNo) {
         if (labelIndex != UNSET) {
             if (labelIndex >= firstCells.length) {
                 throw error(lineNo, "label index " + labelIndex + " is outside the " + firstCells.length
                         + " columns " + (header ? Arrays.toString(firstCells) : "of the first line")
-                        + "; set optLabelIndex below " + firstCells.length);
+                        + "; " + (names.labelIndex() == null ? "choose an index" : "set " + names.labelIndex())
+                        + " below " + firstCells.length);
             }
             return labelIndex;
         }
         int at = Arrays.asList(firstCells).indexOf(labelColumn);
         if (at < 0) {
             throw error(lineNo, "no label column \"" + labelColumn + "\" in the header " + Arrays.toString(firstCells)
-                    + "; set optLabelColumn to one of these columns");
+                    + "; " + (names.labelColumn() == null ? "name the label column \"" + labelColumn + "\" in the header"
+                            : "set " + names.labelColumn() + " to one of these columns"));
         }
         return at;
     }
 
-    private float parseFeature(String cell, int lineNo, int col, List<String> columns) {
+    private float parseFeature(String cell, long lineNo, int col, List<String> columns) {
         float value;
         try {
             value = Float.parseFloat(cell);
@@ -174,7 +206,7 @@ public final class CsvReader {
         return value;
     }
 
-    private int parseLabel(String cell, int lineNo, int col, List<String> columns) {
+    private int parseLabel(String cell, long lineNo, int col, List<String> columns) {
         int label;
         try {
             label = Integer.parseInt(cell);
@@ -188,29 +220,17 @@ public final class CsvReader {
         }
         if (numClasses != UNSET && label >= numClasses) {
             throw error(lineNo, column(col, columns) + ": label " + label + " is out of range [0, " + numClasses
-                    + ") for numClasses " + numClasses + "; raise optNumClasses or fix the label");
+                    + ") for " + numClasses + " classes; " + (names.numClasses() == null ? "" : "raise " + names.numClasses()
+                    + " or ") + "fix the label");
         }
         return label;
-    }
-
-    /** Splits on the delimiter, keeping empty cells (including trailing ones), trimming each. */
-    private String[] split(String line) {
-        List<String> cells = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i <= line.length(); i++) {
-            if (i == line.length() || line.charAt(i) == delimiter) {
-                cells.add(line.substring(start, i).trim());
-                start = i + 1;
-            }
-        }
-        return cells.toArray(String[]::new);
     }
 
     private static String column(int col, List<String> columns) {
         return columns == null ? "column index " + col : "column \"" + columns.get(col) + "\" (index " + col + ")";
     }
 
-    private DataFormatException error(int lineNo, String detail) {
+    private DataFormatException error(long lineNo, String detail) {
         return new DataFormatException(path, "line " + lineNo + ", " + detail);
     }
 
@@ -230,6 +250,7 @@ public final class CsvReader {
         private char delimiter = ',';
         private int numClasses = UNSET;
         private String name;
+        private OptionNames names = OptionNames.BUILDER;
 
         private Builder() {}
 
@@ -260,11 +281,11 @@ public final class CsvReader {
             return this;
         }
 
-        /** The character between cells; default ','. Cannot be part of a number or a line break. */
+        /** The character between cells; default ','. Cannot be part of a number, a quote or a line break. */
         public Builder optDelimiter(char delimiter) {
-            if (Character.isLetterOrDigit(delimiter) || ".+-\r\n".indexOf(delimiter) >= 0) {
+            if (Character.isLetterOrDigit(delimiter) || ".+-\"\r\n".indexOf(delimiter) >= 0) {
                 throw new IllegalArgumentException("delimiter '" + delimiter
-                        + "' can occur inside numbers or ends lines; use ',', ';', '\\t' or ' '");
+                        + "' can occur inside numbers, quotes cells or ends lines; use ',', ';', '\\t' or ' '");
             }
             this.delimiter = delimiter;
             return this;
@@ -276,6 +297,15 @@ public final class CsvReader {
                 throw new IllegalArgumentException("numClasses is " + numClasses + "; expected at least 1");
             }
             this.numClasses = numClasses;
+            return this;
+        }
+
+        /**
+         * How error messages name the options that fix a file problem; default
+         * {@link OptionNames#BUILDER}. A program reading these options from a config passes its keys.
+         */
+        public Builder optOptionNames(OptionNames names) {
+            this.names = Objects.requireNonNull(names, "names");
             return this;
         }
 

@@ -33,6 +33,8 @@ public final class IdxReader {
     private static final int GZIP_MAGIC_0 = 0x1f;
     private static final int GZIP_MAGIC_1 = 0x8b;
     private static final int CHUNK_BYTES = 1 << 16;
+    /** How messages name the options of the static methods without {@link OptionNames}. */
+    private static final OptionNames PARAMETERS = new OptionNames(null, null, null, null, "numClasses");
 
     private IdxReader() {}
 
@@ -43,7 +45,7 @@ public final class IdxReader {
      * @param name source description for the data set, e.g. {@code "fashion-mnist train"}
      * @throws DataFormatException if either file is not a well-formed ubyte IDX file, the counts
      *     differ or a label is out of range
-     * @throws UncheckedIOException if a file cannot be read at all (missing, no permission)
+     * @throws UncheckedIOException if a file cannot be read at all (missing, a folder, no permission)
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name) {
         return read(images, labels, numClasses, name, Integer.MAX_VALUE);
@@ -57,7 +59,16 @@ public final class IdxReader {
      * @param limit maximum number of examples, at least 0
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name, int limit) {
+        return read(images, labels, numClasses, name, limit, PARAMETERS);
+    }
+
+    /**
+     * As {@link #read(Path, Path, int, String, int)}, naming the option that sets the number of
+     * classes as {@code names.numClasses()} in messages (e.g. a config key).
+     */
+    public static Dataset read(Path images, Path labels, int numClasses, String name, int limit, OptionNames names) {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(names, "names");
         if (numClasses < 1) {
             throw new IllegalArgumentException("numClasses is " + numClasses + "; expected at least 1, e.g. 10 for MNIST");
         }
@@ -76,7 +87,7 @@ public final class IdxReader {
             int rows = imageDims[1];
             int cols = imageDims[2];
             float[] features = readPixels(imageIn, count, rows, cols);
-            int[] labelValues = readLabels(labelIn, count, numClasses);
+            int[] labelValues = readLabels(labelIn, count, numClasses, names);
             if (count == imageDims[0]) { // all read: let gzip check its CRC (a flipped bit inflates silently)
                 imageIn.verifyGzipTrailer();
                 labelIn.verifyGzipTrailer();
@@ -103,7 +114,7 @@ public final class IdxReader {
         if (type != UBYTE_TYPE) {
             throw new DataFormatException(in.file, String.format(
                     "unsupported IDX type byte 0x%02X (%s) at byte offset 2; expected 0x%02X (unsigned byte);"
-                            + " only ubyte IDX files are read, convert the data to bytes or to CSV for CsvReader",
+                            + " only ubyte IDX files are read: convert the data to unsigned bytes, or to a numeric CSV file",
                     type, typeName(type), UBYTE_TYPE));
         }
         if (dims != expectedDims) {
@@ -119,7 +130,8 @@ public final class IdxReader {
             int min = d == 0 ? 0 : 1;
             if (sizes[d] < min) {
                 throw new DataFormatException(in.file, "size of dimension " + d + " at byte offset " + offset
-                        + " is " + sizes[d] + "; expected at least " + min + "; the header is corrupt");
+                        + " is " + sizes[d] + "; expected at least " + min + "; the header is corrupt, download or copy"
+                        + " the file again");
             }
         }
         return sizes;
@@ -147,7 +159,7 @@ public final class IdxReader {
         return features;
     }
 
-    private static int[] readLabels(Input in, int count, int numClasses) {
+    private static int[] readLabels(Input in, int count, int numClasses, OptionNames names) {
         byte[] bytes = new byte[count];
         long start = in.offset;
         if (in.read(bytes, count) < count) {
@@ -158,8 +170,9 @@ public final class IdxReader {
             labels[i] = bytes[i] & 0xFF;
             if (labels[i] >= numClasses) {
                 throw new DataFormatException(in.file, "label of example " + i + " at byte offset " + (start + i)
-                        + " is " + labels[i] + "; expected a value in [0, " + numClasses
-                        + "); pass the right numClasses or the right labels file");
+                        + " is " + labels[i] + "; expected a class index in [0, " + numClasses + ") for " + numClasses
+                        + " classes; " + (names.numClasses() == null ? "" : "raise " + names.numClasses() + " or ")
+                        + "use the labels file that belongs to these images");
             }
         }
         return labels;
@@ -193,6 +206,7 @@ public final class IdxReader {
 
         static Input open(Path file) {
             Objects.requireNonNull(file, "file");
+            TextFiles.requireFile(file);
             InputStream raw = null;
             try {
                 raw = new BufferedInputStream(Files.newInputStream(file), CHUNK_BYTES);
@@ -202,11 +216,11 @@ public final class IdxReader {
                 return new Input(file, gzipped ? new GZIPInputStream(raw, CHUNK_BYTES) : raw, gzipped);
             } catch (ZipException | EOFException e) {
                 closeQuietly(raw);
-                throw new DataFormatException(file, "the gzip header is corrupt (" + e.getMessage()
+                throw new DataFormatException(file, "the gzip header is corrupt (" + reason(e)
                         + "); expected a gzipped IDX file; download or copy the file again", e);
             } catch (IOException e) {
                 closeQuietly(raw);
-                throw new UncheckedIOException("cannot read " + file + ": " + e + "; check the path and permissions", e);
+                throw TextFiles.cannotRead(file, e);
             }
         }
 
@@ -226,7 +240,7 @@ public final class IdxReader {
                 gzipCutShort = true;
             } catch (ZipException e) {
                 throw new DataFormatException(file, "the gzip stream is corrupt after byte offset " + offset
-                        + " of the uncompressed data (" + e.getMessage() + "); download or copy the file again", e);
+                        + " of the uncompressed data (" + reason(e) + "); download or copy the file again", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + file + " at byte offset " + offset + ": " + e, e);
             }
@@ -244,7 +258,7 @@ public final class IdxReader {
                     // bytes after the declared data are ignored
                 }
             } catch (ZipException | EOFException e) {
-                throw new DataFormatException(file, "the gzip check of the whole file failed (" + e.getMessage()
+                throw new DataFormatException(file, "the gzip check of the whole file failed (" + reason(e)
                         + ") although all " + offset + " bytes of IDX data were read; the file is damaged,"
                         + " download or copy it again", e);
             } catch (IOException e) {
@@ -261,8 +275,20 @@ public final class IdxReader {
             return ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
         }
 
+        /** What went wrong in the gzip layer, in words (some of its exceptions carry no message). */
+        private static String reason(IOException e) {
+            if (e.getMessage() != null) {
+                return e.getMessage();
+            }
+            return e instanceof EOFException ? "the file ends too early" : "a checksum or format error";
+        }
+
         /** The error for data that ended at the current offset inside {@code [start, start + length)}. */
         DataFormatException truncated(String what, long start, long length) {
+            if (offset == 0 && !gzipped && !gzipCutShort) {
+                return new DataFormatException(file, "is empty; expected an IDX file starting with its magic number;"
+                        + " check the path, or download or copy the file again");
+            }
             return new DataFormatException(file, "truncated: the " + (gzipped ? "uncompressed " : "")
                     + "data ends" + (gzipCutShort ? " (the gzip stream is cut short)" : "") + " at byte offset " + offset + " but " + what + " needs " + length
                     + " bytes from byte offset " + start + " to " + (start + length)

@@ -3,31 +3,20 @@ package dev.floe.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 
 /**
  * Reads labelled texts into a {@link TextDataset} from JSON Lines or CSV, optionally gzipped
- * (a name ending in {@code .gz}).
+ * (recognised by the content; a {@code .gz} suffix, in any case, is skipped when the format is told
+ * from the name).
  *
  * <ul>
  *   <li><b>JSONL</b> ({@code .jsonl}, {@code .ndjson}): one JSON object per line, blank lines
@@ -36,7 +25,7 @@ import java.util.zip.ZipException;
  *   <li><b>CSV</b> ({@code .csv}): RFC 4180 — comma-separated, a header row naming the columns,
  *       fields optionally in double quotes, a quote inside a quoted field written twice, quoted
  *       fields may hold commas and line breaks (kept as they are, CRLF included); lines may end in
- *       LF or CRLF; empty lines are skipped. A label cell that is a non-negative integer and not one
+ *       LF or CRLF; empty lines are skipped; the header names each column once. A label cell that is a non-negative integer and not one
  *       of the given class names is a class index, anything else a class name (trimmed).
  * </ul>
  *
@@ -96,7 +85,7 @@ public final class TextReader {
         return builder().setPath(path).build().read();
     }
 
-    /** Whether the name ends in .gz, in any case. */
+    /** Whether the name ends in .gz, in any case (the content decides whether it is gunzipped). */
     private static boolean gzipped(Path path) {
         return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
     }
@@ -127,25 +116,7 @@ public final class TextReader {
      * @throws UncheckedIOException if the file cannot be read at all
      */
     public TextDataset read() {
-        List<Row> rows;
-        try (InputStream raw = Files.newInputStream(path);
-                InputStream in = gzipped(path)
-                        ? new GZIPInputStream(new BufferedInputStream(raw))
-                        : new BufferedInputStream(raw);
-                Reader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)))) {
-            rows = format == Format.JSONL ? readJsonl(reader) : readCsv(reader);
-        } catch (NoSuchFileException e) {
-            throw new UncheckedIOException("cannot read " + path + ": no such file; check the path", e);
-        } catch (CharacterCodingException e) {
-            throw new DataFormatException(path, "is not valid UTF-8 (" + e + "); convert it to UTF-8", e);
-        } catch (ZipException | EOFException e) {
-            throw new DataFormatException(path, "is not a complete gzip stream (" + e.getMessage()
-                    + "); the file is truncated or not gzipped — drop the .gz suffix or fetch it again", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + path + ": " + e + "; check the path and permissions", e);
-        }
+        List<Row> rows = TextFiles.read(path, text -> format == Format.JSONL ? readJsonl(text) : readCsv(text));
         if (rows.isEmpty()) {
             throw new DataFormatException(path, "holds no examples; expected at least one "
                     + (format == Format.JSONL ? "JSON object line" : "CSV record after the header"));
@@ -153,10 +124,9 @@ public final class TextReader {
         return toDataset(rows);
     }
 
-    private List<Row> readJsonl(Reader reader) throws IOException {
+    private List<Row> readJsonl(BufferedReader lines) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<Row> rows = new ArrayList<>();
-        BufferedReader lines = (BufferedReader) reader;
         long lineNo = 0;
         for (String line = lines.readLine(); line != null; line = lines.readLine()) {
             lineNo++;
@@ -211,33 +181,31 @@ public final class TextReader {
         return names;
     }
 
-    private List<Row> readCsv(Reader reader) throws IOException {
-        Csv csv = new Csv(reader);
+    private List<Row> readCsv(BufferedReader text) throws IOException {
+        CsvRecords csv = new CsvRecords(text, path, ',');
         List<String> header = csv.next();
         if (header == null) {
             return List.of();
         }
-        if (!header.isEmpty() && !header.get(0).isEmpty() && header.get(0).charAt(0) == BYTE_ORDER_MARK) {
-            header.set(0, header.get(0).substring(1));
-        }
         List<String> columns = header.stream().map(String::trim).toList();
+        CsvRecords.requireUniqueNames(path, columns, csv.recordLine());
         int textCol = column(columns, textField, "optTextField");
         int labelCol = column(columns, labelField, "optLabelField");
         List<Row> rows = new ArrayList<>();
         for (List<String> record = csv.next(); record != null; record = csv.next()) {
             if (record.size() != columns.size()) {
-                throw new DataFormatException(path, "line " + csv.recordLine + ": " + record.size() + " fields where the"
+                throw new DataFormatException(path, "line " + csv.recordLine() + ": " + record.size() + " fields where the"
                         + " header " + columns + " has " + columns.size() + "; quote fields that contain commas");
             }
             String label = record.get(labelCol).trim();
             Object value = INDEX.matcher(label).matches() && (classNames == null || !classNames.contains(label))
-                    ? parseIndex(label, csv.recordLine)
+                    ? parseIndex(label, csv.recordLine())
                     : label;
             if (label.isEmpty()) {
-                throw new DataFormatException(path, "line " + csv.recordLine + ", field '" + labelField
+                throw new DataFormatException(path, "line " + csv.recordLine() + ", field '" + labelField
                         + "': empty; every row needs a class name or index");
             }
-            rows.add(new Row(csv.recordLine, record.get(textCol), value));
+            rows.add(new Row(csv.recordLine(), record.get(textCol), value));
         }
         return rows;
     }
@@ -321,122 +289,6 @@ public final class TextReader {
 
     private static String shorten(String s) {
         return s.length() <= SHOWN_CHARS ? s : s.substring(0, SHOWN_CHARS) + "...";
-    }
-
-    /** A minimal RFC 4180 record reader that tracks the line each record starts on. */
-    private final class Csv {
-        private static final int EOF = -1;
-        private final Reader in;
-        private long line = 1; // line of the next character
-        private int pushedBack = Integer.MIN_VALUE;
-        long recordLine;
-
-        Csv(Reader in) {
-            this.in = in;
-        }
-
-        private int read() throws IOException {
-            if (pushedBack != Integer.MIN_VALUE) {
-                int c = pushedBack;
-                pushedBack = Integer.MIN_VALUE;
-                return c;
-            }
-            return in.read();
-        }
-
-        /** Consumes a line break starting with {@code c} ('\r' or '\n'). */
-        private void lineBreak(int c) throws IOException {
-            if (c == '\r') {
-                int next = read();
-                if (next != '\n') {
-                    pushedBack = next;
-                }
-            }
-            line++;
-        }
-
-        /** The next record's fields, or null at the end; empty lines are skipped. */
-        List<String> next() throws IOException {
-            while (true) {
-                recordLine = line;
-                int c = read();
-                if (c == EOF) {
-                    return null;
-                }
-                if (c == '\r' || c == '\n') {
-                    lineBreak(c);
-                    continue; // an empty line
-                }
-                pushedBack = c;
-                return record();
-            }
-        }
-
-        private List<String> record() throws IOException {
-            List<String> fields = new ArrayList<>();
-            StringBuilder field = new StringBuilder();
-            while (true) {
-                int c = read();
-                if (c == '"' && field.length() == 0) {
-                    quoted(field);
-                    c = read();
-                    if (c != ',' && c != '\r' && c != '\n' && c != EOF) {
-                        throw new DataFormatException(path, "line " + line + ": a quoted field ends at '\"' but is"
-                                + " followed by '" + (char) c + "' instead of a comma or line end; write a quote inside"
-                                + " a quoted field as \"\"");
-                    }
-                }
-                if (c == ',') {
-                    fields.add(field.toString());
-                    field.setLength(0);
-                } else if (c == '\r' || c == '\n' || c == EOF) {
-                    fields.add(field.toString());
-                    if (c != EOF) {
-                        lineBreak(c);
-                    }
-                    return fields;
-                } else if (c == '"') {
-                    throw new DataFormatException(path, "line " + line + ": a '\"' inside an unquoted field; quote the"
-                            + " whole field and write the quote as \"\"");
-                } else {
-                    field.append((char) c);
-                }
-            }
-        }
-
-        private void quoted(StringBuilder field) throws IOException {
-            long start = line;
-            while (true) {
-                int c = read();
-                if (c == EOF) {
-                    throw new DataFormatException(path, "line " + start + ": a quoted field starting here is never"
-                            + " closed; add the closing '\"' (and write quotes inside it as \"\")");
-                }
-                if (c == '"') {
-                    int next = read();
-                    if (next == '"') {
-                        field.append('"');
-                        continue;
-                    }
-                    pushedBack = next;
-                    return;
-                }
-                if (c == '\n' || (c == '\r')) {
-                    field.append((char) c);
-                    if (c == '\r') {
-                        int next = read();
-                        if (next == '\n') {
-                            field.append('\n');
-                        } else {
-                            pushedBack = next;
-                        }
-                    }
-                    line++;
-                    continue;
-                }
-                field.append((char) c);
-            }
-        }
     }
 
     /** Options of a {@link TextReader}. */

@@ -3,13 +3,21 @@ package dev.floe.data;
 import static dev.floe.data.Messages.assertMentions;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CsvReaderTest {
 
@@ -145,6 +153,111 @@ class CsvReaderTest {
     }
 
     @Test
+    void headerOfNumbersIsTheFirstExampleOfAFileWithoutHeader() throws IOException {
+        // without the check, "0" names two columns and the label is taken from the first: a constant
+        DataFormatException e = failure("0.5,0,1,0\n0.7,1,2,1\n0.1,0,3,0\n");
+
+        assertMentions(e, "data.csv", "line 1", "every cell is a number (0.5, 0, 1, 0)", "no header line",
+                "add a header line", "set optHeader to false and optLabelIndex to the label's 0-based column index");
+    }
+
+    @Test
+    void fileWithoutHeaderReadsWithHeaderOffAndLabelIndex() throws IOException {
+        Path path = csv("0.5,0,1,0\n0.7,1,2,1\n");
+
+        Dataset data = CsvReader.builder().setPath(path).optHeader(false).optLabelIndex(3).build().read();
+
+        assertArrayEquals(new float[] {0.5f, 0f, 1f, 0.7f, 1f, 2f}, data.features());
+        assertArrayEquals(new int[] {0, 1}, data.labels());
+    }
+
+    @Test
+    void repeatedColumnNamesAreListedWithTheirPositions() throws IOException {
+        DataFormatException e = failure("x,label,y,x,y,z\n1,0,2,3,4,5\n");
+
+        assertMentions(e, "data.csv", "line 1", "names 2 columns more than once",
+                "\"x\" at column indices [0, 3]", "\"y\" at column indices [2, 4]", "its own name");
+    }
+
+    @Test
+    void headerMixingNamesAndNumbersIsANormalHeader() throws IOException {
+        Dataset data = CsvReader.read(csv("1,2,label\n5,6,1\n"));
+
+        assertArrayEquals(new float[] {5f, 6f}, data.features());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"data.csv.gz", "DATA.CSV.GZ", "misnamed.csv"})
+    void gzippedFileIsReadWhateverItsName(String name) throws IOException {
+        Path path = Files.write(dir.resolve(name), gzip("x1,label\n0.5,1\n0.25,0\n"));
+
+        Dataset data = CsvReader.read(path);
+
+        assertArrayEquals(new float[] {0.5f, 0.25f}, data.features());
+        assertArrayEquals(new int[] {1, 0}, data.labels());
+    }
+
+    @Test
+    void cutGzipStreamNamesTheFile() throws IOException {
+        byte[] whole = gzip("x1,label\n" + "0.5,1\n".repeat(2000));
+        Path path = Files.write(dir.resolve("cut.csv.gz"), Arrays.copyOf(whole, whole.length / 2));
+
+        DataFormatException e = assertThrows(DataFormatException.class, () -> CsvReader.read(path));
+
+        assertMentions(e, "cut.csv.gz", "gzip", "cut short", "again");
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreADataError() throws IOException {
+        Path path = Files.write(dir.resolve("latin1.csv"), new byte[] {'x', (byte) 0xE9, ',', 'l', '\n', '1', ',', '0'});
+
+        DataFormatException e = assertThrows(DataFormatException.class, () -> CsvReader.read(path));
+
+        assertMentions(e, "latin1.csv", "not UTF-8");
+    }
+
+    @Test
+    void folderIsReportedAsAFolder() {
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> CsvReader.read(dir));
+
+        assertMentions(e, dir.toString(), "is a folder", "expected a data file");
+    }
+
+    @Test
+    void emptyFileSaysItIsEmpty() throws IOException {
+        DataFormatException e = failure("");
+
+        assertMentions(e, "data.csv", "is empty", "header line");
+    }
+
+    @Test
+    void quotedCellsAreRead() throws IOException {
+        Dataset data = CsvReader.read(csv("\"x 1\",\"label\"\n\"0.5\",1\n"));
+
+        assertArrayEquals(new float[] {0.5f}, data.features());
+    }
+
+    @Test
+    void messagesNameTheOptionsAsTheCallerCallsThem() throws IOException {
+        Path path = csv("x,label\n1,3\n");
+        OptionNames keys = new OptionNames("data.label_column", null, null, null, "data.num_classes");
+
+        DataFormatException range = assertThrows(DataFormatException.class, () -> CsvReader.builder().setPath(path)
+                .optNumClasses(2).optOptionNames(keys).build().read());
+        DataFormatException column = assertThrows(DataFormatException.class, () -> CsvReader.builder().setPath(path)
+                .optLabelColumn("y").optOptionNames(keys).build().read());
+        DataFormatException numbers = assertThrows(DataFormatException.class, () -> CsvReader.builder()
+                .setPath(csv("1,2\n3,0\n")).optOptionNames(keys).build().read());
+
+        assertMentions(range, "raise data.num_classes or fix the label");
+        assertMentions(column, "set data.label_column to one of these columns");
+        assertMentions(numbers, "add a header line naming the columns");
+        for (Exception e : new Exception[] {range, column, numbers}) {
+            assertFalse(e.getMessage().matches(".*opt(LabelColumn|LabelIndex|Header|NumClasses).*"), e.getMessage());
+        }
+    }
+
+    @Test
     void builderRejectsContradictoryOptions() {
         Path path = dir.resolve("any.csv");
 
@@ -153,5 +266,14 @@ class CsvReaderTest {
         assertThrows(IllegalStateException.class,
                 () -> CsvReader.builder().setPath(path).optLabelColumn("y").optLabelIndex(0).build());
         assertThrows(IllegalArgumentException.class, () -> CsvReader.builder().optDelimiter('.'));
+        assertThrows(IllegalArgumentException.class, () -> CsvReader.builder().optDelimiter('"'));
+    }
+
+    static byte[] gzip(String text) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
     }
 }

@@ -178,6 +178,25 @@ class IdxReaderTest {
     }
 
     @Test
+    void labelOutOfRangeNamesTheCallersOption() {
+        Path labels = file("labels.idx", labels(1, 0, 7));
+        OptionNames keys = new OptionNames(null, null, null, null, "data.num_classes");
+
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> IdxReader.read(file("i", images(3, 2, 3, PIXELS)), labels, 3, "t", 3, keys));
+
+        assertMentions(e, "labels.idx", "is 7", "raise data.num_classes");
+    }
+
+    @Test
+    void folderIsReportedAsAFolderNotAsMissing() {
+        UncheckedIOException e = assertThrows(UncheckedIOException.class,
+                () -> IdxReader.read(dir, file("l", labels(0)), 1, "t"));
+
+        assertMentions(e, dir.toString(), "is a folder");
+    }
+
+    @Test
     void missingFileIsAnIoErrorNamingThePath() {
         Path missing = dir.resolve("missing.idx");
 

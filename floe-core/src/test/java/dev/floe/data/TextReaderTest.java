@@ -171,6 +171,22 @@ class TextReaderTest {
     }
 
     @Test
+    void csvHeaderThatRepeatsAColumnIsAnError() throws IOException {
+        Path p = write("r.csv", "text,label,text\na,ham,b\n");
+
+        DataFormatException e = assertThrows(DataFormatException.class, () -> TextReader.read(p));
+
+        assertMentions(e, p.toString(), "line 1", "\"text\" at column indices [0, 2]");
+    }
+
+    @Test
+    void upperCaseGzSuffixIsReadAndTellsTheFormat() throws IOException {
+        Path p = writeGzip("S.CSV.GZ", "text,label\nhello,ham\n");
+
+        assertEquals(List.of("hello"), TextReader.read(p).texts());
+    }
+
+    @Test
     void unknownExtensionAsksForAFormat() throws IOException {
         Path p = write("o.txt", "x");
         assertMentions(assertThrows(IllegalArgumentException.class, () -> TextReader.read(p)), "optFormat");
