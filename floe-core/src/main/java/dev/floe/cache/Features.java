@@ -3,6 +3,7 @@ package dev.floe.cache;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.floe.engine.FloeEngine;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,7 +63,7 @@ public final class Features {
             long[] shape = new long[one.length + 1];
             shape[0] = indices.length;
             System.arraycopy(one, 0, shape, 1, one.length);
-            out.put(e.getKey(), manager.create(batch, new Shape(shape)));
+            out.put(e.getKey(), FloeEngine.owned(manager.create(batch, new Shape(shape))));
         }
         return out;
     }

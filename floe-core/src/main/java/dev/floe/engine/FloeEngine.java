@@ -3,6 +3,7 @@ package dev.floe.engine;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The one place Floe touches DJL's engine registry.
@@ -10,6 +11,25 @@ import ai.djl.ndarray.NDManager;
  * <p>Floe runs on DJL's PyTorch engine on the CPU. The engine must start without a network:
  * the libtorch binaries come from the {@code pytorch-native-cpu} jar on the class path and
  * {@code DJL_OFFLINE}/{@code ai.djl.offline} forbid any download attempt.
+ *
+ * <p><b>Tensors made from Java data.</b> In DJL 0.36 on the CPU, {@code PtNDManager.create(Buffer,
+ * Shape, DataType)} (where every {@code NDManager.create(float[]/long[]/int[]/Number, ...)} ends)
+ * copies the data into a new Java direct {@code ByteBuffer} (or takes a direct one as it is) and
+ * hands its address to {@code torch::from_blob} without a deleter: the tensor's storage is that
+ * Java buffer, and libtorch does not own it. The {@code PtNDArray} keeps the buffer reachable until
+ * {@code close()}; after that the garbage collector may free it while libtorch can still read the
+ * memory through autograd (which saves operands for the backward pass), through views
+ * ({@code reshape}, slices) or through anything else that shares the storage. {@code NDArray.set(Buffer)}
+ * makes the Java buffer the storage in the same way, and the {@code Number} overloads
+ * ({@code mul(Number)}, {@code div(Number)}, {@code add(Number)}, ...) make such a scalar and close
+ * it before they return. Memory that libtorch allocates is its own: {@code duplicate()} (a libtorch
+ * {@code clone()} under a no-grad guard), {@code zeros}, {@code ones}, {@code full}, {@code arange},
+ * the random creators and the results of operations; {@code set(NDIndex, NDArray)} copies into the
+ * existing storage ({@code index_put_}). (Read from the DJL 0.36.0 sources: {@code PtNDManager},
+ * {@code PtNDArray}, {@code JniUtils} and the JNI {@code torchFromBlob}, {@code torchSet},
+ * {@code tensorClone}.) Floe therefore makes tensors from Java data through {@link #owned} and the
+ * scalar operands of recorded operations through {@link #scalar}. {@code ConvGradientStressTest} (floe-core tests) is where a violation would show: it compares 200
+ * backward passes bit for bit with the garbage collector running between forward and backward.
  */
 public final class FloeEngine {
 
@@ -43,13 +63,9 @@ public final class FloeEngine {
 
     /**
      * A copy of {@code staging} in memory that libtorch owns, in the same manager; closes
-     * {@code staging}.
-     *
-     * <p>On the CPU, {@code NDManager.create} from Java data makes a tensor over a Java direct buffer
-     * (no copy) that is freed only when the garbage collector reclaims the Java array object. Use
-     * this for arrays that must outlive their Java owner (parameters, optimizer state). It was tried
-     * for batch inputs against the open convolution-gradient bug and did not cure it; batch inputs
-     * live in their batch's manager until the batch ends, so they do not need it.
+     * {@code staging}. Wrap every {@code NDManager.create} from Java data in it: {@code staging}
+     * lives over a Java direct buffer (see the class comment), the copy does not, so its lifetime is
+     * the tensor's own however long autograd or a view keeps it.
      */
     public static NDArray owned(NDArray staging) {
         try (staging) {
@@ -62,10 +78,11 @@ public final class FloeEngine {
      * dtype. Use it instead of DJL's {@code mul(Number)}, {@code div(Number)}, ... on anything
      * autograd records: those make the scalar over a Java direct buffer and close it at once, but
      * autograd keeps the tensor for the backward pass, which then reads memory the garbage
-     * collector may already have freed (we saw NaN gradients in about one run in five).
+     * collector may already have freed (with the loss scaled by {@code mul(Number)},
+     * {@code ConvGradientStressTest} gets garbage gradients in about one pass in ten).
      */
     public static NDArray scalar(NDArray like, float value) {
-        return like.getManager().full(new ai.djl.ndarray.types.Shape(), value, like.getDataType());
+        return like.getManager().full(new Shape(), value, like.getDataType());
     }
 
     /** A new root manager on the CPU; the caller owns it and must close it. */

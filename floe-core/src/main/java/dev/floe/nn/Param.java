@@ -133,7 +133,8 @@ public final class Param {
             array.setRequiresGradient(false);
         }
         try (NDArray staging = array.getManager().create(values, shape)) {
-            // copy into the existing libtorch storage; the optimizer keeps referring to this array
+            // index_put_ copies into the existing libtorch storage, so the Java-backed staging can go
+            // right after; the optimizer keeps referring to this array
             array.set(ALL, staging);
         }
         if (grad) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.floe.engine.FloeEngine;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,11 +87,7 @@ public final class ParamScope {
         }
         float[] values = new float[Math.toIntExact(shape.size())];
         init.fill(values, new SplittableRandom(seed ^ stableHash(path)));
-        NDArray array;
-        // a libtorch-owned copy: create() on CPU wraps a Java direct buffer freed only by GC
-        try (NDArray staging = manager.create(values, shape)) {
-            array = staging.duplicate();
-        }
+        NDArray array = FloeEngine.owned(manager.create(values, shape));
         NDScope.unregister(array);
         Param param = new Param(path, kind, array, adapter);
         sink.put(path, param);

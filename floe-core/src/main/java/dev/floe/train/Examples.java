@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.floe.data.Dataset;
+import dev.floe.engine.FloeEngine;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -57,7 +58,7 @@ public interface Examples {
         for (int i = 0; i < indices.length; i++) {
             y[i] = label(indices[i]);
         }
-        return manager.create(y);
+        return FloeEngine.owned(manager.create(y));
     }
 
     /** A numeric data set feeding graph input {@code input} with {@code (B, ...featureShape)} floats. */
@@ -99,7 +100,7 @@ public interface Examples {
                 long[] shape = new long[one.length + 1];
                 shape[0] = indices.length;
                 System.arraycopy(one, 0, shape, 1, one.length);
-                return Map.of(input, manager.create(data.gatherFeatures(indices), new Shape(shape)));
+                return Map.of(input, FloeEngine.owned(manager.create(data.gatherFeatures(indices), new Shape(shape))));
             }
         };
     }

@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.floe.components.ConvEncoder;
 import dev.floe.components.Mlp;
 import dev.floe.components.MlpHead;
 import dev.floe.data.Dataset;
@@ -33,38 +32,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 class StagedTrainingTest {
 
-    /** Conv encoder with BatchNorm plus an MLP head with dropout: every source of state a resume must restore. */
+    /**
+     * The transfer demo's conv encoder (BatchNorm throughout) plus an MLP head with dropout: every
+     * source of state a resume must restore.
+     */
     static ModelGraph convGraph(long seed) {
         return ModelGraph.builder()
                 .input("image", TensorSpec.of("[batch, 1, 12, 12]"))
-                .add(ConvEncoder.builder().name("encoder").input(1, 12, 12).widths(4, 6, 8).build())
-                .add(MlpHead.of("head", 8, 16, 2, 0.3f))
+                .add(TrainerTest.demoEncoder())
+                .add(MlpHead.of("head", TrainerTest.DEMO_WIDTHS[TrainerTest.DEMO_WIDTHS.length - 1], 16, 2, 0.3f))
                 .wire("image", "encoder.in")
                 .wire("encoder.features", "head.in")
                 .output("logits", "head.logits")
                 .seed(seed)
                 .build();
-    }
-
-    /**
-     * A stem-only conv encoder (conv, BatchNorm) plus an MLP head with dropout. Resume tests use it
-     * rather than {@link #convGraph}: stacked convolutions trigger an open libtorch CPU bug here
-     * (input gradients of a second convolution sometimes come back as garbage; see the issue notes).
-     */
-    static ModelGraph stemGraph(long seed) {
-        return ModelGraph.builder()
-                .input("image", TensorSpec.of("[batch, 1, 12, 12]"))
-                .add(ConvEncoder.builder().name("encoder").input(1, 12, 12).widths(8).build())
-                .add(MlpHead.of("head", 8, 16, 2, 0.3f))
-                .wire("image", "encoder.in")
-                .wire("encoder.features", "head.in")
-                .output("logits", "head.logits")
-                .seed(seed)
-                .build();
-    }
-
-    private static Schedule stemProgressive(ModelGraph g) {
-        return Schedule.progressive(g, "encoder", FreezePolicy.trainAll(), 1, 2, 0.1, new LrSchedule.WarmupCosine(2, 0.1), null);
     }
 
     static ModelGraph mlpGraph(long seed) {
@@ -123,12 +104,12 @@ class StagedTrainingTest {
         Dataset eval = TrainerTest.images(16, 4);
         Map<String, float[]> uninterrupted;
         TrainResult full;
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(tmp.resolve("a")).build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(tmp.resolve("a")).build()) {
             full = t.run(train, eval);
             uninterrupted = snapshot(g);
         }
         Path dir = tmp.resolve("b");
-        // stage 2 ("unfreeze-stem") has just unfrozen the stem; die in its second epoch, mid-epoch
+        // stage 2 ("unfreeze-block2") has just unfrozen block2; die in its second epoch, mid-epoch
         TrainingListener killer = new TrainingListener() {
             int epochsStarted;
 
@@ -144,12 +125,12 @@ class StagedTrainingTest {
                 }
             }
         };
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(dir).listener(killer).build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(dir).listener(killer).build()) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.run(train, eval));
             assertEquals("simulated kill", e.getMessage());
         }
         TrainResult resumed;
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(dir).resume(true).build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(dir).resume(true).build()) {
             resumed = t.run(train, eval);
             for (Map.Entry<String, float[]> e : uninterrupted.entrySet()) {
                 assertArrayEquals(e.getValue(), g.parameters().get(e.getKey()).toFloatArray(), e.getKey());
@@ -165,10 +146,10 @@ class StagedTrainingTest {
     @Test
     void resumeRefusesAnotherRunsCheckpointAndACorruptedOne(@TempDir Path tmp) throws Exception {
         Dataset train = TrainerTest.images(16, 3);
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(tmp).runFingerprint("A").build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(tmp).runFingerprint("A").build()) {
             t.run(train, null);
         }
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(tmp).resume(true).runFingerprint("B").build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(tmp).resume(true).runFingerprint("B").build()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.run(train, null));
             assertTrue(e.getMessage().contains("made by a different run (fingerprint A, this run B)"), e.getMessage());
         }
@@ -177,7 +158,7 @@ class StagedTrainingTest {
         byte[] bytes = Files.readAllBytes(weights);
         bytes[bytes.length - 1] ^= 1;
         Files.write(weights, bytes);
-        try (ModelGraph g = stemGraph(2); Trainer t = trainer(g, stemProgressive(g)).checkpoints(tmp).resume(true).runFingerprint("A").build()) {
+        try (ModelGraph g = convGraph(2); Trainer t = trainer(g, progressive(g)).checkpoints(tmp).resume(true).runFingerprint("A").build()) {
             float[] before = g.parameters().get("encoder/stem/conv/weight").toFloatArray();
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.run(train, null));
             assertTrue(e.getMessage().contains("weights.safetensors is corrupted"), e.getMessage());

@@ -9,6 +9,7 @@ import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.components.Mlp;
 import dev.floe.data.Dataset;
+import dev.floe.demo.TransferDemo;
 import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
@@ -22,6 +23,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
+
+    /** Encoder widths of the transfer demo: stem, block1, block2. */
+    static final long[] DEMO_WIDTHS = TransferDemo.Settings.full().widths();
 
     /** Three Gaussian blobs in 8 dimensions. */
     static Dataset blobs(int n, long seed) {
@@ -64,11 +68,16 @@ class TrainerTest {
                 .build();
     }
 
+    /** The transfer demo's encoder (a stem and two residual blocks, its widths) on 1×12×12 images. */
+    static ConvEncoder demoEncoder() {
+        return ConvEncoder.builder().name("encoder").input(1, 12, 12).widths(DEMO_WIDTHS).build();
+    }
+
     static ModelGraph convGraph(long seed) {
         return ModelGraph.builder()
                 .input("image", TensorSpec.of("[batch, 1, 12, 12]"))
-                .add(ConvEncoder.builder().name("encoder").input(1, 12, 12).widths(8).build())
-                .add(LinearHead.of("head", 8, 2))
+                .add(demoEncoder())
+                .add(LinearHead.of("head", DEMO_WIDTHS[DEMO_WIDTHS.length - 1], 2))
                 .wire("image", "encoder.in")
                 .wire("encoder.features", "head.in")
                 .output("logits", "head.logits")
@@ -123,7 +132,7 @@ class TrainerTest {
                     checked++;
                 }
             }
-            assertEquals(2, checked, "the stem BatchNorm's two buffers");
+            assertEquals(14, checked, "two buffers in each of 7 BatchNorms: the stem's and bn1, bn2, proj_bn in both blocks");
         }
     }
 

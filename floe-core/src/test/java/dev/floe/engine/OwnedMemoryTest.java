@@ -1,0 +1,48 @@
+package dev.floe.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+class OwnedMemoryTest {
+
+    private static ByteBuffer direct(float... values) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * values.length).order(ByteOrder.nativeOrder());
+        b.asFloatBuffer().put(values);
+        return b;
+    }
+
+    @Test
+    void createFromJavaDataUsesTheJavaBufferAsStorageAndOwnedCopiesOutOfIt() {
+        try (NDManager m = FloeEngine.newManager()) {
+            ByteBuffer javaMemory = direct(1, 2, 3);
+            NDArray wrapped = m.create(javaMemory, new Shape(3), DataType.FLOAT32);
+            ByteBuffer javaMemory2 = direct(1, 2, 3);
+            NDArray owned = FloeEngine.owned(m.create(javaMemory2, new Shape(3), DataType.FLOAT32));
+            javaMemory.asFloatBuffer().put(0, 7f);
+            javaMemory2.asFloatBuffer().put(0, 7f);
+            assertEquals(7f, wrapped.toFloatArray()[0], 0f, "DJL's create() on the CPU wraps the direct buffer, no copy");
+            assertArrayEquals(new float[] {1, 2, 3}, owned.toFloatArray(), 0f, "owned() holds its own copy");
+        }
+    }
+
+    @Test
+    void ownedKeepsShapeTypeAndManagerAndClosesTheStagingArray() {
+        try (NDManager m = FloeEngine.newManager()) {
+            NDArray staging = m.create(new long[] {4, 5, 6, 7}, new Shape(2, 2));
+            NDArray owned = FloeEngine.owned(staging);
+            assertEquals(new Shape(2, 2), owned.getShape());
+            assertEquals(DataType.INT64, owned.getDataType());
+            assertEquals(m, owned.getManager());
+            assertArrayEquals(new long[] {4, 5, 6, 7}, owned.toLongArray());
+            assertEquals(1, FloeEngine.liveArrays(m), "only the copy is alive");
+        }
+    }
+}
