@@ -39,7 +39,7 @@ class TrainCommandTest {
             model:
               inputs: {image: "[batch, 1, 28, 28]"}
               components:
-                - {name: encoder, type: conv_encoder, widths: [8]}
+                - {name: encoder, type: conv_encoder, widths: [4, 8]}
                 - {name: head, type: linear_head, features: 8, classes: 10}
               wires: [{from: image, to: encoder.in}, {from: encoder.features, to: head.in}]
               outputs: {logits: head.logits}

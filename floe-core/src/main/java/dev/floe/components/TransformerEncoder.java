@@ -146,6 +146,8 @@ public final class TransformerEncoder extends Component {
         }
         long b = ids.getShape().get(0);
         long t = ids.getShape().get(1);
+        // the mask needs no gradient, so autograd keeps none of the scalars below: DJL's add/mul(Number)
+        // may free theirs at once (see FloeEngine.scalar)
         NDArray maskF = mask.toType(DataType.FLOAT32, false); // (B, T)
         NDArray maskBias = maskF.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, t); // (B, 1, 1, T)
         NDArray x = embeddings.forward(context, ids, typeIds); // (B, T, H)

@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.floe.engine.FloeEngine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -78,9 +79,9 @@ public final class Tokenizer implements AutoCloseable {
         public Map<String, NDArray> toArrays(NDManager manager) {
             Shape shape = new Shape(batch, length);
             return Map.of(
-                    "input_ids", manager.create(inputIds, shape),
-                    "attention_mask", manager.create(attentionMask, shape),
-                    "token_type_ids", manager.create(tokenTypeIds, shape));
+                    "input_ids", FloeEngine.owned(manager.create(inputIds, shape)),
+                    "attention_mask", FloeEngine.owned(manager.create(attentionMask, shape)),
+                    "token_type_ids", FloeEngine.owned(manager.create(tokenTypeIds, shape)));
         }
     }
 
