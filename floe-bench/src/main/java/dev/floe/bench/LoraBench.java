@@ -11,7 +11,7 @@ import dev.floe.graph.TensorSpec;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.peft.Lora;
 import dev.floe.peft.LoraSpec;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import dev.floe.train.Trainer;
 import java.util.List;
 import java.util.function.Consumer;

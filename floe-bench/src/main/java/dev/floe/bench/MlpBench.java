@@ -14,7 +14,7 @@ import dev.floe.graph.TensorSpec;
 import dev.floe.nn.ForwardContext;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import dev.floe.train.Trainer;
 import java.util.ArrayList;
 import java.util.List;

@@ -18,7 +18,7 @@ import dev.floe.nn.ForwardContext;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EpochMetrics;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.schedule.LrSchedule;
-import dev.floe.train.Schedule;
+import dev.floe.schedule.Schedule;
 import dev.floe.train.Trainer;
 import java.util.List;
 import java.util.function.Consumer;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.floe.data.Dataset;
 import dev.floe.engine.FloeEngine;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;

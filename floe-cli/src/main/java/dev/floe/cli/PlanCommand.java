@@ -7,7 +7,7 @@ import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
 import java.io.PrintWriter;
-import dev.floe.train.Stage;
+import dev.floe.schedule.Stage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

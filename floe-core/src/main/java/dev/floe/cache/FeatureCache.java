@@ -10,7 +10,7 @@ import dev.floe.io.AtomicFiles;
 import dev.floe.io.Hashing;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package dev.floe.config;
 
-import dev.floe.train.EarlyStopping;
+import dev.floe.schedule.EarlyStopping;
 
 /**
  * The {@code early_stopping} key of a stage.

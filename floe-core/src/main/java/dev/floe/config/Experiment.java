@@ -10,7 +10,7 @@ import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
 import dev.floe.io.ModelWeights;
 import dev.floe.optim.OptimizerSpec;
-import dev.floe.train.Schedule;
+import dev.floe.schedule.Schedule;
 import dev.floe.train.TrainResult;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;

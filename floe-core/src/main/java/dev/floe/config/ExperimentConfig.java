@@ -164,7 +164,7 @@ public record ExperimentConfig(
      * @param graph the built graph ({@code progressive} reads its component's layer order)
      * @throws ConfigException naming {@code progressive} when the component cannot be unfrozen by layers
      */
-    public dev.floe.train.Schedule schedule(dev.floe.graph.ModelGraph graph) {
+    public dev.floe.schedule.Schedule schedule(dev.floe.graph.ModelGraph graph) {
         dev.floe.schedule.LrSchedule base = training.lrSchedule() == null
                 ? dev.floe.schedule.LrSchedule.constant()
                 : StageConfig.parseSchedule(training.lrSchedule());
@@ -172,7 +172,7 @@ public record ExperimentConfig(
             ProgressiveConfig p = progressive;
             try {
                 int layers = p.layers() != null ? p.layers() : graph.component(p.component()).layerOrder().size();
-                return dev.floe.train.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
+                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
             } catch (IllegalArgumentException e) {
@@ -180,19 +180,19 @@ public record ExperimentConfig(
             }
         }
         if (stages.isEmpty()) {
-            return dev.floe.train.Schedule.single(new dev.floe.train.Stage(
+            return dev.floe.schedule.Schedule.single(new dev.floe.schedule.Stage(
                     "train", freezePolicy(), training.epochs(), base, null));
         }
         List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(policy.stream().map(PolicyRule::toRule).toList());
-        List<dev.floe.train.Stage> out = new java.util.ArrayList<>();
+        List<dev.floe.schedule.Stage> out = new java.util.ArrayList<>();
         for (StageConfig sc : stages) {
             sc.policy().forEach(r -> rules.add(r.toRule()));
-            out.add(new dev.floe.train.Stage(sc.name(), freezePolicy().withRules(List.copyOf(rules)), sc.epochs(),
+            out.add(new dev.floe.schedule.Stage(sc.name(), freezePolicy().withRules(List.copyOf(rules)), sc.epochs(),
                     sc.lrSchedule() == null ? base : StageConfig.parseSchedule(sc.lrSchedule()),
                     sc.earlyStopping() == null ? null : sc.earlyStopping().toEarlyStopping(),
                     sc.steps() == null ? 0 : sc.steps()));
         }
-        return new dev.floe.train.Schedule(out);
+        return new dev.floe.schedule.Schedule(out);
     }
 
     /** The {@code policy} rules as a {@link FreezePolicy}. */

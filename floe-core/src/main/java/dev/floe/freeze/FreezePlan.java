@@ -2,6 +2,7 @@ package dev.floe.freeze;
 
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PathGlob;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;

@@ -1,5 +1,6 @@
 package dev.floe.freeze;
 
+import dev.floe.graph.PathGlob;
 import java.util.Locale;
 
 /**

@@ -1,6 +1,6 @@
 package dev.floe.peft;
 
-import dev.floe.freeze.PathGlob;
+import dev.floe.graph.PathGlob;
 import java.util.regex.Pattern;
 
 /** Checks shared by the specs. */

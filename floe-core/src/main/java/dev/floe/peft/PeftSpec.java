@@ -9,7 +9,7 @@ public sealed interface PeftSpec permits LoraSpec, AdapterSpec {
     /** The module's name: unique in a graph across LoRA modules and adapters. */
     String name();
 
-    /** A {@link dev.floe.freeze.PathGlob} over Linear module paths, e.g. {@code encoder/**}. */
+    /** A {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}. */
     String target();
 
     /** {@code "lora"} or {@code "adapter"}, as written in files and messages. */

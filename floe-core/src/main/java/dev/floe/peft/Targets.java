@@ -1,6 +1,6 @@
 package dev.floe.peft;
 
-import dev.floe.freeze.PathGlob;
+import dev.floe.graph.PathGlob;
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
 import dev.floe.nn.Layer;
@@ -92,7 +92,7 @@ final class Targets {
 
     private static List<String> nearest(String glob, List<String> paths) {
         String literal = glob.replace("*", "");
-        return dev.floe.freeze.PathGlob.nearest(literal, paths, NEARBY);
+        return dev.floe.graph.PathGlob.nearest(literal, paths, NEARBY);
     }
 
 

@@ -23,7 +23,7 @@ import dev.floe.io.Json;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
-import dev.floe.train.Stage;
+import dev.floe.schedule.Stage;
 import dev.floe.train.StageResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;

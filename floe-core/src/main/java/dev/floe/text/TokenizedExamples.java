@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.floe.data.TextDataset;
 import dev.floe.engine.FloeEngine;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;

@@ -1,6 +1,7 @@
 package dev.floe.train;
 
 import dev.floe.data.Dataset;
+import dev.floe.data.Examples;
 
 /**
  * One classification task of a run: its examples (which say what graph inputs they feed), the graph

@@ -4,7 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import dev.floe.cache.FeatureCache;
+import dev.floe.cache.Features;
+import dev.floe.cache.Prefix;
 import dev.floe.data.Dataset;
+import dev.floe.data.Examples;
 import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
@@ -14,6 +18,9 @@ import dev.floe.nn.Param;
 import dev.floe.optim.GradientClipping;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
+import dev.floe.schedule.EarlyStopping;
+import dev.floe.schedule.Schedule;
+import dev.floe.schedule.Stage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -65,8 +72,8 @@ public final class Trainer implements AutoCloseable {
     private final Map<String, String> provenance;
     private final GroupedOptimizer optimizer;
     private final List<FreezePlan> plans;
-    private final dev.floe.cache.FeatureCache cache;
-    private dev.floe.cache.Prefix prefix;
+    private final FeatureCache cache;
+    private Prefix prefix;
     private long steps;
 
     private Trainer(Builder b) {
@@ -259,7 +266,7 @@ public final class Trainer implements AutoCloseable {
         FreezePlan plan = plans.get(s);
         plan.apply();
         optimizer.setGroups(plan.groups(optimizerSpec));
-        dev.floe.cache.Features[] cached = fillCache(plan, tasks, p);
+        Features[] cached = fillCache(plan, tasks, p);
         int batches = batchesPerEpoch(tasks.get(0).train());
         long budget = stepBudget(stage, batches);
         for (int epoch = p.epochsDone + 1; epoch <= stage.epochs(); epoch++) {
@@ -284,9 +291,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** Fills the feature cache with the frozen prefix's outputs for every task's training data, when usable. */
-    private dev.floe.cache.Features[] fillCache(FreezePlan plan, List<Task> tasks, StageProgress p) {
-        prefix = cache == null ? null : dev.floe.cache.Prefix.of(plan, tasks.stream().map(Task::output).toList());
-        dev.floe.cache.Features[] cached = new dev.floe.cache.Features[tasks.size()];
+    private Features[] fillCache(FreezePlan plan, List<Task> tasks, StageProgress p) {
+        prefix = cache == null ? null : Prefix.of(plan, tasks.stream().map(Task::output).toList());
+        Features[] cached = new Features[tasks.size()];
         if (prefix != null && prefix.usable()) {
             long fillStart = System.nanoTime();
             for (int t = 0; t < tasks.size(); t++) {
@@ -309,7 +316,7 @@ public final class Trainer implements AutoCloseable {
 
     /** One epoch: shuffled batches (accumulated into optimizer steps), then evaluation of every task. */
     private EpochMetrics runEpoch(int s, int epoch, Stage stage, List<Task> tasks, FreezePlan plan,
-            dev.floe.cache.Features[] cached, StageProgress p, long budget) {
+            Features[] cached, StageProgress p, long budget) {
         Examples train = tasks.get(0).train();
         int batches = batchesPerEpoch(train);
         listener.epochStarted(epoch, stage.epochs(), batches);
@@ -366,7 +373,7 @@ public final class Trainer implements AutoCloseable {
      */
     private boolean earlyStop(Stage stage, EpochMetrics m, StageProgress p, int epoch) {
         EarlyStopping es = stage.earlyStopping();
-        double watched = es != null ? es.read(m) : m.evalAccuracy();
+        double watched = es != null ? es.read(m.evalAccuracy(), m.evalLoss()) : m.evalAccuracy();
         boolean better = es != null ? es.improves(watched, p.best) : (Double.isNaN(p.best) || watched > p.best);
         if (better) {
             p.best = watched;
@@ -531,7 +538,7 @@ public final class Trainer implements AutoCloseable {
      * task {mean loss, correct}.
      */
     private float[][] backwardBatch(
-            List<Task> tasks, int[][] idx, ForwardContext context, float weight, dev.floe.cache.Features[] cached) {
+            List<Task> tasks, int[][] idx, ForwardContext context, float weight, Features[] cached) {
         try (NDManager batch = graph.manager().newSubManager()) {
             float[][] stats = new float[tasks.size()][];
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
@@ -557,13 +564,13 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** The prefix outputs for {@code data} from the cache (computed on a miss). */
-    private dev.floe.cache.Features features(Examples data) {
+    private Features features(Examples data) {
         return cache.features(graph, prefix, data);
     }
 
     /** Logits for a batch, starting from cached prefix features when there are some. */
     private NDArray logits(Examples data, NDManager batch, int[] idx, ForwardContext context, String out,
-            dev.floe.cache.Features features) {
+            Features features) {
         if (features == null) {
             return graph.forward(data.inputs(batch, idx), context, List.of(out)).get(out);
         }
@@ -572,7 +579,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** The feature cache's counters, or null without a cache. */
-    public dev.floe.cache.FeatureCache.Stats cacheStats() {
+    public FeatureCache.Stats cacheStats() {
         return cache == null ? null : cache.stats();
     }
 
@@ -590,7 +597,7 @@ public final class Trainer implements AutoCloseable {
         checkData(data, out);
         double lossSum = 0;
         long correct = 0;
-        dev.floe.cache.Features features = prefix != null && prefix.usable() ? features(data) : null;
+        Features features = prefix != null && prefix.usable() ? features(data) : null;
         for (int from = 0; from < data.size(); from += evalBatchSize) {
             int to = Math.min(data.size(), from + evalBatchSize);
             int[] idx = new int[to - from];
@@ -693,7 +700,7 @@ public final class Trainer implements AutoCloseable {
         private boolean resume;
         private String runFingerprint = "";
         private Map<String, String> provenance = Map.of();
-        private dev.floe.cache.FeatureCache cache;
+        private FeatureCache cache;
 
         private Builder() {}
 
@@ -701,7 +708,7 @@ public final class Trainer implements AutoCloseable {
          * Serve the frozen prefix's outputs from this cache (default: none). Training with and
          * without a cache gives the same results; only the time differs.
          */
-        public Builder featureCache(dev.floe.cache.FeatureCache cache) {
+        public Builder featureCache(FeatureCache cache) {
             this.cache = cache;
             return this;
         }

@@ -1,7 +1,10 @@
 /**
  * Floe's own training loop on DJL autograd (not DJL's {@code Trainer}, which unfreezes every
- * parameter and shares one Adam step count): batches in a fresh native scope each, cross-entropy
- * classification, accuracy, evaluation on a held-out split, progress callbacks, and deterministic
- * results for a fixed seed on one engine thread.
+ * parameter and shares one Adam step count). {@link dev.floe.train.Trainer} runs a
+ * {@link dev.floe.schedule.Schedule} as named steps — enter a stage's plan, fill the feature cache,
+ * run epochs (batches in a fresh native scope each, accumulation, clipping), evaluate, early stopping,
+ * checkpoint — with deterministic results for a fixed seed on one engine thread, and resumes exactly
+ * from its checkpoints. Frozen-prefix features come from {@code dev.floe.cache}, a lower package
+ * that knows nothing of training.
  */
 package dev.floe.train;

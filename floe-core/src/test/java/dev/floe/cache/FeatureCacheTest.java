@@ -14,7 +14,7 @@ import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.TensorSpec;
 import dev.floe.optim.OptimizerSpec;
-import dev.floe.train.Examples;
+import dev.floe.data.Examples;
 import dev.floe.train.TrainResult;
 import dev.floe.train.Trainer;
 import java.nio.file.Files;

@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PathGlob;
 import dev.floe.graph.TensorSpec;
 import dev.floe.nn.Init;
 import dev.floe.nn.ParamKind;

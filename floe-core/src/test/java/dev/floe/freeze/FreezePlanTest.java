@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PathGlob;
 import dev.floe.graph.TensorSpec;
 import dev.floe.optim.OptimizerSpec;
 import org.junit.jupiter.api.AfterEach;

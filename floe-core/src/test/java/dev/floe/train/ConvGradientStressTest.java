@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.data.Dataset;
+import dev.floe.data.Examples;
 import dev.floe.demo.TransferDemo;
 import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;

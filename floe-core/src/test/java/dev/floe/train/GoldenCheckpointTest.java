@@ -7,6 +7,7 @@ import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.schedule.LrSchedule;
+import dev.floe.schedule.Schedule;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;

@@ -1,10 +1,9 @@
-package dev.floe.train;
+package dev.floe.schedule;
 
 import dev.floe.freeze.FreezePolicy;
 import dev.floe.freeze.FreezeRule;
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
-import dev.floe.schedule.LrSchedule;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

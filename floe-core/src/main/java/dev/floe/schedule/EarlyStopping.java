@@ -1,4 +1,4 @@
-package dev.floe.train;
+package dev.floe.schedule;
 
 import java.util.Locale;
 
@@ -38,9 +38,9 @@ public record EarlyStopping(String metric, int patience, double minDelta, boolea
         return EVAL_ACCURACY.equals(metric);
     }
 
-    /** The metric's value in an epoch's record. */
-    public double read(EpochMetrics m) {
-        return higherIsBetter() ? m.evalAccuracy() : m.evalLoss();
+    /** The watched metric's value among an epoch's evaluation accuracy and loss. */
+    public double read(double evalAccuracy, double evalLoss) {
+        return higherIsBetter() ? evalAccuracy : evalLoss;
     }
 
     /** Whether {@code candidate} improves on {@code best} by more than {@code minDelta}. */

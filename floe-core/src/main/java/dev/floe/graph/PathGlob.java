@@ -1,4 +1,4 @@
-package dev.floe.freeze;
+package dev.floe.graph;
 
 import java.util.regex.Pattern;
 
@@ -90,7 +90,7 @@ public final class PathGlob {
     }
 
     /** The literal text before the first wildcard, for "nearest path" hints. */
-    String literalPrefix() {
+    public String literalPrefix() {
         int cut = text.length();
         for (char c : new char[] {'*', '?', '{'}) {
             int i = text.indexOf(c);

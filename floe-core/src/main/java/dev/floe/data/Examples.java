@@ -1,12 +1,10 @@
-package dev.floe.train;
+package dev.floe.data;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.floe.data.Dataset;
 import dev.floe.engine.FloeEngine;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Labelled examples as the trainer consumes them: for any set of example indices, the graph inputs
@@ -36,20 +34,12 @@ public interface Examples {
      */
     Map<String, NDArray> inputs(NDManager manager, int[] indices);
 
-    /** A seeded permutation of {@code 0..size-1}; the same seed gives the same order. */
+    /**
+     * A seeded permutation of {@code 0..size-1}, the same one every data set type gives for the same
+     * seed and size ({@link Dataset#shuffledIndices}, {@link TextDataset#shuffledIndices}).
+     */
     default int[] shuffledIndices(long seed) {
-        int[] order = new int[size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+        return Shuffles.permutation(size(), seed);
     }
 
     /** Labels of the given examples as an int64 array {@code (B)}. */

@@ -1,7 +1,6 @@
-package dev.floe.train;
+package dev.floe.schedule;
 
 import dev.floe.freeze.FreezePolicy;
-import dev.floe.schedule.LrSchedule;
 import java.util.regex.Pattern;
 
 /**
