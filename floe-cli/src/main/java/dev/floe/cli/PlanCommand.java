@@ -1,7 +1,7 @@
 package dev.floe.cli;
 
 import dev.floe.config.ConfigException;
-import dev.floe.config.Experiment;
+import dev.floe.run.Experiment;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;

@@ -1,10 +1,10 @@
 package dev.floe.cli;
 
 import dev.floe.config.ConfigException;
-import dev.floe.config.Experiment;
+import dev.floe.run.Experiment;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
-import dev.floe.config.ExperimentResult;
+import dev.floe.run.ExperimentResult;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Hashing;

@@ -11,7 +11,7 @@ import java.util.List;
  * not found there are looked up in the {@code datasets/} folder of the checkout
  * ({@link FashionMnist#locateDatasets()}).
  */
-final class ConfigPaths {
+public final class ConfigPaths {
 
     private ConfigPaths() {}
 
@@ -21,7 +21,7 @@ final class ConfigPaths {
      * @param key the config key, e.g. {@code data.train.images}, for the message
      * @throws ConfigException listing every place tried when the file exists in none
      */
-    static Path dataFile(String file, Path baseDir, String key) {
+    public static Path dataFile(String file, Path baseDir, String key) {
         Path given = Path.of(file);
         List<Path> tried = new ArrayList<>();
         Path first = given.isAbsolute() ? given : baseDir.resolve(given);
@@ -52,7 +52,7 @@ final class ConfigPaths {
      *
      * @throws ConfigException when it does not exist
      */
-    static Path configFile(String file, Path baseDir, String key) {
+    public static Path configFile(String file, Path baseDir, String key) {
         Path given = Path.of(file);
         Path path = (given.isAbsolute() ? given : baseDir.resolve(given)).normalize();
         if (!Files.isRegularFile(path)) {

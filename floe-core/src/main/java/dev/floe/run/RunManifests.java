@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.floe.config.Experiment;
+import dev.floe.config.ConfigPaths;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
-import dev.floe.config.ExperimentResult;
 import dev.floe.data.Dataset;
 import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
@@ -101,8 +100,8 @@ public final class RunManifests {
         data.files().forEach((key, path) -> files.add(fileRecord(key, path)));
         List<ExperimentConfig.Init> inits = config.model().init();
         for (int i = 0; i < inits.size(); i++) {
-            Path p = Path.of(inits.get(i).path());
-            files.add(fileRecord("model.init[" + i + "]", p.isAbsolute() ? p : base.resolve(p)));
+            String key = "model.init[" + i + "]";
+            files.add(fileRecord(key, ConfigPaths.configFile(inits.get(i).path(), base, key + ".path")));
         }
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
@@ -332,7 +331,7 @@ public final class RunManifests {
 
     /** Floe, DJL, libtorch, Java, OS, architecture, CPU model and its SIMD flags. */
     static Map<String, String> versions() {
-        Map<String, String> v = new LinkedHashMap<>(dev.floe.config.Versions.current());
+        Map<String, String> v = new LinkedHashMap<>(dev.floe.run.Versions.current());
         Map<String, String> cpu = Cpu.describe();
         v.putAll(cpu);
         return v;

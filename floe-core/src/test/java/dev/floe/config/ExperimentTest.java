@@ -16,6 +16,8 @@ import dev.floe.data.FashionMnist;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.ModelWeights;
 import dev.floe.nn.Param;
+import dev.floe.run.Experiment;
+import dev.floe.run.ExperimentResult;
 import dev.floe.train.TrainingListener;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

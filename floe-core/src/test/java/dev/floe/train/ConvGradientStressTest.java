@@ -13,7 +13,6 @@ import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.data.Dataset;
 import dev.floe.data.Examples;
-import dev.floe.demo.TransferDemo;
 import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
@@ -45,23 +44,34 @@ class ConvGradientStressTest {
     private static final String INPUT = "image";
     private static final String OUTPUT = "logits";
 
-    private static ModelGraph demoModel(TransferDemo.Settings settings) {
+    /**
+     * The transfer demo's model and few-shot batch ({@code floe demo}, full settings): encoder widths,
+     * target classes, batch size and seed. The demo lives in floe-cli, whose {@code TransferDemoTest}
+     * checks that its settings still match these.
+     */
+    record DemoShape(long[] widths, int classes, int batch, long seed) {
+        static final DemoShape FULL = new DemoShape(TrainerTest.DEMO_WIDTHS, 5, 25, 42);
+    }
+
+    private static final String ENCODER = "encoder";
+
+    private static ModelGraph demoModel(DemoShape settings) {
         long[] w = settings.widths(); // stem, block1, block2
         return ModelGraph.builder()
                 .input(INPUT, TensorSpec.of("[batch, 1, 28, 28]"))
-                .add(ConvEncoder.builder().name(TransferDemo.ENCODER).widths(w).build())
-                .add(LinearHead.of("head", w[w.length - 1], settings.targetClasses().length))
-                .wire(INPUT, TransferDemo.ENCODER + ".in")
-                .wire(TransferDemo.ENCODER + ".features", "head.in")
+                .add(ConvEncoder.builder().name(ENCODER).widths(w).build())
+                .add(LinearHead.of("head", w[w.length - 1], settings.classes()))
+                .wire(INPUT, ENCODER + ".in")
+                .wire(ENCODER + ".features", "head.in")
                 .output(OUTPUT, "head.logits")
                 .seed(settings.seed())
                 .build();
     }
 
     /** One batch of the demo's few-shot size: uniform noise images, labels cycling over the classes. */
-    private static Dataset batch(TransferDemo.Settings settings) {
-        int n = settings.fewShotBatch();
-        int classes = settings.targetClasses().length;
+    private static Dataset batch(DemoShape settings) {
+        int n = settings.batch();
+        int classes = settings.classes();
         SplittableRandom random = new SplittableRandom(settings.seed());
         float[] x = new float[n * 28 * 28];
         for (int i = 0; i < x.length; i++) {
@@ -90,7 +100,7 @@ class ConvGradientStressTest {
     }
 
     private static void stress(int threads) {
-        TransferDemo.Settings settings = TransferDemo.Settings.full();
+        DemoShape settings = DemoShape.FULL;
         Examples data = Examples.of(batch(settings), INPUT);
         int[] indices = new int[data.size()];
         for (int i = 0; i < indices.length; i++) {
@@ -130,7 +140,7 @@ class ConvGradientStressTest {
             assertEquals(PASSES - 1, compared, "passes compared with the first");
             assertTrue(differing == 0 && withNaN == 0, differing + " of " + compared + " passes differ and "
                     + withNaN + " have NaN gradients; first: " + firstProblem);
-            assertTrue(hasNonZero(first.get(TransferDemo.ENCODER + "/stem/conv/weight")),
+            assertTrue(hasNonZero(first.get(ENCODER + "/stem/conv/weight")),
                     "gradients reach the stem through both residual blocks");
         }
     }

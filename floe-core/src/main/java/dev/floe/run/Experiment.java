@@ -1,6 +1,10 @@
-package dev.floe.config;
+package dev.floe.run;
 
 import dev.floe.cache.FeatureCache;
+import dev.floe.config.ConfigException;
+import dev.floe.config.ConfigPaths;
+import dev.floe.config.ExperimentConfig;
+import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.data.Dataset;
 import dev.floe.graph.Component;

@@ -1,4 +1,4 @@
-package dev.floe.config;
+package dev.floe.run;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

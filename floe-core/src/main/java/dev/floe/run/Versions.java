@@ -1,4 +1,4 @@
-package dev.floe.config;
+package dev.floe.run;
 
 import ai.djl.engine.Engine;
 import dev.floe.engine.FloeEngine;
