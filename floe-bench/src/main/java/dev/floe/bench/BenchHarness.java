@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B6 in one process and writes {@value #RESULTS_FILE}.
+ * Runs B1-B6 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
  *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
@@ -65,6 +65,63 @@ public final class BenchHarness {
         return new Report(settings, List.copyOf(results), ProcessStats.peakRssMb(), file, wall);
     }
 
+    /** What a soak run produced. */
+    public record SoakReport(SoakResult soak, double peakRssMb, Path results, double wallSeconds) {}
+
+    /**
+     * Runs only S1, the native-memory soak, and writes the results file with an empty {@code benches}
+     * list and a {@code soak} section.
+     *
+     * @param settings steps and sampling
+     * @param datasets the {@code datasets/} folder holding the bundled Fashion-MNIST
+     * @param outDir an existing folder; {@value #RESULTS_FILE} in it is replaced atomically
+     * @param log receives the set-up line and one line per sample
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static SoakReport runSoak(SoakSettings settings, Path datasets, Path outDir, Consumer<String> log) {
+        long start = System.nanoTime();
+        FloeEngine.get();
+        SoakResult soak = SoakBench.run(settings, datasets, log);
+        double wall = (System.nanoTime() - start) / 1e9;
+        Path file = outDir.resolve(RESULTS_FILE);
+        try {
+            ObjectMapper mapper = mapper();
+            ObjectNode root = root(mapper, wall);
+            root.set("settings", mapper.valueToTree(settings));
+            root.putArray("benches");
+            soakJson(root.putObject("soak"), soak);
+            AtomicFiles.writeString(file, mapper.writeValueAsString(root) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
+        }
+        return new SoakReport(soak, ProcessStats.peakRssMb(), file, wall);
+    }
+
+    /**
+     * The soak's samples as a fixed-width table (step, live arrays, RSS, heap used and committed,
+     * direct buffers, loss, seconds), then
+     * the growth of each series from the baseline sample against its limit, and the verdict.
+     */
+    public static String soakTable(SoakResult soak) {
+        StringBuilder sb = new StringBuilder();
+        String head = "%6s %11s %9s %9s %9s %9s %8s %8s%n";
+        sb.append(String.format(Locale.ROOT, head, "step", "live_arrays", "rss_mb", "heap_mb", "heap_cmt", "direct_mb",
+                "loss", "seconds"));
+        for (SoakResult.Sample x : soak.samples()) {
+            sb.append(String.format(Locale.ROOT, "%6d %11d %9.1f %9.1f %9.1f %9.1f %8s %8.1f%n", x.step(),
+                    x.liveArrays(), x.rssMb(), x.heapUsedMb(), x.heapCommittedMb(), x.directMb(),
+                    Double.isNaN(x.loss()) ? "-" : String.format(Locale.ROOT, "%.4f", x.loss()), x.seconds()));
+        }
+        int base = soak.settings().baselineStep();
+        sb.append(String.format(Locale.ROOT, "%s from step %d to the last sample: live arrays %+d (limit %d: %s),"
+                        + " RSS %+.1f MiB at most (limit %.0f MiB: %s)%n",
+                soak.id(), base, soak.arrayGrowth(), soak.arrayGrowthLimit(), soak.arraysFlat() ? "flat" : "GROWS",
+                soak.rssGrowthMb(), soak.rssGrowthLimitMb(), soak.rssFlat() ? "flat" : "GROWS"));
+        sb.append(String.format(Locale.ROOT, "%d steps in %.0f s (%.1f ms per step)%n", soak.settings().steps(),
+                soak.trainSeconds(), soak.trainSeconds() / soak.settings().steps() * 1e3));
+        return sb.toString();
+    }
+
     /** A fixed-width table of the results, one line per bench. */
     public static String table(List<BenchResult> results) {
         StringBuilder sb = new StringBuilder();
@@ -87,8 +144,12 @@ public final class BenchHarness {
         return String.format(Locale.ROOT, "%.3f", ms);
     }
 
-    static String json(BenchSettings settings, List<BenchResult> results, double wallSeconds) throws IOException {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static ObjectMapper mapper() {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+
+    /** The file's head: version, environment, wall time and the process's peak RSS. */
+    private static ObjectNode root(ObjectMapper mapper, double wallSeconds) {
         ObjectNode root = mapper.createObjectNode();
         root.put("format_version", FORMAT_VERSION);
         ObjectNode env = root.putObject("environment");
@@ -98,9 +159,56 @@ public final class BenchHarness {
         env.put("java", System.getProperty("java.version"));
         env.put("os_arch", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("engine", FloeEngine.get().getEngineName() + " " + FloeEngine.get().getVersion());
-        root.set("settings", mapper.valueToTree(settings));
         root.put("wall_seconds", wallSeconds);
         root.put("peak_rss_mb", ProcessStats.peakRssMb());
+        return root;
+    }
+
+    private static void soakJson(ObjectNode o, SoakResult soak) {
+        o.put("id", soak.id());
+        o.put("title", "native-memory soak: live native arrays and RSS over a long training run");
+        o.put("model", soak.model());
+        o.put("data", soak.data());
+        o.put("batch", SoakSettings.BATCH);
+        o.put("steps", soak.settings().steps());
+        o.put("sample_every", soak.settings().sampleEvery());
+        o.put("baseline_step", soak.settings().baselineStep());
+        o.put("trainable_params", soak.trainableParams());
+        ArrayNode arr = o.putArray("samples");
+        for (SoakResult.Sample x : soak.samples()) {
+            ObjectNode s = arr.addObject();
+            s.put("step", x.step());
+            s.put("live_arrays", x.liveArrays());
+            s.put("rss_mb", x.rssMb());
+            s.put("heap_used_mb", x.heapUsedMb());
+            s.put("heap_committed_mb", x.heapCommittedMb());
+            s.put("direct_mb", x.directMb());
+            if (Double.isNaN(x.loss())) {
+                s.putNull("loss");
+            } else {
+                s.put("loss", x.loss());
+            }
+            s.put("seconds", x.seconds());
+        }
+        o.put("array_growth", soak.arrayGrowth());
+        o.put("array_growth_limit", soak.arrayGrowthLimit());
+        o.put("arrays_flat", soak.arraysFlat());
+        o.put("rss_growth_mb", soak.rssGrowthMb());
+        o.put("rss_growth_limit_mb", soak.rssGrowthLimitMb());
+        o.put("rss_flat", soak.rssFlat());
+        o.put("train_seconds", soak.trainSeconds());
+        o.put("wall_seconds", soak.wallSeconds());
+        o.put("notes", "growth = the largest value of a sample after baseline_step minus the value at baseline_step;"
+                + " samples are taken between optimizer steps, after the batch's arrays are closed; loss is the"
+                + " trainer's running mean over the current epoch; RSS rises until the first young garbage"
+                + " collection (Java heap pages touched for the first time, batch inputs' direct buffers awaiting"
+                + " collection), so the baseline comes after it");
+    }
+
+    static String json(BenchSettings settings, List<BenchResult> results, double wallSeconds) throws IOException {
+        ObjectMapper mapper = mapper();
+        ObjectNode root = root(mapper, wallSeconds);
+        root.set("settings", mapper.valueToTree(settings));
         ArrayNode arr = root.putArray("benches");
         for (BenchResult r : results) {
             ObjectNode o = arr.addObject();

@@ -2,17 +2,24 @@ package dev.floe.cli;
 
 import dev.floe.bench.BenchHarness;
 import dev.floe.bench.BenchSettings;
+import dev.floe.bench.SoakSettings;
+import dev.floe.data.FashionMnist;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code floe bench}: B1-B6, Floe against its limits and peers, as ratios measured in one run. */
+/**
+ * {@code floe bench}: B1-B6, Floe against its limits and peers, as ratios measured in one run; with
+ * {@code --soak}, only S1, the native-memory soak.
+ */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Time Floe against its limits (bare DJL loops) and peers (PyTorch eager) in one process,"
-                + " A/B interleaved after warm-up; writes bench-results.json with medians and ratios.")
+                + " A/B interleaved after warm-up; writes bench-results.json with medians and ratios."
+                + " --soak runs only S1: 10,000 training steps of the demo's encoder, live native arrays and RSS"
+                + " every 500 steps, and whether they stay flat.")
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--out", description = "output folder (default: a new folder under runs/)")
@@ -21,14 +28,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--force", description = "overwrite an existing output folder")
     boolean force;
 
-    @Option(names = "--quick", description = "smaller sizes and fewer trials (under a minute)")
+    @Option(names = "--quick", description = "smaller sizes and fewer trials (under a minute);"
+            + " with --soak, 2,000 steps sampled every 100")
     boolean quick;
+
+    @Option(names = "--soak", description = "run only S1, the native-memory soak (10,000 steps, several minutes)")
+    boolean soak;
 
     @Option(names = "--no-torch", description = "skip the PyTorch peer")
     boolean noTorch;
 
     @Override
     public Integer call() throws Exception {
+        if (soak) {
+            return soak();
+        }
         Path dir = OutputDir.prepare(out, "bench", force);
         BenchSettings settings = quick ? BenchSettings.quick() : BenchSettings.full();
         if (noTorch) {
@@ -39,6 +53,20 @@ final class BenchCommand implements Callable<Integer> {
         BenchHarness.Report report = BenchHarness.run(settings, dir, line -> System.out.println("  " + line));
         System.out.println();
         System.out.print(BenchHarness.table(report.benches()));
+        System.out.printf(java.util.Locale.ROOT, "peak RSS %.0f MiB, %.0f s%n", report.peakRssMb(), report.wallSeconds());
+        System.out.println("wrote " + report.results());
+        return 0;
+    }
+
+    private Integer soak() throws Exception {
+        Path datasets = FashionMnist.locateDatasets();
+        Path dir = OutputDir.prepare(out, "soak", force);
+        SoakSettings settings = quick ? SoakSettings.quick() : SoakSettings.full();
+        String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
+        System.out.println("floe bench --soak (" + settings.name() + ", engine threads " + threads + ")");
+        BenchHarness.SoakReport report = BenchHarness.runSoak(settings, datasets, dir, line -> System.out.println("  " + line));
+        System.out.println();
+        System.out.print(BenchHarness.soakTable(report.soak()));
         System.out.printf(java.util.Locale.ROOT, "peak RSS %.0f MiB, %.0f s%n", report.peakRssMb(), report.wallSeconds());
         System.out.println("wrote " + report.results());
         return 0;
