@@ -7,8 +7,11 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -88,6 +91,14 @@ final class ConfigReader {
                 return malformed(y, source, e);
             }
         }
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof StreamReadException r && r.getProcessor() != null) {
+                ConfigException read = unreadable(r, r.getProcessor(), e, yaml, source);
+                if (read != null) {
+                    return read;
+                }
+            }
+        }
         if (e instanceof JsonMappingException m) {
             List<Object> path = path(m);
             if (m instanceof UnrecognizedPropertyException u) {
@@ -121,6 +132,65 @@ final class ConfigReader {
     }
 
     /**
+     * A value the YAML reader could not take, found while reading: a key written twice in one map,
+     * a number too large for its key's type, or {@code .nan} / {@code .inf}; null for other problems.
+     * Named by where the reader stood, which also covers the maps of schedules that have no record.
+     */
+    private static ConfigException unreadable(StreamReadException r, JsonParser p, JsonProcessingException e,
+            byte[] yaml, String source) {
+        String original = r.getOriginalMessage() == null ? "" : r.getOriginalMessage();
+        List<Object> at = contextPath(p.getParsingContext());
+        if (original.startsWith("Duplicate field")) {
+            List<Object> map = at.isEmpty() ? at : at.subList(0, at.size() - 1);
+            String key = at.isEmpty() ? quoted(original) : String.valueOf(at.get(at.size() - 1));
+            JsonLocation loc = r.getLocation();
+            return new ConfigException(source, line(loc), column(loc), render(map), "key '" + key + "' appears twice"
+                    + (map.isEmpty() ? " at the top level" : "") + "; keep one of them", e);
+        }
+        if (r instanceof InputCoercionException coercion) {
+            String value = between(original, "(", ")");
+            boolean isLong = coercion.getTargetType() == Long.TYPE || coercion.getTargetType() == Long.class;
+            boolean negative = value != null && value.startsWith("-");
+            String bound = negative
+                    ? "at least " + (isLong ? Long.MIN_VALUE : Integer.MIN_VALUE)
+                    : "at most " + (isLong ? Long.MAX_VALUE : Integer.MAX_VALUE);
+            return at(source, yaml, at, render(at), "expected an integer " + bound
+                    + (value == null ? "" : ", found " + value) + "; fix the value", e);
+        }
+        if (original.startsWith("Malformed numeric value")) {
+            String value = quoted(original);
+            return at(source, yaml, at, render(at), "expected a finite number, found " + value
+                    + "; NaN and infinities are not allowed", e);
+        }
+        return null;
+    }
+
+    /** The keys (String) and list indices (Integer) from the top of the file to where the reader stands. */
+    private static List<Object> contextPath(JsonStreamContext context) {
+        java.util.LinkedList<Object> out = new java.util.LinkedList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                out.addFirst(Math.max(0, c.getCurrentIndex()));
+            } else if (c.getCurrentName() != null) {
+                out.addFirst(c.getCurrentName());
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The text between the first pair of single quotes, or the whole text. */
+    private static String quoted(String text) {
+        String q = between(text, "'", "'");
+        return q == null ? text : q;
+    }
+
+    private static String between(String text, String open, String close) {
+        int a = text.indexOf(open);
+        int b = a < 0 ? -1 : text.indexOf(close, a + open.length());
+        return b < 0 ? null : text.substring(a + open.length(), b);
+    }
+
+    /**
      * A record's constructor refused its values. Jackson builds a record before it reports the
      * unknown keys it buffered, so a misspelt required key shows up here as a missing one: report
      * the unknown key instead, which is the real mistake.
@@ -138,12 +208,23 @@ final class ConfigReader {
         }
         if (bad instanceof Fields.FieldException f) {
             List<Object> keyPath = new ArrayList<>(path);
-            keyPath.add(f.key());
+            if (f.inside() != null) {
+                keyPath.addAll(f.inside());
+            } else {
+                keyPath.add(f.key());
+            }
+            String where = render(f.inside() != null ? keyPath : path);
             Located at = locate(yaml, keyPath);
+            if (at.location() == null && f.inside() != null) {
+                List<Object> keyOnly = new ArrayList<>(path);
+                keyOnly.add(f.key());
+                at = locate(yaml, keyOnly);
+            }
             if (at.location() != null) {
-                return new ConfigException(source, line(at.location()), column(at.location()), render(path),
+                return new ConfigException(source, line(at.location()), column(at.location()), where,
                         bad.getMessage(), v);
             }
+            return at(source, yaml, path, where, bad.getMessage(), v);
         }
         return at(source, yaml, path, render(path), bad.getMessage(), v);
     }
@@ -338,6 +419,9 @@ final class ConfigReader {
         }
         if (type == String.class) {
             return "a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
         }
         if (Collection.class.isAssignableFrom(type)) {
             return "a list";

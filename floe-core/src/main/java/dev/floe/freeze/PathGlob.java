@@ -89,8 +89,11 @@ public final class PathGlob {
         return false;
     }
 
-    /** The literal text before the first wildcard, for "nearest path" hints. */
-    String literalPrefix() {
+    /**
+     * The literal text before the first wildcard, without a trailing {@code /}: what to compare
+     * parameter paths with for "nearest path" hints when the glob matches nothing.
+     */
+    public String literalPrefix() {
         int cut = text.length();
         for (char c : new char[] {'*', '?', '{'}) {
             int i = text.indexOf(c);
