@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -92,6 +93,9 @@ final class ConfigReader {
             }
         }
         for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof StreamConstraintsException limit) {
+                return tooLarge(limit, e, yaml, source);
+            }
             if (c instanceof StreamReadException r && r.getProcessor() != null) {
                 ConfigException read = unreadable(r, r.getProcessor(), e, yaml, source);
                 if (read != null) {
@@ -163,6 +167,87 @@ final class ConfigReader {
                     + "; NaN and infinities are not allowed", e);
         }
         return null;
+    }
+
+    /** Path segments shown before a long path is cut, e.g. inside a value nested a thousand deep. */
+    private static final int SHOWN_SEGMENTS = 6;
+
+    /**
+     * The file passes one of the reader's size limits (nesting depth, length of a number, text or
+     * key). Named by where the reader stood, the path cut after a few segments.
+     */
+    private static ConfigException tooLarge(StreamConstraintsException limit, JsonProcessingException e, byte[] yaml,
+            String source) {
+        String original = limit.getOriginalMessage() == null ? "" : limit.getOriginalMessage();
+        JsonLocation[] failedAt = new JsonLocation[1];
+        String found = between(original, "(", ")");
+        // a long number may have been read as text and failed only when converted: find it by its length
+        java.util.function.Predicate<JsonParser> culprit = p -> {
+            try {
+                return found != null && p.currentToken().isScalarValue()
+                        && Integer.toString(p.getText().length()).equals(found.trim());
+            } catch (IOException unreadableText) {
+                return false;
+            }
+        };
+        List<Object> at = limit.getProcessor() instanceof JsonParser p ? contextPath(p.getParsingContext())
+                : whereReadingFails(yaml, failedAt, culprit);
+        if (at == null) {
+            at = e instanceof JsonMappingException m ? path(m) : List.of();
+        }
+        String where = at.size() > SHOWN_SEGMENTS
+                ? render(at.subList(0, SHOWN_SEGMENTS)) + "..."
+                : render(at);
+        String max = between(original.substring(Math.max(0, original.indexOf("maximum"))), "(", ",");
+        String limitText = max == null ? "" : " (the limit is " + max.trim() + ")";
+        String detail;
+        if (original.contains("nesting depth")) {
+            detail = "the YAML nests deeper than a config can" + limitText
+                    + "; a config needs a few levels, so look for a value pasted by mistake or unbalanced brackets";
+        } else if (original.startsWith("Number value length")) {
+            detail = "a number written with " + found + " characters is longer than a config can hold" + limitText
+                    + "; fix the value";
+        } else if (original.startsWith("String value length")) {
+            detail = "a text value of " + found + " characters is longer than a config can hold" + limitText
+                    + "; fix the value";
+        } else if (original.startsWith("Name length")) {
+            detail = "a key of " + found + " characters is longer than a config can hold" + limitText + "; fix the key";
+        } else {
+            detail = "the file is larger than a config can be: " + original.replaceAll(",? ?from `[^`]*`", "")
+                    + "; fix the file";
+        }
+        JsonLocation loc = limit.getLocation() != null ? limit.getLocation()
+                : failedAt[0] != null ? failedAt[0] : e.getLocation();
+        if (loc == null) {
+            return at(source, yaml, at, where, detail, e);
+        }
+        return new ConfigException(source, line(loc), column(loc), where, detail, e);
+    }
+
+    /**
+     * Reads the file token by token to where reading fails or to the first token that
+     * {@code culprit} picks, for errors that the object mapper reports only at the record or map it
+     * was filling: the path there (null when there is no such place), and its location in
+     * {@code location[0]}.
+     */
+    private static List<Object> whereReadingFails(byte[] yaml, JsonLocation[] location,
+            java.util.function.Predicate<JsonParser> culprit) {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            try {
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (culprit.test(p)) {
+                        location[0] = p.currentTokenLocation();
+                        return contextPath(p.getParsingContext());
+                    }
+                }
+                return null;
+            } catch (JsonProcessingException failed) {
+                location[0] = failed.getLocation() != null ? failed.getLocation() : p.currentLocation();
+                return contextPath(p.getParsingContext());
+            }
+        } catch (IOException | RuntimeException e) {
+            return null; // locating is best effort
+        }
     }
 
     /** The keys (String) and list indices (Integer) from the top of the file to where the reader stands. */

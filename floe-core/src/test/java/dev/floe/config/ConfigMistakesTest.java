@@ -76,6 +76,26 @@ class ConfigMistakesTest {
     }
 
     @Test
+    void aValueNestedPastTheReadersLimitIsNamedAtItsKey() {
+        String deep = "1";
+        for (int i = 0; i < 1500; i++) {
+            deep = "{deep: " + deep + "}";
+        }
+        ConfigException e = error("batch_size: 64", "batch_size: 64\n  lr_schedule: " + deep);
+
+        assertMentions(e, "training.lr_schedule", "the YAML nests deeper than a config can (the limit is ");
+        assertFalse(e.getMessage().contains("StreamReadConstraints"), e.getMessage());
+    }
+
+    @Test
+    void aNumberLongerThanTheReadersLimitIsNamedAtItsKey() {
+        ConfigException e = error("lr: 0.002", "lr: 0." + "1".repeat(1200));
+
+        assertMentions(e, "optimizer.lr: a number written with 1202 characters is longer than a config can hold");
+        assertFalse(e.getMessage().contains("StreamReadConstraints"), e.getMessage());
+    }
+
+    @Test
     void aKeyWrittenTwiceInANestedMapNamesTheMapAndTheSecondLine() {
         ConfigException optimizer = error("lr: 0.002,", "lr: 0.002, lr: 0.1,");
         ConfigException schedule = error("batch_size: 64",
