@@ -31,9 +31,11 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -58,6 +60,9 @@ final class ConfigReader {
             .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
+
+    /** Path segments shown before a long path is cut, e.g. inside a value nested a thousand deep. */
+    private static final int SHOWN_SEGMENTS = 6;
 
     private ConfigReader() {}
 
@@ -169,9 +174,6 @@ final class ConfigReader {
         return null;
     }
 
-    /** Path segments shown before a long path is cut, e.g. inside a value nested a thousand deep. */
-    private static final int SHOWN_SEGMENTS = 6;
-
     /**
      * The file passes one of the reader's size limits (nesting depth, length of a number, text or
      * key). Named by where the reader stood, the path cut after a few segments.
@@ -182,7 +184,7 @@ final class ConfigReader {
         JsonLocation[] failedAt = new JsonLocation[1];
         String found = between(original, "(", ")");
         // a long number may have been read as text and failed only when converted: find it by its length
-        java.util.function.Predicate<JsonParser> culprit = p -> {
+        Predicate<JsonParser> culprit = p -> {
             try {
                 return found != null && p.currentToken().isScalarValue()
                         && Integer.toString(p.getText().length()).equals(found.trim());
@@ -231,7 +233,7 @@ final class ConfigReader {
      * {@code location[0]}.
      */
     private static List<Object> whereReadingFails(byte[] yaml, JsonLocation[] location,
-            java.util.function.Predicate<JsonParser> culprit) {
+            Predicate<JsonParser> culprit) {
         try (JsonParser p = YAML.createParser(yaml)) {
             try {
                 for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
@@ -252,7 +254,7 @@ final class ConfigReader {
 
     /** The keys (String) and list indices (Integer) from the top of the file to where the reader stands. */
     private static List<Object> contextPath(JsonStreamContext context) {
-        java.util.LinkedList<Object> out = new java.util.LinkedList<>();
+        LinkedList<Object> out = new LinkedList<>();
         for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
             if (c.inArray()) {
                 out.addFirst(Math.max(0, c.getCurrentIndex()));

@@ -17,7 +17,9 @@ import dev.floe.train.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -74,12 +76,11 @@ public final class Experiment implements AutoCloseable {
     public static Experiment build(ExperimentConfig config, Path baseDir) {
         ExperimentConfig.Model m = config.model();
         ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
-        ModelGraph graph;
         try {
-            Map<String, TensorSpec> inputs = new java.util.LinkedHashMap<>();
+            Map<String, TensorSpec> inputs = new LinkedHashMap<>();
             m.inputs().forEach((name, shape) -> inputs.put(name, TensorSpec.of(shape)));
             inputs.forEach(b::input);
-            List<Component> components = new java.util.ArrayList<>();
+            List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
                 try {
                     components.add(m.components().get(i).toComponent());
@@ -96,7 +97,7 @@ public final class Experiment implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ConfigException("model", e.getMessage(), e);
         }
-        graph = buildGraph(b, m);
+        ModelGraph graph = buildGraph(b, m);
         try {
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");

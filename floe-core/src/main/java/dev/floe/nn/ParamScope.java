@@ -69,7 +69,8 @@ public final class ParamScope {
      *
      * @throws IllegalArgumentException if the path already exists, or, before anything is
      *     allocated, if the shape has a dimension below 1, more than {@link #MAX_VALUES} values, more
-     *     bytes than the Java heap has free, or would take its component past this machine's memory
+     *     bytes than the Java heap has free, or would take its component past this machine's memory;
+     *     the size messages start with {@code parameter PATH}
      */
     public Param create(String name, ParamKind kind, Shape shape, Init init) {
         return create(name, kind, shape, init, null);
