@@ -21,18 +21,36 @@ public final class FloeMain implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** The command line with Floe's error handling: user errors print one clear line, exit 2. */
+    /**
+     * The command line with Floe's error handling: bad input (an {@link IllegalArgumentException},
+     * which config errors are, or an I/O or state problem) prints exactly one line
+     * {@code floe: MESSAGE} on stderr and exits with 2; anything else is a bug in Floe and is
+     * rethrown with its stack trace.
+     */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new FloeMain());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException
                     || ex instanceof java.io.IOException || ex instanceof IllegalStateException) {
-                cmd.getErr().println("floe: " + ex.getMessage());
+                cmd.getErr().println("floe: " + oneLine(ex));
                 return 2;
             }
             throw ex;
         });
         return cl;
+    }
+
+    /** The message on one line (a message that spans lines is joined), or what failed when there is none. */
+    static String oneLine(Exception ex) {
+        String message = ex.getMessage();
+        if (message == null || message.isBlank()) {
+            Throwable cause = ex.getCause();
+            message = cause != null && cause.getMessage() != null && !cause.getMessage().isBlank()
+                    ? cause.getMessage()
+                    : "the command failed without an explanation, which is a bug in floe; please report it with the"
+                            + " command line";
+        }
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** Runs the command line and exits with its status. */

@@ -356,8 +356,8 @@ class BadFilesTest {
                         csvConfig().replace("{path: train.csv}", "{path: &p train.csv}\n  test: {path: *p}"),
                         "bad.yaml line 4", "YAML alias *p"),
                 Case.yaml("YAML: very deep nesting", csvConfig() + "extra: " + "[".repeat(depth) + "]".repeat(depth) + "\n",
-                        "bad.yaml", "more than 64 levels deep"),
-                Case.yaml("YAML: very deep block nesting", csvConfig() + deepBlocks(200), "bad.yaml", "levels deep"),
+                        "bad.yaml", "nests deeper than a config can (the limit is 64)"),
+                Case.yaml("YAML: very deep block nesting", csvConfig() + deepBlocks(200), "bad.yaml", "nests deeper than a config can"),
                 Case.yaml("YAML: huge file", csvConfig() + "# padding to make a file too large\n".repeat(40_000),
                         "bad.yaml", "bytes, more than the 1048576 a config may have"))
                 .map(Case::arguments);

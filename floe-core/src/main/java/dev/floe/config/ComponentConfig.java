@@ -7,7 +7,9 @@ import java.util.List;
 
 /**
  * One entry of {@code model.components}: a built-in component chosen by its {@code type} key.
- * Sizes are checked when the record is made; ports and wiring are checked when the graph is built.
+ * Sizes are checked when the record is made (each at least 1 and at most
+ * {@link dev.floe.nn.ParamScope#MAX_VALUES}, as every size is a dimension of some parameter); ports
+ * and wiring are checked when the graph is built.
  *
  * <pre>{@code
  * - {name: encoder, type: conv_encoder, input: [1, 28, 28], widths: [16, 32, 64]}
@@ -30,6 +32,12 @@ public sealed interface ComponentConfig {
     Component toComponent();
 
     /**
+     * The key of this entry that sets the shape of a port, for messages about wiring
+     * ({@code widths} for a conv encoder's {@code features}); null for an unknown port.
+     */
+    String keyOf(String port);
+
+    /**
      * {@code type: conv_encoder}, a {@link dev.floe.components.ConvEncoder}.
      *
      * @param name required
@@ -48,12 +56,21 @@ public sealed interface ComponentConfig {
                 throw Fields.bad("input",
                         "input must be [channels, height, width], found " + input + "; e.g. input: [1, 28, 28]");
             }
-            Fields.positiveSizes("input", input);
+            Fields.sizes("input", input);
             if (widths.isEmpty()) {
                 throw Fields.bad("widths",
                         "widths is empty; give the stem width and one per residual block, e.g. widths: [16, 32, 64]");
             }
-            Fields.positiveSizes("widths", widths);
+            Fields.sizes("widths", widths);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return switch (port) {
+                case "in" -> "input";
+                case "features" -> "widths";
+                default -> null;
+            };
         }
 
         @Override
@@ -81,10 +98,19 @@ public sealed interface ComponentConfig {
                     .check("{name: mlp, type: mlp, inputs: 64, hidden: [32], outputs: 10}");
             hidden = Fields.list(hidden);
             dropout = dropout == null ? 0.0 : dropout;
-            Fields.positive("inputs", inputs);
-            Fields.positive("outputs", outputs);
-            Fields.positiveSizes("hidden", hidden);
+            Fields.size("inputs", inputs);
+            Fields.size("outputs", outputs);
+            Fields.sizes("hidden", hidden);
             Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return switch (port) {
+                case "in" -> "inputs";
+                case "out" -> "outputs";
+                default -> null;
+            };
         }
 
         @Override
@@ -112,9 +138,18 @@ public sealed interface ComponentConfig {
             Fields.required().key("name", name).key("features", features).key("classes", classes)
                     .check("{name: head, type: linear_head, features: 64, classes: 10}");
             dropout = dropout == null ? 0.0 : dropout;
-            Fields.positive("features", features);
-            Fields.positive("classes", classes);
+            Fields.size("features", features);
+            Fields.size("classes", classes);
             Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return switch (port) {
+                case "in" -> "features";
+                case "logits" -> "classes";
+                default -> null;
+            };
         }
 
         @Override
@@ -137,10 +172,19 @@ public sealed interface ComponentConfig {
             Fields.required().key("name", name).key("features", features).key("hidden", hidden).key("classes", classes)
                     .check("{name: head, type: mlp_head, features: 64, hidden: 32, classes: 10}");
             dropout = dropout == null ? 0.0 : dropout;
-            Fields.positive("features", features);
-            Fields.positive("hidden", hidden);
-            Fields.positive("classes", classes);
+            Fields.size("features", features);
+            Fields.size("hidden", hidden);
+            Fields.size("classes", classes);
             Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return switch (port) {
+                case "in" -> "features";
+                case "logits" -> "classes";
+                default -> null;
+            };
         }
 
         @Override

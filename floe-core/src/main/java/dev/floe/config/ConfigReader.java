@@ -7,10 +7,13 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,9 +34,11 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -56,6 +61,7 @@ final class ConfigReader {
 
     private static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
+                    .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL) // an empty "-" entry is null, as without a factory
                     .build())
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -69,6 +75,9 @@ final class ConfigReader {
             .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
+
+    /** Path segments shown before a long path is cut, e.g. inside a value nested a thousand deep. */
+    private static final int SHOWN_SEGMENTS = 6;
 
     private ConfigReader() {}
 
@@ -129,6 +138,17 @@ final class ConfigReader {
                 return malformed(y, source, e);
             }
         }
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof StreamConstraintsException limit) {
+                return tooLarge(limit, e, yaml, source);
+            }
+            if (c instanceof StreamReadException r && r.getProcessor() != null) {
+                ConfigException read = unreadable(r, r.getProcessor(), e, yaml, source);
+                if (read != null) {
+                    return read;
+                }
+            }
+        }
         if (e instanceof JsonMappingException m) {
             List<Object> path = path(m);
             if (m instanceof UnrecognizedPropertyException u) {
@@ -165,6 +185,143 @@ final class ConfigReader {
     }
 
     /**
+     * A value the YAML reader could not take, found while reading: a key written twice in one map,
+     * a number too large for its key's type, or {@code .nan} / {@code .inf}; null for other problems.
+     * Named by where the reader stood, which also covers the maps of schedules that have no record.
+     */
+    private static ConfigException unreadable(StreamReadException r, JsonParser p, JsonProcessingException e,
+            byte[] yaml, String source) {
+        String original = r.getOriginalMessage() == null ? "" : r.getOriginalMessage();
+        List<Object> at = contextPath(p.getParsingContext());
+        if (original.startsWith("Duplicate field")) {
+            List<Object> map = at.isEmpty() ? at : at.subList(0, at.size() - 1);
+            String key = at.isEmpty() ? quoted(original) : String.valueOf(at.get(at.size() - 1));
+            JsonLocation loc = r.getLocation();
+            return new ConfigException(source, line(loc), column(loc), render(map), "key '" + key + "' appears twice"
+                    + (map.isEmpty() ? " at the top level" : "") + "; keep one of them", e);
+        }
+        if (r instanceof InputCoercionException coercion) {
+            String value = between(original, "(", ")");
+            boolean isLong = coercion.getTargetType() == Long.TYPE || coercion.getTargetType() == Long.class;
+            boolean negative = value != null && value.startsWith("-");
+            String bound = negative
+                    ? "at least " + (isLong ? Long.MIN_VALUE : Integer.MIN_VALUE)
+                    : "at most " + (isLong ? Long.MAX_VALUE : Integer.MAX_VALUE);
+            return at(source, yaml, at, render(at), "expected an integer " + bound
+                    + (value == null ? "" : ", found " + value) + "; fix the value", e);
+        }
+        if (original.startsWith("Malformed numeric value")) {
+            String value = quoted(original);
+            return at(source, yaml, at, render(at), "expected a finite number, found " + value
+                    + "; NaN and infinities are not allowed", e);
+        }
+        return null;
+    }
+
+    /**
+     * The file passes one of the reader's size limits (nesting depth, length of a number, text or
+     * key). Named by where the reader stood, the path cut after a few segments.
+     */
+    private static ConfigException tooLarge(StreamConstraintsException limit, JsonProcessingException e, byte[] yaml,
+            String source) {
+        String original = limit.getOriginalMessage() == null ? "" : limit.getOriginalMessage();
+        JsonLocation[] failedAt = new JsonLocation[1];
+        String found = between(original, "(", ")");
+        // a long number may have been read as text and failed only when converted: find it by its length
+        Predicate<JsonParser> culprit = p -> {
+            try {
+                return found != null && p.currentToken().isScalarValue()
+                        && Integer.toString(p.getText().length()).equals(found.trim());
+            } catch (IOException unreadableText) {
+                return false;
+            }
+        };
+        List<Object> at = limit.getProcessor() instanceof JsonParser p ? contextPath(p.getParsingContext())
+                : whereReadingFails(yaml, failedAt, culprit);
+        if (at == null) {
+            at = e instanceof JsonMappingException m ? path(m) : List.of();
+        }
+        String where = at.size() > SHOWN_SEGMENTS
+                ? render(at.subList(0, SHOWN_SEGMENTS)) + "..."
+                : render(at);
+        String max = between(original.substring(Math.max(0, original.indexOf("maximum"))), "(", ",");
+        String limitText = max == null ? "" : " (the limit is " + max.trim() + ")";
+        String detail;
+        if (original.contains("nesting depth")) {
+            detail = "the YAML nests deeper than a config can" + limitText
+                    + "; a config needs a few levels, so look for a value pasted by mistake or unbalanced brackets";
+        } else if (original.startsWith("Number value length")) {
+            detail = "a number written with " + found + " characters is longer than a config can hold" + limitText
+                    + "; fix the value";
+        } else if (original.startsWith("String value length")) {
+            detail = "a text value of " + found + " characters is longer than a config can hold" + limitText
+                    + "; fix the value";
+        } else if (original.startsWith("Name length")) {
+            detail = "a key of " + found + " characters is longer than a config can hold" + limitText + "; fix the key";
+        } else {
+            detail = "the file is larger than a config can be: " + original.replaceAll(",? ?from `[^`]*`", "")
+                    + "; fix the file";
+        }
+        JsonLocation loc = limit.getLocation() != null ? limit.getLocation()
+                : failedAt[0] != null ? failedAt[0] : e.getLocation();
+        if (loc == null) {
+            return at(source, yaml, at, where, detail, e);
+        }
+        return new ConfigException(source, line(loc), column(loc), where, detail, e);
+    }
+
+    /**
+     * Reads the file token by token to where reading fails or to the first token that
+     * {@code culprit} picks, for errors that the object mapper reports only at the record or map it
+     * was filling: the path there (null when there is no such place), and its location in
+     * {@code location[0]}.
+     */
+    private static List<Object> whereReadingFails(byte[] yaml, JsonLocation[] location,
+            Predicate<JsonParser> culprit) {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            try {
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (culprit.test(p)) {
+                        location[0] = p.currentTokenLocation();
+                        return contextPath(p.getParsingContext());
+                    }
+                }
+                return null;
+            } catch (JsonProcessingException failed) {
+                location[0] = failed.getLocation() != null ? failed.getLocation() : p.currentLocation();
+                return contextPath(p.getParsingContext());
+            }
+        } catch (IOException | RuntimeException e) {
+            return null; // locating is best effort
+        }
+    }
+
+    /** The keys (String) and list indices (Integer) from the top of the file to where the reader stands. */
+    private static List<Object> contextPath(JsonStreamContext context) {
+        LinkedList<Object> out = new LinkedList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                out.addFirst(Math.max(0, c.getCurrentIndex()));
+            } else if (c.getCurrentName() != null) {
+                out.addFirst(c.getCurrentName());
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The text between the first pair of single quotes, or the whole text. */
+    private static String quoted(String text) {
+        String q = between(text, "'", "'");
+        return q == null ? text : q;
+    }
+
+    private static String between(String text, String open, String close) {
+        int a = text.indexOf(open);
+        int b = a < 0 ? -1 : text.indexOf(close, a + open.length());
+        return b < 0 ? null : text.substring(a + open.length(), b);
+    }
+
+    /**
      * A record's constructor refused its values. Jackson builds a record before it reports the
      * unknown keys it buffered, so a misspelt required key shows up here as a missing one: report
      * the unknown key instead, which is the real mistake.
@@ -182,12 +339,23 @@ final class ConfigReader {
         }
         if (bad instanceof Fields.FieldException f) {
             List<Object> keyPath = new ArrayList<>(path);
-            keyPath.add(f.key());
+            if (f.inside() != null) {
+                keyPath.addAll(f.inside());
+            } else {
+                keyPath.add(f.key());
+            }
+            String where = render(f.inside() != null ? keyPath : path);
             Located at = locate(yaml, keyPath);
+            if (at.location() == null && f.inside() != null) {
+                List<Object> keyOnly = new ArrayList<>(path);
+                keyOnly.add(f.key());
+                at = locate(yaml, keyOnly);
+            }
             if (at.location() != null) {
-                return new ConfigException(source, line(at.location()), column(at.location()), render(path),
+                return new ConfigException(source, line(at.location()), column(at.location()), where,
                         bad.getMessage(), v);
             }
+            return at(source, yaml, path, where, bad.getMessage(), v);
         }
         return at(source, yaml, path, render(path), bad.getMessage(), v);
     }
@@ -382,6 +550,9 @@ final class ConfigReader {
         }
         if (type == String.class) {
             return "a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
         }
         if (Collection.class.isAssignableFrom(type)) {
             return "a list";

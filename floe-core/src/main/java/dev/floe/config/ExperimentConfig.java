@@ -76,9 +76,16 @@ public record ExperimentConfig(
         layerDecayByComponent = layerDecayByComponent == null ? Map.of() : Fields.orderedMap(layerDecayByComponent);
         trainBn = trainBn != null && trainBn;
         try {
-            new FreezePolicy(List.of(), layerDecay, layerDecayByComponent, trainBn);
+            new FreezePolicy(List.of(), layerDecay, Map.of(), trainBn);
         } catch (IllegalArgumentException e) {
             throw Fields.bad("layer_decay", e.getMessage());
+        }
+        for (Map.Entry<String, Double> e : layerDecayByComponent.entrySet()) {
+            try {
+                new FreezePolicy(List.of(), 1.0, java.util.Collections.singletonMap(e.getKey(), e.getValue()), false);
+            } catch (IllegalArgumentException bad) {
+                throw Fields.inside(List.of("layer_decay_by_component", e.getKey()), bad.getMessage());
+            }
         }
         policy = Fields.list(policy);
         stages = Fields.list(stages);
@@ -94,15 +101,17 @@ public record ExperimentConfig(
         java.util.Set<String> stageNames = new java.util.HashSet<>();
         for (int i = 0; i < stages.size(); i++) {
             if (stages.get(i) == null) {
-                throw Fields.bad("stages", "stage " + i + " is empty; write - {name: head, epochs: 2, policy: [...]}");
+                throw Fields.inside(List.of("stages", i), "stage " + i + " is empty; write - {name: head, epochs: 2,"
+                        + " policy: [...]}");
             }
             if (!stageNames.add(stages.get(i).name())) {
-                throw Fields.bad("stages", "two stages are named '" + stages.get(i).name() + "'; names must be unique");
+                throw Fields.inside(List.of("stages", i, "name"), "two stages are named '" + stages.get(i).name()
+                        + "'; names must be unique");
             }
         }
         for (int i = 0; i < policy.size(); i++) {
             if (policy.get(i) == null) {
-                throw Fields.bad("policy",
+                throw Fields.inside(List.of("policy", i),
                         "policy entry " + i + " is empty; write - freeze: \"glob\" or - train: \"glob\"");
             }
         }
@@ -162,7 +171,8 @@ public record ExperimentConfig(
      * {@code training.epochs} under {@code policy}.
      *
      * @param graph the built graph ({@code progressive} reads its component's layer order)
-     * @throws ConfigException naming {@code progressive} when the component cannot be unfrozen by layers
+     * @throws ConfigException naming {@code progressive.component} when there is no such component or
+     *     it cannot be unfrozen by layers, {@code progressive.layers} when it has fewer layers
      */
     public dev.floe.schedule.Schedule schedule(dev.floe.graph.ModelGraph graph) {
         dev.floe.schedule.LrSchedule base = training.lrSchedule() == null
@@ -170,8 +180,18 @@ public record ExperimentConfig(
                 : StageConfig.parseSchedule(training.lrSchedule());
         if (progressive != null) {
             ProgressiveConfig p = progressive;
+            List<String> order = GraphChecks.component(graph, p.component(), "progressive.component").layerOrder();
+            if (order.isEmpty()) {
+                throw new ConfigException("progressive.component", "component " + p.component() + " declares no layer"
+                        + " order, so it cannot be unfrozen layer by layer; use stages instead", null);
+            }
+            if (p.layers() != null && p.layers() > order.size()) {
+                throw new ConfigException("progressive.layers", "layers is " + p.layers() + " but component "
+                        + p.component() + " has " + order.size() + " layers " + order + "; choose 1 to " + order.size(),
+                        null);
+            }
             try {
-                int layers = p.layers() != null ? p.layers() : graph.component(p.component()).layerOrder().size();
+                int layers = p.layers() != null ? p.layers() : order.size();
                 return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
@@ -302,16 +322,22 @@ public record ExperimentConfig(
             Fields.notBlank("path", path);
         }
 
+        /** Whether the keys fit the format; errors are reported at {@code data.KEY}. */
         void check(String key, String format) {
             if (Data.IDX.equals(format)) {
                 if (images == null || labels == null || path != null) {
-                    throw Fields.bad(key, key + " needs images and labels for format idx"
-                            + (path != null ? " but has path (that is for csv)" : "")
+                    String missing = images == null && labels == null ? "images and labels"
+                            : images == null ? "images" : labels == null ? "labels" : null;
+                    throw Fields.inside(List.of(key), key + " needs images and labels for format idx"
+                            + (missing != null ? " but lacks " + missing : "")
+                            + (path != null ? (missing != null ? " and" : " but") + " has path (that is for csv)" : "")
                             + "; e.g. " + key + ": {images: x-images-idx3-ubyte.gz, labels: x-labels-idx1-ubyte.gz}");
                 }
             } else if (path == null || images != null || labels != null) {
-                throw Fields.bad(key, key + " needs path for format csv"
-                        + (images != null || labels != null ? " but has images/labels (those are for idx)" : "")
+                throw Fields.inside(List.of(key), key + " needs path for format csv"
+                        + (path == null ? " but lacks it" : "")
+                        + (images != null || labels != null ? (path == null ? " and" : " but")
+                                + " has images/labels (those are for idx)" : "")
                         + "; e.g. " + key + ": {path: " + key + ".csv}");
             }
         }
@@ -349,12 +375,13 @@ public record ExperimentConfig(
             }
             for (Map.Entry<String, String> e : inputs.entrySet()) {
                 if (e.getValue() == null) {
-                    throw Fields.bad("inputs", "inputs." + e.getKey() + " has no shape; write e.g. \"[batch, 1, 28, 28]\"");
+                    throw Fields.inside(List.of("inputs", e.getKey()), "input " + e.getKey()
+                            + " has no shape; write e.g. \"[batch, 1, 28, 28]\"");
                 }
                 try {
                     TensorSpec.of(e.getValue());
                 } catch (IllegalArgumentException bad) {
-                    throw Fields.bad("inputs", "inputs." + e.getKey() + ": " + bad.getMessage());
+                    throw Fields.inside(List.of("inputs", e.getKey()), bad.getMessage());
                 }
             }
             if (components.isEmpty()) {
@@ -368,8 +395,8 @@ public record ExperimentConfig(
             }
             for (Map.Entry<String, String> e : outputs.entrySet()) {
                 if (e.getValue() == null || e.getValue().isBlank()) {
-                    throw Fields.bad("outputs",
-                            "outputs." + e.getKey() + " has no source; write component.port, e.g. head.logits");
+                    throw Fields.inside(List.of("outputs", e.getKey()),
+                            "output " + e.getKey() + " has no source; write component.port, e.g. head.logits");
                 }
             }
         }
@@ -377,7 +404,7 @@ public record ExperimentConfig(
         private static void checkEntries(String key, List<?> entries) {
             for (int i = 0; i < entries.size(); i++) {
                 if (entries.get(i) == null) {
-                    throw Fields.bad(key, key + " entry " + i + " is empty; remove it or fill it in");
+                    throw Fields.inside(List.of(key, i), key + " entry " + i + " is empty; remove it or fill it in");
                 }
             }
         }

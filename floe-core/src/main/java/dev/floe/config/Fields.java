@@ -14,19 +14,37 @@ final class Fields {
 
     private Fields() {}
 
-    /** A bad value of one key; the loader points at that key's line. */
+    /**
+     * A bad value of one key; the loader points at that key's line. A problem inside the key's value
+     * (an entry of a list or map, a field of a schedule map) also carries the path to it, and the
+     * loader then names that path instead of the record.
+     */
     static final class FieldException extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
         private final String key;
+        private final List<Object> inside;
 
         FieldException(String key, String message) {
+            this(key, null, message);
+        }
+
+        private FieldException(String key, List<Object> inside, String message) {
             super(message);
             this.key = key;
+            this.inside = inside;
         }
 
         /** The YAML key holding the bad value. */
         String key() {
             return key;
+        }
+
+        /**
+         * Keys (String) and list indices (Integer) from the record to the bad value, starting with
+         * {@link #key()}, or null when the message is about the key as a whole.
+         */
+        List<Object> inside() {
+            return inside;
         }
     }
 
@@ -111,6 +129,41 @@ final class Fields {
     /** A bad value of {@code key}. */
     static FieldException bad(String key, String message) {
         return new FieldException(key, message);
+    }
+
+    /**
+     * A bad value inside a key's value, at {@code path} (the key, then map keys and list indices),
+     * e.g. {@code ["policy", 2]} or {@code ["layer_decay_by_component", "encoder"]}; the loader
+     * names that path, so the message need not repeat it.
+     */
+    static FieldException inside(List<Object> path, String message) {
+        return new FieldException((String) path.get(0), List.copyOf(path), message);
+    }
+
+    /**
+     * The largest model size a config accepts: every size becomes a dimension of some parameter,
+     * which cannot hold more values than this.
+     */
+    static final long MAX_SIZE = dev.floe.nn.ParamScope.MAX_VALUES;
+
+    /** A model size: &ge; 1 and at most {@link #MAX_SIZE}; null passes (absent). */
+    static void size(String key, Long value) {
+        positive(key, value);
+        if (value != null && value > MAX_SIZE) {
+            throw new FieldException(key, key + " is " + value + ", more than " + MAX_SIZE
+                    + ", the most values one parameter can hold; lower it");
+        }
+    }
+
+    /** Every entry present, &ge; 1 and at most {@link #MAX_SIZE}. */
+    static void sizes(String key, List<Long> values) {
+        positiveSizes(key, values);
+        for (int i = 0; i < values.size(); i++) {
+            if (values.get(i) > MAX_SIZE) {
+                throw new FieldException(key, key + " holds " + values.get(i) + " (entry " + i + "), more than "
+                        + MAX_SIZE + ", the most values one parameter can hold; lower it");
+            }
+        }
     }
 
     /** Null or not blank. */

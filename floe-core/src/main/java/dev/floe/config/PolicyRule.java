@@ -1,6 +1,7 @@
 package dev.floe.config;
 
 import dev.floe.freeze.FreezeRule;
+import java.util.List;
 
 /**
  * One entry of the {@code policy} list: exactly one of {@code freeze} or {@code train}, whose value
@@ -48,10 +49,11 @@ public record PolicyRule(String freeze, String train, Double lrScale, Double wei
             Fields.positive("lr_scale", lrScale, "1 keeps the optimizer's rate, 0.1 trains ten times slower");
         }
         try {
-            toRule(freeze, train, lrScale == null ? 1.0 : lrScale, weightDecay);
+            dev.floe.graph.PathGlob.compile(freeze != null ? freeze : train);
         } catch (IllegalArgumentException badGlob) {
-            throw Fields.bad(freeze != null ? "freeze" : "train", badGlob.getMessage());
+            throw Fields.inside(List.of(freeze != null ? "freeze" : "train"), badGlob.getMessage());
         }
+        toRule(freeze, train, lrScale == null ? 1.0 : lrScale, weightDecay);
     }
 
     /** The rule as {@link dev.floe.freeze.FreezePolicy} takes it. */

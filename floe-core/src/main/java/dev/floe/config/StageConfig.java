@@ -52,7 +52,7 @@ public record StageConfig(
         try {
             return dev.floe.schedule.LrSchedule.parse(map);
         } catch (IllegalArgumentException e) {
-            throw Fields.bad("lr_schedule", e.getMessage());
+            throw Fields.inside(List.of("lr_schedule"), e.getMessage());
         }
     }
 }

@@ -89,7 +89,10 @@ public final class PathGlob {
         return false;
     }
 
-    /** The literal text before the first wildcard, for "nearest path" hints. */
+    /**
+     * The literal text before the first wildcard, without a trailing {@code /}: what to compare
+     * parameter paths with for "nearest path" hints when the glob matches nothing.
+     */
     public String literalPrefix() {
         int cut = text.length();
         for (char c : new char[] {'*', '?', '{'}) {

@@ -17,14 +17,21 @@ public final class Conv2d implements Layer {
      * @param kernel square kernel size (odd)
      * @param stride stride in both directions
      * @param withBias false when a BatchNorm follows (its shift makes a bias redundant)
+     * @throws IllegalArgumentException if a channel count is below 1, the kernel is not a positive
+     *     odd number, or the weight is too large to make (see {@link ParamScope#create})
      */
     public Conv2d(ParamScope scope, long inChannels, long outChannels, int kernel, int stride, boolean withBias) {
         if (kernel <= 0 || kernel % 2 == 0) {
             throw new IllegalArgumentException(
                     "conv " + scope.path() + ": kernel must be a positive odd number, found " + kernel);
         }
+        if (inChannels < 1 || outChannels < 1) {
+            throw new IllegalArgumentException("conv " + scope.path() + ": channels must be positive, found "
+                    + inChannels + " in and " + outChannels + " out");
+        }
         this.path = scope.path();
-        long fanIn = inChannels * kernel * kernel;
+        // the weight's size check (in ParamScope) refuses channel counts whose product overflows
+        long fanIn = inChannels > Long.MAX_VALUE / ((long) kernel * kernel) ? Long.MAX_VALUE : inChannels * kernel * kernel;
         this.weight = scope.create(
                 "weight", ParamKind.WEIGHT, new Shape(outChannels, inChannels, kernel, kernel), new Init.HeNormal(fanIn));
         this.bias = withBias ? scope.create("bias", ParamKind.BIAS, new Shape(outChannels), new Init.Zeros()) : null;

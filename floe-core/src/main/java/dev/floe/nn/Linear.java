@@ -13,8 +13,17 @@ public final class Linear implements Layer {
     private final long out;
     private final java.util.List<LinearDelta> deltas = new java.util.ArrayList<>();
 
-    /** Creates the layer's parameters in {@code scope} (He-normal weight, zero bias). */
+    /**
+     * Creates the layer's parameters in {@code scope} (He-normal weight, zero bias).
+     *
+     * @throws IllegalArgumentException if {@code in} or {@code out} is below 1, or the weight is too
+     *     large to make (see {@link ParamScope#create})
+     */
     public Linear(ParamScope scope, long in, long out) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException(
+                    "linear " + scope.path() + ": features must be positive, found " + in + " in and " + out + " out");
+        }
         this.path = scope.path();
         this.in = in;
         this.out = out;

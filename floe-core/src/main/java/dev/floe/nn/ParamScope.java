@@ -68,7 +68,10 @@ public final class ParamScope {
     /**
      * Creates and registers a parameter at {@code path()/name}.
      *
-     * @throws IllegalArgumentException if the path already exists
+     * @throws IllegalArgumentException if the path already exists, or, before anything is
+     *     allocated, if the shape has a dimension below 1, more than {@link #MAX_VALUES} values, more
+     *     bytes than the Java heap has free, or would take its component past this machine's memory;
+     *     the size messages start with {@code parameter PATH}
      */
     public Param create(String name, ParamKind kind, Shape shape, Init init) {
         return create(name, kind, shape, init, null);
@@ -85,13 +88,94 @@ public final class ParamScope {
             throw new IllegalArgumentException(
                     "parameter " + path + " is declared twice; give each child a unique name");
         }
-        float[] values = new float[Math.toIntExact(shape.size())];
+        int count = checkedCount(path, shape, sink);
+        float[] values = new float[count];
         init.fill(values, new SplittableRandom(seed ^ stableHash(path)));
         NDArray array = FloeEngine.owned(manager.create(values, shape));
         NDScope.unregister(array);
         Param param = new Param(path, kind, array, adapter);
         sink.put(path, param);
         return param;
+    }
+
+    /**
+     * The most values one parameter can hold: its initial values are made in one Java array, and
+     * Java arrays stop just short of 2^31 elements.
+     */
+    public static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+
+    private static final long BYTES_PER_VALUE = Float.BYTES;
+
+    /**
+     * The number of values of {@code shape}, after checking that the parameter can be made: every
+     * dimension at least 1, at most {@link #MAX_VALUES} values, its bytes free on the Java heap
+     * (for the initial values) and the parameters of this scope's component within the machine's
+     * memory (for the native copies). Checked before anything is allocated, so a typo such as a width of 2^40 is refused
+     * with a message instead of failing deep in the allocator.
+     */
+    private static int checkedCount(String path, Shape shape, Map<String, Param> existing) {
+        long[] dims = shape.getShape();
+        long count = 1;
+        boolean overflow = false;
+        for (long d : dims) {
+            if (d < 1) {
+                throw new IllegalArgumentException("parameter " + path + " would have shape " + shape
+                        + ", with a dimension below 1; every size must be a positive integer");
+            }
+            try {
+                count = Math.multiplyExact(count, d);
+            } catch (ArithmeticException e) {
+                overflow = true;
+            }
+        }
+        if (overflow || count > MAX_VALUES) {
+            throw new IllegalArgumentException("parameter " + path + " would have shape " + shape + ", "
+                    + (overflow ? "more than 2^63" : Long.toString(count)) + " values ("
+                    + (overflow ? "far beyond any memory" : bytes(count * BYTES_PER_VALUE) + " as fp32")
+                    + "), but one parameter holds at most " + MAX_VALUES + " values; lower the sizes that"
+                    + " make this shape");
+        }
+        long bytes = count * BYTES_PER_VALUE;
+        Runtime rt = Runtime.getRuntime();
+        long heapFree = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > heapFree) {
+            throw new IllegalArgumentException("parameter " + path + " would have shape " + shape + ", " + count
+                    + " values (" + bytes(bytes) + " as fp32), more than the " + bytes(Math.max(0, heapFree))
+                    + " the Java heap has free for its initial values; lower the sizes that make this shape,"
+                    + " or give Java more memory (-Xmx)");
+        }
+        long modelBytes = bytes;
+        for (Param p : existing.values()) {
+            modelBytes += p.size() * BYTES_PER_VALUE;
+        }
+        long machine = machineMemory();
+        if (machine > 0 && modelBytes > machine) {
+            throw new IllegalArgumentException("parameter " + path + " would have shape " + shape + " and bring"
+                    + " its component's parameters to " + bytes(modelBytes) + ", more than this machine's "
+                    + bytes(machine) + " of memory; lower the component's sizes");
+        }
+        return (int) count;
+    }
+
+    /** Physical memory in bytes, or 0 when the JVM does not say. */
+    private static long machineMemory() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return 0;
+    }
+
+    /** {@code 1.5 GiB}, {@code 512 B}. */
+    private static String bytes(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? n + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     private static void checkName(String name) {

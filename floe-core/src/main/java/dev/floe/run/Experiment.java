@@ -4,6 +4,7 @@ import dev.floe.cache.FeatureCache;
 import dev.floe.config.ConfigException;
 import dev.floe.config.ConfigPaths;
 import dev.floe.config.ExperimentConfig;
+import dev.floe.config.GraphChecks;
 import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.data.Dataset;
@@ -21,7 +22,9 @@ import dev.floe.train.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -67,41 +70,52 @@ public final class Experiment implements AutoCloseable {
      * Builds the graph, loads the {@code init} weights and resolves the policy.
      *
      * @param baseDir the folder relative {@code init} paths start from, normally the config file's folder
-     * @throws ConfigException naming the key: a component that cannot be made, a wiring error
-     *     ({@code model}), an init file that is missing or does not fit ({@code model.init[i]}), or a
-     *     policy rule that matches no parameter ({@code policy})
+     * @throws ConfigException naming the key: a component that cannot be made or whose parameters
+     *     are too large to create ({@code model.components[i]}), a wire or output that names a
+     *     missing port or joins shapes that disagree ({@code model.wires[i]}, {@code model.outputs.x}),
+     *     another wiring error ({@code model}), an init file that is missing or does not fit
+     *     ({@code model.init[i]}), a component in {@code layer_decay_by_component} that does not exist,
+     *     a policy rule that matches no parameter ({@code policy} or {@code stages[j]}, naming the
+     *     rule's key), or a stage that cannot be resolved ({@code stages[j]}, {@code progressive})
      */
     public static Experiment build(ExperimentConfig config, Path baseDir) {
         ExperimentConfig.Model m = config.model();
         ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
-        ModelGraph graph;
         try {
-            m.inputs().forEach((name, shape) -> b.input(name, TensorSpec.of(shape)));
+            Map<String, TensorSpec> inputs = new LinkedHashMap<>();
+            m.inputs().forEach((name, shape) -> inputs.put(name, TensorSpec.of(shape)));
+            inputs.forEach(b::input);
+            List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
                 try {
-                    b.add(m.components().get(i).toComponent());
+                    components.add(m.components().get(i).toComponent());
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException("model.components[" + i + "]", e.getMessage(), e);
                 }
             }
+            components.forEach(b::add);
+            GraphChecks.wiring(m, inputs, components);
             m.wires().forEach(w -> b.wire(w.from(), w.to()));
             m.outputs().forEach(b::output);
-            graph = b.build();
         } catch (ConfigException e) {
             throw e;
         } catch (IllegalArgumentException e) {
             throw new ConfigException("model", e.getMessage(), e);
         }
+        ModelGraph graph = buildGraph(b, m);
         try {
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
+            GraphChecks.layerDecayComponents(config, graph);
+            GraphChecks.rulesMatch(config, graph);
             Schedule schedule = config.schedule(graph);
             List<FreezePlan> plans;
             try {
                 plans = Trainer.resolveStages(graph, schedule);
             } catch (IllegalArgumentException e) {
-                String key = !config.stages().isEmpty() ? "stages" : config.progressive() != null ? "progressive" : "policy";
+                String key = !config.stages().isEmpty() ? stageKey(config, e.getMessage())
+                        : config.progressive() != null ? "progressive" : "policy";
                 // a single implicit stage: report the policy's own error, without the trainer's stage prefix
                 String message = key.equals("policy") && e.getCause() instanceof IllegalArgumentException inner
                         ? inner.getMessage()
@@ -113,6 +127,36 @@ public final class Experiment implements AutoCloseable {
             graph.close();
             throw e;
         }
+    }
+
+    /**
+     * Builds the graph (which creates the parameters), naming the component whose parameters could
+     * not be made, e.g. because its sizes are too large for memory.
+     */
+    private static ModelGraph buildGraph(ModelGraph.Builder b, ExperimentConfig.Model m) {
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            String key = "model";
+            String message = e.getMessage() == null ? "" : e.getMessage();
+            for (int i = 0; i < m.components().size(); i++) {
+                if (message.startsWith("parameter " + m.components().get(i).name() + "/")) {
+                    key = "model.components[" + i + "]";
+                }
+            }
+            throw new ConfigException(key, message, e);
+        }
+    }
+
+    /** {@code stages[i]} for an error about the stage named in the message, else {@code stages}. */
+    private static String stageKey(ExperimentConfig config, String message) {
+        for (int i = 0; i < config.stages().size(); i++) {
+            String name = config.stages().get(i).name();
+            if (message != null && (message.startsWith("stage " + name + ":") || message.startsWith("stage " + name + " "))) {
+                return "stages[" + i + "]";
+            }
+        }
+        return "stages";
     }
 
     private static void loadInit(ModelGraph graph, ExperimentConfig.Init init, Path baseDir, String key) {

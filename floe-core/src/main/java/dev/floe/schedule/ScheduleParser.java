@@ -96,9 +96,17 @@ final class ScheduleParser {
                         + "; write e.g. " + key + ": 100");
     }
 
+    /** A config value as the user wrote it: {@code 'abc' (text)}, {@code true}, {@code a map}, {@code 1.5}. */
     private static String describe(Object value) {
-        return value instanceof String s
-                ? "'" + s + "' (text)"
-                : value + " (" + value.getClass().getSimpleName() + ")";
+        if (value instanceof String s) {
+            return "'" + s + "' (text)";
+        }
+        if (value instanceof Map<?, ?>) {
+            return "a map";
+        }
+        if (value instanceof java.util.Collection<?>) {
+            return "a list";
+        }
+        return String.valueOf(value);
     }
 }

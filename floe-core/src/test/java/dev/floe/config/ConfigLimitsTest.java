@@ -52,7 +52,8 @@ class ConfigLimitsTest {
 
         ConfigException e = refused(yaml);
 
-        assertMentions(e, "exp.yaml", "more than " + ConfigReader.MAX_NESTING + " levels deep", "unclosed brackets");
+        assertMentions(e, "exp.yaml", "nests deeper than a config can (the limit is " + ConfigReader.MAX_NESTING + ")",
+                "unbalanced brackets");
     }
 
     @Test

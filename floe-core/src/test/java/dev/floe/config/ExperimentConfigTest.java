@@ -224,7 +224,7 @@ class ExperimentConfigTest {
                 Arguments.of("per_class: 20", "per_class: 20\n  eval_fraction: 0.2",
                         "data: both test and eval_fraction are given"),
                 Arguments.of("\"[batch, 1, 28, 28]\"", "\"batch, 1, 28, 28\"",
-                        "model: inputs.image: tensor shape 'batch, 1, 28, 28' must be written in brackets"),
+                        "model.inputs.image: tensor shape 'batch, 1, 28, 28' must be written in brackets"),
                 Arguments.of("\"encoder/**\"", "\"encoder/[ab]\"", "path glob 'encoder/[ab]' contains '['"));
     }
 

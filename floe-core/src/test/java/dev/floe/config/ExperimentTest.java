@@ -66,12 +66,13 @@ class ExperimentTest {
     }
 
     @Test
-    void wiringErrorIsAttributedToTheModel() {
+    void wiringErrorNamesTheWireAndTheKeysThatSetBothEnds() {
         ExperimentConfig c = parse(YAML.replace("features: 32, classes: 5", "features: 31, classes: 5"));
 
         ConfigException e = assertThrows(ConfigException.class, () -> Experiment.build(c, base));
-        assertEquals("model", e.where());
-        assertMentions(e, "port encoder.features is [batch, 32] but head.in expects [batch, 31]");
+        assertEquals("model.wires[1]", e.where());
+        assertMentions(e, "port encoder.features is [batch, 32] but head.in expects [batch, 31]",
+                "encoder.features is set by model.components[0].widths and head.in by model.components[1].features");
     }
 
     @Test

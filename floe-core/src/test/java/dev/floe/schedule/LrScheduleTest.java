@@ -263,7 +263,10 @@ class LrScheduleTest {
                 "unknown schedule type 'cosine'", "constant, warmup_cosine, slanted_triangular");
         assertMessage(() -> LrSchedule.parse(Map.of("warmup_steps", 10)), "no type", "warmup_cosine");
         assertMessage(() -> LrSchedule.parse(null), "type key");
-        assertMessage(() -> LrSchedule.parse(Map.of("type", 3)), "type must be a name", "3 (Integer)");
+        assertMessage(() -> LrSchedule.parse(Map.of("type", 3)), "type must be a name, found 3;");
+        assertMessage(() -> LrSchedule.parse(Map.of("type", Map.of("x", 1))), "type must be a name, found a map;");
+        assertMessage(() -> LrSchedule.parse(Map.of("type", "slanted_triangular", "ratio", true)),
+                "ratio must be a number, found true;");
         assertMessage(() -> LrSchedule.parse(Map.of("type", "warmup_cosine", "warmup", 10)),
                 "unknown key 'warmup'", "type, warmup_steps, min_factor");
         assertMessage(() -> LrSchedule.parse(Map.of("type", "constant", "ratio", 32)),

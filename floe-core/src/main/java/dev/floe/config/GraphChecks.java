@@ -1,0 +1,198 @@
+package dev.floe.config;
+
+import dev.floe.freeze.FreezeRule;
+import dev.floe.graph.PathGlob;
+import dev.floe.graph.Component;
+import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PortSpec;
+import dev.floe.graph.TensorSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Checks of a config against its components and built graph, reported in the config's words: each
+ * error names the YAML key that holds the mistake ({@code model.wires[1].to},
+ * {@code policy[0].freeze}, {@code layer_decay_by_component.encodr}) and, for a mismatch between
+ * two keys, both of them. The graph and the freeze policy check the same things again for callers
+ * of the Java API; these checks run first so that a config never gets their messages.
+ */
+public final class GraphChecks {
+
+    private static final int NEAREST = 3;
+
+    private GraphChecks() {}
+
+    /**
+     * Every wire's ends exist and their shapes agree, and every output names a component output.
+     *
+     * @param inputs the graph inputs by name
+     * @param components the configured components, in {@code model.components} order
+     * @throws ConfigException at {@code model.wires[i].from}/{@code .to} for an end that does not
+     *     exist, at {@code model.wires[i]} for shapes that disagree (naming the keys that set both),
+     *     at {@code model.outputs.NAME} for an output that does not exist
+     */
+    public static void wiring(ExperimentConfig.Model model, Map<String, TensorSpec> inputs, List<Component> components) {
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < components.size(); i++) {
+            index.putIfAbsent(components.get(i).name(), i);
+        }
+        for (int i = 0; i < model.wires().size(); i++) {
+            ExperimentConfig.Wire w = model.wires().get(i);
+            String key = "model.wires[" + i + "]";
+            End to = end(w.to());
+            if (to.component() == null) {
+                throw new ConfigException(key + ".to", "'" + w.to() + "' is not a component input; write"
+                        + " component.port, e.g. head.in", null);
+            }
+            PortSpec in = port(to, true, components, index, key + ".to");
+            TensorSpec produced;
+            if (end(w.from()).component() == null) {
+                produced = inputs.get(w.from().trim());
+                if (produced == null) {
+                    throw new ConfigException(key + ".from", "'" + w.from() + "' is not a graph input (model.inputs"
+                            + " declares " + inputs.keySet() + "); name one of them, or write component.port for a"
+                            + " component output, e.g. encoder.features", null);
+                }
+            } else {
+                produced = port(end(w.from()), false, components, index, key + ".from").spec();
+            }
+            Optional<String> problem = in.spec().acceptFrom(produced);
+            if (problem.isPresent()) {
+                throw new ConfigException(key, "port " + end(w.from()) + " is " + produced + " but " + to + " expects "
+                        + in.spec() + " (" + problem.get() + "); " + end(w.from()) + " is set by "
+                        + origin(end(w.from()), model, index) + " and " + to + " by " + origin(to, model, index)
+                        + ": change one of them so they agree", null);
+            }
+        }
+        for (Map.Entry<String, String> o : model.outputs().entrySet()) {
+            String key = "model.outputs." + o.getKey();
+            End from = end(o.getValue());
+            if (from.component() == null) {
+                throw new ConfigException(key, "'" + o.getValue() + "' is not a component output; write"
+                        + " component.port, e.g. head.logits", null);
+            }
+            port(from, false, components, index, key);
+        }
+    }
+
+    /**
+     * Every policy rule of the config (top level and stages) matches at least one parameter.
+     *
+     * @throws ConfigException at {@code policy} or {@code stages[j]}, numbering the rule as the plan
+     *     does (top-level rules first, then each stage's in order) and naming its YAML key
+     */
+    public static void rulesMatch(ExperimentConfig config, ModelGraph graph) {
+        Set<String> paths = graph.parameters().keySet();
+        int number = 0;
+        for (int i = 0; i < config.policy().size(); i++) {
+            ruleMatches(config.policy().get(i), ++number, "policy", "policy[" + i + "]", paths);
+        }
+        for (int j = 0; j < config.stages().size(); j++) {
+            List<PolicyRule> rules = config.stages().get(j).policy();
+            for (int k = 0; k < rules.size(); k++) {
+                ruleMatches(rules.get(k), ++number, "stages[" + j + "]", "stages[" + j + "].policy[" + k + "]", paths);
+            }
+        }
+    }
+
+    private static void ruleMatches(PolicyRule rule, int number, String where, String key, Set<String> paths) {
+        FreezeRule r = rule.toRule();
+        PathGlob glob = PathGlob.compile(r.glob());
+        if (paths.stream().anyMatch(glob::matches)) {
+            return;
+        }
+        String action = rule.freeze() != null ? "freeze" : "train";
+        throw new ConfigException(where, "rule #" + number + " '" + r + "' matches no parameter; nearest paths: "
+                + nearest(glob.literalPrefix(), paths) + "; fix the glob at " + key + "." + action
+                + (paths.isEmpty() ? " (the graph has no parameters)"
+                        : " (paths look like " + paths.iterator().next() + ")"), null);
+    }
+
+    /**
+     * Every component named by {@code layer_decay_by_component} exists and has a layer order.
+     *
+     * @throws ConfigException at {@code layer_decay_by_component.NAME}
+     */
+    public static void layerDecayComponents(ExperimentConfig config, ModelGraph graph) {
+        for (String name : config.layerDecayByComponent().keySet()) {
+            Component c = component(graph, name, "layer_decay_by_component." + name);
+            if (c.layerOrder().isEmpty()) {
+                throw new ConfigException("layer_decay_by_component." + name, "component " + name
+                        + " declares no layer order, so layer decay has nothing to scale; remove it", null);
+            }
+        }
+    }
+
+    /**
+     * The component a config key names.
+     *
+     * @throws ConfigException at {@code key} listing the components when there is none of that name
+     */
+    static Component component(ModelGraph graph, String name, String key) {
+        for (Component c : graph.components()) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        List<String> names = graph.components().stream().map(Component::name).toList();
+        throw new ConfigException(key, "no component named '" + name + "'; components are " + names
+                + "; fix the name", null);
+    }
+
+    /** A wire end: {@code component.port}, or a graph input (component null). */
+    private record End(String component, String port) {
+        @Override
+        public String toString() {
+            return component == null ? port : component + "." + port;
+        }
+    }
+
+    private static End end(String text) {
+        int dot = text.indexOf('.');
+        return dot < 0 ? new End(null, text.trim()) : new End(text.substring(0, dot).trim(), text.substring(dot + 1).trim());
+    }
+
+    private static PortSpec port(End end, boolean input, List<Component> components, Map<String, Integer> index,
+            String key) {
+        Integer i = index.get(end.component());
+        if (i == null) {
+            throw new ConfigException(key, "no component named '" + end.component() + "'; components are "
+                    + index.keySet() + "; fix the name", null);
+        }
+        Component c = components.get(i);
+        PortSpec p = input ? c.input(end.port()) : c.output(end.port());
+        if (p == null) {
+            List<String> ports = (input ? c.inputs() : c.outputs()).stream().map(PortSpec::name).toList();
+            throw new ConfigException(key, "component " + c.name() + " has no " + (input ? "input" : "output")
+                    + " port '" + end.port() + "'; its " + (input ? "inputs" : "outputs") + " are " + ports, null);
+        }
+        return p;
+    }
+
+    /** The config key that sets a port's shape: {@code model.inputs.image}, {@code model.components[0].widths}. */
+    private static String origin(End end, ExperimentConfig.Model model, Map<String, Integer> index) {
+        if (end.component() == null) {
+            return "model.inputs." + end.port();
+        }
+        int i = index.get(end.component());
+        String key = model.components().get(i).keyOf(end.port());
+        return "model.components[" + i + "]" + (key == null ? "" : "." + key);
+    }
+
+    /** Parameter and module paths closest to the glob's literal start, for "did you mean" hints. */
+    private static List<String> nearest(String literal, Set<String> paths) {
+        Set<String> candidates = new LinkedHashSet<>();
+        for (String path : paths) {
+            for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+                candidates.add(path.substring(0, i));
+            }
+            candidates.add(path);
+        }
+        return PathGlob.nearest(literal, new ArrayList<>(candidates), NEAREST);
+    }
+}
