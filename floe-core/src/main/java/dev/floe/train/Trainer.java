@@ -305,12 +305,12 @@ public final class Trainer implements AutoCloseable {
     }
 
     private int batchesPerEpoch(Examples train) {
-        return (train.size() + batchSize - 1) / batchSize;
+        return (int) ((train.size() + (long) batchSize - 1) / batchSize); // long: batch sizes near 2^31 do not wrap
     }
 
     /** Optimizer steps the stage may take: its epochs' worth, capped by its {@code max_steps}. */
     private long stepBudget(Stage stage, int batches) {
-        long budget = (long) stage.epochs() * ((batches + accumulation - 1) / accumulation);
+        long budget = stage.epochs() * (((long) batches + accumulation - 1) / accumulation);
         return stage.maxSteps() > 0 ? Math.min(budget, stage.maxSteps()) : budget;
     }
 
@@ -333,11 +333,11 @@ public final class Trainer implements AutoCloseable {
         long start = System.nanoTime();
         for (int b = 0; b < batches && p.stageSteps < budget; b += accumulation) {
             int groupEnd = Math.min(batches, b + accumulation);
-            int groupFrom = b * batchSize;
-            int groupTo = Math.min(order.length, groupEnd * batchSize);
+            int groupFrom = (int) Math.min(order.length, (long) b * batchSize);
+            int groupTo = (int) Math.min(order.length, (long) groupEnd * batchSize);
             for (int mb = b; mb < groupEnd; mb++) {
-                int from = mb * batchSize;
-                int to = Math.min(order.length, from + batchSize);
+                int from = (int) Math.min(order.length, (long) mb * batchSize);
+                int to = (int) Math.min(order.length, (long) from + batchSize);
                 // scale so the accumulated gradient is the mean over the whole group
                 float weight = (float) (to - from) / (groupTo - groupFrom);
                 int[][] idx = new int[tasks.size()][];
@@ -599,7 +599,7 @@ public final class Trainer implements AutoCloseable {
         long correct = 0;
         Features features = prefix != null && prefix.usable() ? features(data) : null;
         for (int from = 0; from < data.size(); from += evalBatchSize) {
-            int to = Math.min(data.size(), from + evalBatchSize);
+            int to = (int) Math.min(data.size(), (long) from + evalBatchSize);
             int[] idx = new int[to - from];
             for (int i = 0; i < idx.length; i++) {
                 idx[i] = from + i;

@@ -199,6 +199,24 @@ class TrainerTest {
     }
 
     @Test
+    void batchSizesAndAccumulationNearTheIntLimitTrainOnTheWholeSetInsteadOfNothing() {
+        Dataset data = blobs(30, 2);
+        try (ModelGraph g = mlpGraph(4)) {
+            FreezePlan plan = FreezePolicy.trainAll().resolve(g);
+            try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(1e-2))
+                    .batchSize(Integer.MAX_VALUE).epochs(2).seed(1).build()) {
+                TrainResult r = t.fit(data, data);
+                assertEquals(2, r.steps(), "one step per epoch: the whole set is one batch");
+                assertEquals(30, r.finalEval().examples());
+            }
+            try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(1e-2))
+                    .batchSize(4).gradientAccumulation(Integer.MAX_VALUE).epochs(3).seed(1).build()) {
+                assertEquals(3, t.fit(data, null).steps(), "one accumulated step per epoch");
+            }
+        }
+    }
+
+    @Test
     void liveNativeArraysDoNotGrowOver500Steps() {
         try (ModelGraph g = convGraph(3)) {
             FreezePlan plan = FreezePolicy.builder().freeze("encoder/stem").build().resolve(g);
