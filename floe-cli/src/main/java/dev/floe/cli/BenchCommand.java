@@ -1,10 +1,16 @@
 package dev.floe.cli;
 
 import dev.floe.bench.BenchHarness;
+import dev.floe.bench.BenchResult;
 import dev.floe.bench.BenchSettings;
+import dev.floe.bench.SoakResult;
 import dev.floe.bench.SoakSettings;
 import dev.floe.data.FashionMnist;
+import dev.floe.run.RunManifest;
+import dev.floe.run.RunManifests;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,7 +56,19 @@ final class BenchCommand implements Callable<Integer> {
         }
         String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
         System.out.println("floe bench (" + settings.name() + ", engine threads " + threads + ")");
+        RunManifest manifest = RunManifests.startCommand("bench", settings, 0, Map.of());
+        RunManifests.write(dir, manifest);
         BenchHarness.Report report = BenchHarness.run(settings, dir, line -> System.out.println("  " + line));
+        Map<String, Double> metrics = new TreeMap<>();
+        for (BenchResult b : report.benches()) {
+            if (b.ratioToLimit() != null) {
+                metrics.put(b.id() + ".ratio_to_limit", b.ratioToLimit());
+            }
+            if (b.ratioToPeer() != null) {
+                metrics.put(b.id() + ".ratio_to_peer", b.ratioToPeer());
+            }
+        }
+        RunManifests.write(dir, RunManifests.finishCommand(manifest, metrics, 0, report.wallSeconds()));
         System.out.println();
         System.out.print(BenchHarness.table(report.benches()));
         System.out.printf(java.util.Locale.ROOT, "peak RSS %.0f MiB, %.0f s%n", report.peakRssMb(), report.wallSeconds());
@@ -64,7 +82,12 @@ final class BenchCommand implements Callable<Integer> {
         SoakSettings settings = quick ? SoakSettings.quick() : SoakSettings.full();
         String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
         System.out.println("floe bench --soak (" + settings.name() + ", engine threads " + threads + ")");
+        RunManifest manifest = RunManifests.startCommand("bench soak", settings, 0, Map.of());
+        RunManifests.write(dir, manifest);
         BenchHarness.SoakReport report = BenchHarness.runSoak(settings, datasets, dir, line -> System.out.println("  " + line));
+        SoakResult soak = report.soak();
+        RunManifests.write(dir, RunManifests.finishCommand(manifest, Map.of(
+                "array_growth", (double) soak.arrayGrowth(), "rss_growth_mb", soak.rssGrowthMb()), 0, report.wallSeconds()));
         System.out.println();
         System.out.print(BenchHarness.soakTable(report.soak()));
         System.out.printf(java.util.Locale.ROOT, "peak RSS %.0f MiB, %.0f s%n", report.peakRssMb(), report.wallSeconds());
