@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.data.Examples;
 import dev.floe.graph.ModelGraph;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Fingerprint;
 import dev.floe.io.Hashing;
+import dev.floe.io.Json;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
-import dev.floe.data.Examples;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -21,17 +23,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Serves the outputs of a frozen prefix so that later epochs, stages and experiments run only the
  * trainable part.
  *
- * <p>An entry is keyed by the SHA-256 of: this format's version, the prefix's component names and
- * boundary, the content (path, shape, values) of every prefix parameter and buffer, and the data's
- * {@link Examples#fingerprint()}. Any change in them misses. Entries live in memory up to the
+ * <p>An entry is keyed by the {@link Fingerprint} of: this format's version, the prefix's component
+ * names and boundary, the weights hash ({@link Fingerprint#weights}) of every prefix parameter and
+ * buffer, and the data's {@link Examples#fingerprint()}. Any change in them misses. Disk entries
+ * record the {@link #provenance} of the run that wrote them. Entries live in memory up to the
  * budget; beyond it, in the directory (when one is set) as raw little-endian float files with a
  * {@code meta.json} holding the version, shapes and SHA-256 of each file, written into a temporary
  * folder and renamed into place. A folder that is corrupted, half-written or of another version is
@@ -45,7 +50,7 @@ public final class FeatureCache implements AutoCloseable {
     public static final String FORMAT = "floe-feature-cache/1";
     /** Examples per prefix forward pass; larger batches ran 2–8× slower per example on one thread. */
     private static final int BATCH = 64;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     /**
      * Counters.
@@ -59,6 +64,7 @@ public final class FeatureCache implements AutoCloseable {
 
     private final long memoryBudget;
     private final Path directory;
+    private Map<String, String> provenance = Map.of();
     private final Map<String, Features> memory = new LinkedHashMap<>();
     private long memoryBytes;
     private long hits;
@@ -79,6 +85,18 @@ public final class FeatureCache implements AutoCloseable {
     /** A cache holding at most {@code memoryBytes} in memory and the rest in {@code dir}. */
     public static FeatureCache onDisk(Path dir, long memoryBytes) {
         return new FeatureCache(memoryBytes, dir);
+    }
+
+    /**
+     * Names recorded in the {@code meta.json} of every disk entry this cache writes from now on (for
+     * example the run manifest's {@code floe.run_id} and {@code floe.recipe_sha256}), so an entry
+     * tells which run made it. They play no part in the key.
+     *
+     * @return this cache
+     */
+    public FeatureCache provenance(Map<String, String> names) {
+        this.provenance = Map.copyOf(names);
+        return this;
     }
 
     /** Counters so far. */
@@ -128,19 +146,18 @@ public final class FeatureCache implements AutoCloseable {
 
     /** The entry's key (exposed for tests and reports). */
     public static String key(ModelGraph graph, Prefix prefix, Examples data) {
-        MessageDigest md = Hashing.sha256();
-        update(md, FORMAT);
-        update(md, String.join(",", prefix.components()));
-        update(md, String.join(",", prefix.boundary()));
+        List<Param> params = new ArrayList<>();
         for (Param p : graph.parameters().values()) {
-            String component = p.path().substring(0, p.path().indexOf('/'));
-            if (prefix.components().contains(component)) {
-                update(md, p.path() + java.util.Arrays.toString(p.shape().getShape()));
-                md.update(p.array().toByteBuffer());
+            if (prefix.components().contains(p.path().substring(0, p.path().indexOf('/')))) {
+                params.add(p);
             }
         }
-        update(md, data.fingerprint());
-        return HexFormat.of().formatHex(md.digest());
+        return Fingerprint.of(FORMAT)
+                .putString(String.join(",", prefix.components()))
+                .putString(String.join(",", prefix.boundary()))
+                .putString(Fingerprint.weights(params))
+                .putString(data.fingerprint())
+                .hex();
     }
 
     private static Features compute(ModelGraph graph, Prefix prefix, Examples data) {
@@ -178,6 +195,7 @@ public final class FeatureCache implements AutoCloseable {
             ObjectNode meta = JSON.createObjectNode();
             meta.put("format", FORMAT);
             meta.put("rows", f.rows());
+            meta.set("provenance", JSON.valueToTree(new java.util.TreeMap<>(provenance)));
             ObjectNode files = meta.putObject("values");
             int i = 0;
             for (Map.Entry<String, FloatBuffer> e : f.values().entrySet()) {
@@ -251,11 +269,6 @@ public final class FeatureCache implements AutoCloseable {
             throw new UncheckedIOException("cannot delete bad feature cache entry " + dir + ": " + e.getMessage(), e);
         }
         return null;
-    }
-
-    private static void update(MessageDigest md, String s) {
-        md.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        md.update((byte) 0);
     }
 
     /** Drops the in-memory entries (disk entries stay). */
