@@ -41,6 +41,11 @@ public record ComponentVersion(
         params = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(params));
     }
 
+    /** This version with its ledger as indented JSON (snake_case keys), ending with a newline. */
+    public String toJson() {
+        return Json.pretty(this);
+    }
+
     /** {@code name@version}. */
     public VersionRef ref() {
         return VersionRef.of(name, version);
