@@ -64,8 +64,23 @@ final class RegistryCommand implements Runnable {
         return Registry.open(RegistryLocation.resolve(registry, blobs, System.getenv()));
     }
 
-    private static PrintWriter out(CommandSpec spec) {
-        return spec.commandLine().getOut();
+    /** A subcommand: opens the registry the parent names, prints to the command line's output, flushes it. */
+    abstract static class Sub implements Callable<Integer> {
+        @ParentCommand RegistryCommand parent;
+        @Spec CommandSpec spec;
+
+        @Override
+        public final Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                return run(out);
+            } finally {
+                out.flush();
+            }
+        }
+
+        /** Does the work; returns the exit code. */
+        abstract int run(PrintWriter out);
     }
 
     // ---- publish, import, init --------------------------------------------------------------------------------------
@@ -73,9 +88,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "publish", mixinStandardHelpOptions = true,
             description = "Publish a component of a finished run (floe train --out RUN_DIR) as the next version;"
                     + " prints NAME@VERSION.")
-    static final class Publish implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Publish extends Sub {
 
         @Parameters(index = "0", paramLabel = "RUN_DIR", description = "run folder with manifest.json and weights")
         Path run;
@@ -94,11 +107,11 @@ final class RegistryCommand implements Runnable {
         String parentRef;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 ComponentVersion v = r.publish(run, component, name, tag,
                         parentRef == null ? null : VersionRef.parse(parentRef));
-                out(spec).println(v.ref());
+                out.println(v.ref());
             }
             return 0;
         }
@@ -148,9 +161,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Import a safetensors file as the next version of NAME; the tensors must fit the component"
                     + " exactly. Prints NAME@VERSION.")
-    static final class Import implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Import extends Sub {
 
         @Parameters(index = "0", paramLabel = "FILE", description = "a .safetensors file")
         Path file;
@@ -172,7 +183,7 @@ final class RegistryCommand implements Runnable {
         String parentRef;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
             if (!lower.endsWith(".safetensors")) {
                 throw new IllegalArgumentException("cannot import " + file + ": only .safetensors files are imported;"
@@ -181,7 +192,7 @@ final class RegistryCommand implements Runnable {
             try (Registry r = parent.open()) {
                 ComponentVersion v = r.importWeights(file, source.resolve(), prefix, name, tag,
                         parentRef == null ? null : VersionRef.parse(parentRef));
-                out(spec).println(v.ref());
+                out.println(v.ref());
             }
             return 0;
         }
@@ -190,9 +201,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = "Record a component's initial weights from a seed as the next version of NAME."
                     + " Prints NAME@VERSION.")
-    static final class Init implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Init extends Sub {
 
         @Option(names = "--name", required = true, description = "registry name")
         String name;
@@ -207,9 +216,9 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
-                out(spec).println(r.initialise(source.resolve(), seed, name, tag).ref());
+                out.println(r.initialise(source.resolve(), seed, name, tag).ref());
             }
             return 0;
         }
@@ -220,16 +229,13 @@ final class RegistryCommand implements Runnable {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Without NAME: every component with its newest version and tags. With NAME: its versions and"
                     + " the history of its tags.")
-    static final class ListVersions implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class ListVersions extends Sub {
 
         @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "a component name")
         String name;
 
         @Override
-        public Integer call() {
-            PrintWriter out = out(spec);
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 if (name == null) {
                     List<Registry.Summary> all = r.list();
@@ -238,9 +244,9 @@ final class RegistryCommand implements Runnable {
                                 + " registry publish RUN_DIR --component NAME --name NAME");
                         return 0;
                     }
-                    out.printf(Locale.ROOT, "%-28s %8s %7s  %-24s  %s%n", "name", "versions", "latest", "published", "tags");
+                    out.printf(Locale.ROOT, "%-28s %8s %7s  %-20s  %s%n", "name", "versions", "latest", "published", "tags");
                     for (Registry.Summary s : all) {
-                        out.printf(Locale.ROOT, "%-28s %8d %7d  %-24s  %s%n", s.name(), s.versions(), s.latest(),
+                        out.printf(Locale.ROOT, "%-28s %8d %7d  %-20s  %s%n", s.name(), s.versions(), s.latest(),
                                 s.latestPublishedAt(), RegistryText.tags(s.tags()));
                     }
                     return 0;
@@ -261,9 +267,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "show", mixinStandardHelpOptions = true,
             description = "A version and its ledger: origin, parent, config, ports, layers, parameters with their freeze"
                     + " state and deciding rule per stage, optimizer, data, metrics, who and when.")
-    static final class Show implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Show extends Sub {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION|NAME@TAG", description = "the version")
         String ref;
@@ -272,13 +276,13 @@ final class RegistryCommand implements Runnable {
         boolean json;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 ComponentVersion v = r.resolve(ref);
                 if (json) {
-                    out(spec).print(v.toJson());
+                    out.print(v.toJson());
                 } else {
-                    out(spec).print(RegistryText.show(v, r.tags(v.name()), r.importedFrom(v)));
+                    out.print(RegistryText.show(v, r.tags(v.name()), r.importedFrom(v)));
                 }
             }
             return 0;
@@ -287,18 +291,15 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "lineage", mixinStandardHelpOptions = true,
             description = "The chain of parents of a version, newest first, with what changed at each step.")
-    static final class Lineage implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Lineage extends Sub {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 List<ComponentVersion> chain = r.lineage(ref);
-                PrintWriter out = out(spec);
                 for (int i = 0; i < chain.size(); i++) {
                     ComponentVersion v = chain.get(i);
                     out.println(RegistryText.headline(v));
@@ -308,7 +309,7 @@ final class RegistryCommand implements Runnable {
                     } else if (v.ledger().parent() != null) {
                         out.println("  parent " + v.ledger().parent() + " is not in this registry");
                     } else {
-                        out.println("  root: " + v.ledger().origin().describe());
+                        out.println("  root: its weights did not come from a version in this registry");
                     }
                 }
             }
@@ -319,9 +320,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "diff", mixinStandardHelpOptions = true,
             description = "What differs between two versions: config, ports, parameter shapes, weight deltas per"
                     + " parameter, ledger.")
-    static final class Diff implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Diff extends Sub {
 
         @Parameters(index = "0", paramLabel = "A", description = "first version")
         String a;
@@ -330,10 +329,10 @@ final class RegistryCommand implements Runnable {
         String b;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 VersionDiff d = r.diff(a, b);
-                out(spec).print(d.render());
+                out.print(d.render());
             }
             return 0;
         }
@@ -343,9 +342,7 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "tag", mixinStandardHelpOptions = true,
             description = "Point TAG (prod, candidate, any name) at a version; the move is kept in the tag's history.")
-    static final class Tag implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Tag extends Sub {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
@@ -354,9 +351,9 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
-                out(spec).println(RegistryText.moved(r.tag(ref, tag)));
+                out.println(RegistryText.moved(r.tag(ref, tag)));
             }
             return 0;
         }
@@ -364,9 +361,7 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "rollback", mixinStandardHelpOptions = true,
             description = "Move TAG back to the version it pointed to before; recorded in the tag's history.")
-    static final class Rollback implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Rollback extends Sub {
 
         @Parameters(index = "0", paramLabel = "NAME", description = "the component name")
         String name;
@@ -375,9 +370,9 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
-                out(spec).println(RegistryText.moved(r.rollback(name, tag)));
+                out.println(RegistryText.moved(r.rollback(name, tag)));
             }
             return 0;
         }
@@ -388,15 +383,13 @@ final class RegistryCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Re-hash every weight blob; report missing and corrupted ones with their versions."
                     + " Exit code 1 when any is.")
-    static final class Verify implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Verify extends Sub {
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 VerifyReport report = r.verify();
-                out(spec).print(RegistryText.verify(report));
+                out.print(RegistryText.verify(report));
                 return report.ok() ? 0 : 1;
             }
         }
@@ -404,9 +397,7 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = "Write a version and its ancestors, with their ledgers and weights, to a new bundle folder.")
-    static final class Export implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class Export extends Sub {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
@@ -415,10 +406,10 @@ final class RegistryCommand implements Runnable {
         Path dir;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 List<ComponentVersion> done = r.exportBundle(ref, dir);
-                out(spec).println("exported " + String.join(", ", done.stream().map(v -> v.ref().toString()).toList())
+                out.println("exported " + String.join(", ", done.stream().map(v -> v.ref().toString()).toList())
                         + " to " + dir);
             }
             return 0;
@@ -428,18 +419,16 @@ final class RegistryCommand implements Runnable {
     @Command(name = "import-bundle", mixinStandardHelpOptions = true,
             description = "Import the versions of a bundle folder (floe registry export) with their ledgers and"
                     + " version numbers.")
-    static final class ImportBundle implements Callable<Integer> {
-        @ParentCommand RegistryCommand parent;
-        @Spec CommandSpec spec;
+    static final class ImportBundle extends Sub {
 
         @Parameters(index = "0", paramLabel = "DIR", description = "the bundle folder")
         Path dir;
 
         @Override
-        public Integer call() {
+        int run(PrintWriter out) {
             try (Registry r = parent.open()) {
                 for (Registry.Imported i : r.importBundle(dir)) {
-                    out(spec).println(i.version().ref() + (i.added() ? " imported" : " already here, unchanged"));
+                    out.println(i.version().ref() + (i.added() ? " imported" : " already here, unchanged"));
                 }
             }
             return 0;

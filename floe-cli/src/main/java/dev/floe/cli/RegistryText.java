@@ -14,6 +14,9 @@ import java.util.Map;
 /** How {@code floe registry} prints versions, ledgers, lineage steps, tag moves and verify reports. */
 final class RegistryText {
 
+    /** Plan states of parameters that do not train. */
+    private static final java.util.Set<String> FROZEN_OR_BUFFER = java.util.Set.of("frozen", "freeze", "buffer");
+
     private RegistryText() {}
 
     /** {@code candidate → 3, prod → 2}, or {@code -}. */
@@ -35,7 +38,7 @@ final class RegistryText {
     /** One line per version of a name. */
     static String versions(List<ComponentVersion> versions, Map<String, Integer> tags) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-8s %-10s %-9s %-24s %-18s %s%n", "version", "accuracy", "parent",
+        sb.append(String.format(Locale.ROOT, "%-8s %-10s %-9s %-20s %-18s %s%n", "version", "accuracy", "parent",
                 "published", "tags", "origin"));
         for (ComponentVersion v : versions) {
             List<String> here = new ArrayList<>();
@@ -45,7 +48,7 @@ final class RegistryText {
                 }
             });
             Double acc = v.ledger().metrics().get("final_accuracy");
-            sb.append(String.format(Locale.ROOT, "%-8d %-10s %-9s %-24s %-18s %s%n", v.version(),
+            sb.append(String.format(Locale.ROOT, "%-8d %-10s %-9s %-20s %-18s %s%n", v.version(),
                     acc == null ? "-" : String.format(Locale.ROOT, "%.4f", acc),
                     v.ledger().parent() == null ? "-" : v.ledger().parent().toString(), v.ledger().published().at(),
                     here.isEmpty() ? "-" : String.join(",", here), v.ledger().origin().describe()));
@@ -85,7 +88,7 @@ final class RegistryText {
         List<String> trained = new ArrayList<>();
         for (Ledger.Stage s : child.ledger().stages()) {
             for (Ledger.Group g : s.groups()) {
-                if (!"freeze".equals(g.state()) && !"buffer".equals(g.state())) {
+                if (!FROZEN_OR_BUFFER.contains(g.state())) {
                     trained.add(String.format(Locale.ROOT, "%s %s (%d params, lr %.3g) in stage %s", g.state(), g.rule(),
                             g.paths().size(), g.lr(), s.name()));
                 }
@@ -160,9 +163,9 @@ final class RegistryText {
             for (Ledger.Group g : s.groups()) {
                 g.paths().forEach(p -> byPath.put(p, g));
             }
-            sb.append(String.format(Locale.ROOT, "  %-44s %-8s %-24s %10s %8s%n", "parameter", "state", "rule", "lr", "wd"));
-            byPath.forEach((p, g) -> sb.append(String.format(Locale.ROOT, "  %-44s %-8s %-24s %10.3g %8.3g%n", p, g.state(),
-                    g.rule(), g.lr(), g.weightDecay())));
+            sb.append(String.format(Locale.ROOT, "  %-40s %-7s %9s %7s  %s%n", "parameter", "state", "lr", "wd", "rule"));
+            byPath.forEach((p, g) -> sb.append(String.format(Locale.ROOT, "  %-40s %-7s %9.3g %7.3g  %s%n", p, g.state(),
+                    g.lr(), g.weightDecay(), g.rule())));
         }
         return sb.toString();
     }

@@ -21,7 +21,8 @@ final class RunLedgers {
 
     /** Who is publishing, from which host, now. */
     static Ledger.Published now() {
-        return new Ledger.Published(System.getProperty("user.name", "unknown"), host(), Instant.now().toString());
+        return new Ledger.Published(System.getProperty("user.name", "unknown"), host(),
+                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
     }
 
     private static String host() {
