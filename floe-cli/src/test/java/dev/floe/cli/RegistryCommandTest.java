@@ -212,6 +212,35 @@ class RegistryCommandTest {
     }
 
     @Test
+    void importTakesTheComponentFromAnExperimentConfigAndRefusesOtherFormats() throws Exception {
+        Path own = dir.resolve("import-registry");
+        Path weights = run1.resolve(TrainCommand.WEIGHTS_FILE);
+        Result imported = floe("registry", "import", weights.toString(), "--name", "imported", "--config",
+                dir.resolve("first.yaml").toString(), "--component", "encoder", "--registry", own.toString());
+        assertEquals(new Result(0, "imported@1\n", ""), imported);
+        Result show = floe("registry", "show", "imported@1", "--registry", own.toString());
+        assertTrue(show.out().contains("origin     imported from " + weights), show.out());
+        assertTrue(show.out().contains("weights    " + RunManifests.read(run1).outcome().weightsAfter().get("encoder")),
+                show.out());
+
+        Result seeded = floe("registry", "init", "--name", "fresh", "--component-config",
+                "{name: encoder, type: conv_encoder, widths: [8]}", "--seed", "11", "--registry", own.toString());
+        assertEquals(new Result(0, "fresh@1\n", ""), seeded);
+
+        Path onnx = Files.writeString(dir.resolve("model.onnx"), "not really");
+        Result other = floe("registry", "import", onnx.toString(), "--name", "x", "--component-config",
+                "{name: encoder, type: conv_encoder}", "--registry", own.toString());
+        assertEquals(2, other.code());
+        assertTrue(other.err().startsWith("floe: cannot import " + onnx + ": only .safetensors files are imported"),
+                other.err());
+        Result noEntry = floe("registry", "import", weights.toString(), "--name", "x", "--config",
+                dir.resolve("first.yaml").toString(), "--component", "decoder", "--registry", own.toString());
+        assertEquals(2, noEntry.code());
+        assertTrue(noEntry.err().contains("has no model.components entry named 'decoder'; its components are"
+                + " [encoder, head]"), noEntry.err());
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedWithoutThePasswordFromPgpassword() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

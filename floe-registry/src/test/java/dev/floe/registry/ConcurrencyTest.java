@@ -32,7 +32,7 @@ class ConcurrencyTest {
     @ValueSource(strings = {TestStores.SQLITE, TestStores.POSTGRES})
     void eightProcessesPublishingAtOnceLoseNothingAndGetDistinctVersions(String kind) throws Exception {
         RegistryLocation where = TestStores.fresh(kind, tmp);
-        Registry.open(where).close(); // the schema exists before the race; the race is about versions
+        // no schema yet: the eight processes also race to create it, then to number their versions
         List<Process> children = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         for (int p = 0; p < PROCESSES; p++) {
