@@ -89,7 +89,7 @@ final class RegistryText {
         for (Ledger.Stage s : child.ledger().stages()) {
             for (Ledger.Group g : s.groups()) {
                 if (!FROZEN_OR_BUFFER.contains(g.state())) {
-                    trained.add(String.format(Locale.ROOT, "%s %s (%d params, lr %.3g) in stage %s", g.state(), g.rule(),
+                    trained.add(String.format(Locale.ROOT, "%s %s (%d tensors, lr %.3g) in stage %s", g.state(), g.rule(),
                             g.paths().size(), g.lr(), s.name()));
                 }
             }
