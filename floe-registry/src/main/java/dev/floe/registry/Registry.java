@@ -1,0 +1,822 @@
+package dev.floe.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.floe.config.ComponentConfig;
+import dev.floe.graph.Component;
+import dev.floe.graph.ModelGraph;
+import dev.floe.graph.PortSpec;
+import dev.floe.io.Fingerprint;
+import dev.floe.io.Hashing;
+import dev.floe.io.ModelWeights;
+import dev.floe.io.Safetensors;
+import dev.floe.io.TensorData;
+import dev.floe.nn.Param;
+import dev.floe.run.RunManifest;
+import dev.floe.run.RunManifests;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * A component registry: publish components of finished runs (or import weight files) as numbered,
+ * immutable versions with their ledger; point tags at them; load them back as built components.
+ *
+ * <pre>{@code
+ * try (Registry registry = Registry.open(RegistryLocation.folder(Path.of("registry")))) {
+ *     ComponentVersion v = registry.publish(Path.of("runs/ft"), "encoder", "fmnist-encoder", "candidate", null);
+ *     try (LoadedComponent encoder = registry.load("fmnist-encoder@candidate")) { ... }
+ * }
+ * }</pre>
+ *
+ * <p>A publish writes the weight blob first (temporary file, then rename to its hash) and inserts the
+ * version row last, in one transaction with its tag; a process killed on the way leaves no version.
+ * Version numbers are assigned under the registry's write lock, so concurrent publishers (threads or
+ * processes) get distinct numbers. One instance is safe to share between threads (its methods are
+ * synchronised); each process opens its own.
+ */
+public final class Registry implements AutoCloseable {
+
+    /** Layout version of an exported bundle's {@value #BUNDLE_FILE}. */
+    public static final String BUNDLE_FORMAT = "floe-registry-bundle/1";
+    /** The bundle's index file. */
+    public static final String BUNDLE_FILE = "bundle.json";
+    /** The weights file of a run folder. */
+    static final String RUN_WEIGHTS = "weights.safetensors";
+
+    /** Test hook: called with a step name while publishing ("blob-written", "before-commit"). */
+    static volatile Consumer<String> faults = step -> {};
+
+    private static final ObjectMapper CONFIG_YAML = YAMLMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private final RegistryLocation location;
+    private final Store store;
+    private final Blobs blobs;
+
+    private Registry(RegistryLocation location, Store store) {
+        this.location = location;
+        this.store = store;
+        this.blobs = new Blobs(location.blobs());
+    }
+
+    /**
+     * Opens (creating when new) the registry at {@code location} and brings its schema up to date.
+     *
+     * @throws RegistryException when it cannot be reached or was written by a newer Floe
+     * @throws IllegalArgumentException when the folder is not a registry
+     */
+    public static Registry open(RegistryLocation location) {
+        return new Registry(location, Store.open(location));
+    }
+
+    /** Where this registry lives. */
+    public RegistryLocation location() {
+        return location;
+    }
+
+    // ---- publish and import ---------------------------------------------------------------------------------------
+
+    /**
+     * Publishes a component of a finished run as the next version of {@code name}.
+     *
+     * <p>The run folder must hold the {@code manifest.json} and {@code weights.safetensors} that
+     * {@code floe train} wrote; the weights file must still have the SHA-256 the manifest records.
+     * The parent is {@code parent} when given, else the newest version whose weights equal the
+     * component's weights when the run started (same name first), else none.
+     *
+     * @param runDir the run folder
+     * @param component the component's name in the run's graph
+     * @param name the registry name
+     * @param tag a tag to point at the new version in the same transaction, or null
+     * @param parent the parent version, or null to find it by weights
+     * @return the new version
+     * @throws IllegalArgumentException naming the run folder and what is wrong with it
+     */
+    public synchronized ComponentVersion publish(Path runDir, String component, String name, String tag,
+            VersionRef parent) {
+        Names.name(name);
+        if (tag != null) {
+            Names.tag(tag);
+        }
+        RunManifest m = RunManifests.read(runDir);
+        if (m.recipe().graph() == null || m.recipe().config() == null || m.recipe().config().resolved() == null) {
+            throw new IllegalArgumentException("run " + runDir + " was made by floe " + m.command()
+                    + ", which trains no single graph from a config; publish a run of floe train");
+        }
+        if (m.outcome() == null) {
+            throw new IllegalArgumentException("run " + runDir + " has not finished: its " + RunManifests.FILE
+                    + " has no outcome; finish it with floe train CONFIG --resume " + runDir + ", then publish");
+        }
+        RunManifest.ComponentRecord record = m.recipe().graph().components().stream()
+                .filter(c -> c.name().equals(component)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("run " + runDir + " has no component '" + component
+                        + "'; its components are " + m.recipe().graph().components().stream()
+                                .map(RunManifest.ComponentRecord::name).toList()));
+        JsonNode config = componentConfig(m.recipe().config().resolved(), component, runDir);
+        Path weights = runDir.resolve(RUN_WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            throw new IllegalArgumentException("run " + runDir + " has no " + RUN_WEIGHTS + "; publish the folder that"
+                    + " floe train wrote, with its weights");
+        }
+        String fileSha;
+        Map<String, TensorData> tensors = new TreeMap<>();
+        try {
+            fileSha = Hashing.sha256Hex(weights);
+            if (m.outcome().weightsFileSha256() != null && !m.outcome().weightsFileSha256().equals(fileSha)) {
+                throw new IllegalArgumentException(weights + " has SHA-256 " + fileSha + " but the run's "
+                        + RunManifests.FILE + " records " + m.outcome().weightsFileSha256()
+                        + ": the file changed after the run; restore it or rerun (floe reproduce " + runDir + ")");
+            }
+            Safetensors.read(weights).tensors().forEach((k, t) -> {
+                if (k.startsWith(component + "/")) {
+                    tensors.put(k, t);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + weights + ": " + e.getMessage(), e);
+        }
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException(weights + " holds no tensor under " + component + "/; the file does not"
+                    + " belong to this run — restore it or rerun");
+        }
+        String weightsHash = m.outcome().weightsAfter().get(component);
+        if (weightsHash == null) {
+            throw new IllegalArgumentException("run " + runDir + " records no weights hash for component " + component
+                    + " in its outcome; publish a run written by floe train");
+        }
+        String blob = blobs.put(tensors);
+        faults.accept("blob-written");
+        Ledger.Published who = RunLedgers.now();
+        return store.write(c -> {
+            VersionRef p = parent != null ? existing(c, parent).ref() : parentByWeights(c, name, record.weightsBefore());
+            Ledger ledger = RunLedgers.fromRun(m, component, fileSha, p, who);
+            ComponentVersion v = new ComponentVersion(name, Store.maxVersion(c, name) + 1, type(config), config,
+                    record.inputs(), record.outputs(), record.layerOrder(), shapes(tensors), blob, weightsHash, ledger);
+            return commitNew(c, v, tag, who);
+        });
+    }
+
+    /**
+     * Imports a safetensors file as the next version of {@code name}: builds the component from
+     * {@code componentConfig}, checks that the file's tensors fit it exactly, and records the file and
+     * its SHA-256 as the origin.
+     *
+     * @param componentConfig a {@code model.components} entry, e.g. {@code {name: encoder, type: conv_encoder}}
+     * @param prefix the tensors' name prefix in the file ({@code encoder/}); null means the
+     *     component's name and a slash, empty means the file holds only this component's tensors without prefix
+     * @throws IllegalArgumentException when the config is invalid or the tensors do not fit
+     */
+    public synchronized ComponentVersion importWeights(Path file, JsonNode componentConfig, String prefix, String name,
+            String tag, VersionRef parent) {
+        Names.name(name);
+        if (tag != null) {
+            Names.tag(tag);
+        }
+        ComponentConfig cc = parseComponent(componentConfig);
+        String from = prefix == null ? cc.name() + "/" : prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+        String fileSha;
+        Map<String, TensorData> tensors = new TreeMap<>();
+        try {
+            fileSha = Hashing.sha256Hex(file);
+            Safetensors.read(file).tensors().forEach((k, t) -> {
+                if (k.startsWith(from)) {
+                    tensors.put(cc.name() + "/" + k.substring(from.length()), t);
+                }
+            });
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot import " + file + ": no such file; give a .safetensors file");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (tensors.isEmpty()) {
+            throw new IllegalArgumentException(file + " holds no tensor whose name starts with '" + from + "'; give the"
+                    + " prefix its tensors have with --prefix (empty for none)");
+        }
+        String blob = blobs.put(tensors);
+        String weightsHash;
+        Component built = cc.toComponent();
+        try (ModelGraph graph = graphOf(built, 0)) {
+            try {
+                ModelWeights.load(graph, blobs.path(blob), built.name());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(("cannot import " + file + " as " + cc.name() + " ("
+                        + type(componentConfig) + "): " + e.getMessage()).replace(blobs.path(blob).toString(), file.toString()), e);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read blob " + blobs.path(blob) + ": " + e.getMessage(), e);
+            }
+            weightsHash = Fingerprint.weights(built.parameters().values());
+            return record(built, normalized(cc), new Ledger.Origin(Ledger.IMPORT, null, null, null, cc.name(),
+                    file.toString(), fileSha, null, null), name, tag, parent, blob, weightsHash, shapes(tensors));
+        }
+    }
+
+    /**
+     * Records freshly initialised weights as the next version of {@code name}: builds the component
+     * from {@code componentConfig} with {@code seed} and stores its initial parameters.
+     */
+    public synchronized ComponentVersion initialise(JsonNode componentConfig, long seed, String name, String tag) {
+        Names.name(name);
+        if (tag != null) {
+            Names.tag(tag);
+        }
+        ComponentConfig cc = parseComponent(componentConfig);
+        Component built = cc.toComponent();
+        ModelGraph graph = graphOf(built, seed);
+        try {
+            Map<String, TensorData> tensors = new TreeMap<>();
+            for (Param p : built.parameters().values()) {
+                tensors.put(p.path(), TensorData.ofFloats(p.shape().getShape(), p.toFloatArray()));
+            }
+            String blob = blobs.put(tensors);
+            return record(built, normalized(cc), new Ledger.Origin(Ledger.SEED, null, null, null, cc.name(), null, null,
+                    seed, null), name, tag, null, blob, Fingerprint.weights(built.parameters().values()), shapes(tensors));
+        } finally {
+            graph.close();
+        }
+    }
+
+    private ComponentVersion record(Component built, JsonNode config, Ledger.Origin origin, String name, String tag,
+            VersionRef parent, String blob, String weightsHash, Map<String, List<Long>> shapes) {
+        faults.accept("blob-written");
+        Ledger.Published who = RunLedgers.now();
+        Map<String, String> versions = RunLedgers.versions(dev.floe.config.Versions.current());
+        return store.write(c -> {
+            VersionRef p = parent == null ? null : existing(c, parent).ref();
+            Ledger ledger = new Ledger(origin, p, List.of(), null, List.of(), 0, Map.of(), versions, who);
+            ComponentVersion v = new ComponentVersion(name, Store.maxVersion(c, name) + 1, type(config), config,
+                    ports(built.inputs()), ports(built.outputs()), built.layerOrder(), shapes, blob, weightsHash, ledger);
+            return commitNew(c, v, tag, who);
+        });
+    }
+
+    private ComponentVersion commitNew(java.sql.Connection c, ComponentVersion v, String tag, Ledger.Published who)
+            throws java.sql.SQLException {
+        Store.insert(c, v, null);
+        if (tag != null) {
+            Store.moveTag(c, v.name(), tag, v.version(), TagEvent.SET, who);
+        }
+        faults.accept("before-commit");
+        return v;
+    }
+
+    /** The newest version holding {@code weightsBefore}, preferring {@code name}; null when none. */
+    private static VersionRef parentByWeights(java.sql.Connection c, String name, String weightsBefore)
+            throws java.sql.SQLException {
+        if (weightsBefore == null) {
+            return null;
+        }
+        List<ComponentVersion> same = Store.withWeights(c, weightsBefore);
+        return same.stream().filter(v -> v.name().equals(name)).findFirst()
+                .or(() -> same.stream().findFirst()).map(ComponentVersion::ref).orElse(null);
+    }
+
+    private static JsonNode componentConfig(JsonNode resolved, String component, Path runDir) {
+        JsonNode list = resolved.path("model").path("components");
+        for (JsonNode n : list) {
+            if (component.equals(n.path("name").asText())) {
+                return n;
+            }
+        }
+        throw new IllegalArgumentException("run " + runDir + " has no model.components entry named '" + component
+                + "' in its resolved config; publish a component declared in the config");
+    }
+
+    /**
+     * Parses a {@code model.components} entry (YAML or JSON text) into a config tree; the entry is
+     * checked when it is used.
+     *
+     * @throws IllegalArgumentException when the text is not a mapping
+     */
+    public static JsonNode parseComponentConfig(String text) {
+        try {
+            JsonNode n = CONFIG_YAML.readTree(text);
+            if (n == null || !n.isObject()) {
+                throw new IllegalArgumentException("component config '" + text + "' is not a mapping; write e.g."
+                        + " {name: encoder, type: conv_encoder, widths: [16, 32, 64]}");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("component config '" + text + "' is not YAML: " + e.getOriginalMessage()
+                    + "; write e.g. {name: encoder, type: conv_encoder, widths: [16, 32, 64]}");
+        }
+    }
+
+    private static ComponentConfig parseComponent(JsonNode config) {
+        try {
+            return CONFIG_YAML.treeToValue(config, ComponentConfig.class);
+        } catch (JsonProcessingException e) {
+            Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;
+            throw new IllegalArgumentException("component config " + config + " is not valid: "
+                    + (cause != null ? cause.getMessage() : e.getOriginalMessage())
+                    + "; write a model.components entry, e.g. {name: encoder, type: conv_encoder, widths: [16, 32, 64]}",
+                    e);
+        }
+    }
+
+    /** The config as stored: every default filled in. */
+    private static JsonNode normalized(ComponentConfig cc) {
+        JsonNode tree = CONFIG_YAML.valueToTree(cc);
+        if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            com.fasterxml.jackson.databind.node.ObjectNode out = o.objectNode();
+            out.put("name", cc.name());
+            out.setAll(o);
+            return out;
+        }
+        return tree;
+    }
+
+    private static String type(JsonNode config) {
+        JsonNode t = config.get("type");
+        if (t == null || !t.isTextual()) {
+            throw new IllegalArgumentException("component config " + config + " has no type; add e.g. type: conv_encoder");
+        }
+        return t.asText();
+    }
+
+    private static Map<String, List<Long>> shapes(Map<String, TensorData> tensors) {
+        Map<String, List<Long>> out = new TreeMap<>();
+        tensors.forEach((k, t) -> {
+            List<Long> dims = new ArrayList<>();
+            for (long d : t.shape()) {
+                dims.add(d);
+            }
+            out.put(k, dims);
+        });
+        return out;
+    }
+
+    private static Map<String, String> ports(List<PortSpec> ports) {
+        Map<String, String> m = new LinkedHashMap<>();
+        ports.forEach(p -> m.put(p.name(), p.spec().toString()));
+        return m;
+    }
+
+    /** A graph holding only {@code c}: its inputs and outputs are graph inputs and outputs of the same names. */
+    private static ModelGraph graphOf(Component c, long seed) {
+        ModelGraph.Builder b = ModelGraph.builder().seed(seed).add(c);
+        for (PortSpec in : c.inputs()) {
+            String input = in.name().equals(c.name()) ? in.name() + "_in" : in.name();
+            b.input(input, in.spec());
+            b.wire(input, c.name() + "." + in.name());
+        }
+        for (PortSpec out : c.outputs()) {
+            b.output(out.name(), c.name() + "." + out.name());
+        }
+        return b.build();
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------------------------
+
+    /**
+     * The version named by {@code NAME@VERSION}, {@code NAME@TAG} or {@code NAME} (the newest).
+     *
+     * @throws IllegalArgumentException when it does not exist, listing the versions and tags that do
+     */
+    public synchronized ComponentVersion resolve(String ref) {
+        VersionRef r = VersionRef.parse(ref);
+        return store.read(c -> existing(c, r));
+    }
+
+    private ComponentVersion existing(java.sql.Connection c, VersionRef r) throws java.sql.SQLException {
+        List<Integer> numbers = Store.numbers(c, r.name());
+        if (numbers.isEmpty()) {
+            List<String> names = Store.names(c);
+            throw new IllegalArgumentException("registry " + location.display() + " has no component named '" + r.name()
+                    + "'; " + (names.isEmpty() ? "it is empty — publish one with floe registry publish"
+                            : "its components are " + names));
+        }
+        int version;
+        if (r.version() != null) {
+            version = r.version();
+        } else if (r.tag() != null) {
+            Integer target = Store.tagTarget(c, r.name(), r.tag());
+            if (target == null) {
+                Map<String, Integer> tags = Store.tags(c, r.name());
+                throw new IllegalArgumentException(r.name() + " has no tag '" + r.tag() + "'; "
+                        + (tags.isEmpty() ? "it has no tags" : "its tags are " + describeTags(tags))
+                        + "; versions are " + numbers);
+            }
+            version = target;
+        } else {
+            version = numbers.get(numbers.size() - 1);
+        }
+        ComponentVersion v = Store.version(c, r.name(), version);
+        if (v == null) {
+            Map<String, Integer> tags = Store.tags(c, r.name());
+            throw new IllegalArgumentException(r + " does not exist; versions of " + r.name() + " are " + numbers
+                    + (tags.isEmpty() ? "" : ", tags " + describeTags(tags)));
+        }
+        return v;
+    }
+
+    private String describeTags(Map<String, Integer> tags) {
+        List<String> out = new ArrayList<>();
+        tags.forEach((t, v) -> out.add(t + " → " + v));
+        return String.join(", ", out);
+    }
+
+    /** One line per name: versions, newest version and tags. */
+    public record Summary(String name, int versions, int latest, String latestPublishedAt, Map<String, Integer> tags) {}
+
+    /** Every component name with its newest version and tags, by name. */
+    public synchronized List<Summary> list() {
+        return store.read(c -> {
+            List<Summary> out = new ArrayList<>();
+            for (String n : Store.names(c)) {
+                List<Integer> numbers = Store.numbers(c, n);
+                int latest = numbers.get(numbers.size() - 1);
+                ComponentVersion v = Store.version(c, n, latest);
+                out.add(new Summary(n, numbers.size(), latest, v.ledger().published().at(), Store.tags(c, n)));
+            }
+            return out;
+        });
+    }
+
+    /** Every version of {@code name}, oldest first (empty when it has none). */
+    public synchronized List<ComponentVersion> versions(String name) {
+        Names.name(name);
+        return store.read(c -> Store.versions(c, name));
+    }
+
+    /** The tags of {@code name} and the versions they point to. */
+    public synchronized Map<String, Integer> tags(String name) {
+        Names.name(name);
+        return store.read(c -> Store.tags(c, name));
+    }
+
+    /** Every move of a tag, oldest first (empty when the tag never existed). */
+    public synchronized List<TagEvent> tagHistory(String name, String tag) {
+        Names.name(name);
+        Names.tag(tag);
+        return store.read(c -> Store.tagEvents(c, name, tag));
+    }
+
+    /** Where a version was imported from (a bundle), or null when it was published here. */
+    public synchronized String importedFrom(ComponentVersion v) {
+        return store.read(c -> Store.importedFrom(c, v.name(), v.version()));
+    }
+
+    // ---- tags ---------------------------------------------------------------------------------------------------
+
+    /**
+     * Points {@code tag} at the version {@code ref} names, recording the move. Setting a tag to the
+     * version it already points to changes nothing and returns its last event.
+     */
+    public synchronized TagEvent tag(String ref, String tag) {
+        Names.tag(tag);
+        VersionRef r = VersionRef.parse(ref);
+        Ledger.Published who = RunLedgers.now();
+        return store.write(c -> {
+            ComponentVersion v = existing(c, r);
+            Integer current = Store.tagTarget(c, v.name(), tag);
+            if (current != null && current == v.version()) {
+                List<TagEvent> events = Store.tagEvents(c, v.name(), tag);
+                return events.get(events.size() - 1);
+            }
+            return Store.moveTag(c, v.name(), tag, v.version(), TagEvent.SET, who);
+        });
+    }
+
+    /**
+     * Moves {@code tag} back to the version it pointed to before its current one, recorded as a
+     * rollback. Rollbacks undo in order: set 1, set 2, set 3, rollback (→ 2), rollback (→ 1).
+     *
+     * @throws IllegalArgumentException when the tag does not exist or has no earlier version
+     */
+    public synchronized TagEvent rollback(String name, String tag) {
+        Names.name(name);
+        Names.tag(tag);
+        Ledger.Published who = RunLedgers.now();
+        return store.write(c -> {
+            List<TagEvent> events = Store.tagEvents(c, name, tag);
+            if (events.isEmpty()) {
+                existing(c, new VersionRef(name, null, null));
+                Map<String, Integer> tags = Store.tags(c, name);
+                throw new IllegalArgumentException(name + " has no tag '" + tag + "'; "
+                        + (tags.isEmpty() ? "it has no tags" : "its tags are " + describeTags(tags)));
+            }
+            List<Integer> stack = new ArrayList<>();
+            for (TagEvent e : events) {
+                if (TagEvent.ROLLBACK.equals(e.action()) && !stack.isEmpty()) {
+                    stack.remove(stack.size() - 1);
+                } else {
+                    stack.add(e.version());
+                }
+            }
+            if (stack.size() < 2) {
+                throw new IllegalArgumentException(name + "@" + tag + " has no earlier version to roll back to: it points"
+                        + " to " + name + "@" + events.get(events.size() - 1).version() + " and was set " + events.size()
+                        + " time(s) with nothing left to undo; move it with floe registry tag " + name + "@VERSION " + tag);
+            }
+            return Store.moveTag(c, name, tag, stack.get(stack.size() - 2), TagEvent.ROLLBACK, who);
+        });
+    }
+
+    // ---- lineage and diff -----------------------------------------------------------------------------------------
+
+    /**
+     * The version and its ancestors, newest first, following each ledger's parent while it is in
+     * this registry.
+     */
+    public synchronized List<ComponentVersion> lineage(String ref) {
+        VersionRef r = VersionRef.parse(ref);
+        return store.read(c -> {
+            List<ComponentVersion> chain = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            ComponentVersion v = existing(c, r);
+            while (v != null && seen.add(v.ref().toString())) {
+                chain.add(v);
+                VersionRef p = v.ledger().parent();
+                v = p == null ? null : Store.version(c, p.name(), p.version());
+            }
+            return chain;
+        });
+    }
+
+    /** What differs from version {@code a} to version {@code b}; reads both blobs. */
+    public synchronized VersionDiff diff(String a, String b) {
+        ComponentVersion va = resolve(a);
+        ComponentVersion vb = resolve(b);
+        return VersionDiff.of(va, vb, tensors(va), tensors(vb));
+    }
+
+    /** The tensors of a version's blob, after checking its hash. */
+    Map<String, TensorData> tensors(ComponentVersion v) {
+        Path blob = checkedBlob(v);
+        try {
+            return Safetensors.read(blob).tensors();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read blob " + blob + " of " + v.ref() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The blob of a version, after re-hashing it. */
+    private Path checkedBlob(ComponentVersion v) {
+        Path blob = blobs.path(v.blobSha256());
+        Blobs.State state = blobs.check(v.blobSha256());
+        if (state == Blobs.State.MISSING) {
+            throw new RegistryException(v.ref() + " cannot be loaded: its weight blob " + blob + " is missing; run floe"
+                    + " registry verify to list every damaged version, then restore the blob folder from a backup,"
+                    + " re-publish the run (floe registry publish) or import the version again from a bundle");
+        }
+        if (state == Blobs.State.CORRUPTED) {
+            String actual;
+            try {
+                actual = Hashing.sha256Hex(blob);
+            } catch (IOException e) {
+                actual = "unreadable (" + e.getMessage() + ")";
+            }
+            throw new RegistryException(v.ref() + " cannot be loaded: its weight blob " + blob + " is corrupted (SHA-256 "
+                    + actual + ", expected " + v.blobSha256() + "); run floe registry verify to list every damaged"
+                    + " version, then re-publish the run (floe registry publish) or import the version again from a bundle");
+        }
+        return blob;
+    }
+
+    // ---- load -------------------------------------------------------------------------------------------------------
+
+    /**
+     * Builds the component of a version and loads its weights, checking the blob's SHA-256 before and
+     * the parameters' content hash after.
+     *
+     * @param ref {@code NAME@VERSION}, {@code NAME@TAG} or {@code NAME}
+     * @throws RegistryException naming the version when its blob is missing or corrupted
+     * @throws IllegalArgumentException when the version does not exist
+     */
+    public synchronized LoadedComponent load(String ref) {
+        ComponentVersion v = resolve(ref);
+        Path blob = checkedBlob(v);
+        Component built = parseComponent(v.config()).toComponent();
+        ModelGraph graph = graphOf(built, 0);
+        try {
+            ModelWeights.load(graph, blob, built.name());
+            String hash = Fingerprint.weights(built.parameters().values());
+            if (!hash.equals(v.weightsHash())) {
+                throw new RegistryException(v.ref() + " loaded weights with content hash " + hash + " but its ledger"
+                        + " records " + v.weightsHash() + "; the blob does not hold this version's weights — run floe"
+                        + " registry verify and re-publish the version");
+            }
+            return new LoadedComponent(v, graph, built);
+        } catch (IOException e) {
+            graph.close();
+            throw new UncheckedIOException("cannot read blob " + blob + " of " + v.ref() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            graph.close();
+            throw e;
+        }
+    }
+
+    /** Where the weight blob of a version is (a safetensors file usable as {@code model.init}). */
+    public Path blobPath(ComponentVersion v) {
+        return blobs.path(v.blobSha256());
+    }
+
+    // ---- verify -------------------------------------------------------------------------------------------------------
+
+    /** Re-hashes every blob that a version references; reports missing and corrupted ones with their versions. */
+    public synchronized VerifyReport verify() {
+        List<ComponentVersion> all = store.read(Store::all);
+        Map<String, List<VersionRef>> byBlob = new TreeMap<>();
+        for (ComponentVersion v : all) {
+            byBlob.computeIfAbsent(v.blobSha256(), k -> new ArrayList<>()).add(v.ref());
+        }
+        List<VerifyReport.Problem> problems = new ArrayList<>();
+        byBlob.forEach((sha, refs) -> {
+            Blobs.State s = blobs.check(sha);
+            if (s != Blobs.State.OK) {
+                problems.add(new VerifyReport.Problem(sha, blobs.path(sha), s.name().toLowerCase(Locale.ROOT), refs));
+            }
+        });
+        List<String> unreferenced = blobs.present().stream().filter(sha -> !byBlob.containsKey(sha)).toList();
+        return new VerifyReport(all.size(), byBlob.size(), problems, unreferenced, blobs.leftovers());
+    }
+
+    // ---- bundles ------------------------------------------------------------------------------------------------------
+
+    /** An exported bundle's index. */
+    record Bundle(String format, String exportedAt, List<BundleEntry> versions) {}
+
+    /** One version in a bundle and its blob's file, relative to the bundle folder. */
+    record BundleEntry(String file, ComponentVersion version) {}
+
+    /**
+     * Writes the version {@code ref} names and its ancestors in this registry, oldest first, with
+     * their ledgers and blobs, to the new folder {@code dir}. Tags are not exported.
+     *
+     * @return the versions written, oldest first
+     * @throws IllegalArgumentException when {@code dir} exists and is not empty
+     */
+    public synchronized List<ComponentVersion> exportBundle(String ref, Path dir) {
+        List<ComponentVersion> chain = new ArrayList<>(lineage(ref));
+        java.util.Collections.reverse(chain);
+        try {
+            if (Files.exists(dir) && (!Files.isDirectory(dir) || hasEntries(dir))) {
+                throw new IllegalArgumentException("cannot export to " + dir + ": it exists and is not an empty folder;"
+                        + " give a new folder with --out");
+            }
+            Path abs = dir.toAbsolutePath().normalize();
+            Path staging = abs.resolveSibling("." + abs.getFileName() + ".exporting");
+            dev.floe.io.AtomicFiles.deleteTree(staging);
+            Files.createDirectories(staging.resolve("blobs"));
+            List<BundleEntry> entries = new ArrayList<>();
+            for (ComponentVersion v : chain) {
+                String file = "blobs/" + v.blobSha256() + Blobs.SUFFIX;
+                Path target = staging.resolve(file);
+                if (!Files.exists(target)) {
+                    Files.copy(checkedBlob(v), target);
+                }
+                entries.add(new BundleEntry(file, v));
+            }
+            dev.floe.io.AtomicFiles.writeString(staging.resolve(BUNDLE_FILE),
+                    Json.pretty(new Bundle(BUNDLE_FORMAT, java.time.Instant.now().toString(), entries)));
+            if (Files.isDirectory(dir)) {
+                Files.delete(dir);
+            }
+            Files.move(staging, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return chain;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot export to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hasEntries(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isPresent();
+        }
+    }
+
+    /** What happened to one version of an imported bundle. */
+    public record Imported(ComponentVersion version, boolean added) {}
+
+    /**
+     * Imports the versions of a bundle folder with their ledgers unchanged, keeping their version
+     * numbers. A version already here with the same blob and ledger is skipped; everything is checked
+     * (names, file names inside the folder, blob hashes, conflicts) before anything is written, and
+     * all rows go in one transaction.
+     *
+     * @throws IllegalArgumentException when the bundle is malformed, names a file outside its folder,
+     *     holds a blob whose hash differs, or conflicts with a different version of the same number
+     */
+    public synchronized List<Imported> importBundle(Path dir) {
+        Path index = dir.resolve(BUNDLE_FILE);
+        if (!Files.isRegularFile(index)) {
+            throw new IllegalArgumentException(dir + " is not a registry bundle: it has no " + BUNDLE_FILE
+                    + "; give a folder written by floe registry export");
+        }
+        Bundle bundle;
+        try {
+            bundle = Json.MAPPER.readValue(index.toFile(), Bundle.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(index + " is not a registry bundle index: " + e.getMessage()
+                    + "; export the bundle again", e);
+        }
+        if (bundle == null || !BUNDLE_FORMAT.equals(bundle.format())) {
+            throw new IllegalArgumentException(index + " has format '" + (bundle == null ? null : bundle.format())
+                    + "', expected '" + BUNDLE_FORMAT + "'; export it again with this Floe or import it with the Floe"
+                    + " that wrote it");
+        }
+        Path root;
+        try {
+            root = dir.toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
+        }
+        List<Path> files = new ArrayList<>();
+        List<BundleEntry> entries = bundle.versions() == null ? List.of() : bundle.versions();
+        for (BundleEntry e : entries) {
+            ComponentVersion v = e.version();
+            if (v == null || e.file() == null || v.ledger() == null || v.ledger().origin() == null
+                    || v.ledger().published() == null) {
+                throw new IllegalArgumentException(index + " has an incomplete entry; export the bundle again");
+            }
+            Names.name(v.name());
+            if (v.version() < 1) {
+                throw new IllegalArgumentException(index + " names version " + v.version() + " of " + v.name()
+                        + "; versions count from 1 — export the bundle again");
+            }
+            blobs.path(v.blobSha256());
+            files.add(inside(root, e.file(), v, index));
+        }
+        // check conflicts before writing anything
+        List<Boolean> add = store.read(c -> {
+            List<Boolean> out = new ArrayList<>();
+            for (BundleEntry e : entries) {
+                ComponentVersion here = Store.version(c, e.version().name(), e.version().version());
+                if (here == null) {
+                    out.add(true);
+                } else if (here.blobSha256().equals(e.version().blobSha256())
+                        && Json.write(here.ledger()).equals(Json.write(e.version().ledger()))) {
+                    out.add(false);
+                } else {
+                    throw new IllegalArgumentException("cannot import " + dir + ": this registry already has "
+                            + here.ref() + " with different weights or ledger; nothing was imported — import into another"
+                            + " registry, or publish the run under a new name");
+                }
+            }
+            return out;
+        });
+        for (int i = 0; i < entries.size(); i++) {
+            if (add.get(i)) {
+                blobs.copyIn(files.get(i), entries.get(i).version().blobSha256());
+            }
+        }
+        String from = "bundle " + root + " (exported " + bundle.exportedAt() + ")";
+        return store.write(c -> {
+            List<Imported> out = new ArrayList<>();
+            for (int i = 0; i < entries.size(); i++) {
+                ComponentVersion v = entries.get(i).version();
+                boolean fresh = Store.version(c, v.name(), v.version()) == null;
+                if (fresh) {
+                    Store.insert(c, v, from);
+                }
+                out.add(new Imported(v, fresh));
+            }
+            return out;
+        });
+    }
+
+    /** The bundle file {@code name} resolved inside {@code root}; refuses names that lead outside it. */
+    private static Path inside(Path root, String name, ComponentVersion v, Path index) {
+        Path p = root.resolve(name).normalize();
+        boolean ok = p.startsWith(root) && !name.contains("\\") && !Path.of(name).isAbsolute();
+        if (ok && Files.exists(p)) {
+            try {
+                ok = p.toRealPath().startsWith(root);
+            } catch (IOException e) {
+                ok = false;
+            }
+        }
+        if (!ok) {
+            throw new IllegalArgumentException(index + " names file '" + Names.printable(name) + "' for " + v.name() + "@"
+                    + v.version() + ", which is outside the bundle folder " + root + "; a bundle keeps its files inside"
+                    + " its folder — nothing was imported; export the bundle again from its registry");
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException(index + " names file '" + name + "' for " + v.name() + "@" + v.version()
+                    + ", which is missing from the bundle; nothing was imported — copy the whole bundle folder");
+        }
+        return p;
+    }
+
+    @Override
+    public synchronized void close() {
+        store.close();
+    }
+}
