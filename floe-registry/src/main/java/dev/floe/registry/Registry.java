@@ -256,7 +256,7 @@ public final class Registry implements AutoCloseable {
             VersionRef parent, String blob, String weightsHash, Map<String, List<Long>> shapes) {
         faults.accept("blob-written");
         Ledger.Published who = RunLedgers.now();
-        Map<String, String> versions = RunLedgers.versions(dev.floe.config.Versions.current());
+        Map<String, String> versions = RunLedgers.versions(dev.floe.run.Versions.current());
         return store.write(c -> {
             VersionRef p = parent == null ? null : existing(c, parent).ref();
             Ledger ledger = new Ledger(origin, p, List.of(), null, List.of(), 0, Map.of(), versions, who);
