@@ -28,6 +28,7 @@ public final class ConfigPaths {
         if (Files.isRegularFile(first)) {
             return first.normalize();
         }
+        requireNotFolder(first, file, key);
         tried.add(first.toAbsolutePath().normalize());
         String datasetsProblem = null;
         if (!given.isAbsolute()) {
@@ -55,11 +56,20 @@ public final class ConfigPaths {
     public static Path configFile(String file, Path baseDir, String key) {
         Path given = Path.of(file);
         Path path = (given.isAbsolute() ? given : baseDir.resolve(given)).normalize();
+        requireNotFolder(path, file, key);
         if (!Files.isRegularFile(path)) {
             throw new ConfigException(key, "file '" + file + "' not found; tried " + path.toAbsolutePath()
                     + "; relative paths are resolved against the config file's folder; fix the path", null);
         }
         return path;
+    }
+
+    /** A folder where a file is expected is its own mistake, not "not found". */
+    private static void requireNotFolder(Path path, String file, String key) {
+        if (Files.isDirectory(path)) {
+            throw new ConfigException(key, "'" + file + "' is a folder (" + path.toAbsolutePath().normalize()
+                    + "); expected a file: name the file inside it", null);
+        }
     }
 
     private static String join(List<Path> paths) {

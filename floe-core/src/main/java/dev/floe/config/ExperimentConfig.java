@@ -152,6 +152,13 @@ public record ExperimentConfig(
                     "is a folder; expected a YAML config file such as examples/fashion-finetune.yaml", null);
         }
         try {
+            if (Files.isRegularFile(file) && Files.size(file) > ConfigReader.MAX_CONFIG_BYTES) {
+                // refused before reading: a wrong or hostile file may be huge
+                throw new ConfigException(file.toString(), ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
+                        "the config is " + Files.size(file) + " bytes, more than the " + ConfigReader.MAX_CONFIG_BYTES
+                                + " a config may have; a config is a few KB of YAML: check that this is the config file",
+                        null);
+            }
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file.toString(), ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",

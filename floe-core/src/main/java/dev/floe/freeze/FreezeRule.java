@@ -55,7 +55,7 @@ public record FreezeRule(String glob, Action action, double lrScale, Double weig
         try {
             PathGlob.compile(glob);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("rule '" + action + " " + glob + "': field glob: " + e.getMessage(), e);
+            throw new IllegalArgumentException("rule '" + action + " " + glob + "': " + e.getMessage(), e);
         }
         glob = glob.trim();
         if (!(lrScale > 0) || Double.isInfinite(lrScale)) {

@@ -3,11 +3,14 @@ package dev.floe.config;
 import static dev.floe.config.ExperimentConfigTest.YAML;
 import static dev.floe.config.ExperimentConfigTest.assertMentions;
 import static dev.floe.config.ExperimentConfigTest.parse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Configs built to exhaust the YAML reader fail fast, with a message and without a stack trace. */
 class ConfigLimitsTest {
@@ -63,5 +66,30 @@ class ConfigLimitsTest {
         ConfigException e = refused(yaml);
 
         assertMentions(e, "exp.yaml", "bytes, more than the " + ConfigReader.MAX_CONFIG_BYTES, "check that this is the config file");
+    }
+
+    @Test
+    void anOversizedConfigFileIsRefusedBeforeItIsRead(@TempDir Path tmp) throws Exception {
+        Path big = tmp.resolve("big.yaml");
+        try (var out = java.nio.channels.FileChannel.open(big, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            out.position(64L << 20).write(java.nio.ByteBuffer.wrap(new byte[] {'\n'})); // 64 MiB, sparse
+        }
+        ConfigException e = assertTimeoutPreemptively(FAST,
+                () -> assertThrows(ConfigException.class, () -> ExperimentConfig.read(big)));
+        assertMentions(e, "big.yaml", "more than the " + ConfigReader.MAX_CONFIG_BYTES + " a config may have");
+    }
+
+    @Test
+    void aFolderNamedAsAFileIsCalledAFolderAtItsKey(@TempDir Path tmp) throws Exception {
+        java.nio.file.Files.createDirectories(tmp.resolve("weights.safetensors"));
+        ConfigException init = assertThrows(ConfigException.class,
+                () -> ConfigPaths.configFile("weights.safetensors", tmp, "model.init[0].path"));
+        assertEquals("model.init[0].path", init.where());
+        assertMentions(init, "is a folder", "expected a file");
+        ConfigException data = assertThrows(ConfigException.class,
+                () -> ConfigPaths.dataFile("weights.safetensors", tmp, "data.train.path"));
+        assertEquals("data.train.path", data.where());
+        assertMentions(data, "is a folder");
     }
 }

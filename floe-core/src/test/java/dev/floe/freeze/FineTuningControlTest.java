@@ -262,7 +262,7 @@ class FineTuningControlTest {
                 () -> new FreezeRule("head", FreezeRule.Action.FREEZE, 1.0, 0.1));
         assertTrue(e.getMessage().contains("no effect on frozen parameters"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> FreezeRule.train("head/[ab]"));
-        assertTrue(e.getMessage().startsWith("rule 'train head/[ab]': field glob: path glob 'head/[ab]' contains '['"),
+        assertTrue(e.getMessage().startsWith("rule 'train head/[ab]': path glob 'head/[ab]' contains '['"),
                 e.getMessage());
     }
 
