@@ -18,19 +18,6 @@ import java.util.Set;
 /** How a serial bottleneck adapter works: {@code up(act(down(y)))} added to a Linear's output y. */
 final class AdapterModule implements PeftModule {
 
-    /** Plans and creates modules of this kind for {@link Targets#inject}. */
-    static final Targets.Maker<AdapterSpec> MAKER = new Targets.Maker<>() {
-        @Override
-        public Map<String, long[]> plan(AdapterSpec spec, List<Target> targets) {
-            return AdapterModule.plan(spec, targets);
-        }
-
-        @Override
-        public PeftModule create(ModelGraph graph, AdapterSpec spec, List<Target> targets) {
-            return AdapterModule.create(graph, spec, targets);
-        }
-    };
-
     /** Path segment between the Linear's path and the adapter name. */
     static final String SEGMENT = "adapter";
 

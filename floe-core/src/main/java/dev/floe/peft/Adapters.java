@@ -31,7 +31,7 @@ public final class Adapters {
      *     name is taken by another adapter or LoRA module
      */
     public static List<String> inject(ModelGraph graph, AdapterSpec spec) {
-        return Targets.inject(graph, spec, AdapterModule.MAKER);
+        return Targets.inject(graph, spec, AdapterModule::plan, AdapterModule::create);
     }
 
     /**

@@ -32,7 +32,7 @@ public final class Lora {
      *     the layer and its sizes), or the name is taken by another LoRA module or adapter
      */
     public static List<String> inject(ModelGraph graph, LoraSpec spec) {
-        return Targets.inject(graph, spec, LoraModule.MAKER);
+        return Targets.inject(graph, spec, LoraModule::plan, LoraModule::create);
     }
 
     /**

@@ -21,19 +21,6 @@ import java.util.Set;
  */
 final class LoraModule implements PeftModule {
 
-    /** Plans and creates modules of this kind for {@link Targets#inject}. */
-    static final Targets.Maker<LoraSpec> MAKER = new Targets.Maker<>() {
-        @Override
-        public Map<String, long[]> plan(LoraSpec spec, List<Target> targets) {
-            return LoraModule.plan(spec, targets);
-        }
-
-        @Override
-        public PeftModule create(ModelGraph graph, LoraSpec spec, List<Target> targets) {
-            return LoraModule.create(graph, spec, targets);
-        }
-    };
-
     /** Path segment between the Linear's path and the module name. */
     static final String SEGMENT = "lora";
 

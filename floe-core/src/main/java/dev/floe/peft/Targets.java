@@ -22,12 +22,13 @@ final class Targets {
 
     private Targets() {}
 
-    /** How one kind of module is made: {@link #plan} checks and lists its parameters, {@link #create} makes them. */
-    interface Maker<S extends PeftSpec> {
-        /** The parameters the module would make, by path, with their shapes; throws when the spec does not fit a target. */
+    /** Checks a spec against the targets and lists the parameters it would make, by path, with their shapes. */
+    interface Planner<S extends PeftSpec> {
         Map<String, long[]> plan(S spec, List<Target> targets);
+    }
 
-        /** Creates and attaches the module; called only after {@link #plan} succeeded and the name was found free. */
+    /** Creates and attaches a module; called only after planning succeeded and the name was found free. */
+    interface Creator<S extends PeftSpec> {
         PeftModule create(ModelGraph graph, S spec, List<Target> targets);
     }
 
@@ -37,11 +38,11 @@ final class Targets {
      *
      * @return the module paths of the layers it was attached to, in graph order
      */
-    static <S extends PeftSpec> List<String> inject(ModelGraph graph, S spec, Maker<S> maker) {
+    static <S extends PeftSpec> List<String> inject(ModelGraph graph, S spec, Planner<S> planner, Creator<S> creator) {
         List<Target> targets = resolve(graph, spec);
-        Map<String, long[]> planned = maker.plan(spec, targets);
+        Map<String, long[]> planned = planner.plan(spec, targets);
         checkFree(graph, spec, targets, planned.keySet());
-        maker.create(graph, spec, targets);
+        creator.create(graph, spec, targets);
         graph.activeAdapters().add(spec.name());
         return paths(targets);
     }
