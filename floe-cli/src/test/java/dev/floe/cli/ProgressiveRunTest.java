@@ -85,7 +85,7 @@ class ProgressiveRunTest {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", System.getProperty("java.class.path") + java.io.File.pathSeparator + System.getProperty("jdk.module.path", "") /* tests run on the module path */,
                 FloeMain.class.getName(), "train", config.toString(), "--out", killed.toString(), "--no-progress"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.log").toFile()).start();

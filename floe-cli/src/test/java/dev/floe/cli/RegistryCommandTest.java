@@ -247,7 +247,7 @@ class RegistryCommandTest {
             port = s.getLocalPort();
         }
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), FloeMain.class.getName(), "registry", "list",
+                "-Xmx256m", "-cp", System.getProperty("java.class.path") + java.io.File.pathSeparator + System.getProperty("jdk.module.path", "") /* tests run on the module path */, FloeMain.class.getName(), "registry", "list",
                 "--registry", "jdbc:postgresql://127.0.0.1:" + port + "/models?user=floe", "--blobs",
                 dir.resolve("pg-blobs").toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

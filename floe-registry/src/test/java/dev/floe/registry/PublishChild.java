@@ -20,7 +20,7 @@ public final class PublishChild {
             List<Path> runs) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), PublishChild.class.getName(),
+                "-cp", System.getProperty("java.class.path") + java.io.File.pathSeparator + System.getProperty("jdk.module.path", "") /* tests run on the module path */, PublishChild.class.getName(),
                 encode(where), name, tag == null ? "-" : tag, pauseAt == null ? "-" : pauseAt,
                 marker == null ? "-" : marker.toString()));
         runs.forEach(r -> cmd.add(r.toString()));
