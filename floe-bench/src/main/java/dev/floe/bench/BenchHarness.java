@@ -1,12 +1,12 @@
 package dev.floe.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.engine.FloeEngine;
 import dev.floe.engine.ProcessStats;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -145,7 +145,7 @@ public final class BenchHarness {
     }
 
     private static ObjectMapper mapper() {
-        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        return Json.mapper();
     }
 
     /** The file's head: version, environment, wall time and the process's peak RSS. */

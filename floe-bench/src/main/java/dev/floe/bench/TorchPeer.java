@@ -1,7 +1,7 @@
 package dev.floe.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.floe.io.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -104,7 +104,7 @@ final class TorchPeer {
             if (p.exitValue() != 0) {
                 return new Outcome(null, "PyTorch peer failed with exit code " + p.exitValue() + ": " + lastLine(out));
             }
-            JsonNode json = new ObjectMapper().readTree(lastLine(out));
+            JsonNode json = Json.mapper().readTree(lastLine(out));
             return new Outcome(json.get("seconds_per_step").asDouble(),
                     "PyTorch " + json.path("torch_version").asText("?") + " eager, " + json.path("threads").asInt()
                             + " thread(s), BLAS " + json.path("blas").asText("unknown") + ", torch.optim.AdamW");

@@ -3,6 +3,7 @@ package dev.floe.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.floe.io.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -125,7 +126,7 @@ public final class TextReader {
     }
 
     private List<Row> readJsonl(BufferedReader lines) throws IOException {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.mapper();
         List<Row> rows = new ArrayList<>();
         long lineNo = 0;
         for (String line = lines.readLine(); line != null; line = lines.readLine()) {

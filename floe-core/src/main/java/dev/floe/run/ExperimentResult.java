@@ -2,10 +2,10 @@ package dev.floe.run;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.data.Dataset;
+import dev.floe.io.Json;
 import dev.floe.train.EpochMetrics;
 import dev.floe.train.EvalResult;
 import dev.floe.train.StageResult;
@@ -77,7 +77,7 @@ public record ExperimentResult(
      * @param configSha256 hex SHA-256 of the config file's bytes, or null
      */
     public String toJson(String configSha256) {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = Json.mapper();
         ObjectNode root = json.createObjectNode();
         root.put("format", FORMAT);
         root.put("config_sha256", configSha256);
