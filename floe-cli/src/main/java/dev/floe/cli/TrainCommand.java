@@ -72,6 +72,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "continue the run in DIR from its newest checkpoint (same config required)")
     Path resume;
 
+    @Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     /** Sub-folder of a run folder holding its checkpoints. */
     static final String CHECKPOINTS = "checkpoints";
 
@@ -117,7 +120,11 @@ final class TrainCommand implements Callable<Integer> {
             java.util.function.Consumer<ExperimentData> dataCheck) throws Exception {
         ExperimentConfig cfg = ExperimentConfig.parse(yaml, source);
         long started = System.nanoTime();
-        try (Experiment experiment = attributed(source, () -> Experiment.build(cfg, base))) {
+        try (Experiment experiment = attributed(source, () -> {
+                    try (dev.floe.registry.RegistrySource registry = registryOptions.source()) {
+                        return Experiment.build(cfg, base, registry);
+                    }
+                })) {
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
             attributed(source, () -> {
                 experiment.check(data);

@@ -55,6 +55,7 @@ public final class Experiment implements AutoCloseable {
     private final OptimizerSpec optimizer;
     private final Schedule schedule;
     private final List<FreezePlan> plans;
+    private List<dev.floe.config.ComponentSource.Resolved> sourced = List.of();
 
     private Experiment(ExperimentConfig config, ModelGraph graph, Schedule schedule, List<FreezePlan> plans,
             OptimizerSpec optimizer) {
@@ -79,7 +80,21 @@ public final class Experiment implements AutoCloseable {
      *     rule's key), or a stage that cannot be resolved ({@code stages[j]}, {@code progressive})
      */
     public static Experiment build(ExperimentConfig config, Path baseDir) {
+        return build(config, baseDir, null);
+    }
+
+    /**
+     * As {@link #build(ExperimentConfig, Path)}, resolving {@code from:} components through
+     * {@code source}; their versions' weights are loaded before any {@code init} file.
+     *
+     * @param source resolves {@code from: "SCHEME:REF"} entries, or null when the config has none
+     * @throws ConfigException also naming {@code model.components[i].from} when the reference does
+     *     not resolve (the message lists the versions and tags that exist), its scheme is not the
+     *     source's, or no source was given
+     */
+    public static Experiment build(ExperimentConfig config, Path baseDir, dev.floe.config.ComponentSource source) {
         ExperimentConfig.Model m = config.model();
+        List<dev.floe.config.ComponentSource.Resolved> sourced = new ArrayList<>();
         ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
         try {
             Map<String, TensorSpec> inputs = new LinkedHashMap<>();
@@ -88,7 +103,15 @@ public final class Experiment implements AutoCloseable {
             List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
                 try {
-                    components.add(m.components().get(i).toComponent());
+                    if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.FromSource f) {
+                        dev.floe.config.ComponentSource.Resolved r = resolve(f, source, "model.components[" + i + "].from");
+                        sourced.add(r);
+                        components.add(r.config().toComponent());
+                    } else {
+                        components.add(m.components().get(i).toComponent());
+                    }
+                } catch (ConfigException e) {
+                    throw e;
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException("model.components[" + i + "]", e.getMessage(), e);
                 }
@@ -104,6 +127,16 @@ public final class Experiment implements AutoCloseable {
         }
         ModelGraph graph = buildGraph(b, m);
         try {
+            for (int i = 0, k = 0; i < m.components().size(); i++) {
+                if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.FromSource) {
+                    dev.floe.config.ComponentSource.Resolved r = sourced.get(k++);
+                    try {
+                        r.weights().load(graph);
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException("model.components[" + i + "].from", e.getMessage(), e);
+                    }
+                }
+            }
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
@@ -122,7 +155,9 @@ public final class Experiment implements AutoCloseable {
                         : e.getMessage();
                 throw new ConfigException(key, message, e);
             }
-            return new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());
+            Experiment built = new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());
+            built.sourced = List.copyOf(sourced);
+            return built;
         } catch (RuntimeException e) {
             graph.close();
             throw e;
@@ -145,6 +180,25 @@ public final class Experiment implements AutoCloseable {
                 }
             }
             throw new ConfigException(key, message, e);
+        }
+    }
+
+    private static dev.floe.config.ComponentSource.Resolved resolve(dev.floe.config.ComponentConfig.FromSource f,
+            dev.floe.config.ComponentSource source, String key) {
+        if (source == null) {
+            throw new ConfigException(key, "component " + f.name() + " comes from " + f.from() + " but no "
+                    + f.scheme() + " is available here; run it with floe train or floe plan, which open the registry"
+                    + " (--registry DIR, else FLOE_REGISTRY, else ~/.floe/registry)", null);
+        }
+        if (!f.scheme().equals(source.scheme())) {
+            throw new ConfigException(key, "from '" + f.from() + "' names source '" + f.scheme() + "' but only '"
+                    + source.scheme() + ":' is supported; write e.g. from: \"" + source.scheme()
+                    + ":fmnist-encoder@prod\"", null);
+        }
+        try {
+            return source.resolve(f.ref(), f.name());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, f.from() + ": " + e.getMessage(), e);
         }
     }
 
@@ -179,6 +233,11 @@ public final class Experiment implements AutoCloseable {
     /** The built graph, with init weights loaded (before {@link #train}) or trained (after). */
     public ModelGraph graph() {
         return graph;
+    }
+
+    /** The {@code from:} components' resolved versions, in {@code model.components} order. */
+    public List<dev.floe.config.ComponentSource.Resolved> sourced() {
+        return sourced;
     }
 
     /** The first stage's policy resolved against the graph. */

@@ -105,9 +105,26 @@ public final class RunManifests {
         }
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
-                files, config.seed(), engineThreads(), null);
+                files, config.seed(), engineThreads(), null, sourcedRecords(config, experiment));
         return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
                 versions(), reproduces, null);
+    }
+
+    /** The {@code from:} components' resolved versions, or null when the config has none. */
+    private static List<RunManifest.SourcedRecord> sourcedRecords(ExperimentConfig config, Experiment experiment) {
+        if (experiment.sourced().isEmpty()) {
+            return null;
+        }
+        List<RunManifest.SourcedRecord> out = new ArrayList<>();
+        List<dev.floe.config.ComponentConfig> components = config.model().components();
+        for (int i = 0, k = 0; i < components.size() && k < experiment.sourced().size(); i++) {
+            if (components.get(i) instanceof dev.floe.config.ComponentConfig.FromSource f) {
+                dev.floe.config.ComponentSource.Resolved r = experiment.sourced().get(k++);
+                out.add(new RunManifest.SourcedRecord("model.components[" + i + "].from", f.name(), r.ref(),
+                        r.registryName(), r.version(), r.weightsSha256(), r.weightsHash()));
+            }
+        }
+        return out;
     }
 
     /**

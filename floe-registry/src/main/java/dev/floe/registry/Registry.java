@@ -318,7 +318,7 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private static ComponentConfig parseComponent(JsonNode config) {
+    static ComponentConfig parseComponent(JsonNode config) {
         try {
             return CONFIG_YAML.treeToValue(config, ComponentConfig.class);
         } catch (JsonProcessingException e) {
