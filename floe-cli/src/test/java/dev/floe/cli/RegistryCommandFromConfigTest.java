@@ -155,6 +155,50 @@ class RegistryCommandFromConfigTest {
         assertError("store:fmnist-encoder@1", registry, "model.components[0].from", "store", "registry:");
     }
 
+    @Test
+    void aSwapReplacesTheEncoderAndKeepsTheHeadsWeights() throws Exception {
+        Path c = Files.writeString(dir.resolve("swap.yaml"), CONFIG.formatted(7, OWN_ENCODER));
+        Result plain = floe("train", c.toString(), "--out", dir.resolve("unswapped").toString(), "--no-progress");
+        assertEquals(0, plain.code(), plain.err());
+        Path run = dir.resolve("swapped");
+        Result swapped = floe("train", c.toString(), "--out", run.toString(), "--no-progress", "--swap",
+                "encoder=fmnist-encoder@2", "--registry", registry.toString());
+        assertEquals(0, swapped.code(), swapped.err());
+        assertTrue(swapped.out().contains("swap    encoder ← fmnist-encoder@2 (weights " + v2.weightsHash() + ")"),
+                swapped.out());
+        RunManifest before = RunManifests.read(dir.resolve("unswapped"));
+        RunManifest after = RunManifests.read(run);
+        assertEquals(v2.weightsHash(), weightsBefore(after, "encoder"));
+        assertNotEquals(weightsBefore(before, "encoder"), weightsBefore(after, "encoder"));
+        assertEquals(weightsBefore(before, "head"), weightsBefore(after, "head"));
+        assertEquals(new RunManifest.SourcedRecord("--swap encoder=fmnist-encoder@2", "encoder", "fmnist-encoder@2",
+                "fmnist-encoder", 2, v2.blobSha256(), v2.weightsHash()), after.recipe().registry().get(0));
+        // the plan is resolved for the swapped graph: its frozen encoder keeps the version's weights
+        assertEquals(v2.weightsHash(), after.outcome().weightsAfter().get("encoder"));
+        assertTrue(Files.readString(run.resolve("plan.txt")).contains("encoder/"));
+    }
+
+    @Test
+    void aSwapWithOtherPortsOrAnUnknownComponentIsOneLine() throws Exception {
+        Result init = floe("registry", "init", "--name", "small-encoder", "--component-config",
+                "{name: encoder, type: conv_encoder, widths: [4]}", "--seed", "1", "--registry", registry.toString());
+        assertEquals(0, init.code(), init.err());
+        Path c = Files.writeString(dir.resolve("swap-bad.yaml"), CONFIG.formatted(7, OWN_ENCODER));
+        for (String[] swap : new String[][] {
+                {"encoder=small-encoder@1", "--swap encoder=small-encoder@1", "output port features: expected [batch, 8],"
+                        + " found [batch, 4]"},
+                {"decoder=fmnist-encoder@1", "--swap decoder=fmnist-encoder@1", "no component named 'decoder'"},
+                {"encoder=fmnist-encoder@7", "--swap encoder=fmnist-encoder@7", "[1, 2]"}}) {
+            Path run = dir.resolve("swap-bad");
+            Result r = floe("train", c.toString(), "--out", run.toString(), "--no-progress", "--swap", swap[0],
+                    "--registry", registry.toString());
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(swap[1]) && r.err().contains(swap[2]), r.err());
+            assertFalse(Files.exists(run));
+        }
+    }
+
     private static void assertError(String from, Path reg, String... mentions) throws Exception {
         Path c = Files.writeString(dir.resolve("bad.yaml"), CONFIG.formatted(7, "{name: encoder, from: \"" + from + "\"}"));
         Path run = dir.resolve("bad-run");

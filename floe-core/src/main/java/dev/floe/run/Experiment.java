@@ -55,7 +55,16 @@ public final class Experiment implements AutoCloseable {
     private final OptimizerSpec optimizer;
     private final Schedule schedule;
     private final List<FreezePlan> plans;
-    private List<dev.floe.config.ComponentSource.Resolved> sourced = List.of();
+    private List<Sourced> sourced = List.of();
+
+    /**
+     * A component whose type, sizes and weights came from a {@link dev.floe.config.ComponentSource}.
+     *
+     * @param key where it was named: {@code model.components[i].from} or {@code --swap NAME=REF}
+     * @param component its name in the graph
+     * @param resolved the version it resolved to
+     */
+    public record Sourced(String key, String component, dev.floe.config.ComponentSource.Resolved resolved) {}
 
     private Experiment(ExperimentConfig config, ModelGraph graph, Schedule schedule, List<FreezePlan> plans,
             OptimizerSpec optimizer) {
@@ -93,27 +102,73 @@ public final class Experiment implements AutoCloseable {
      *     source's, or no source was given
      */
     public static Experiment build(ExperimentConfig config, Path baseDir, dev.floe.config.ComponentSource source) {
+        return build(config, baseDir, source, Map.of());
+    }
+
+    /**
+     * As {@link #build(ExperimentConfig, Path, ComponentSource)}, replacing components by versions
+     * from {@code source} before the graph is built ({@code floe train --swap encoder=NAME@VERSION}),
+     * so the freeze plans are resolved for the swapped graph. The replacement's ports must equal the
+     * replaced component's (name and spec); the other components are built and seeded as without
+     * the swap, so their initial weights are bit-identical.
+     *
+     * @param swaps component name to the reference of its replacement, e.g. {@code encoder → fmnist-encoder@4}
+     * @throws ConfigException naming {@code --swap NAME=REF}: no component of that name, a reference
+     *     that does not resolve, no source, or a port the replacement lacks or declares differently
+     *     (naming the port, the spec expected and the spec found)
+     */
+    public static Experiment build(ExperimentConfig config, Path baseDir, dev.floe.config.ComponentSource source,
+            Map<String, String> swaps) {
         ExperimentConfig.Model m = config.model();
-        List<dev.floe.config.ComponentSource.Resolved> sourced = new ArrayList<>();
+        List<Sourced> sourced = new ArrayList<>();
         ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
+        List<String> names = m.components().stream().map(dev.floe.config.ComponentConfig::name).toList();
+        for (String swapped : swaps.keySet()) {
+            if (!names.contains(swapped)) {
+                throw new ConfigException("--swap " + swapped + "=" + swaps.get(swapped), "the config has no component"
+                        + " named '" + swapped + "'; its components are " + names, null);
+            }
+        }
         try {
             Map<String, TensorSpec> inputs = new LinkedHashMap<>();
             m.inputs().forEach((name, shape) -> inputs.put(name, TensorSpec.of(shape)));
             inputs.forEach(b::input);
             List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
+                dev.floe.config.ComponentConfig cc = m.components().get(i);
+                String key = "model.components[" + i + "]";
                 try {
-                    if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.FromSource f) {
-                        dev.floe.config.ComponentSource.Resolved r = resolve(f, source, "model.components[" + i + "].from");
-                        sourced.add(r);
-                        components.add(r.config().toComponent());
+                    Component current;
+                    if (cc instanceof dev.floe.config.ComponentConfig.FromSource f) {
+                        dev.floe.config.ComponentSource.Resolved r = resolve(f.scheme(), f.ref(), f.name(), source,
+                                key + ".from");
+                        current = r.config().toComponent();
+                        if (!swaps.containsKey(cc.name())) {
+                            sourced.add(new Sourced(key + ".from", cc.name(), r));
+                        }
                     } else {
-                        components.add(m.components().get(i).toComponent());
+                        current = cc.toComponent();
                     }
+                    String ref = swaps.get(cc.name());
+                    if (ref != null) {
+                        String swapKey = "--swap " + cc.name() + "=" + ref;
+                        String scheme = source == null ? "registry" : source.scheme();
+                        dev.floe.config.ComponentSource.Resolved r = resolve(scheme, ref, cc.name(), source, swapKey);
+                        Component replacement = r.config().toComponent();
+                        try {
+                            ModelGraph.checkReplacement(current, replacement);
+                        } catch (IllegalArgumentException e) {
+                            throw new ConfigException(swapKey, ref + " cannot replace " + cc.name() + ": "
+                                    + e.getMessage(), e);
+                        }
+                        sourced.add(new Sourced(swapKey, cc.name(), r));
+                        current = replacement;
+                    }
+                    components.add(current);
                 } catch (ConfigException e) {
                     throw e;
                 } catch (IllegalArgumentException e) {
-                    throw new ConfigException("model.components[" + i + "]", e.getMessage(), e);
+                    throw new ConfigException(key, e.getMessage(), e);
                 }
             }
             components.forEach(b::add);
@@ -127,14 +182,11 @@ public final class Experiment implements AutoCloseable {
         }
         ModelGraph graph = buildGraph(b, m);
         try {
-            for (int i = 0, k = 0; i < m.components().size(); i++) {
-                if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.FromSource) {
-                    dev.floe.config.ComponentSource.Resolved r = sourced.get(k++);
-                    try {
-                        r.weights().load(graph);
-                    } catch (IllegalArgumentException e) {
-                        throw new ConfigException("model.components[" + i + "].from", e.getMessage(), e);
-                    }
+            for (Sourced sc : sourced) {
+                try {
+                    sc.resolved().weights().load(graph);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(sc.key(), e.getMessage(), e);
                 }
             }
             for (int i = 0; i < m.init().size(); i++) {
@@ -183,22 +235,22 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    private static dev.floe.config.ComponentSource.Resolved resolve(dev.floe.config.ComponentConfig.FromSource f,
+    private static dev.floe.config.ComponentSource.Resolved resolve(String scheme, String ref, String name,
             dev.floe.config.ComponentSource source, String key) {
         if (source == null) {
-            throw new ConfigException(key, "component " + f.name() + " comes from " + f.from() + " but no "
-                    + f.scheme() + " is available here; run it with floe train or floe plan, which open the registry"
+            throw new ConfigException(key, "component " + name + " comes from " + scheme + ":" + ref + " but no "
+                    + scheme + " is available here; run it with floe train or floe plan, which open the registry"
                     + " (--registry DIR, else FLOE_REGISTRY, else ~/.floe/registry)", null);
         }
-        if (!f.scheme().equals(source.scheme())) {
-            throw new ConfigException(key, "from '" + f.from() + "' names source '" + f.scheme() + "' but only '"
+        if (!scheme.equals(source.scheme())) {
+            throw new ConfigException(key, "from '" + scheme + ":" + ref + "' names source '" + scheme + "' but only '"
                     + source.scheme() + ":' is supported; write e.g. from: \"" + source.scheme()
                     + ":fmnist-encoder@prod\"", null);
         }
         try {
-            return source.resolve(f.ref(), f.name());
+            return source.resolve(ref, name);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(key, f.from() + ": " + e.getMessage(), e);
+            throw new ConfigException(key, scheme + ":" + ref + ": " + e.getMessage(), e);
         }
     }
 
@@ -235,8 +287,8 @@ public final class Experiment implements AutoCloseable {
         return graph;
     }
 
-    /** The {@code from:} components' resolved versions, in {@code model.components} order. */
-    public List<dev.floe.config.ComponentSource.Resolved> sourced() {
+    /** The {@code from:} and swapped components' resolved versions, in {@code model.components} order. */
+    public List<Sourced> sourced() {
         return sourced;
     }
 

@@ -52,7 +52,7 @@ public record RunManifest(
      * @param engineThreads libtorch intra-op and inter-op threads ({@code num_threads}, {@code num_interop_threads})
      * @param settings the settings of a run not made from a config (a demo's or a benchmark's), or null
      * @param registry the registry versions its components came from ({@code from: "registry:..."}
-     *     entries), or null when none did: then left out of manifest.json and of the recipe hash, so
+     *     entries and {@code --swap}s), or null when none did: then left out of manifest.json and of the recipe hash, so
      *     older recipes keep their hashes
      */
     public record Recipe(
@@ -77,7 +77,8 @@ public record RunManifest(
     /**
      * A component whose type, sizes and weights came from a registry version.
      *
-     * @param key the config key it was named at, e.g. {@code model.components[0].from}
+     * @param key where it was named: the config key ({@code model.components[0].from}) or the swap
+     *     ({@code --swap encoder=fmnist-encoder@4})
      * @param component its name in the graph
      * @param ref the reference as written, e.g. {@code fmnist-encoder@prod}
      * @param name the version's registry name

@@ -116,13 +116,10 @@ public final class RunManifests {
             return null;
         }
         List<RunManifest.SourcedRecord> out = new ArrayList<>();
-        List<dev.floe.config.ComponentConfig> components = config.model().components();
-        for (int i = 0, k = 0; i < components.size() && k < experiment.sourced().size(); i++) {
-            if (components.get(i) instanceof dev.floe.config.ComponentConfig.FromSource f) {
-                dev.floe.config.ComponentSource.Resolved r = experiment.sourced().get(k++);
-                out.add(new RunManifest.SourcedRecord("model.components[" + i + "].from", f.name(), r.ref(),
-                        r.registryName(), r.version(), r.weightsSha256(), r.weightsHash()));
-            }
+        for (Experiment.Sourced s : experiment.sourced()) {
+            dev.floe.config.ComponentSource.Resolved r = s.resolved();
+            out.add(new RunManifest.SourcedRecord(s.key(), s.component(), r.ref(), r.registryName(), r.version(),
+                    r.weightsSha256(), r.weightsHash()));
         }
         return out;
     }
