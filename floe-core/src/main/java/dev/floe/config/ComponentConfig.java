@@ -212,7 +212,7 @@ public sealed interface ComponentConfig {
      * @param from {@code SCHEME:REF}, e.g. {@code registry:fmnist-encoder@prod}
      */
     @com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = FromSourceReader.class)
-    @JsonTypeInfo(use = JsonTypeInfo.Id.NONE)
+    @com.fasterxml.jackson.databind.annotation.JsonSerialize(using = FromSourceWriter.class)
     record FromSource(String name, String from) implements ComponentConfig {
         public FromSource {
             Fields.required().key("name", name).key("from", from)
@@ -248,6 +248,25 @@ public sealed interface ComponentConfig {
         public Component toComponent() {
             throw new IllegalArgumentException("component " + name + " comes from " + from + " but no "
                     + scheme() + " was given to resolve it");
+        }
+    }
+
+    /** Writes a {@link FromSource} entry as it is written in a config: {@code {name, from}}, no {@code type}. */
+    final class FromSourceWriter extends com.fasterxml.jackson.databind.JsonSerializer<FromSource> {
+        @Override
+        public void serialize(FromSource value, com.fasterxml.jackson.core.JsonGenerator gen,
+                com.fasterxml.jackson.databind.SerializerProvider serializers) throws java.io.IOException {
+            gen.writeStartObject();
+            gen.writeStringField("name", value.name());
+            gen.writeStringField("from", value.from());
+            gen.writeEndObject();
+        }
+
+        @Override
+        public void serializeWithType(FromSource value, com.fasterxml.jackson.core.JsonGenerator gen,
+                com.fasterxml.jackson.databind.SerializerProvider serializers,
+                com.fasterxml.jackson.databind.jsontype.TypeSerializer typeSer) throws java.io.IOException {
+            serialize(value, gen, serializers);
         }
     }
 
