@@ -213,6 +213,31 @@ class RegistryCommandFromConfigTest {
         }
     }
 
+    @Test
+    void compareTrainsOncePerVersionWithTheSameResultsAsASwap() throws Exception {
+        Path c = Files.writeString(dir.resolve("compare.yaml"), CONFIG.formatted(7, OWN_ENCODER));
+        Result compared = floe("registry", "compare", "fmnist-encoder@1", "fmnist-encoder@2", "--config", c.toString(),
+                "--registry", registry.toString());
+        assertEquals(0, compared.code(), compared.err());
+        List<String> accuracy = new ArrayList<>();
+        for (int v = 1; v <= 2; v++) {
+            Path run = dir.resolve("compare-swap" + v);
+            Result r = floe("train", c.toString(), "--out", run.toString(), "--no-progress", "--swap",
+                    "encoder=fmnist-encoder@" + v, "--registry", registry.toString());
+            assertEquals(0, r.code(), r.err());
+            accuracy.add(String.format(java.util.Locale.ROOT, "%.4f", RunManifests.read(run).outcome().finalEval().accuracy()));
+        }
+        String line = compared.out().lines().filter(l -> l.startsWith("eval accuracy")).findFirst().orElseThrow();
+        assertEquals(List.of("eval", "accuracy", accuracy.get(0), accuracy.get(1)), Arrays.asList(line.trim().split("\\s+")),
+                compared.out());
+        assertTrue(compared.out().lines().anyMatch(l -> l.matches("version\\s+fmnist-encoder@1\\s+fmnist-encoder@2")),
+                compared.out());
+        Result bad = floe("registry", "compare", "fmnist-encoder@1", "small-missing@1", "--config", c.toString(),
+                "--registry", registry.toString());
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+    }
+
     private static void assertError(String from, Path reg, String... mentions) throws Exception {
         Path c = Files.writeString(dir.resolve("bad.yaml"), CONFIG.formatted(7, "{name: encoder, from: \"" + from + "\"}"));
         Path run = dir.resolve("bad-run");
