@@ -62,6 +62,14 @@ final class ReproduceCommand implements Callable<Integer> {
         TrainCommand train = new TrainCommand();
         train.folder = folder;
         train.registryOptions = registryOptions;
+        if (original.recipe().registry() != null) {
+            // the run's --swap options, as given then
+            for (RunManifest.SourcedRecord r : original.recipe().registry()) {
+                if (r.key().startsWith("--swap ")) {
+                    train.swaps.put(r.component(), r.ref());
+                }
+            }
+        }
         train.train(stdout, reproduction.configBytes(), reproduction.source(), reproduction.base(), original.id(),
                 reproduction::checkData);
         RunManifest again = RunManifests.read(out);

@@ -190,6 +190,12 @@ class RegistryCommandFromConfigTest {
         // the plan is resolved for the swapped graph: its frozen encoder keeps the version's weights
         assertEquals(v2.weightsHash(), after.outcome().weightsAfter().get("encoder"));
         assertTrue(Files.readString(run.resolve("plan.txt")).contains("encoder/"));
+
+        // reproduce applies the run's swap again
+        Result again = floe("reproduce", run.toString(), "--out", dir.resolve("swapped-again").toString(),
+                "--registry", registry.toString());
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertEquals(after.recipeSha256(), RunManifests.read(dir.resolve("swapped-again")).recipeSha256());
     }
 
     @Test
