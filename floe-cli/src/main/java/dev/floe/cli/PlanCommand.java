@@ -48,11 +48,14 @@ final class PlanCommand implements Callable<Integer> {
             description = "write the plan as JSON to FILE (atomically); '-' prints the JSON instead of the table")
     String json;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         ExperimentConfig cfg = ExperimentConfig.load(config);
-        try (Experiment experiment = build(cfg, config)) {
+        try (Experiment experiment = build(cfg, config, registryOptions)) {
             Map<String, Path> files = dataFiles(cfg, config);
             if (STDOUT.equals(json)) {
                 out.println(jsonStages(experiment));
@@ -139,8 +142,13 @@ final class PlanCommand implements Callable<Integer> {
 
     /** {@link Experiment#build} with relative paths taken from the config's folder and errors naming the file. */
     static Experiment build(ExperimentConfig cfg, Path configFile) {
-        try {
-            return Experiment.build(cfg, folderOf(configFile));
+        return build(cfg, configFile, new RegistryCommandOptions());
+    }
+
+    /** As {@link #build(ExperimentConfig, Path)}, resolving {@code from: "registry:..."} components in {@code registry}. */
+    static Experiment build(ExperimentConfig cfg, Path configFile, RegistryCommandOptions registry) {
+        try (dev.floe.registry.RegistrySource source = registry.source()) {
+            return Experiment.build(cfg, folderOf(configFile), source);
         } catch (ConfigException e) {
             throw e.withSource(configFile.toString());
         }

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             RegistryCommand.Publish.class, RegistryCommand.Import.class, RegistryCommand.Init.class,
             RegistryCommand.ListVersions.class, RegistryCommand.Show.class, RegistryCommand.Lineage.class,
-            RegistryCommand.Diff.class, RegistryCommand.Tag.class, RegistryCommand.Rollback.class,
+            RegistryCommand.Diff.class, RegistryCommandCompare.class, RegistryCommand.Tag.class, RegistryCommand.Rollback.class,
             RegistryCommand.Verify.class, RegistryCommand.Export.class, RegistryCommand.ImportBundle.class
         })
 final class RegistryCommand implements Runnable {

@@ -43,6 +43,9 @@ final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     RunFolderOptions folder = new RunFolderOptions();
 
+    @Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -58,6 +61,15 @@ final class ReproduceCommand implements Callable<Integer> {
         stdout.printf("reproduce %s (%s, recipe %s)%n", runDir, original.id(), original.recipeSha256().substring(0, 12));
         TrainCommand train = new TrainCommand();
         train.folder = folder;
+        train.registryOptions = registryOptions;
+        if (original.recipe().registry() != null) {
+            // the run's --swap options, as given then
+            for (RunManifest.SourcedRecord r : original.recipe().registry()) {
+                if (r.key().startsWith("--swap ")) {
+                    train.swaps.put(r.component(), r.ref());
+                }
+            }
+        }
         train.train(stdout, reproduction.configBytes(), reproduction.source(), reproduction.base(), original.id(),
                 reproduction::checkData);
         RunManifest again = RunManifests.read(out);

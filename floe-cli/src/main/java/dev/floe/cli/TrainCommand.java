@@ -72,6 +72,14 @@ final class TrainCommand implements Callable<Integer> {
             description = "continue the run in DIR from its newest checkpoint (same config required)")
     Path resume;
 
+    @Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
+    @Option(names = "--swap", paramLabel = "COMPONENT=NAME@VERSION",
+            description = "replace a component of the config by a registry version (type, sizes and weights)"
+                    + " before training, e.g. --swap encoder=fmnist-encoder@4; its ports must match; repeatable")
+    Map<String, String> swaps = new LinkedHashMap<>();
+
     /** Sub-folder of a run folder holding its checkpoints. */
     static final String CHECKPOINTS = "checkpoints";
 
@@ -117,7 +125,11 @@ final class TrainCommand implements Callable<Integer> {
             java.util.function.Consumer<ExperimentData> dataCheck) throws Exception {
         ExperimentConfig cfg = ExperimentConfig.parse(yaml, source);
         long started = System.nanoTime();
-        try (Experiment experiment = attributed(source, () -> Experiment.build(cfg, base))) {
+        try (Experiment experiment = attributed(source, () -> {
+                    try (dev.floe.registry.RegistrySource registry = registryOptions.source()) {
+                        return Experiment.build(cfg, base, registry, swaps);
+                    }
+                })) {
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
             attributed(source, () -> {
                 experiment.check(data);
@@ -177,6 +189,15 @@ final class TrainCommand implements Callable<Integer> {
                 plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
                 experiment.optimizer().name(), plan.optimizerBytes(experiment.optimizer()));
         stdout.printf(Locale.ROOT, "run     %s%n", dir);
+        for (Experiment.Sourced s : experiment.sourced()) {
+            if (s.key().startsWith("--swap ")) {
+                stdout.printf(Locale.ROOT, "swap    %s ← %s@%d (weights %s)%n", s.component(), s.resolved().registryName(),
+                        s.resolved().version(), s.resolved().weightsHash());
+            }
+        }
+        if (!swaps.isEmpty()) {
+            stdout.print(PlanCommand.explainStages(experiment)); // the plan of the swapped graph
+        }
         stdout.flush();
 
         if (resume == null) {

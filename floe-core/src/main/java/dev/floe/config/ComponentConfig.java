@@ -1,5 +1,6 @@
 package dev.floe.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.floe.graph.Component;
@@ -14,9 +15,14 @@ import java.util.List;
  * <pre>{@code
  * - {name: encoder, type: conv_encoder, input: [1, 28, 28], widths: [16, 32, 64]}
  * - {name: head, type: linear_head, features: 64, classes: 5}
+ * - {name: encoder, from: "registry:fmnist-encoder@prod"}
  * }</pre>
+ *
+ * <p>An entry with {@code from} instead of {@code type} is a {@link FromSource}: its type, sizes and
+ * weights come from a {@link ComponentSource} when the graph is built.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type", visible = true,
+        defaultImpl = ComponentConfig.FromSource.class)
 @JsonSubTypes({
     @JsonSubTypes.Type(value = ComponentConfig.ConvEncoder.class, name = "conv_encoder"),
     @JsonSubTypes.Type(value = ComponentConfig.Mlp.class, name = "mlp"),
@@ -44,6 +50,7 @@ public sealed interface ComponentConfig {
      * @param input channels, height, width of the images; default {@code [1, 28, 28]}
      * @param widths stem width, then one per residual block; default {@code [16, 32, 64]}
      */
+    @JsonIgnoreProperties("type")
     record ConvEncoder(String name, List<Long> input, List<Long> widths) implements ComponentConfig {
         private static final List<Long> DEFAULT_INPUT = List.of(1L, 28L, 28L);
         private static final List<Long> DEFAULT_WIDTHS = List.of(16L, 32L, 64L);
@@ -92,6 +99,7 @@ public sealed interface ComponentConfig {
      * @param outputs output features, required
      * @param dropout after each hidden layer while training, in [0, 1); default 0
      */
+    @JsonIgnoreProperties("type")
     record Mlp(String name, Long inputs, List<Long> hidden, Long outputs, Double dropout) implements ComponentConfig {
         public Mlp {
             Fields.required().key("name", name).key("inputs", inputs).key("outputs", outputs)
@@ -133,6 +141,7 @@ public sealed interface ComponentConfig {
      * @param classes number of classes, required
      * @param dropout on the input features while training, in [0, 1); default 0
      */
+    @JsonIgnoreProperties("type")
     record LinearHead(String name, Long features, Long classes, Double dropout) implements ComponentConfig {
         public LinearHead {
             Fields.required().key("name", name).key("features", features).key("classes", classes)
@@ -167,6 +176,7 @@ public sealed interface ComponentConfig {
      * @param classes number of classes, required
      * @param dropout after the hidden layer while training, in [0, 1); default 0
      */
+    @JsonIgnoreProperties("type")
     record MlpHead(String name, Long features, Long hidden, Long classes, Double dropout) implements ComponentConfig {
         public MlpHead {
             Fields.required().key("name", name).key("features", features).key("hidden", hidden).key("classes", classes)
@@ -190,6 +200,109 @@ public sealed interface ComponentConfig {
         @Override
         public Component toComponent() {
             return dev.floe.components.MlpHead.of(name, features, hidden, classes, dropout.floatValue());
+        }
+    }
+
+    /**
+     * {@code from: "registry:NAME@TAG"} (or {@code @VERSION}): a component whose type, constructor
+     * config and weights come from a {@link ComponentSource} when the graph is built. The entry has
+     * no {@code type}; an entry with neither is refused as missing its {@code type}.
+     *
+     * @param name required; the component's name in this graph
+     * @param from {@code SCHEME:REF}, e.g. {@code registry:fmnist-encoder@prod}
+     */
+    @com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = FromSourceReader.class)
+    @com.fasterxml.jackson.databind.annotation.JsonSerialize(using = FromSourceWriter.class)
+    record FromSource(String name, String from) implements ComponentConfig {
+        public FromSource {
+            Fields.required().key("name", name).key("from", from)
+                    .check("{name: encoder, from: \"registry:fmnist-encoder@prod\"}");
+            int colon = from.indexOf(':');
+            if (colon <= 0 || colon == from.length() - 1) {
+                throw Fields.bad("from", "from '" + from + "' does not name a source; write SCHEME:REF, e.g."
+                        + " from: \"registry:fmnist-encoder@prod\" or \"registry:fmnist-encoder@3\"");
+            }
+        }
+
+        /** The part before the first ':', e.g. {@code registry}. */
+        public String scheme() {
+            return from.substring(0, from.indexOf(':'));
+        }
+
+        /** The part after the first ':', e.g. {@code fmnist-encoder@prod}. */
+        public String ref() {
+            return from.substring(from.indexOf(':') + 1);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return "from";
+        }
+
+        /**
+         * Always refused: the component is only known once its source resolves it.
+         *
+         * @throws IllegalArgumentException naming the missing source
+         */
+        @Override
+        public Component toComponent() {
+            throw new IllegalArgumentException("component " + name + " comes from " + from + " but no "
+                    + scheme() + " was given to resolve it");
+        }
+    }
+
+    /** Writes a {@link FromSource} entry as it is written in a config: {@code {name, from}}, no {@code type}. */
+    final class FromSourceWriter extends com.fasterxml.jackson.databind.JsonSerializer<FromSource> {
+        @Override
+        public void serialize(FromSource value, com.fasterxml.jackson.core.JsonGenerator gen,
+                com.fasterxml.jackson.databind.SerializerProvider serializers) throws java.io.IOException {
+            gen.writeStartObject();
+            gen.writeStringField("name", value.name());
+            gen.writeStringField("from", value.from());
+            gen.writeEndObject();
+        }
+
+        @Override
+        public void serializeWithType(FromSource value, com.fasterxml.jackson.core.JsonGenerator gen,
+                com.fasterxml.jackson.databind.SerializerProvider serializers,
+                com.fasterxml.jackson.databind.jsontype.TypeSerializer typeSer) throws java.io.IOException {
+            serialize(value, gen, serializers);
+        }
+    }
+
+    /**
+     * Reads a {@link FromSource} entry; an entry whose {@code type} is unknown, or that has neither
+     * {@code type} nor {@code from}, is reported as a type error naming the valid types.
+     */
+    final class FromSourceReader extends com.fasterxml.jackson.databind.JsonDeserializer<FromSource> {
+        @Override
+        public FromSource deserialize(com.fasterxml.jackson.core.JsonParser p,
+                com.fasterxml.jackson.databind.DeserializationContext ctxt) throws java.io.IOException {
+            com.fasterxml.jackson.databind.JsonNode tree = ctxt.readTree(p);
+            com.fasterxml.jackson.databind.JsonNode type = tree.get("type");
+            com.fasterxml.jackson.databind.JavaType base = ctxt.constructType(ComponentConfig.class);
+            if ((type != null && !type.isNull()) || !tree.has("from")) {
+                String id = type == null || type.isNull() ? null : type.asText();
+                throw com.fasterxml.jackson.databind.exc.InvalidTypeIdException.from(p,
+                        id == null ? "missing type id" : "unknown type id '" + id + "'", base, id);
+            }
+            java.util.Iterator<String> keys = tree.fieldNames();
+            while (keys.hasNext()) {
+                String k = keys.next();
+                if (!k.equals("name") && !k.equals("from")) {
+                    throw com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException.from(p, FromSource.class, k,
+                            java.util.List.of("name", "from"));
+                }
+            }
+            com.fasterxml.jackson.databind.JsonNode name = tree.get("name");
+            com.fasterxml.jackson.databind.JsonNode from = tree.get("from");
+            try {
+                return new FromSource(name == null || name.isNull() ? null : name.asText(),
+                        from.isNull() ? null : from.asText());
+            } catch (IllegalArgumentException e) {
+                throw com.fasterxml.jackson.databind.exc.ValueInstantiationException.from(p, e.getMessage(),
+                        ctxt.constructType(FromSource.class), e);
+            }
         }
     }
 }

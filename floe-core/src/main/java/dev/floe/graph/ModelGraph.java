@@ -89,6 +89,44 @@ public final class ModelGraph implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks that {@code replacement} can take the place of {@code current} in a graph: the same
+     * input and output ports, each with the same spec (and an input required exactly when the
+     * current one is). Used before a component is swapped for another (for example a registry
+     * version), so the wiring stays valid without re-checking it.
+     *
+     * @throws GraphException naming the first port that differs, the spec expected and the spec found
+     */
+    public static void checkReplacement(Component current, Component replacement) {
+        portsMatch("input", current.inputs(), replacement.inputs());
+        portsMatch("output", current.outputs(), replacement.outputs());
+    }
+
+    private static void portsMatch(String what, List<PortSpec> expected, List<PortSpec> found) {
+        Map<String, PortSpec> byName = new LinkedHashMap<>();
+        found.forEach(p -> byName.put(p.name(), p));
+        for (PortSpec e : expected) {
+            PortSpec f = byName.remove(e.name());
+            if (f == null) {
+                throw new GraphException(Kind.UNKNOWN_PORT, what + " port " + e.name() + ": expected " + e.spec()
+                        + ", found no such port (its " + what + "s are " + Builder.names(found) + ")");
+            }
+            if (!f.spec().equals(e.spec())) {
+                throw new GraphException(f.spec().type() != e.spec().type() ? Kind.DTYPE_MISMATCH : Kind.SHAPE_MISMATCH,
+                        what + " port " + e.name() + ": expected " + e.spec() + ", found " + f.spec());
+            }
+            if (f.required() != e.required()) {
+                throw new GraphException(Kind.UNCONNECTED_INPUT, what + " port " + e.name() + ": expected "
+                        + (e.required() ? "required" : "optional") + ", found " + (f.required() ? "required" : "optional"));
+            }
+        }
+        if (!byName.isEmpty()) {
+            PortSpec extra = byName.values().iterator().next();
+            throw new GraphException(Kind.UNKNOWN_PORT, what + " port " + extra.name() + ": expected no such port, found "
+                    + extra.spec() + " (the replaced component's " + what + "s are " + Builder.names(expected) + ")");
+        }
+    }
+
     /** A new builder. */
     public static Builder builder() {
         return new Builder();

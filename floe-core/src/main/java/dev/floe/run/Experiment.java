@@ -55,6 +55,16 @@ public final class Experiment implements AutoCloseable {
     private final OptimizerSpec optimizer;
     private final Schedule schedule;
     private final List<FreezePlan> plans;
+    private List<Sourced> sourced = List.of();
+
+    /**
+     * A component whose type, sizes and weights came from a {@link dev.floe.config.ComponentSource}.
+     *
+     * @param key where it was named: {@code model.components[i].from} or {@code --swap NAME=REF}
+     * @param component its name in the graph
+     * @param resolved the version it resolved to
+     */
+    public record Sourced(String key, String component, dev.floe.config.ComponentSource.Resolved resolved) {}
 
     private Experiment(ExperimentConfig config, ModelGraph graph, Schedule schedule, List<FreezePlan> plans,
             OptimizerSpec optimizer) {
@@ -79,18 +89,86 @@ public final class Experiment implements AutoCloseable {
      *     rule's key), or a stage that cannot be resolved ({@code stages[j]}, {@code progressive})
      */
     public static Experiment build(ExperimentConfig config, Path baseDir) {
+        return build(config, baseDir, null);
+    }
+
+    /**
+     * As {@link #build(ExperimentConfig, Path)}, resolving {@code from:} components through
+     * {@code source}; their versions' weights are loaded before any {@code init} file.
+     *
+     * @param source resolves {@code from: "SCHEME:REF"} entries, or null when the config has none
+     * @throws ConfigException also naming {@code model.components[i].from} when the reference does
+     *     not resolve (the message lists the versions and tags that exist), its scheme is not the
+     *     source's, or no source was given
+     */
+    public static Experiment build(ExperimentConfig config, Path baseDir, dev.floe.config.ComponentSource source) {
+        return build(config, baseDir, source, Map.of());
+    }
+
+    /**
+     * As {@link #build(ExperimentConfig, Path, ComponentSource)}, replacing components by versions
+     * from {@code source} before the graph is built ({@code floe train --swap encoder=NAME@VERSION}),
+     * so the freeze plans are resolved for the swapped graph. The replacement's ports must equal the
+     * replaced component's (name and spec); the other components are built and seeded as without
+     * the swap, so their initial weights are bit-identical.
+     *
+     * @param swaps component name to the reference of its replacement, e.g. {@code encoder → fmnist-encoder@4}
+     * @throws ConfigException naming {@code --swap NAME=REF}: no component of that name, a reference
+     *     that does not resolve, no source, or a port the replacement lacks or declares differently
+     *     (naming the port, the spec expected and the spec found)
+     */
+    public static Experiment build(ExperimentConfig config, Path baseDir, dev.floe.config.ComponentSource source,
+            Map<String, String> swaps) {
         ExperimentConfig.Model m = config.model();
+        List<Sourced> sourced = new ArrayList<>();
         ModelGraph.Builder b = ModelGraph.builder().seed(config.seed());
+        List<String> names = m.components().stream().map(dev.floe.config.ComponentConfig::name).toList();
+        for (String swapped : swaps.keySet()) {
+            if (!names.contains(swapped)) {
+                throw new ConfigException("--swap " + swapped + "=" + swaps.get(swapped), "the config has no component"
+                        + " named '" + swapped + "'; its components are " + names, null);
+            }
+        }
         try {
             Map<String, TensorSpec> inputs = new LinkedHashMap<>();
             m.inputs().forEach((name, shape) -> inputs.put(name, TensorSpec.of(shape)));
             inputs.forEach(b::input);
             List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
+                dev.floe.config.ComponentConfig cc = m.components().get(i);
+                String key = "model.components[" + i + "]";
                 try {
-                    components.add(m.components().get(i).toComponent());
+                    Component current;
+                    if (cc instanceof dev.floe.config.ComponentConfig.FromSource f) {
+                        dev.floe.config.ComponentSource.Resolved r = resolve(f.scheme(), f.ref(), f.name(), source,
+                                key + ".from");
+                        current = r.config().toComponent();
+                        if (!swaps.containsKey(cc.name())) {
+                            sourced.add(new Sourced(key + ".from", cc.name(), r));
+                        }
+                    } else {
+                        current = cc.toComponent();
+                    }
+                    String ref = swaps.get(cc.name());
+                    if (ref != null) {
+                        String swapKey = "--swap " + cc.name() + "=" + ref;
+                        String scheme = source == null ? "registry" : source.scheme();
+                        dev.floe.config.ComponentSource.Resolved r = resolve(scheme, ref, cc.name(), source, swapKey);
+                        Component replacement = r.config().toComponent();
+                        try {
+                            ModelGraph.checkReplacement(current, replacement);
+                        } catch (IllegalArgumentException e) {
+                            throw new ConfigException(swapKey, ref + " cannot replace " + cc.name() + ": "
+                                    + e.getMessage(), e);
+                        }
+                        sourced.add(new Sourced(swapKey, cc.name(), r));
+                        current = replacement;
+                    }
+                    components.add(current);
+                } catch (ConfigException e) {
+                    throw e;
                 } catch (IllegalArgumentException e) {
-                    throw new ConfigException("model.components[" + i + "]", e.getMessage(), e);
+                    throw new ConfigException(key, e.getMessage(), e);
                 }
             }
             components.forEach(b::add);
@@ -104,6 +182,13 @@ public final class Experiment implements AutoCloseable {
         }
         ModelGraph graph = buildGraph(b, m);
         try {
+            for (Sourced sc : sourced) {
+                try {
+                    sc.resolved().weights().load(graph);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(sc.key(), e.getMessage(), e);
+                }
+            }
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
@@ -122,7 +207,9 @@ public final class Experiment implements AutoCloseable {
                         : e.getMessage();
                 throw new ConfigException(key, message, e);
             }
-            return new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());
+            Experiment built = new Experiment(config, graph, schedule, plans, config.optimizer().toSpec());
+            built.sourced = List.copyOf(sourced);
+            return built;
         } catch (RuntimeException e) {
             graph.close();
             throw e;
@@ -145,6 +232,25 @@ public final class Experiment implements AutoCloseable {
                 }
             }
             throw new ConfigException(key, message, e);
+        }
+    }
+
+    private static dev.floe.config.ComponentSource.Resolved resolve(String scheme, String ref, String name,
+            dev.floe.config.ComponentSource source, String key) {
+        if (source == null) {
+            throw new ConfigException(key, "component " + name + " comes from " + scheme + ":" + ref + " but no "
+                    + scheme + " is available here; run it with floe train or floe plan, which open the registry"
+                    + " (--registry DIR, else FLOE_REGISTRY, else ~/.floe/registry)", null);
+        }
+        if (!scheme.equals(source.scheme())) {
+            throw new ConfigException(key, "from '" + scheme + ":" + ref + "' names source '" + scheme + "' but only '"
+                    + source.scheme() + ":' is supported; write e.g. from: \"" + source.scheme()
+                    + ":fmnist-encoder@prod\"", null);
+        }
+        try {
+            return source.resolve(ref, name);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, scheme + ":" + ref + ": " + e.getMessage(), e);
         }
     }
 
@@ -179,6 +285,11 @@ public final class Experiment implements AutoCloseable {
     /** The built graph, with init weights loaded (before {@link #train}) or trained (after). */
     public ModelGraph graph() {
         return graph;
+    }
+
+    /** The {@code from:} and swapped components' resolved versions, in {@code model.components} order. */
+    public List<Sourced> sourced() {
+        return sourced;
     }
 
     /** The first stage's policy resolved against the graph. */

@@ -51,6 +51,9 @@ public record RunManifest(
      * @param seed the run's seed
      * @param engineThreads libtorch intra-op and inter-op threads ({@code num_threads}, {@code num_interop_threads})
      * @param settings the settings of a run not made from a config (a demo's or a benchmark's), or null
+     * @param registry the registry versions its components came from ({@code from: "registry:..."}
+     *     entries and {@code --swap}s), or null when none did: then left out of manifest.json and of the recipe hash, so
+     *     older recipes keep their hashes
      */
     public record Recipe(
             ConfigRecord config,
@@ -60,7 +63,31 @@ public record RunManifest(
             List<FileRecord> files,
             long seed,
             Map<String, String> engineThreads,
-            JsonNode settings) {}
+            JsonNode settings,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            List<SourcedRecord> registry) {
+
+        /** A recipe none of whose components came from a registry. */
+        public Recipe(ConfigRecord config, GraphRecord graph, List<StageRecord> stages, List<DataRecord> data,
+                List<FileRecord> files, long seed, Map<String, String> engineThreads, JsonNode settings) {
+            this(config, graph, stages, data, files, seed, engineThreads, settings, null);
+        }
+    }
+
+    /**
+     * A component whose type, sizes and weights came from a registry version.
+     *
+     * @param key where it was named: the config key ({@code model.components[0].from}) or the swap
+     *     ({@code --swap encoder=fmnist-encoder@4})
+     * @param component its name in the graph
+     * @param ref the reference as written, e.g. {@code fmnist-encoder@prod}
+     * @param name the version's registry name
+     * @param version the exact version number resolved
+     * @param weightsSha256 hex SHA-256 of the version's weights blob
+     * @param weightsHash {@code sha256:<hex>} content hash of the version's parameters
+     */
+    public record SourcedRecord(String key, String component, String ref, String name, int version,
+            String weightsSha256, String weightsHash) {}
 
     /**
      * A config as it was used.

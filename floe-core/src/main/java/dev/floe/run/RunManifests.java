@@ -105,9 +105,23 @@ public final class RunManifests {
         }
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
-                files, config.seed(), engineThreads(), null);
+                files, config.seed(), engineThreads(), null, sourcedRecords(config, experiment));
         return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
                 versions(), reproduces, null);
+    }
+
+    /** The {@code from:} components' resolved versions, or null when the config has none. */
+    private static List<RunManifest.SourcedRecord> sourcedRecords(ExperimentConfig config, Experiment experiment) {
+        if (experiment.sourced().isEmpty()) {
+            return null;
+        }
+        List<RunManifest.SourcedRecord> out = new ArrayList<>();
+        for (Experiment.Sourced s : experiment.sourced()) {
+            dev.floe.config.ComponentSource.Resolved r = s.resolved();
+            out.add(new RunManifest.SourcedRecord(s.key(), s.component(), r.ref(), r.registryName(), r.version(),
+                    r.weightsSha256(), r.weightsHash()));
+        }
+        return out;
     }
 
     /**

@@ -129,7 +129,10 @@ public final class Registry implements AutoCloseable {
                 .orElseThrow(() -> new IllegalArgumentException("run " + runDir + " has no component '" + component
                         + "'; its components are " + m.recipe().graph().components().stream()
                                 .map(RunManifest.ComponentRecord::name).toList()));
-        JsonNode config = componentConfig(m.recipe().config().resolved(), component, runDir);
+        JsonNode fromConfig = componentConfig(m.recipe().config().resolved(), component, runDir);
+        RunManifest.SourcedRecord sourced = m.recipe().registry() == null ? null : m.recipe().registry().stream()
+                .filter(r -> r.component().equals(component)).findFirst().orElse(null);
+        JsonNode config = sourced != null ? sourcedConfig(sourced, component, runDir) : fromConfig;
         Path weights = runDir.resolve(RUN_WEIGHTS);
         if (!Files.isRegularFile(weights)) {
             throw new IllegalArgumentException("run " + runDir + " has no " + RUN_WEIGHTS + "; publish the folder that"
@@ -171,6 +174,26 @@ public final class Registry implements AutoCloseable {
                     record.inputs(), record.outputs(), record.layerOrder(), shapes(tensors), blob, weightsHash, ledger);
             return commitNew(c, v, tag, who);
         });
+    }
+
+    /**
+     * The config of a component a run took from a registry version ({@code from:} or
+     * {@code --swap}): that version's, named as in the run, when this registry holds the same
+     * version (same weights hash).
+     */
+    private JsonNode sourcedConfig(RunManifest.SourcedRecord sourced, String component, Path runDir) {
+        ComponentVersion v = store.read(c -> Store.version(c, sourced.name(), sourced.version()));
+        if (v == null || !v.weightsHash().equals(sourced.weightsHash())) {
+            throw new IllegalArgumentException("run " + runDir + " took component " + component + " from "
+                    + sourced.name() + "@" + sourced.version() + " (" + sourced.key() + "), which registry "
+                    + location.display() + (v == null ? " does not hold" : " holds with other weights (" + v.weightsHash()
+                    + ", the run's was " + sourced.weightsHash() + ")") + "; publish it to the registry the run read"
+                    + " (--registry)");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode config = ((com.fasterxml.jackson.databind.node.ObjectNode) v.config())
+                .deepCopy();
+        config.put("name", component);
+        return config;
     }
 
     /**
@@ -318,7 +341,7 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    private static ComponentConfig parseComponent(JsonNode config) {
+    static ComponentConfig parseComponent(JsonNode config) {
         try {
             return CONFIG_YAML.treeToValue(config, ComponentConfig.class);
         } catch (JsonProcessingException e) {

@@ -91,7 +91,10 @@ final class Store implements AutoCloseable {
             if (Files.isDirectory(dir) && !Files.exists(db)) {
                 try (Stream<Path> entries = Files.list(dir)) {
                     List<String> found = entries.map(p -> p.getFileName().toString())
-                            .filter(n -> !n.equals(RegistryLocation.BLOBS_DIR)).sorted().limit(5).toList();
+                            .filter(n -> !n.equals(RegistryLocation.BLOBS_DIR))
+                            // another process may be creating the registry right now (the database and its journals)
+                            .filter(n -> !n.startsWith(RegistryLocation.DATABASE_FILE))
+                            .sorted().limit(5).toList();
                     if (!found.isEmpty()) {
                         throw new IllegalArgumentException("folder " + dir + " is not a Floe registry: it has no "
                                 + RegistryLocation.DATABASE_FILE + " but holds " + found
