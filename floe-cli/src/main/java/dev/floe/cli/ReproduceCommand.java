@@ -62,6 +62,7 @@ final class ReproduceCommand implements Callable<Integer> {
         TrainCommand train = new TrainCommand();
         train.folder = folder;
         train.registryOptions = registryOptions;
+        train.pinning = reproduction::pin; // a tag that moved since still gives the version the run used
         if (original.recipe().registry() != null) {
             // the run's --swap options, as given then
             for (RunManifest.SourcedRecord r : original.recipe().registry()) {

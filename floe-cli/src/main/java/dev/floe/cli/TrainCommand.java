@@ -80,6 +80,9 @@ final class TrainCommand implements Callable<Integer> {
                     + " before training, e.g. --swap encoder=fmnist-encoder@4; its ports must match; repeatable")
     Map<String, String> swaps = new LinkedHashMap<>();
 
+    /** Wraps the registry a config's components resolve through (floe reproduce pins recorded versions). */
+    java.util.function.UnaryOperator<dev.floe.config.ComponentSource> pinning = source -> source;
+
     /** Sub-folder of a run folder holding its checkpoints. */
     static final String CHECKPOINTS = "checkpoints";
 
@@ -127,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
         long started = System.nanoTime();
         try (Experiment experiment = attributed(source, () -> {
                     try (dev.floe.registry.RegistrySource registry = registryOptions.source()) {
-                        return Experiment.build(cfg, base, registry, swaps);
+                        return Experiment.build(cfg, base, pinning.apply(registry), swaps);
                     }
                 })) {
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));

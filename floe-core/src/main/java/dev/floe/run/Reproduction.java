@@ -1,5 +1,6 @@
 package dev.floe.run;
 
+import dev.floe.config.ComponentSource;
 import dev.floe.config.ExperimentData;
 import dev.floe.io.Hashing;
 import java.io.IOException;
@@ -78,6 +79,46 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
                         + manifest.versions().get("floe") + ")");
             }
         }
+    }
+
+    /**
+     * {@code source} with every registry reference the run resolved pinned to the version it resolved
+     * then: a tag that has moved since ({@code fmnist-encoder@prod}) still gives the recorded version,
+     * whose weights must still be the recorded ones. References the run did not record resolve as
+     * {@code source} resolves them. Null stays null.
+     *
+     * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
+     */
+    public ComponentSource pin(ComponentSource source) {
+        List<RunManifest.SourcedRecord> recorded = manifest.recipe().registry();
+        if (source == null || recorded == null || recorded.isEmpty()) {
+            return source;
+        }
+        return new ComponentSource() {
+            @Override
+            public String scheme() {
+                return source.scheme();
+            }
+
+            @Override
+            public Resolved resolve(String ref, String name) {
+                for (RunManifest.SourcedRecord r : recorded) {
+                    if (r.ref().equals(ref) && r.component().equals(name)) {
+                        Resolved now = source.resolve(r.name() + "@" + r.version(), name);
+                        if (!now.weightsSha256().equals(r.weightsSha256())) {
+                            throw new IllegalArgumentException(r.key() + ": " + r.name() + "@" + r.version()
+                                    + ", which run " + manifest.id() + " used for " + ref + ", now holds weights with"
+                                    + " SHA-256 " + now.weightsSha256() + " instead of " + r.weightsSha256()
+                                    + "; the registry was altered — restore it or use the registry the run used");
+                        }
+                        // keep the reference as written, so the recipe is the one the run had
+                        return new Resolved(ref, now.registryName(), now.version(), now.weightsSha256(),
+                                now.weightsHash(), now.config(), now.weights());
+                    }
+                }
+                return source.resolve(ref, name);
+            }
+        };
     }
 
     private static void checkFiles(String id, List<RunManifest.FileRecord> files) {
