@@ -128,10 +128,13 @@ public final class Fingerprint {
                 header.putLong(d);
             }
             md.update(header.array());
-            float[] values = p.toFloatArray();
-            ByteBuffer data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            data.asFloatBuffer().put(values);
-            md.update(data.array());
+            ByteBuffer data = p.array().toByteBuffer(); // the fp32 values in place, no copy into Java
+            if (data.order() != ByteOrder.LITTLE_ENDIAN) {
+                float[] values = p.toFloatArray();
+                data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                data.asFloatBuffer().put(values);
+            }
+            md.update(data);
         }
         return SHA256_PREFIX + HexFormat.of().formatHex(md.digest());
     }

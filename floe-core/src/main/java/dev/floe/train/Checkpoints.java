@@ -204,7 +204,6 @@ final class Checkpoints {
             progress.stoppedEarly = p.get("stopped_early").asBoolean();
             progress.seconds = p.get("seconds").asDouble();
             progress.epochs = JSON.convertValue(p.get("epochs"), new TypeReference<List<EpochMetrics>>() {});
-            rs.currentEpochs = progress.epochs;
             SafetensorsFile opt = Safetensors.read(ckpt.resolve(OPTIMIZER));
             Map<String, float[]> tensors = new LinkedHashMap<>();
             opt.tensors().forEach((k, v) -> tensors.put(k, v.toFloats()));

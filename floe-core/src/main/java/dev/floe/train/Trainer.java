@@ -672,7 +672,6 @@ public final class Trainer implements AutoCloseable {
         int planStage;
         long globalStep;
         List<StageResult> finishedStages = new ArrayList<>();
-        List<EpochMetrics> currentEpochs = new ArrayList<>();
         StageProgress progress = new StageProgress();
         dev.floe.optim.OptimizerState optimizer;
         List<String> trainable = List.of();
