@@ -83,12 +83,25 @@ final class RegistryCommand implements Runnable {
         abstract int run(PrintWriter out);
     }
 
+    /** A subcommand that works on the open registry: opens it, runs, closes it. */
+    abstract static class OnRegistry extends Sub {
+        @Override
+        int run(PrintWriter out) {
+            try (Registry r = parent.open()) {
+                return run(out, r);
+            }
+        }
+
+        /** Does the work on the open registry; returns the exit code. */
+        abstract int run(PrintWriter out, Registry r);
+    }
+
     // ---- publish, import, init --------------------------------------------------------------------------------------
 
     @Command(name = "publish", mixinStandardHelpOptions = true,
             description = "Publish a component of a finished run (floe train --out RUN_DIR) as the next version;"
                     + " prints NAME@VERSION.")
-    static final class Publish extends Sub {
+    static final class Publish extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "RUN_DIR", description = "run folder with manifest.json and weights")
         Path run;
@@ -107,12 +120,10 @@ final class RegistryCommand implements Runnable {
         String parentRef;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                ComponentVersion v = r.publish(run, component, name, tag,
-                        parentRef == null ? null : VersionRef.parse(parentRef));
-                out.println(v.ref());
-            }
+        int run(PrintWriter out, Registry r) {
+            ComponentVersion v = r.publish(run, component, name, tag,
+                    parentRef == null ? null : VersionRef.parse(parentRef));
+            out.println(v.ref());
             return 0;
         }
     }
@@ -161,7 +172,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Import a safetensors file as the next version of NAME; the tensors must fit the component"
                     + " exactly. Prints NAME@VERSION.")
-    static final class Import extends Sub {
+    static final class Import extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "FILE", description = "a .safetensors file")
         Path file;
@@ -189,11 +200,14 @@ final class RegistryCommand implements Runnable {
                 throw new IllegalArgumentException("cannot import " + file + ": only .safetensors files are imported;"
                         + " convert ONNX or PyTorch weights to safetensors first");
             }
-            try (Registry r = parent.open()) {
-                ComponentVersion v = r.importWeights(file, source.resolve(), prefix, name, tag,
-                        parentRef == null ? null : VersionRef.parse(parentRef));
-                out.println(v.ref());
-            }
+            return super.run(out);
+        }
+
+        @Override
+        int run(PrintWriter out, Registry r) {
+            ComponentVersion v = r.importWeights(file, source.resolve(), prefix, name, tag,
+                    parentRef == null ? null : VersionRef.parse(parentRef));
+            out.println(v.ref());
             return 0;
         }
     }
@@ -201,7 +215,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = "Record a component's initial weights from a seed as the next version of NAME."
                     + " Prints NAME@VERSION.")
-    static final class Init extends Sub {
+    static final class Init extends OnRegistry {
 
         @Option(names = "--name", required = true, description = "registry name")
         String name;
@@ -216,10 +230,8 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                out.println(r.initialise(source.resolve(), seed, name, tag).ref());
-            }
+        int run(PrintWriter out, Registry r) {
+            out.println(r.initialise(source.resolve(), seed, name, tag).ref());
             return 0;
         }
     }
@@ -229,36 +241,34 @@ final class RegistryCommand implements Runnable {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Without NAME: every component with its newest version and tags. With NAME: its versions and"
                     + " the history of its tags.")
-    static final class ListVersions extends Sub {
+    static final class ListVersions extends OnRegistry {
 
         @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "a component name")
         String name;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                if (name == null) {
-                    List<Registry.Summary> all = r.list();
-                    if (all.isEmpty()) {
-                        out.println("registry " + r.location().display() + " is empty; publish a component with floe"
-                                + " registry publish RUN_DIR --component NAME --name NAME");
-                        return 0;
-                    }
-                    out.printf(Locale.ROOT, "%-28s %8s %7s  %-20s  %s%n", "name", "versions", "latest", "published", "tags");
-                    for (Registry.Summary s : all) {
-                        out.printf(Locale.ROOT, "%-28s %8d %7d  %-20s  %s%n", s.name(), s.versions(), s.latest(),
-                                s.latestPublishedAt(), RegistryText.tags(s.tags()));
-                    }
+        int run(PrintWriter out, Registry r) {
+            if (name == null) {
+                List<Registry.Summary> all = r.list();
+                if (all.isEmpty()) {
+                    out.println("registry " + r.location().display() + " is empty; publish a component with floe"
+                            + " registry publish RUN_DIR --component NAME --name NAME");
                     return 0;
                 }
-                List<ComponentVersion> versions = r.versions(name);
-                if (versions.isEmpty()) {
-                    r.resolve(name); // names the components there are
+                out.printf(Locale.ROOT, "%-28s %8s %7s  %-20s  %s%n", "name", "versions", "latest", "published", "tags");
+                for (Registry.Summary s : all) {
+                    out.printf(Locale.ROOT, "%-28s %8d %7d  %-20s  %s%n", s.name(), s.versions(), s.latest(),
+                            s.latestPublishedAt(), RegistryText.tags(s.tags()));
                 }
-                out.print(RegistryText.versions(versions, r.tags(name)));
-                for (String tag : r.tags(name).keySet()) {
-                    out.print(RegistryText.history(r.tagHistory(name, tag)));
-                }
+                return 0;
+            }
+            List<ComponentVersion> versions = r.versions(name);
+            if (versions.isEmpty()) {
+                r.resolve(name); // names the components there are
+            }
+            out.print(RegistryText.versions(versions, r.tags(name)));
+            for (String tag : r.tags(name).keySet()) {
+                out.print(RegistryText.history(r.tagHistory(name, tag)));
             }
             return 0;
         }
@@ -267,7 +277,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "show", mixinStandardHelpOptions = true,
             description = "A version and its ledger: origin, parent, config, ports, layers, parameters with their freeze"
                     + " state and deciding rule per stage, optimizer, data, metrics, who and when.")
-    static final class Show extends Sub {
+    static final class Show extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION|NAME@TAG", description = "the version")
         String ref;
@@ -276,14 +286,12 @@ final class RegistryCommand implements Runnable {
         boolean json;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                ComponentVersion v = r.resolve(ref);
-                if (json) {
-                    out.print(v.toJson());
-                } else {
-                    out.print(RegistryText.show(v, r.tags(v.name()), r.importedFrom(v)));
-                }
+        int run(PrintWriter out, Registry r) {
+            ComponentVersion v = r.resolve(ref);
+            if (json) {
+                out.print(v.toJson());
+            } else {
+                out.print(RegistryText.show(v, r.tags(v.name()), r.importedFrom(v)));
             }
             return 0;
         }
@@ -291,26 +299,24 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "lineage", mixinStandardHelpOptions = true,
             description = "The chain of parents of a version, newest first, with what changed at each step.")
-    static final class Lineage extends Sub {
+    static final class Lineage extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                List<ComponentVersion> chain = r.lineage(ref);
-                for (int i = 0; i < chain.size(); i++) {
-                    ComponentVersion v = chain.get(i);
-                    out.println(RegistryText.headline(v));
-                    if (i + 1 < chain.size()) {
-                        ComponentVersion p = chain.get(i + 1);
-                        out.print(RegistryText.step(v, r.diff(p.ref().toString(), v.ref().toString())));
-                    } else if (v.ledger().parent() != null) {
-                        out.println("  parent " + v.ledger().parent() + " is not in this registry");
-                    } else {
-                        out.println("  root: its weights did not come from a version in this registry");
-                    }
+        int run(PrintWriter out, Registry r) {
+            List<ComponentVersion> chain = r.lineage(ref);
+            for (int i = 0; i < chain.size(); i++) {
+                ComponentVersion v = chain.get(i);
+                out.println(RegistryText.headline(v));
+                if (i + 1 < chain.size()) {
+                    ComponentVersion p = chain.get(i + 1);
+                    out.print(RegistryText.step(v, r.diff(p.ref().toString(), v.ref().toString())));
+                } else if (v.ledger().parent() != null) {
+                    out.println("  parent " + v.ledger().parent() + " is not in this registry");
+                } else {
+                    out.println("  root: its weights did not come from a version in this registry");
                 }
             }
             return 0;
@@ -320,7 +326,7 @@ final class RegistryCommand implements Runnable {
     @Command(name = "diff", mixinStandardHelpOptions = true,
             description = "What differs between two versions: config, ports, parameter shapes, weight deltas per"
                     + " parameter, ledger.")
-    static final class Diff extends Sub {
+    static final class Diff extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "A", description = "first version")
         String a;
@@ -329,11 +335,9 @@ final class RegistryCommand implements Runnable {
         String b;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                VersionDiff d = r.diff(a, b);
-                out.print(d.render());
-            }
+        int run(PrintWriter out, Registry r) {
+            VersionDiff d = r.diff(a, b);
+            out.print(d.render());
             return 0;
         }
     }
@@ -342,7 +346,7 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "tag", mixinStandardHelpOptions = true,
             description = "Point TAG (prod, candidate, any name) at a version; the move is kept in the tag's history.")
-    static final class Tag extends Sub {
+    static final class Tag extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
@@ -351,17 +355,15 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                out.println(RegistryText.moved(r.tag(ref, tag)));
-            }
+        int run(PrintWriter out, Registry r) {
+            out.println(RegistryText.moved(r.tag(ref, tag)));
             return 0;
         }
     }
 
     @Command(name = "rollback", mixinStandardHelpOptions = true,
             description = "Move TAG back to the version it pointed to before; recorded in the tag's history.")
-    static final class Rollback extends Sub {
+    static final class Rollback extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME", description = "the component name")
         String name;
@@ -370,10 +372,8 @@ final class RegistryCommand implements Runnable {
         String tag;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                out.println(RegistryText.moved(r.rollback(name, tag)));
-            }
+        int run(PrintWriter out, Registry r) {
+            out.println(RegistryText.moved(r.rollback(name, tag)));
             return 0;
         }
     }
@@ -383,21 +383,19 @@ final class RegistryCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Re-hash every weight blob; report missing and corrupted ones with their versions."
                     + " Exit code 1 when any is.")
-    static final class Verify extends Sub {
+    static final class Verify extends OnRegistry {
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                VerifyReport report = r.verify();
-                out.print(RegistryText.verify(report));
-                return report.ok() ? 0 : 1;
-            }
+        int run(PrintWriter out, Registry r) {
+            VerifyReport report = r.verify();
+            out.print(RegistryText.verify(report));
+            return report.ok() ? 0 : 1;
         }
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = "Write a version and its ancestors, with their ledgers and weights, to a new bundle folder.")
-    static final class Export extends Sub {
+    static final class Export extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
         String ref;
@@ -406,12 +404,10 @@ final class RegistryCommand implements Runnable {
         Path dir;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                List<ComponentVersion> done = r.exportBundle(ref, dir);
-                out.println("exported " + String.join(", ", done.stream().map(v -> v.ref().toString()).toList())
-                        + " to " + dir);
-            }
+        int run(PrintWriter out, Registry r) {
+            List<ComponentVersion> done = r.exportBundle(ref, dir);
+            out.println("exported " + String.join(", ", done.stream().map(v -> v.ref().toString()).toList())
+                    + " to " + dir);
             return 0;
         }
     }
@@ -419,17 +415,15 @@ final class RegistryCommand implements Runnable {
     @Command(name = "import-bundle", mixinStandardHelpOptions = true,
             description = "Import the versions of a bundle folder (floe registry export) with their ledgers and"
                     + " version numbers.")
-    static final class ImportBundle extends Sub {
+    static final class ImportBundle extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "DIR", description = "the bundle folder")
         Path dir;
 
         @Override
-        int run(PrintWriter out) {
-            try (Registry r = parent.open()) {
-                for (Registry.Imported i : r.importBundle(dir)) {
-                    out.println(i.version().ref() + (i.added() ? " imported" : " already here, unchanged"));
-                }
+        int run(PrintWriter out, Registry r) {
+            for (Registry.Imported i : r.importBundle(dir)) {
+                out.println(i.version().ref() + (i.added() ? " imported" : " already here, unchanged"));
             }
             return 0;
         }
