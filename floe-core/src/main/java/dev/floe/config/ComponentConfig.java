@@ -43,6 +43,15 @@ public sealed interface ComponentConfig {
      */
     String keyOf(String port);
 
+    /** {@link #keyOf} of the heads: the input port's width is {@code features}, the logits' is {@code classes}. */
+    private static String headKeyOf(String port) {
+        return switch (port) {
+            case "in" -> "features";
+            case "logits" -> "classes";
+            default -> null;
+        };
+    }
+
     /**
      * {@code type: conv_encoder}, a {@link dev.floe.components.ConvEncoder}.
      *
@@ -154,11 +163,7 @@ public sealed interface ComponentConfig {
 
         @Override
         public String keyOf(String port) {
-            return switch (port) {
-                case "in" -> "features";
-                case "logits" -> "classes";
-                default -> null;
-            };
+            return headKeyOf(port);
         }
 
         @Override
@@ -190,11 +195,7 @@ public sealed interface ComponentConfig {
 
         @Override
         public String keyOf(String port) {
-            return switch (port) {
-                case "in" -> "features";
-                case "logits" -> "classes";
-                default -> null;
-            };
+            return headKeyOf(port);
         }
 
         @Override

@@ -81,11 +81,16 @@ final class ConfigReader {
 
     private ConfigReader() {}
 
+    /** The error for a config of {@code bytes} bytes, over {@link #MAX_CONFIG_BYTES}. */
+    static ConfigException tooBig(String source, long bytes) {
+        return new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "", "the config is "
+                + bytes + " bytes, more than the " + MAX_CONFIG_BYTES + " a config may have; a config is a few"
+                + " KB of YAML: check that this is the config file", null);
+    }
+
     static ExperimentConfig parse(byte[] yaml, String source) {
         if (yaml.length > MAX_CONFIG_BYTES) {
-            throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "", "the config is "
-                    + yaml.length + " bytes, more than the " + MAX_CONFIG_BYTES + " a config may have; a config is a few"
-                    + " KB of YAML: check that this is the config file", null);
+            throw tooBig(source, yaml.length);
         }
         rejectAliases(yaml, source);
         try (JsonParser p = YAML.createParser(yaml)) {

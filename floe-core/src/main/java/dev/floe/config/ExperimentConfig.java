@@ -152,12 +152,9 @@ public record ExperimentConfig(
                     "is a folder; expected a YAML config file such as examples/fashion-finetune.yaml", null);
         }
         try {
-            if (Files.isRegularFile(file) && Files.size(file) > ConfigReader.MAX_CONFIG_BYTES) {
-                // refused before reading: a wrong or hostile file may be huge
-                throw new ConfigException(file.toString(), ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
-                        "the config is " + Files.size(file) + " bytes, more than the " + ConfigReader.MAX_CONFIG_BYTES
-                                + " a config may have; a config is a few KB of YAML: check that this is the config file",
-                        null);
+            long size = Files.isRegularFile(file) ? Files.size(file) : 0;
+            if (size > ConfigReader.MAX_CONFIG_BYTES) {
+                throw ConfigReader.tooBig(file.toString(), size); // before reading: a wrong file may be huge
             }
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

@@ -6,9 +6,7 @@ import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,7 +106,7 @@ public final class GraphChecks {
         }
         String action = rule.freeze() != null ? "freeze" : "train";
         throw new ConfigException(where, "rule #" + number + " '" + r + "' matches no parameter; nearest paths: "
-                + nearest(glob.literalPrefix(), paths) + "; fix the glob at " + key + "." + action
+                + PathGlob.nearestPaths(glob.literalPrefix(), paths, NEAREST) + "; fix the glob at " + key + "." + action
                 + (paths.isEmpty() ? " (the graph has no parameters)"
                         : " (paths look like " + paths.iterator().next() + ")"), null);
     }
@@ -182,17 +180,5 @@ public final class GraphChecks {
         int i = index.get(end.component());
         String key = model.components().get(i).keyOf(end.port());
         return "model.components[" + i + "]" + (key == null ? "" : "." + key);
-    }
-
-    /** Parameter and module paths closest to the glob's literal start, for "did you mean" hints. */
-    private static List<String> nearest(String literal, Set<String> paths) {
-        Set<String> candidates = new LinkedHashSet<>();
-        for (String path : paths) {
-            for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
-                candidates.add(path.substring(0, i));
-            }
-            candidates.add(path);
-        }
-        return PathGlob.nearest(literal, new ArrayList<>(candidates), NEAREST);
     }
 }

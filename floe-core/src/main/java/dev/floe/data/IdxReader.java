@@ -216,7 +216,7 @@ public final class IdxReader {
                 return new Input(file, gzipped ? new GZIPInputStream(raw, CHUNK_BYTES) : raw, gzipped);
             } catch (ZipException | EOFException e) {
                 closeQuietly(raw);
-                throw new DataFormatException(file, "the gzip header is corrupt (" + reason(e)
+                throw new DataFormatException(file, "the gzip header is corrupt (" + TextFiles.reason(e)
                         + "); expected a gzipped IDX file; download or copy the file again", e);
             } catch (IOException e) {
                 closeQuietly(raw);
@@ -240,7 +240,7 @@ public final class IdxReader {
                 gzipCutShort = true;
             } catch (ZipException e) {
                 throw new DataFormatException(file, "the gzip stream is corrupt after byte offset " + offset
-                        + " of the uncompressed data (" + reason(e) + "); download or copy the file again", e);
+                        + " of the uncompressed data (" + TextFiles.reason(e) + "); download or copy the file again", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + file + " at byte offset " + offset + ": " + e, e);
             }
@@ -258,7 +258,7 @@ public final class IdxReader {
                     // bytes after the declared data are ignored
                 }
             } catch (ZipException | EOFException e) {
-                throw new DataFormatException(file, "the gzip check of the whole file failed (" + reason(e)
+                throw new DataFormatException(file, "the gzip check of the whole file failed (" + TextFiles.reason(e)
                         + ") although all " + offset + " bytes of IDX data were read; the file is damaged,"
                         + " download or copy it again", e);
             } catch (IOException e) {
@@ -276,13 +276,6 @@ public final class IdxReader {
         }
 
         /** What went wrong in the gzip layer, in words (some of its exceptions carry no message). */
-        private static String reason(IOException e) {
-            if (e.getMessage() != null) {
-                return e.getMessage();
-            }
-            return e instanceof EOFException ? "the file ends too early" : "a checksum or format error";
-        }
-
         /** The error for data that ended at the current offset inside {@code [start, start + length)}. */
         DataFormatException truncated(String what, long start, long length) {
             if (offset == 0 && !gzipped && !gzipCutShort) {

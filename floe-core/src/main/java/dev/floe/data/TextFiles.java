@@ -57,7 +57,7 @@ final class TextFiles {
                     + " Latin-1 accents, or binary data); save it as UTF-8, or check that it is the text file you meant", e);
         } catch (ZipException | EOFException e) {
             throw new DataFormatException(file, "is gzipped but the gzip stream is damaged or cut short ("
-                    + e.getMessage() + "); download or copy the file again", e);
+                    + reason(e) + "); download or copy the file again", e);
         } catch (IOException e) {
             throw cannotRead(file, e);
         }
@@ -90,6 +90,14 @@ final class TextFiles {
             why = e.getMessage() + "; check the path and permissions";
         }
         return new UncheckedIOException("cannot read " + file + ": " + why, e);
+    }
+
+    /** What went wrong reading a (gzipped) file, in words, also when the exception carries no message. */
+    static String reason(IOException e) {
+        if (e.getMessage() != null) {
+            return e.getMessage();
+        }
+        return e instanceof EOFException ? "the file ends too early" : "a checksum or format error";
     }
 
     private static InputStream decompressed(InputStream raw) throws IOException {

@@ -272,7 +272,7 @@ public final class FreezePlan {
             if (!used[i]) {
                 throw new IllegalArgumentException(
                         "rule #" + (i + 1) + " '" + rules.get(i) + "' matches no parameter; nearest paths: "
-                                + nearest(graph, globs.get(i).literalPrefix())
+                                + PathGlob.nearestPaths(globs.get(i).literalPrefix(), graph.parameters().keySet(), 3)
                                 + "; fix the glob"
                                 + (params.isEmpty()
                                         ? " (the graph has no parameters)"
@@ -356,17 +356,6 @@ public final class FreezePlan {
         }
         int fromTop = order.size() - 1 - best;
         return Math.pow(policy.layerDecayFor(component), fromTop);
-    }
-
-    private static List<String> nearest(ModelGraph graph, String literal) {
-        Set<String> candidates = new LinkedHashSet<>();
-        for (String path : graph.parameters().keySet()) {
-            for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
-                candidates.add(path.substring(0, i));
-            }
-            candidates.add(path);
-        }
-        return PathGlob.nearest(literal, candidates, 3);
     }
 
 

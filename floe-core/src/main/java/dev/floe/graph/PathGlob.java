@@ -106,6 +106,22 @@ public final class PathGlob {
     }
 
     /**
+     * The parameter and module paths (every prefix of {@code paths} that ends at a {@code /}, and the
+     * paths themselves) closest to {@code literal}, at most {@code limit}: the "nearest paths" hint for
+     * a glob that matches nothing.
+     */
+    public static java.util.List<String> nearestPaths(String literal, java.util.Collection<String> paths, int limit) {
+        java.util.Set<String> candidates = new java.util.LinkedHashSet<>();
+        for (String path : paths) {
+            for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+                candidates.add(path.substring(0, i));
+            }
+            candidates.add(path);
+        }
+        return nearest(literal, candidates, limit);
+    }
+
+    /**
      * The {@code limit} candidates closest to {@code query} by edit distance (ties by name), for
      * "did you mean" hints in error messages.
      */
