@@ -9,13 +9,6 @@ import dev.floe.registry.TagEvent;
 import dev.floe.registry.VerifyReport;
 import dev.floe.registry.VersionDiff;
 import dev.floe.registry.VersionRef;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,6 +17,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * {@code floe registry ...}: the component registry — publish a run's component, import weights,
@@ -61,7 +62,12 @@ final class RegistryCommand implements Runnable {
     }
 
     Registry open() {
-        return Registry.open(RegistryLocation.resolve(registry, blobs, System.getenv()));
+        return Registry.open(location());
+    }
+
+    /** Where the registry is: --registry (and --blobs), else FLOE_REGISTRY, else ~/.floe/registry. */
+    RegistryLocation location() {
+        return RegistryLocation.resolve(registry, blobs, System.getenv());
     }
 
     /** A subcommand: opens the registry the parent names, prints to the command line's output, flushes it. */
@@ -266,8 +272,9 @@ final class RegistryCommand implements Runnable {
             if (versions.isEmpty()) {
                 r.resolve(name); // names the components there are
             }
-            out.print(RegistryText.versions(versions, r.tags(name)));
-            for (String tag : r.tags(name).keySet()) {
+            Map<String, Integer> tags = r.tags(name);
+            out.print(RegistryText.versions(versions, tags));
+            for (String tag : tags.keySet()) {
                 out.print(RegistryText.history(r.tagHistory(name, tag)));
             }
             return 0;
@@ -312,7 +319,7 @@ final class RegistryCommand implements Runnable {
                 out.println(RegistryText.headline(v));
                 if (i + 1 < chain.size()) {
                     ComponentVersion p = chain.get(i + 1);
-                    out.print(RegistryText.step(v, r.diff(p.ref().toString(), v.ref().toString())));
+                    out.print(RegistryText.step(v, r.diff(p, v)));
                 } else if (v.ledger().parent() != null) {
                     out.println("  parent " + v.ledger().parent() + " is not in this registry");
                 } else {

@@ -47,10 +47,10 @@ final class RegistryCommandCompare extends RegistryCommand.Sub {
     int run(PrintWriter out) {
         ExperimentConfig cfg = ExperimentConfig.load(config);
         Path base = PlanCommand.folderOf(config);
-        RegistryLocation location = RegistryLocation.resolve(parent.registry, parent.blobs, System.getenv());
+        RegistryLocation location = parent.location();
         List<String> refs = List.of(a, b);
         List<ComponentVersion> versions = new ArrayList<>();
-        try (dev.floe.registry.Registry r = parent.open()) {
+        try (dev.floe.registry.Registry r = dev.floe.registry.Registry.open(location)) {
             for (String ref : refs) {
                 versions.add(r.resolve(ref));
             }

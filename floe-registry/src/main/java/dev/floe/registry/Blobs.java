@@ -6,9 +6,11 @@ import dev.floe.io.Safetensors;
 import dev.floe.io.TensorData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -104,6 +106,9 @@ final class Blobs {
             return sha;
         }
         Files.createDirectories(target.getParent());
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ch.force(true); // on disk before its hash name says it is complete, as AtomicFiles does
+        }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return sha;
     }

@@ -1,6 +1,7 @@
 package dev.floe.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.floe.io.Fingerprint;
 import java.util.List;
 import java.util.Map;
 
@@ -130,7 +131,7 @@ public record Ledger(
         if (hex == null) {
             return "?";
         }
-        String h = hex.startsWith("sha256:") ? hex.substring("sha256:".length()) : hex;
+        String h = hex.startsWith(Fingerprint.SHA256_PREFIX) ? hex.substring(Fingerprint.SHA256_PREFIX.length()) : hex;
         return h.length() > 12 ? h.substring(0, 12) : h;
     }
 }

@@ -575,9 +575,12 @@ public final class Registry implements AutoCloseable {
 
     /** What differs from version {@code a} to version {@code b}; reads both blobs. */
     public synchronized VersionDiff diff(String a, String b) {
-        ComponentVersion va = resolve(a);
-        ComponentVersion vb = resolve(b);
-        return VersionDiff.of(va, vb, tensors(va), tensors(vb));
+        return diff(resolve(a), resolve(b));
+    }
+
+    /** As {@link #diff(String, String)}, for versions already resolved. */
+    public synchronized VersionDiff diff(ComponentVersion a, ComponentVersion b) {
+        return VersionDiff.of(a, b, tensors(a), tensors(b));
     }
 
     /** The tensors of a version's blob, after checking its hash. */
