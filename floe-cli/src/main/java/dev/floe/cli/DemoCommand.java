@@ -8,6 +8,7 @@ import dev.floe.demo.TextDemo;
 import dev.floe.demo.TransferDemo;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
+import dev.floe.registry.RegistryLocation;
 import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
 import java.nio.file.Path;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "images (default): pretrain a conv encoder on 5 Fashion-MNIST classes, then learn the other 5 from a few"
-                    + " labels: scratch vs frozen encoder vs full fine-tuning vs top block unfrozen, at one budget.",
+                    + " labels: scratch vs frozen encoder vs full fine-tuning vs top block unfrozen, at one budget. The"
+                    + " pretrained encoder is published to OUT/registry as demo-encoder@1, which the other three load.",
             "text: spam vs ham with pretrained MiniLM, trained on easy-ham-1 + spam-1 and tested on hard-ham-1,"
                     + " easy-ham-2 and spam-2: frozen encoder + head vs LoRA r=8 (query, value) vs bottleneck adapters"
                     + " vs full fine-tuning, at one budget."
@@ -50,6 +52,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "a small, fast version (used by the tests)")
     boolean quick;
 
+    /** The image demo's registry folder inside the output folder; it holds the pretrained encoder. */
+    static final String REGISTRY = "registry";
+    /** The registry name of the image demo's pretrained encoder. */
+    static final String ENCODER_NAME = "demo-encoder";
+
 
     @Override
     public Integer call() throws Exception {
@@ -60,6 +67,7 @@ final class DemoCommand implements Callable<Integer> {
         String json;
         RunManifest manifest;
         Map<String, Double> metrics = new LinkedHashMap<>();
+        Map<String, String> weightsAfter = new LinkedHashMap<>();
         double trainSeconds = 0;
         if (task == Task.text) {
             TextDemo.Settings settings = quick ? TextDemo.Settings.quick() : TextDemo.Settings.full();
@@ -78,8 +86,14 @@ final class DemoCommand implements Callable<Integer> {
             manifest = RunManifests.startCommand("demo images", settings, settings.seed(),
                     dataFiles(datasets, FashionMnist.FOLDER));
             RunManifests.write(dir, manifest);
+            Path registry = dir.resolve(REGISTRY);
+            if (folder.force) {
+                AtomicFiles.deleteTree(registry); // the overwritten run's registry: its version would not be this run's
+            }
             TransferDemo demo = new TransferDemo(settings, line -> System.out.println(line), progress);
-            TransferDemo.Report report = demo.run(datasets);
+            TransferDemo.Report report = demo.run(datasets, new TransferDemo.Publish(RegistryLocation.folder(registry),
+                    ENCODER_NAME, manifest.id(), manifest.recipeSha256(), manifest.command()));
+            weightsAfter.put(TransferDemo.ENCODER, report.encoder().weightsHash());
             System.out.println();
             System.out.println(table(report));
             json = resultsJson(report);
@@ -93,8 +107,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         Path results = dir.resolve("results.json");
         AtomicFiles.writeString(results, json);
-        RunManifests.write(dir, RunManifests.finishCommand(manifest, metrics, trainSeconds,
-                (System.nanoTime() - started) / 1e9));
+        RunManifest done = RunManifests.finishCommand(manifest, metrics, trainSeconds, (System.nanoTime() - started) / 1e9);
+        if (!weightsAfter.isEmpty()) {
+            RunManifest.Outcome o = done.outcome();
+            done = done.finished(new RunManifest.Outcome(o.finishedAt(), weightsAfter, o.weightsFileSha256(), o.stages(),
+                    o.finalEval(), o.steps(), o.trainSeconds(), o.wallSeconds(), o.peakRssMb(), o.optimizerStateBytes(),
+                    o.metrics()));
+        }
+        RunManifests.write(dir, done);
         System.out.println("wrote " + results + " and " + dir.resolve(RunManifests.FILE));
         return 0;
     }
@@ -149,6 +169,15 @@ final class DemoCommand implements Callable<Integer> {
             }
             o.put("labels_per_class", s.labelsPerClass());
             o.put("source_accuracy", report.sourceAccuracy());
+            if (r.encoder() == null) {
+                o.putNull("encoder_from");
+            } else {
+                ObjectNode from = o.putObject("encoder_from");
+                from.put("registry", REGISTRY);
+                from.put("version", r.encoder().ref());
+                from.put("blob_sha256", r.encoder().blobSha256());
+                from.put("weights_hash", r.encoder().weightsHash());
+            }
             o.put("pretrain_seconds", report.pretrainSeconds());
         }
         return Json.write(arr);

@@ -1,8 +1,12 @@
 package dev.floe.demo;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.cache.FeatureCache;
 import dev.floe.cache.Prefix;
-import dev.floe.components.ConvEncoder;
+import dev.floe.config.ComponentConfig;
+import dev.floe.config.ComponentSource;
 import dev.floe.components.LinearHead;
 import dev.floe.data.Dataset;
 import dev.floe.data.FashionMnist;
@@ -11,9 +15,14 @@ import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.TensorSpec;
+import dev.floe.io.Fingerprint;
 import dev.floe.io.ModelWeights;
-import dev.floe.nn.Param;
 import dev.floe.optim.OptimizerSpec;
+import dev.floe.registry.ComponentVersion;
+import dev.floe.registry.Ledger;
+import dev.floe.registry.Registry;
+import dev.floe.registry.RegistryLocation;
+import dev.floe.registry.RegistrySource;
 import dev.floe.train.EvalResult;
 import dev.floe.train.TrainResult;
 import dev.floe.train.Trainer;
@@ -21,7 +30,6 @@ import dev.floe.train.TrainingListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +43,11 @@ import java.util.function.Consumer;
  * scored on all of the bundled test examples of those classes. Every configuration takes the same
  * optimizer, learning rate, batch size and number of steps, and is repeated over
  * {@link Settings#repeats()} draws of the few labels (the reported accuracy is their mean).
+ *
+ * <p>The pretrained encoder is published to a component registry ({@link Publish}) as a version
+ * whose ledger names the demo's run and its pretraining results; the configurations that start
+ * from it load that version ({@code registry:NAME@VERSION}) the way a config's {@code from:} entry
+ * does, so each records the exact version and weights hash it started from.
  */
 public final class TransferDemo {
 
@@ -42,6 +55,8 @@ public final class TransferDemo {
     public static final String ENCODER = "encoder";
     /** Memory for cached encoder features (the demo needs well under 10 MB). */
     private static final long CACHE_BYTES = 256L << 20;
+    /** Channels, height and width of a Fashion-MNIST image. */
+    private static final long[] IMAGE = {1, 28, 28};
     /**
      * The new head learns at this multiple of the base rate in every configuration (a fresh
      * linear layer on fixed features needs a larger step than pretrained weights do).
@@ -106,6 +121,7 @@ public final class TransferDemo {
      * @param steps optimizer steps per repeat
      * @param cacheSecondsSaved mean wall time (training plus test evaluation) the feature cache saved per
      *     repeat, measured against the same run without it; NaN when nothing is frozen to cache
+     * @param encoder the registry version its encoder started from, or null for random initialisation
      */
     public record ConfigResult(
             String name,
@@ -119,16 +135,39 @@ public final class TransferDemo {
             double trainSeconds,
             double peakRssMb,
             long steps,
-            double cacheSecondsSaved) {}
+            double cacheSecondsSaved,
+            Encoder encoder) {}
+
+    /**
+     * The registry version of the pretrained encoder.
+     *
+     * @param ref {@code NAME@VERSION}
+     * @param blobSha256 hex SHA-256 of its weights blob
+     * @param weightsHash {@code sha256:<hex>} content hash of its parameters
+     */
+    public record Encoder(String ref, String blobSha256, String weightsHash) {}
+
+    /**
+     * Where the pretrained encoder is published and what its ledger names as its origin.
+     *
+     * @param registry the registry (normally a folder inside the demo's output folder)
+     * @param name the registry name of the encoder
+     * @param runId the demo run's id (its manifest's)
+     * @param recipeSha256 the demo run's recipe hash (its manifest's)
+     * @param command the command that ran the demo, e.g. {@code demo images}
+     */
+    public record Publish(RegistryLocation registry, String name, String runId, String recipeSha256, String command) {}
 
     /**
      * The whole run.
      *
      * @param sourceAccuracy pretrained encoder+head accuracy on the source test classes
      * @param pretrainSeconds pretraining wall time
+     * @param encoder the registry version the pretrained encoder was published as
      * @param results one per configuration, in the order scratch, frozen, full, top block
      */
-    public record Report(Settings settings, double sourceAccuracy, double pretrainSeconds, List<ConfigResult> results) {}
+    public record Report(Settings settings, double sourceAccuracy, double pretrainSeconds, Encoder encoder,
+            List<ConfigResult> results) {}
 
     private final Settings settings;
     private final Consumer<String> log;
@@ -145,8 +184,13 @@ public final class TransferDemo {
         this.listener = listener;
     }
 
-    /** Runs pretraining and the four configurations on the bundled data under {@code datasets}. */
-    public Report run(Path datasets) {
+    /**
+     * Runs pretraining on the bundled data under {@code datasets}, publishes the pretrained encoder
+     * as {@code publish} says, and runs the four configurations, loading that version.
+     *
+     * @throws IllegalArgumentException when the registry cannot be opened or written
+     */
+    public Report run(Path datasets, Publish publish) {
         Dataset train = FashionMnist.train(datasets);
         Dataset test = FashionMnist.test(datasets);
         Dataset sourceTrain = train.filterClasses(settings.sourceClasses());
@@ -161,24 +205,39 @@ public final class TransferDemo {
         log.accept(String.format(Locale.ROOT,
                 "pretraining the encoder on classes %s: %d examples, %d epoch(s)",
                 names(settings.sourceClasses()), sourceTrain.size(), settings.pretrainEpochs()));
-        Map<String, float[]> pretrained = new LinkedHashMap<>();
         double sourceAccuracy;
         double pretrainSeconds;
+        ComponentVersion published;
         try (ModelGraph g = graph(settings.sourceClasses().length, settings.seed())) {
+            String weightsBefore = Fingerprint.weights(g.component(ENCODER).parameters().values());
             FreezePlan plan = FreezePolicy.trainAll().resolve(g);
+            long steps;
+            EvalResult source;
             try (Trainer t = Trainer.builder().plan(plan).optimizer(adam).batchSize(64)
                     .epochs(settings.pretrainEpochs()).seed(settings.seed()).listener(listener).build()) {
                 TrainResult r = t.fit(sourceTrain, null);
                 pretrainSeconds = r.trainSeconds();
-                sourceAccuracy = t.evaluate(sourceTest).accuracy();
+                steps = r.steps();
+                source = t.evaluate(sourceTest);
+                sourceAccuracy = source.accuracy();
             }
-            for (Param p : g.parameters().values()) {
-                if (p.path().startsWith(ENCODER + "/")) {
-                    pretrained.put(p.path(), p.toFloatArray());
-                }
+            Ledger.Origin origin = new Ledger.Origin(Ledger.RUN, publish.runId(), publish.recipeSha256(),
+                    publish.command(), ENCODER, null, null, null, weightsBefore);
+            List<Ledger.Data> data = List.of(
+                    new Ledger.Data("train", sourceTrain.name(), sourceTrain.size(), sourceTrain.numClasses(),
+                            sourceTrain.fingerprint()),
+                    new Ledger.Data("eval", sourceTest.name(), sourceTest.size(), sourceTest.numClasses(),
+                            sourceTest.fingerprint()));
+            Map<String, Double> metrics = Map.of("source_accuracy", sourceAccuracy, "source_loss", source.loss(),
+                    "source_eval_examples", (double) source.examples(), "train_seconds", pretrainSeconds);
+            try (Registry registry = Registry.open(publish.registry())) {
+                published = registry.publishComponent(g.component(ENCODER), encoderConfig(),
+                        new Registry.Trained(origin, data, steps, metrics), publish.name(), null);
             }
         }
-        log.accept(String.format(Locale.ROOT, "pretrained in %.1f s; source test accuracy %.3f", pretrainSeconds, sourceAccuracy));
+        Encoder encoder = new Encoder(published.ref().toString(), published.blobSha256(), published.weightsHash());
+        log.accept(String.format(Locale.ROOT, "pretrained in %.1f s; source test accuracy %.3f; published as %s in %s",
+                pretrainSeconds, sourceAccuracy, encoder.ref(), publish.registry().display()));
 
         String top = "block" + (settings.widths().length - 1);
         List<Variant> variants = List.of(
@@ -196,20 +255,37 @@ public final class TransferDemo {
                 names(settings.targetClasses()), settings.labelsPerClass(), settings.fewShotSteps(),
                 settings.fewShotBatch(), settings.repeats(), targetTest.size()));
         List<ConfigResult> results = new ArrayList<>();
-        for (Variant v : variants) {
-            results.add(runVariant(v, pretrained, targetPool, targetTest, adam));
-            ConfigResult r = results.get(results.size() - 1);
-            log.accept(String.format(Locale.ROOT, "%-15s accuracy %.3f ± %.3f  (%.1f s)%s", r.name(), r.accuracy(),
-                    r.accuracyStd(), r.trainSeconds(), Double.isNaN(r.cacheSecondsSaved()) ? ""
-                            : String.format(Locale.ROOT, "; feature cache saved %.2f s per draw", r.cacheSecondsSaved())));
+        try (RegistrySource registry = new RegistrySource(publish.registry())) {
+            for (Variant v : variants) {
+                // the pretrained configurations take the encoder as a config's from: "registry:NAME@VERSION" does
+                ComponentSource.Resolved start = v.pretrained() ? registry.resolve(encoder.ref(), ENCODER) : null;
+                results.add(runVariant(v, start, targetPool, targetTest, adam));
+                ConfigResult r = results.get(results.size() - 1);
+                log.accept(String.format(Locale.ROOT, "%-15s accuracy %.3f ± %.3f  (%.1f s)%s", r.name(), r.accuracy(),
+                        r.accuracyStd(), r.trainSeconds(), Double.isNaN(r.cacheSecondsSaved()) ? ""
+                                : String.format(Locale.ROOT, "; feature cache saved %.2f s per draw", r.cacheSecondsSaved())));
+            }
         }
-        return new Report(settings, sourceAccuracy, pretrainSeconds, results);
+        return new Report(settings, sourceAccuracy, pretrainSeconds, encoder, results);
+    }
+
+    /** The encoder's {@code model.components} entry: what the registry version records as its config. */
+    private ObjectNode encoderConfig() {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("name", ENCODER);
+        n.put("type", "conv_encoder");
+        n.putArray("input").add(IMAGE[0]).add(IMAGE[1]).add(IMAGE[2]);
+        ArrayNode widths = n.putArray("widths");
+        for (long w : settings.widths()) {
+            widths.add(w);
+        }
+        return n;
     }
 
     private record Variant(String name, String description, boolean pretrained, FreezePolicy policy) {}
 
     private ConfigResult runVariant(
-            Variant v, Map<String, float[]> pretrained, Dataset pool, Dataset test, OptimizerSpec adam) {
+            Variant v, ComponentSource.Resolved encoder, Dataset pool, Dataset test, OptimizerSpec adam) {
         ProcessStats.resetPeak();
         int k = settings.targetClasses().length;
         double[] accuracies = new double[settings.repeats()];
@@ -228,11 +304,8 @@ public final class TransferDemo {
             int stepsPerEpoch = (few.size() + settings.fewShotBatch() - 1) / settings.fewShotBatch();
             int epochs = Math.max(1, settings.fewShotSteps() / stepsPerEpoch);
             try (ModelGraph g = graph(k, seed)) {
-                if (v.pretrained()) {
-                    for (Map.Entry<String, float[]> e : pretrained.entrySet()) {
-                        Param p = g.parameters().get(e.getKey());
-                        p.load(e.getValue(), p.shape().getShape());
-                    }
+                if (encoder != null) {
+                    encoder.weights().load(g); // checked against the version's blob SHA-256 and weights hash
                 }
                 FreezePlan plan = v.policy().resolve(g);
                 boolean usable = Prefix.of(plan, List.of("logits")).usable();
@@ -270,14 +343,17 @@ public final class TransferDemo {
         return new ConfigResult(
                 v.name(), v.description(), mean, accuracies.length > 1 ? Math.sqrt(var) : 0.0, accuracies,
                 trainable, total, stateBytes, seconds / settings.repeats(), ProcessStats.peakRssMb(), steps,
-                cached ? saved / settings.repeats() : Double.NaN);
+                cached ? saved / settings.repeats() : Double.NaN,
+                encoder == null ? null : new Encoder(encoder.registryName() + "@" + encoder.version(),
+                        encoder.weightsSha256(), encoder.weightsHash()));
     }
 
     private ModelGraph graph(int classes, long seed) {
         long[] w = settings.widths();
         return ModelGraph.builder()
-                .input("image", TensorSpec.of("[batch, 1, 28, 28]"))
-                .add(ConvEncoder.builder().name(ENCODER).widths(w).build())
+                .input("image", TensorSpec.of("[batch, " + IMAGE[0] + ", " + IMAGE[1] + ", " + IMAGE[2] + "]"))
+                .add(new ComponentConfig.ConvEncoder(ENCODER, Arrays.stream(IMAGE).boxed().toList(),
+                        Arrays.stream(w).boxed().toList()).toComponent())
                 .add(LinearHead.of("head", w[w.length - 1], classes))
                 .wire("image", ENCODER + ".in")
                 .wire(ENCODER + ".features", "head.in")

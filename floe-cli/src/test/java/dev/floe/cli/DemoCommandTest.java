@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.demo.TransferDemo;
+import dev.floe.io.Fingerprint;
+import dev.floe.registry.ComponentVersion;
+import dev.floe.registry.LoadedComponent;
+import dev.floe.registry.Registry;
+import dev.floe.registry.RegistryLocation;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -33,9 +38,12 @@ class DemoCommandTest {
     /** results.json of the shared quick run, by configuration name in file order. */
     static Map<String, JsonNode> results;
 
+    /** The shared quick run's output folder. */
+    static Path out;
+
     @BeforeAll
     static void runQuickDemo() throws Exception {
-        Path out = tmp.resolve("demo");
+        out = tmp.resolve("demo");
         int code = FloeMain.commandLine().execute("demo", "--quick", "--no-progress", "--out", out.toString());
         assertEquals(0, code);
         JsonNode arr = new ObjectMapper().readTree(out.resolve("results.json").toFile());
@@ -120,6 +128,42 @@ class DemoCommandTest {
         for (String name : List.of("frozen_encoder", "full_finetune", "top_block")) {
             double accuracy = results.get(name).get("accuracy").asDouble();
             assertTrue(accuracy > scratch, name + " accuracy " + accuracy + " should beat scratch " + scratch);
+        }
+    }
+
+    @Test
+    void thePretrainedEncoderIsVersionOneInTheOutputFoldersRegistryWithTheRunAsItsOrigin() throws Exception {
+        JsonNode manifest = new ObjectMapper().readTree(out.resolve("manifest.json").toFile());
+        try (Registry registry = Registry.open(RegistryLocation.folder(out.resolve("registry")))) {
+            List<ComponentVersion> versions = registry.versions("demo-encoder");
+            assertEquals(1, versions.size());
+            ComponentVersion v = versions.get(0);
+            assertEquals(1, v.version());
+            assertEquals("conv_encoder", v.type());
+            assertEquals(manifest.get("outcome").get("weights_after").get("encoder").asText(), v.weightsHash(),
+                    "the manifest's encoder weights after pretraining are the version's");
+            assertEquals(manifest.get("id").asText(), v.ledger().origin().runId());
+            assertEquals(manifest.get("recipe_sha256").asText(), v.ledger().origin().recipeSha256());
+            assertEquals(results.get("scratch").get("source_accuracy").asDouble(),
+                    v.ledger().metrics().get("source_accuracy"), 0.0);
+            assertTrue(v.ledger().steps() > 0, "pretraining steps are in the ledger: " + v.ledger().steps());
+            try (LoadedComponent loaded = registry.load("demo-encoder@1")) { // re-hashes blob and weights
+                assertEquals(v.weightsHash(), Fingerprint.weights(loaded.component().parameters().values()));
+            }
+        }
+    }
+
+    @Test
+    void theConfigurationsThatStartPretrainedRecordTheVersionTheyLoadedAndScratchRecordsNone() throws Exception {
+        try (Registry registry = Registry.open(RegistryLocation.folder(out.resolve("registry")))) {
+            ComponentVersion v = registry.resolve("demo-encoder@1");
+            for (String name : List.of("frozen_encoder", "full_finetune", "top_block")) {
+                JsonNode from = results.get(name).get("encoder_from");
+                assertEquals("demo-encoder@1", from.get("version").asText(), name);
+                assertEquals(v.weightsHash(), from.get("weights_hash").asText(), name);
+                assertEquals(v.blobSha256(), from.get("blob_sha256").asText(), name);
+            }
+            assertTrue(results.get("scratch").get("encoder_from").isNull());
         }
     }
 

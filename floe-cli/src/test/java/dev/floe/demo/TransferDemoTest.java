@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.floe.data.FashionMnist;
+import dev.floe.registry.RegistryLocation;
 import dev.floe.train.TrainingListener;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The transfer demo is reproducible: one seed on one engine thread gives the same numbers every run. */
 class TransferDemoTest {
@@ -16,8 +19,13 @@ class TransferDemoTest {
     private static final TransferDemo.Settings SMALL = new TransferDemo.Settings(
             new int[] {0, 1}, new int[] {5, 7}, 1, 256, 3, 3, 6, 2, new long[] {4, 8}, 2e-3, 7);
 
-    private static TransferDemo.Report run() {
-        return new TransferDemo(SMALL, line -> { }, TrainingListener.NONE).run(FashionMnist.locateDatasets());
+    @TempDir
+    Path tmp;
+
+    private TransferDemo.Report run(String registry) {
+        return new TransferDemo(SMALL, line -> { }, TrainingListener.NONE).run(FashionMnist.locateDatasets(),
+                new TransferDemo.Publish(RegistryLocation.folder(tmp.resolve(registry)), "enc", "run-test", "0".repeat(64),
+                        "demo images"));
     }
 
     @Test
@@ -35,8 +43,9 @@ class TransferDemoTest {
 
     @Test
     void theSameSeedGivesBitIdenticalAccuraciesAndTheMeanAndStdAreThoseOfTheDraws() {
-        TransferDemo.Report first = run();
-        TransferDemo.Report second = run();
+        TransferDemo.Report first = run("first");
+        TransferDemo.Report second = run("second");
+        assertEquals(first.encoder(), second.encoder(), "the same pretrained weights, published as enc@1 in each");
         assertEquals(first.sourceAccuracy(), second.sourceAccuracy());
         List<String> names = first.results().stream().map(TransferDemo.ConfigResult::name).toList();
         assertEquals(List.of("scratch", "frozen_encoder", "full_finetune", "top_block"), names);

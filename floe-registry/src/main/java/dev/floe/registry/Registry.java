@@ -275,14 +275,83 @@ public final class Registry implements AutoCloseable {
         }
     }
 
+    /**
+     * How a component trained in this process was made, for {@link #publishComponent}.
+     *
+     * @param origin the run that trained it (kind {@value Ledger#RUN}: its id, recipe hash, command)
+     * @param data the data sets it trained on, with their fingerprints; may be empty
+     * @param steps optimizer steps it trained for
+     * @param metrics its results by name, e.g. {@code source_accuracy}
+     */
+    public record Trained(Ledger.Origin origin, List<Ledger.Data> data, long steps, Map<String, Double> metrics) {
+        public Trained {
+            if (origin == null) {
+                throw new IllegalArgumentException("a published component needs an origin: the run that trained it");
+            }
+            data = data == null ? List.of() : List.copyOf(data);
+            metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+        }
+    }
+
+    /**
+     * Publishes a component trained in this process (not by {@code floe train}, e.g. by a demo) as
+     * the next version of {@code name}, with its current weights. {@code componentConfig} must
+     * build the same component: the same parameter paths with the same shapes, which is checked
+     * before anything is stored, so {@link #load} gives it back.
+     *
+     * @param built the component, part of an open graph
+     * @param componentConfig a {@code model.components} entry building it, e.g.
+     *     {@code {name: encoder, type: conv_encoder, widths: [16, 32, 64]}}
+     * @param trained where it came from, for the ledger
+     * @param tag a tag to point at the new version, or null
+     * @throws IllegalArgumentException when the config is invalid or builds a component whose
+     *     parameters differ from {@code built}'s (naming the first that differs)
+     */
+    public synchronized ComponentVersion publishComponent(Component built, JsonNode componentConfig, Trained trained,
+            String name, String tag) {
+        Names.name(name);
+        if (tag != null) {
+            Names.tag(tag);
+        }
+        ComponentConfig cc = parseComponent(componentConfig);
+        if (!cc.name().equals(built.name())) {
+            throw new IllegalArgumentException("component config " + componentConfig + " is named '" + cc.name()
+                    + "' but the component is '" + built.name() + "'; give its model.components entry");
+        }
+        Map<String, TensorData> tensors = new TreeMap<>();
+        for (Param p : built.parameters().values()) {
+            tensors.put(p.path(), TensorData.ofFloats(p.shape().getShape(), p.toFloatArray()));
+        }
+        Component fresh = cc.toComponent();
+        try (ModelGraph graph = graphOf(fresh, 0)) {
+            Map<String, List<Long>> expected = new TreeMap<>();
+            fresh.parameters().values().forEach(p -> expected.put(p.path(), dims(p.shape().getShape())));
+            Map<String, List<Long>> found = shapes(tensors);
+            if (!expected.equals(found)) {
+                throw new IllegalArgumentException("component config " + componentConfig + " does not build component "
+                        + built.name() + ": " + Fit.of(expected, found).describe() + "; give the entry it was built from");
+            }
+        }
+        String blob = blobs.put(tensors);
+        return record(built, normalized(cc), trained, name, tag, null, blob,
+                Fingerprint.weights(built.parameters().values()), shapes(tensors));
+    }
+
     private ComponentVersion record(Component built, JsonNode config, Ledger.Origin origin, String name, String tag,
+            VersionRef parent, String blob, String weightsHash, Map<String, List<Long>> shapes) {
+        return record(built, config, new Trained(origin, List.of(), 0, Map.of()), name, tag, parent, blob, weightsHash,
+                shapes);
+    }
+
+    private ComponentVersion record(Component built, JsonNode config, Trained trained, String name, String tag,
             VersionRef parent, String blob, String weightsHash, Map<String, List<Long>> shapes) {
         faults.accept("blob-written");
         Ledger.Published who = RunLedgers.now();
         Map<String, String> versions = RunLedgers.versions(dev.floe.run.Versions.current());
         return store.write(c -> {
             VersionRef p = parent == null ? null : existing(c, parent).ref();
-            Ledger ledger = new Ledger(origin, p, List.of(), null, List.of(), 0, Map.of(), versions, who);
+            Ledger ledger = new Ledger(trained.origin(), p, List.of(), null, trained.data(), trained.steps(),
+                    trained.metrics(), versions, who);
             ComponentVersion v = new ComponentVersion(name, Store.maxVersion(c, name) + 1, type(config), config,
                     ports(built.inputs()), ports(built.outputs()), built.layerOrder(), shapes, blob, weightsHash, ledger);
             return commitNew(c, v, tag, who);
@@ -375,14 +444,16 @@ public final class Registry implements AutoCloseable {
 
     private static Map<String, List<Long>> shapes(Map<String, TensorData> tensors) {
         Map<String, List<Long>> out = new TreeMap<>();
-        tensors.forEach((k, t) -> {
-            List<Long> dims = new ArrayList<>();
-            for (long d : t.shape()) {
-                dims.add(d);
-            }
-            out.put(k, dims);
-        });
+        tensors.forEach((k, t) -> out.put(k, dims(t.shape())));
         return out;
+    }
+
+    static List<Long> dims(long[] shape) {
+        List<Long> dims = new ArrayList<>();
+        for (long d : shape) {
+            dims.add(d);
+        }
+        return dims;
     }
 
     private static Map<String, String> ports(List<PortSpec> ports) {
