@@ -176,11 +176,12 @@ final class RegistryCommand implements Runnable {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true,
-            description = "Import a safetensors file as the next version of NAME; the tensors must fit the component"
-                    + " exactly. Prints NAME@VERSION.")
+            description = "Import weights from a .safetensors, .onnx (float initializers) or .pt (TorchScript parameters)"
+                    + " file as the next version of NAME; the tensors must fit the component exactly (ONNX and"
+                    + " TorchScript names such as stem.conv.weight become paths stem/conv/weight). Prints NAME@VERSION.")
     static final class Import extends OnRegistry {
 
-        @Parameters(index = "0", paramLabel = "FILE", description = "a .safetensors file")
+        @Parameters(index = "0", paramLabel = "FILE", description = "a .safetensors, .onnx or .pt file")
         Path file;
 
         @Option(names = "--name", required = true, description = "registry name")
@@ -189,9 +190,14 @@ final class RegistryCommand implements Runnable {
         @ArgGroup(exclusive = true, multiplicity = "1")
         ComponentSource source;
 
-        @Option(names = "--prefix", description = "the tensors' name prefix in the file; default: the component's"
-                + " name and '/', '' for none")
+        @Option(names = "--prefix", description = "import only tensors whose name starts with this, without it;"
+                + " default: the component's name and '/' for safetensors, '' (all) for ONNX and TorchScript")
         String prefix;
+
+        @Option(names = "--rename", paramLabel = "FILE_PREFIX=PATH_PREFIX",
+                description = "replace a leading part of the file's names (after --prefix), e.g."
+                        + " --rename encoder.0.=fc1/ ; the first that matches is used; repeatable")
+        Map<String, String> renames = new java.util.LinkedHashMap<>();
 
         @Option(names = "--tag", description = "point this tag at the new version")
         String tag;
@@ -201,17 +207,13 @@ final class RegistryCommand implements Runnable {
 
         @Override
         int run(PrintWriter out) {
-            String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
-            if (!lower.endsWith(".safetensors")) {
-                throw new IllegalArgumentException("cannot import " + file + ": only .safetensors files are imported;"
-                        + " convert ONNX or PyTorch weights to safetensors first");
-            }
+            Registry.checkImportable(file); // before the registry is opened (and made, when new)
             return super.run(out);
         }
 
         @Override
         int run(PrintWriter out, Registry r) {
-            ComponentVersion v = r.importWeights(file, source.resolve(), prefix, name, tag,
+            ComponentVersion v = r.importWeights(file, source.resolve(), prefix, renames, name, tag,
                     parentRef == null ? null : VersionRef.parse(parentRef));
             out.println(v.ref());
             return 0;

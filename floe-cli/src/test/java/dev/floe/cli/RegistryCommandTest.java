@@ -212,7 +212,7 @@ class RegistryCommandTest {
     }
 
     @Test
-    void importTakesTheComponentFromAnExperimentConfigAndRefusesOtherFormats() throws Exception {
+    void importTakesTheComponentFromAnExperimentConfigAndRefusesFilesItCannotRead() throws Exception {
         Path own = dir.resolve("import-registry");
         Path weights = run1.resolve(TrainCommand.WEIGHTS_FILE);
         Result imported = floe("registry", "import", weights.toString(), "--name", "imported", "--config",
@@ -228,11 +228,25 @@ class RegistryCommandTest {
         assertEquals(new Result(0, "fresh@1\n", ""), seeded);
 
         Path onnx = Files.writeString(dir.resolve("model.onnx"), "not really");
-        Result other = floe("registry", "import", onnx.toString(), "--name", "x", "--component-config",
+        Result broken = floe("registry", "import", onnx.toString(), "--name", "x", "--component-config",
                 "{name: encoder, type: conv_encoder}", "--registry", own.toString());
+        assertEquals(2, broken.code());
+        assertTrue(broken.err().startsWith("floe: cannot import " + onnx + ": ONNX file " + onnx + ": at byte "),
+                broken.err());
+        Path keras = Files.writeString(dir.resolve("model.h5"), "not really");
+        Path untouched = dir.resolve("untouched-registry");
+        Result other = floe("registry", "import", keras.toString(), "--name", "x", "--component-config",
+                "{name: encoder, type: conv_encoder}", "--registry", untouched.toString());
         assertEquals(2, other.code());
-        assertTrue(other.err().startsWith("floe: cannot import " + onnx + ": only .safetensors files are imported"),
+        assertTrue(other.err().startsWith("floe: cannot import " + keras + ": give a .safetensors, .onnx or .pt"),
                 other.err());
+        assertFalse(Files.exists(untouched), "the registry is not made for a file it cannot import");
+        Result renamed = floe("registry", "import", weights.toString(), "--name", "x", "--config",
+                dir.resolve("first.yaml").toString(), "--component", "encoder", "--prefix", "", "--rename",
+                "head/=encoder/", "--registry", own.toString());
+        assertEquals(2, renamed.code());
+        assertTrue(renamed.err().contains("renaming head/=encoder/") && renamed.err().contains("nothing was stored"),
+                renamed.err());
         Result noEntry = floe("registry", "import", weights.toString(), "--name", "x", "--config",
                 dir.resolve("first.yaml").toString(), "--component", "decoder", "--registry", own.toString());
         assertEquals(2, noEntry.code());

@@ -143,7 +143,7 @@ public final class TorchScriptComponent extends Component {
         }
     }
 
-    private static PtSymbolBlock load(PtNDManager manager, Path file) {
+    static PtSymbolBlock load(PtNDManager manager, Path file) {
         try {
             // trainParam=true: load outside inference mode, so the parameters can take gradients
             return JniUtils.loadModule(manager, file, true, new String[0], new String[0], true);

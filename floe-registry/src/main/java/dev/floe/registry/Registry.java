@@ -196,58 +196,122 @@ public final class Registry implements AutoCloseable {
         return config;
     }
 
-    /**
-     * Imports a safetensors file as the next version of {@code name}: builds the component from
-     * {@code componentConfig}, checks that the file's tensors fit it exactly, and records the file and
-     * its SHA-256 as the origin.
-     *
-     * @param componentConfig a {@code model.components} entry, e.g. {@code {name: encoder, type: conv_encoder}}
-     * @param prefix the tensors' name prefix in the file ({@code encoder/}); null means the
-     *     component's name and a slash, empty means the file holds only this component's tensors without prefix
-     * @throws IllegalArgumentException when the config is invalid or the tensors do not fit
-     */
+    /** As {@link #importWeights(Path, JsonNode, String, Map, String, String, VersionRef)} without renames. */
     public synchronized ComponentVersion importWeights(Path file, JsonNode componentConfig, String prefix, String name,
             String tag, VersionRef parent) {
+        return importWeights(file, componentConfig, prefix, Map.of(), name, tag, parent);
+    }
+
+    /**
+     * Imports a weights file as the next version of {@code name}: builds the component from
+     * {@code componentConfig}, maps the file's tensor names to its parameter paths, checks that they
+     * fit exactly (every parameter has a tensor of its shape, no tensor is left over) and only then
+     * stores the blob and records the file and its SHA-256 as the origin.
+     *
+     * <p>Formats, by the file's extension: {@code .safetensors} (names are parameter paths, e.g.
+     * {@code encoder/stem/conv/weight}); {@code .onnx} (the graph's float initializers; other
+     * initializers, such as int64 shape constants, are ignored); {@code .pt}, a TorchScript file
+     * from {@code torch.jit.save} (its {@code named_parameters()}; buffers such as BatchNorm running
+     * statistics cannot be read from it, so a component with buffers cannot be imported from
+     * {@code .pt}). A name is mapped by removing {@code prefix}, replacing a leading part by the
+     * first matching {@code renames} entry, turning the dots of ONNX and TorchScript names
+     * ({@code stem.conv.weight}) into slashes, and putting the component's name in front.
+     *
+     * @param componentConfig a {@code model.components} entry, e.g. {@code {name: encoder, type: conv_encoder}}
+     * @param prefix only tensors whose name starts with it, without it; null means the component's
+     *     name and a slash for safetensors and nothing for ONNX and TorchScript; empty means all
+     * @param renames leading parts of the file's names (after the prefix) to what replaces them,
+     *     e.g. {@code encoder.0. → fc1/}; tried in order, the first that matches is used
+     * @throws IllegalArgumentException when the file is missing or of another format, the config is
+     *     invalid, or the tensors do not fit: naming the parameters without a tensor with the shape
+     *     expected, the tensors matching no parameter with the shape found, and those whose shape differs
+     */
+    public synchronized ComponentVersion importWeights(Path file, JsonNode componentConfig, String prefix,
+            Map<String, String> renames, String name, String tag, VersionRef parent) {
         Names.name(name);
         if (tag != null) {
             Names.tag(tag);
         }
         ComponentConfig cc = parseComponent(componentConfig);
-        String from = prefix == null ? cc.name() + "/" : prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+        WeightFiles.Format format = WeightFiles.format(file);
+        String from = prefix == null ? format.defaultPrefix(cc.name())
+                : prefix.isEmpty() || prefix.endsWith("/") || format != WeightFiles.Format.SAFETENSORS ? prefix
+                : prefix + "/";
         String fileSha;
-        Map<String, TensorData> tensors = new TreeMap<>();
+        WeightFiles.Read read;
         try {
             fileSha = Hashing.sha256Hex(file);
-            Safetensors.read(file).tensors().forEach((k, t) -> {
-                if (k.startsWith(from)) {
-                    tensors.put(cc.name() + "/" + k.substring(from.length()), t);
-                }
-            });
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IllegalArgumentException("cannot import " + file + ": no such file; give a .safetensors file");
+            read = WeightFiles.read(file, format);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+        Map<String, TensorData> tensors = new TreeMap<>();
+        Map<String, String> sourceOf = new TreeMap<>();
+        read.tensors().forEach((k, t) -> {
+            if (k.startsWith(from)) {
+                String path = cc.name() + "/" + format.toPath(renamed(k.substring(from.length()), renames));
+                tensors.put(path, t);
+                sourceOf.put(path, k);
+            }
+        });
+        String what = "cannot import " + file + " as " + cc.name() + " (" + type(componentConfig) + "): ";
         if (tensors.isEmpty()) {
-            throw new IllegalArgumentException(file + " holds no tensor whose name starts with '" + from + "'; give the"
-                    + " prefix its tensors have with --prefix (empty for none)");
+            throw new IllegalArgumentException(what + "it holds no " + format.tensorWord() + " whose name starts with '"
+                    + from + "' (its names begin " + read.tensors().keySet().stream().limit(3).toList()
+                    + "); give the prefix its names have with --prefix (empty for none)");
         }
-        String blob = blobs.put(tensors);
-        String weightsHash;
         Component built = cc.toComponent();
         try (ModelGraph graph = graphOf(built, 0)) {
-            try {
-                ModelWeights.load(graph, blobs.path(blob), built.name());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(("cannot import " + file + " as " + cc.name() + " ("
-                        + type(componentConfig) + "): " + e.getMessage()).replace(blobs.path(blob).toString(), file.toString()), e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read blob " + blobs.path(blob) + ": " + e.getMessage(), e);
+            Map<String, List<Long>> expected = new TreeMap<>();
+            built.parameters().values().forEach(p -> expected.put(p.path(), dims(p.shape().getShape())));
+            Fit fit = Fit.of(expected, shapes(tensors));
+            if (!fit.exact()) {
+                throw new IllegalArgumentException(what + fit.describe() + "; " + format.mapping(from, renames, cc.name())
+                        + (read.ignored().isEmpty() ? "" : " (" + read.ignored().size() + " non-float " + format.tensorWord()
+                                + "(s) ignored)")
+                        + " — map names with --rename FILE_PREFIX=PATH_PREFIX or --prefix, or describe the component"
+                        + " the file was written for; nothing was stored");
             }
-            weightsHash = Fingerprint.weights(built.parameters().values());
+            for (Map.Entry<String, TensorData> e : tensors.entrySet()) {
+                if (e.getValue().dtype() != dev.floe.io.DType.F32) {
+                    throw new IllegalArgumentException(what + "tensor " + sourceOf.get(e.getKey()) + " is "
+                            + e.getValue().dtype() + " but Floe parameters are F32; convert the file to float32;"
+                            + " nothing was stored");
+                }
+            }
+            for (Param p : built.parameters().values()) {
+                TensorData t = tensors.get(p.path());
+                p.load(t.toFloats(), t.shape());
+            }
+            String weightsHash = Fingerprint.weights(built.parameters().values());
+            String blob = blobs.put(tensors);
             return record(built, normalized(cc), new Ledger.Origin(Ledger.IMPORT, null, null, null, cc.name(),
                     file.toString(), fileSha, null, null), name, tag, parent, blob, weightsHash, shapes(tensors));
         }
+    }
+
+    /**
+     * Checks, without opening a registry, that {@code file} exists and is of a format
+     * {@link #importWeights} reads (.safetensors, .onnx, .pt).
+     *
+     * @throws IllegalArgumentException naming the file and the formats read
+     */
+    public static void checkImportable(Path file) {
+        WeightFiles.Format format = WeightFiles.format(file);
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("cannot import " + file + ": no such file; give a " + format.extension()
+                    + " file");
+        }
+    }
+
+    /** {@code name} with its leading part replaced by the first entry of {@code renames} that it starts with. */
+    private static String renamed(String name, Map<String, String> renames) {
+        for (Map.Entry<String, String> r : renames.entrySet()) {
+            if (name.startsWith(r.getKey())) {
+                return r.getValue() + name.substring(r.getKey().length());
+            }
+        }
+        return name;
     }
 
     /**

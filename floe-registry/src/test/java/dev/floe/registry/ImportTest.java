@@ -35,9 +35,8 @@ class ImportTest {
             // the head's tensors renamed as an encoder do not fit it
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> registry.importWeights(file,
                     TestRuns.SNAKE.valueToTree(TestRuns.ENCODER), "head/", "wrong", null, null));
-            assertTrue(e.getMessage().startsWith("cannot import " + file + " as encoder (conv_encoder): cannot load "
-                    + file), e.getMessage());
-            assertTrue(e.getMessage().contains("is missing"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("cannot import " + file + " as encoder (conv_encoder): "), e.getMessage());
+            assertTrue(e.getMessage().contains("parameter(s) without a tensor (expected encoder/"), e.getMessage());
             assertEquals(1, registry.list().size(), "nothing was recorded for the failed import");
         }
     }
