@@ -51,15 +51,19 @@ final class PlanCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     RegistryCommandOptions registryOptions = new RegistryCommandOptions();
 
+    @picocli.CommandLine.Mixin
+    SwapOptions swap = new SwapOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         ExperimentConfig cfg = ExperimentConfig.load(config);
-        try (Experiment experiment = build(cfg, config, registryOptions)) {
+        try (Experiment experiment = build(cfg, config, registryOptions, swap.swaps)) {
             Map<String, Path> files = dataFiles(cfg, config);
             if (STDOUT.equals(json)) {
                 out.println(jsonStages(experiment));
             } else {
+                out.print(SwapOptions.lines(experiment));
                 out.print(explainStages(experiment));
                 out.print(dataLines(files));
                 if (json != null) {
@@ -147,8 +151,14 @@ final class PlanCommand implements Callable<Integer> {
 
     /** As {@link #build(ExperimentConfig, Path)}, resolving {@code from: "registry:..."} components in {@code registry}. */
     static Experiment build(ExperimentConfig cfg, Path configFile, RegistryCommandOptions registry) {
+        return build(cfg, configFile, registry, Map.of());
+    }
+
+    /** As {@link #build(ExperimentConfig, Path, RegistryCommandOptions)}, with {@code --swap}s (component to version). */
+    static Experiment build(ExperimentConfig cfg, Path configFile, RegistryCommandOptions registry,
+            Map<String, String> swaps) {
         try (dev.floe.registry.RegistrySource source = registry.source()) {
-            return Experiment.build(cfg, folderOf(configFile), source);
+            return Experiment.build(cfg, folderOf(configFile), source, swaps);
         } catch (ConfigException e) {
             throw e.withSource(configFile.toString());
         }

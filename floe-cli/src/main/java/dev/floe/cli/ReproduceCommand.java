@@ -67,7 +67,7 @@ final class ReproduceCommand implements Callable<Integer> {
             // the run's --swap options, as given then
             for (RunManifest.SourcedRecord r : original.recipe().registry()) {
                 if (r.key().startsWith("--swap ")) {
-                    train.swaps.put(r.component(), r.ref());
+                    train.swap.swaps.put(r.component(), r.ref());
                 }
             }
         }

@@ -75,10 +75,8 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     RegistryCommandOptions registryOptions = new RegistryCommandOptions();
 
-    @Option(names = "--swap", paramLabel = "COMPONENT=NAME@VERSION",
-            description = "replace a component of the config by a registry version (type, sizes and weights)"
-                    + " before training, e.g. --swap encoder=fmnist-encoder@4; its ports must match; repeatable")
-    Map<String, String> swaps = new LinkedHashMap<>();
+    @Mixin
+    SwapOptions swap = new SwapOptions();
 
     /** Wraps the registry a config's components resolve through (floe reproduce pins recorded versions). */
     java.util.function.UnaryOperator<dev.floe.config.ComponentSource> pinning = source -> source;
@@ -130,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
         long started = System.nanoTime();
         try (Experiment experiment = attributed(source, () -> {
                     try (dev.floe.registry.RegistrySource registry = registryOptions.source()) {
-                        return Experiment.build(cfg, base, pinning.apply(registry), swaps);
+                        return Experiment.build(cfg, base, pinning.apply(registry), swap.swaps);
                     }
                 })) {
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
@@ -192,13 +190,8 @@ final class TrainCommand implements Callable<Integer> {
                 plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
                 experiment.optimizer().name(), plan.optimizerBytes(experiment.optimizer()));
         stdout.printf(Locale.ROOT, "run     %s%n", dir);
-        for (Experiment.Sourced s : experiment.sourced()) {
-            if (s.key().startsWith("--swap ")) {
-                stdout.printf(Locale.ROOT, "swap    %s ← %s@%d (weights %s)%n", s.component(), s.resolved().registryName(),
-                        s.resolved().version(), s.resolved().weightsHash());
-            }
-        }
-        if (!swaps.isEmpty()) {
+        stdout.print(SwapOptions.lines(experiment));
+        if (!swap.swaps.isEmpty()) {
             stdout.print(PlanCommand.explainStages(experiment)); // the plan of the swapped graph
         }
         stdout.flush();

@@ -216,7 +216,25 @@ class RegistryCommandFromConfigTest {
             assertEquals(1, r.err().strip().lines().count(), r.err());
             assertTrue(r.err().contains(swap[1]) && r.err().contains(swap[2]), r.err());
             assertFalse(Files.exists(run));
+            Result plan = floe("plan", c.toString(), "--swap", swap[0], "--registry", registry.toString());
+            assertEquals(new Result(2, "", r.err()), plan, "floe plan refuses the swap as floe train does");
         }
+    }
+
+    @Test
+    void planWithASwapPrintsThePlanOfTheSwappedGraphAsAFromEntryGivesIt() throws Exception {
+        Path own = Files.writeString(dir.resolve("plan-swap.yaml"), CONFIG.formatted(7, OWN_ENCODER));
+        Path from = Files.writeString(dir.resolve("plan-from.yaml"),
+                CONFIG.formatted(7, "{name: encoder, from: \"registry:fmnist-encoder@2\"}"));
+        Result swapped = floe("plan", own.toString(), "--swap", "encoder=fmnist-encoder@2", "--registry",
+                registry.toString());
+        assertEquals(0, swapped.code(), swapped.err());
+        String swapLine = "swap    encoder ← fmnist-encoder@2 (weights " + v2.weightsHash() + ")\n";
+        assertTrue(swapped.out().startsWith(swapLine), swapped.out());
+        Result named = floe("plan", from.toString(), "--registry", registry.toString());
+        assertEquals(0, named.code(), named.err());
+        assertEquals(named.out(), swapped.out().substring(swapLine.length()).replace(own.toString(), from.toString()));
+        assertTrue(named.out().contains("encoder/"), named.out());
     }
 
     @Test
