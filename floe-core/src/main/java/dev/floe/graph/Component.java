@@ -132,6 +132,11 @@ public abstract class Component {
         return n;
     }
 
+    /** Whether the component has been built into a graph (its parameters exist). */
+    final boolean initialized() {
+        return initialized;
+    }
+
     final void initializeOnce(NDManager manager, long seed) {
         if (initialized) {
             throw new IllegalStateException(

@@ -81,7 +81,9 @@ public final class ModelGraph implements AutoCloseable {
         this.manager.setName("floe-model");
         try {
             for (Component c : order) {
-                c.initializeOnce(manager, seed);
+                if (!b.built.contains(c)) {
+                    c.initializeOnce(manager, seed);
+                }
             }
         } catch (RuntimeException e) {
             manager.close();
@@ -125,6 +127,47 @@ public final class ModelGraph implements AutoCloseable {
             throw new GraphException(Kind.UNKNOWN_PORT, what + " port " + extra.name() + ": expected no such port, found "
                     + extra.spec() + " (the replaced component's " + what + "s are " + Builder.names(expected) + ")");
         }
+    }
+
+    /**
+     * A new graph in which the component named {@code componentName} is replaced by
+     * {@code replacement}; inputs, wires, outputs, seed and active adapters are this graph's, and
+     * the graph is checked as {@link Builder#build()} checks it. This graph is not changed.
+     *
+     * <p>The other components are the same objects, so they keep their weights (the same
+     * parameter arrays). A replacement already built into another graph (for example
+     * {@code LoadedComponent.component()} of a registry version) keeps its weights too; one that
+     * was never built is initialised by the new graph from this graph's seed. The new graph owns
+     * only the parameters it initialised: it is usable while this graph (and the replacement's
+     * graph, if any) is open, and closing it frees only its own. Freeze plans, optimizers and
+     * caches bind to the graph they were made for: resolve them again for the new one.
+     *
+     * @param componentName the component to replace
+     * @param replacement a component of the same name whose ports equal the replaced one's
+     * @throws GraphException when there is no such component, the replacement has another name, or
+     *     a port differs ({@link #checkReplacement}: naming the port, the spec expected and the spec found)
+     */
+    public ModelGraph withReplaced(String componentName, Component replacement) {
+        Component current = component(componentName);
+        if (!replacement.name().equals(componentName)) {
+            throw new GraphException(Kind.UNKNOWN_COMPONENT, "the replacement for " + componentName + " is named '"
+                    + replacement.name() + "'; name it " + componentName + " (wires and parameter paths use the name)");
+        }
+        checkReplacement(current, replacement);
+        Builder b = builder().seed(seed);
+        inputs.forEach(b::input);
+        for (Component c : order) {
+            Component kept = c == current ? replacement : c;
+            b.add(kept);
+            if (kept.initialized()) {
+                b.built.add(kept);
+            }
+        }
+        b.wires.addAll(wires);
+        b.outputs.putAll(outputs);
+        ModelGraph replaced = b.build();
+        replaced.activeAdapters.addAll(activeAdapters);
+        return replaced;
     }
 
     /** A new builder. */
@@ -391,6 +434,8 @@ public final class ModelGraph implements AutoCloseable {
         private final List<Component> components = new ArrayList<>();
         private final List<Wire> wires = new ArrayList<>();
         private final Map<String, Endpoint> outputs = new LinkedHashMap<>();
+        /** Components already built into a graph whose parameters the new graph shares (see {@link #withReplaced}). */
+        private final Set<Component> built = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         private long seed = 0;
 
         private Builder() {}
