@@ -2,20 +2,14 @@ package dev.floe.cli;
 
 import dev.floe.config.ConfigException;
 import dev.floe.config.ExperimentConfig;
-import dev.floe.config.ExperimentData;
 import dev.floe.registry.ComponentVersion;
-import dev.floe.registry.RegistryLocation;
-import dev.floe.registry.RegistrySource;
-import dev.floe.run.Experiment;
+import dev.floe.registry.VersionComparison;
 import dev.floe.run.ExperimentResult;
 import dev.floe.train.EvalResult;
-import dev.floe.train.TrainingListener;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,29 +40,16 @@ final class RegistryCommandCompare extends RegistryCommand.Sub {
     @Override
     int run(PrintWriter out) {
         ExperimentConfig cfg = ExperimentConfig.load(config);
-        Path base = PlanCommand.folderOf(config);
-        RegistryLocation location = parent.location();
         List<String> refs = List.of(a, b);
-        List<ComponentVersion> versions = new ArrayList<>();
-        try (dev.floe.registry.Registry r = dev.floe.registry.Registry.open(location)) {
-            for (String ref : refs) {
-                versions.add(r.resolve(ref));
-            }
-        }
-        String target = component != null ? component : versions.get(0).component();
-        List<ExperimentResult> results = new ArrayList<>();
+        VersionComparison compared;
         try {
-            ExperimentData data = ExperimentData.load(cfg, base);
-            for (String ref : refs) {
-                try (RegistrySource source = new RegistrySource(location);
-                        Experiment e = Experiment.build(cfg, base, source, Map.of(target, ref))) {
-                    e.check(data);
-                    results.add(e.train(data, TrainingListener.NONE));
-                }
-            }
+            compared = VersionComparison.run(cfg, PlanCommand.folderOf(config), parent.location(), component, refs);
         } catch (ConfigException e) {
             throw e.withSource(config.toString());
         }
+        String target = compared.component();
+        List<ComponentVersion> versions = compared.runs().stream().map(VersionComparison.Run::version).toList();
+        List<ExperimentResult> results = compared.runs().stream().map(VersionComparison.Run::result).toList();
         out.printf(Locale.ROOT, "%-16s %22s %22s%n", "component " + target, refs.get(0), refs.get(1));
         row(out, "version", versions, v -> v.ref().toString());
         rowResults(out, "eval accuracy", results, r -> eval(r) == null ? "-" : fmt("%.4f", eval(r).accuracy()));
