@@ -558,7 +558,7 @@ public final class Registry implements AutoCloseable {
             List<String> names = Store.names(c);
             throw new IllegalArgumentException("registry " + location.display() + " has no component named '" + r.name()
                     + "'; " + (names.isEmpty() ? "it is empty — publish one with floe registry publish"
-                            : "its components are " + names));
+                            : Hints.names(r.name(), names, "components", "floe registry list")));
         }
         int version;
         if (r.version() != null) {
@@ -568,8 +568,8 @@ public final class Registry implements AutoCloseable {
             if (target == null) {
                 Map<String, Integer> tags = Store.tags(c, r.name());
                 throw new IllegalArgumentException(r.name() + " has no tag '" + r.tag() + "'; "
-                        + (tags.isEmpty() ? "it has no tags" : "its tags are " + describeTags(tags))
-                        + "; versions are " + numbers);
+                        + (tags.isEmpty() ? "it has no tags" : Hints.tags(r.tag(), tags, r.name()))
+                        + "; versions are " + Hints.versions(numbers));
             }
             version = target;
         } else {
@@ -578,8 +578,9 @@ public final class Registry implements AutoCloseable {
         ComponentVersion v = Store.version(c, r.name(), version);
         if (v == null) {
             Map<String, Integer> tags = Store.tags(c, r.name());
-            throw new IllegalArgumentException(r + " does not exist; versions of " + r.name() + " are " + numbers
-                    + (tags.isEmpty() ? "" : ", tags " + describeTags(tags)));
+            throw new IllegalArgumentException(r + " does not exist; versions of " + r.name() + " are "
+                    + Hints.versions(numbers) + (tags.isEmpty() ? "" : tags.size() <= Hints.LISTED
+                            ? ", tags " + describeTags(tags) : ", " + tags.size() + " tags"));
         }
         return v;
     }
@@ -668,7 +669,7 @@ public final class Registry implements AutoCloseable {
                 existing(c, new VersionRef(name, null, null));
                 Map<String, Integer> tags = Store.tags(c, name);
                 throw new IllegalArgumentException(name + " has no tag '" + tag + "'; "
-                        + (tags.isEmpty() ? "it has no tags" : "its tags are " + describeTags(tags)));
+                        + (tags.isEmpty() ? "it has no tags" : Hints.tags(tag, tags, name)));
             }
             List<Integer> stack = new ArrayList<>();
             for (TagEvent e : events) {

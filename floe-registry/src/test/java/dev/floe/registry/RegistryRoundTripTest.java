@@ -92,6 +92,41 @@ class RegistryRoundTripTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {TestStores.SQLITE, TestStores.POSTGRES})
+    void amongManyNamesTagsAndVersionsAnErrorNamesTheNearestInsteadOfAll(String kind) throws Exception {
+        RegistryLocation where = TestStores.fresh(kind, tmp);
+        String mlp = "{name: mlp, type: mlp, inputs: 2, hidden: [], outputs: 2}";
+        try (Registry registry = Registry.open(where)) {
+            for (String n : List.of("fmnist-encoder", "fmnist-head", "cifar-encoder", "cifar-head", "text-encoder",
+                    "text-head", "audio-encoder", "audio-head", "video-encoder")) {
+                registry.initialise(TestRuns.yaml(mlp), 1, n, null);
+            }
+            for (int seed = 2; seed <= 12; seed++) {
+                registry.initialise(TestRuns.yaml(mlp), seed, "fmnist-encoder", "t" + seed);
+            }
+            IllegalArgumentException name = assertThrows(IllegalArgumentException.class,
+                    () -> registry.resolve("fmnist-encodr@1"));
+            assertTrue(name.getMessage().endsWith("has no component named 'fmnist-encodr'; the 3 of its 9 components"
+                    + " nearest to 'fmnist-encodr' are [fmnist-encoder, fmnist-head, audio-encoder] (floe registry list"
+                    + " lists them all)"), name.getMessage());
+            IllegalArgumentException tag = assertThrows(IllegalArgumentException.class,
+                    () -> registry.resolve("fmnist-encoder@t55"));
+            assertEquals("fmnist-encoder has no tag 't55'; the 3 of its 11 tags nearest to 't55' are t5 → 5, t10 → 10,"
+                    + " t11 → 11 (floe registry list fmnist-encoder lists them all); versions are 1-12", tag.getMessage());
+            IllegalArgumentException version = assertThrows(IllegalArgumentException.class,
+                    () -> registry.resolve("fmnist-encoder@13"));
+            assertEquals("fmnist-encoder@13 does not exist; versions of fmnist-encoder are 1-12, 11 tags",
+                    version.getMessage());
+            IllegalArgumentException rollback = assertThrows(IllegalArgumentException.class,
+                    () -> registry.rollback("fmnist-encoder", "t55"));
+            assertTrue(rollback.getMessage().startsWith("fmnist-encoder has no tag 't55'; the 3 of its 11 tags nearest"),
+                    rollback.getMessage());
+        }
+        assertEquals("1-3, 5, 7-12", Hints.versions(List.of(1, 2, 3, 5, 7, 8, 9, 10, 11, 12)));
+        assertEquals("[1, 3]", Hints.versions(List.of(1, 3)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {TestStores.SQLITE, TestStores.POSTGRES})
     void missingVersionsAndTagsAreNamedWithTheOnesThatExist(String kind) throws Exception {
         RegistryLocation where = TestStores.fresh(kind, tmp);
         TestRuns.TestRun r1 = TestRuns.write(tmp.resolve("run1"), "run-1", null, 1f, "encoder/**", 0.7);
