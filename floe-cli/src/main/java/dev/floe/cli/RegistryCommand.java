@@ -403,7 +403,8 @@ final class RegistryCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = "Write a version and its ancestors, with their ledgers and weights, to a new bundle folder.")
+            description = "Write a version and its ancestors, with their ledgers and weights, and the tags that point to"
+                    + " them, with their history, to a new bundle folder.")
     static final class Export extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "NAME@VERSION", description = "the version")
@@ -414,8 +415,10 @@ final class RegistryCommand implements Runnable {
 
         @Override
         int run(PrintWriter out, Registry r) {
-            List<ComponentVersion> done = r.exportBundle(ref, dir);
-            out.println("exported " + String.join(", ", done.stream().map(v -> v.ref().toString()).toList())
+            Registry.Exported done = r.exportBundle(ref, dir);
+            out.println("exported " + String.join(", ", done.versions().stream().map(v -> v.ref().toString()).toList())
+                    + (done.tags().isEmpty() ? "" : " and tags " + String.join(", ",
+                            done.tags().stream().map(Registry.BundleTag::toString).toList()))
                     + " to " + dir);
             return 0;
         }
@@ -423,16 +426,24 @@ final class RegistryCommand implements Runnable {
 
     @Command(name = "import-bundle", mixinStandardHelpOptions = true,
             description = "Import the versions of a bundle folder (floe registry export) with their ledgers and"
-                    + " version numbers.")
+                    + " version numbers, and its tags with their history; a tag that points to another version here"
+                    + " stops the import.")
     static final class ImportBundle extends OnRegistry {
 
         @Parameters(index = "0", paramLabel = "DIR", description = "the bundle folder")
         Path dir;
 
+        @Option(names = "--no-tags", description = "import the versions only, not the bundle's tags")
+        boolean noTags;
+
         @Override
         int run(PrintWriter out, Registry r) {
-            for (Registry.Imported i : r.importBundle(dir)) {
+            Registry.BundleImport done = r.importBundle(dir, !noTags);
+            for (Registry.Imported i : done.versions()) {
                 out.println(i.version().ref() + (i.added() ? " imported" : " already here, unchanged"));
+            }
+            for (Registry.ImportedTag t : done.tags()) {
+                out.println(t.tag() + (t.added() ? " imported" : " already here, unchanged"));
             }
             return 0;
         }

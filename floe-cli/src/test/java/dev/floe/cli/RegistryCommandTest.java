@@ -184,11 +184,32 @@ class RegistryCommandTest {
     void verifyFindsACorruptedBlobAndExportImportMovesVersions() throws Exception {
         Path copy = dir.resolve("copy");
         Path bundle = dir.resolve("bundle");
+        java.util.Map<String, Integer> tags;
+        try (Registry r = Registry.open(RegistryLocation.folder(registry))) {
+            tags = r.tags("fmnist-encoder"); // candidate → 1 at least; other tests may have set more
+        }
+        List<String> bundled = new ArrayList<>();
+        tags.forEach((t, v) -> bundled.add("fmnist-encoder@" + t + " → " + v));
         Result export = reg("export", "fmnist-encoder@2", "--out", bundle.toString());
         assertEquals(0, export.code(), export.err());
-        assertEquals("exported fmnist-encoder@1, fmnist-encoder@2 to " + bundle + "\n", export.out());
+        assertEquals("exported fmnist-encoder@1, fmnist-encoder@2 and tags " + String.join(", ", bundled) + " to " + bundle
+                + "\n", export.out());
         Result imported = floe("registry", "import-bundle", bundle.toString(), "--registry", copy.toString());
-        assertEquals("fmnist-encoder@1 imported\nfmnist-encoder@2 imported\n", imported.out());
+        StringBuilder lines = new StringBuilder("fmnist-encoder@1 imported\nfmnist-encoder@2 imported\n");
+        bundled.forEach(t -> lines.append(t).append(" imported\n"));
+        assertEquals(lines.toString(), imported.out());
+        assertEquals(reg("list", "fmnist-encoder").out(), floe("registry", "list", "fmnist-encoder", "--registry",
+                copy.toString()).out(), "the copy lists the same versions, tags and tag histories");
+        int candidate = tags.get("candidate");
+        assertEquals(0, floe("registry", "tag", "fmnist-encoder@" + (3 - candidate), "candidate", "--registry",
+                copy.toString()).code());
+        Result conflict = floe("registry", "import-bundle", bundle.toString(), "--registry", copy.toString());
+        assertEquals(2, conflict.code());
+        assertTrue(conflict.err().startsWith("floe: cannot import " + bundle + ": tag fmnist-encoder@candidate points to"
+                + " fmnist-encoder@" + (3 - candidate) + " here but to fmnist-encoder@" + candidate + " in the bundle"),
+                conflict.err());
+        Result noTags = floe("registry", "import-bundle", bundle.toString(), "--no-tags", "--registry", copy.toString());
+        assertEquals("fmnist-encoder@1 already here, unchanged\nfmnist-encoder@2 already here, unchanged\n", noTags.out());
         assertEquals(reg("show", "fmnist-encoder@2", "--json").out(),
                 floe("registry", "show", "fmnist-encoder@2", "--json", "--registry", copy.toString()).out());
 

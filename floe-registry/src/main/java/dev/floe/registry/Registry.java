@@ -812,22 +812,61 @@ public final class Registry implements AutoCloseable {
 
     // ---- bundles ------------------------------------------------------------------------------------------------------
 
-    /** An exported bundle's index. */
-    record Bundle(String format, String exportedAt, List<BundleEntry> versions) {}
+    /** An exported bundle's index; {@code tags} is absent in bundles of Floe versions that exported no tags. */
+    record Bundle(String format, String exportedAt, List<BundleEntry> versions, List<BundleTag> tags) {}
 
     /** One version in a bundle and its blob's file, relative to the bundle folder. */
     record BundleEntry(String file, ComponentVersion version) {}
 
     /**
-     * Writes the version {@code ref} names and its ancestors in this registry, oldest first, with
-     * their ledgers and blobs, to the new folder {@code dir}. Tags are not exported.
+     * A tag in a bundle: it points to {@code name@version}, one of the bundle's versions.
      *
-     * @return the versions written, oldest first
+     * @param history every move of the tag in the exporting registry, oldest first; the last one is
+     *     to {@code version}
+     */
+    public record BundleTag(String name, String tag, int version, List<TagEvent> history) {
+        public BundleTag {
+            history = history == null ? List.of() : List.copyOf(history);
+        }
+
+        @Override
+        public String toString() {
+            return name + "@" + tag + " → " + version;
+        }
+    }
+
+    /**
+     * What an export wrote.
+     *
+     * @param versions the versions, oldest first
+     * @param tags the tags that point to one of them, with their history
+     */
+    public record Exported(List<ComponentVersion> versions, List<BundleTag> tags) {}
+
+    /**
+     * Writes the version {@code ref} names and its ancestors in this registry, oldest first, with
+     * their ledgers and blobs, to the new folder {@code dir}, and every tag that points to one of
+     * them, with the tag's history.
+     *
      * @throws IllegalArgumentException when {@code dir} exists and is not empty
      */
-    public synchronized List<ComponentVersion> exportBundle(String ref, Path dir) {
+    public synchronized Exported exportBundle(String ref, Path dir) {
         List<ComponentVersion> chain = new ArrayList<>(lineage(ref));
         java.util.Collections.reverse(chain);
+        List<BundleTag> tags = store.read(c -> {
+            List<BundleTag> out = new ArrayList<>();
+            Set<String> names = new java.util.LinkedHashSet<>();
+            chain.forEach(v -> names.add(v.name()));
+            for (String n : names) {
+                for (Map.Entry<String, Integer> t : Store.tags(c, n).entrySet()) {
+                    boolean exported = chain.stream().anyMatch(v -> v.name().equals(n) && v.version() == t.getValue());
+                    if (exported) {
+                        out.add(new BundleTag(n, t.getKey(), t.getValue(), Store.tagEvents(c, n, t.getKey())));
+                    }
+                }
+            }
+            return out;
+        });
         try {
             if (Files.exists(dir) && (!Files.isDirectory(dir) || hasEntries(dir))) {
                 throw new IllegalArgumentException("cannot export to " + dir + ": it exists and is not an empty folder;"
@@ -847,12 +886,12 @@ public final class Registry implements AutoCloseable {
                 entries.add(new BundleEntry(file, v));
             }
             dev.floe.io.AtomicFiles.writeString(staging.resolve(BUNDLE_FILE),
-                    Json.pretty(new Bundle(BUNDLE_FORMAT, java.time.Instant.now().toString(), entries)));
+                    Json.pretty(new Bundle(BUNDLE_FORMAT, java.time.Instant.now().toString(), entries, tags)));
             if (Files.isDirectory(dir)) {
                 Files.delete(dir);
             }
             Files.move(staging, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return chain;
+            return new Exported(chain, tags);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot export to " + dir + ": " + e.getMessage(), e);
         }
@@ -867,16 +906,37 @@ public final class Registry implements AutoCloseable {
     /** What happened to one version of an imported bundle. */
     public record Imported(ComponentVersion version, boolean added) {}
 
+    /** What happened to one tag of an imported bundle: {@code added}, or already here pointing to the same version. */
+    public record ImportedTag(BundleTag tag, boolean added) {}
+
+    /**
+     * What an import did.
+     *
+     * @param versions every version of the bundle
+     * @param tags every tag of the bundle, or none when tags were not imported
+     */
+    public record BundleImport(List<Imported> versions, List<ImportedTag> tags) {}
+
+    /** As {@link #importBundle(Path, boolean)} with the bundle's tags. */
+    public synchronized BundleImport importBundle(Path dir) {
+        return importBundle(dir, true);
+    }
+
     /**
      * Imports the versions of a bundle folder with their ledgers unchanged, keeping their version
-     * numbers. A version already here with the same blob and ledger is skipped; everything is checked
-     * (names, file names inside the folder, blob hashes, conflicts) before anything is written, and
-     * all rows go in one transaction.
+     * numbers, and (with {@code tags}) the bundle's tags with their history. A version already here
+     * with the same blob and ledger is skipped, and so is a tag here that points to the same
+     * version. A tag new here gets the bundle's history, without the events that name a version
+     * this registry does not hold. Everything is checked (names, file names inside the folder, blob
+     * hashes, conflicting versions and tags) before anything is written, and all rows go in one
+     * transaction.
      *
+     * @param tags whether to import the bundle's tags
      * @throws IllegalArgumentException when the bundle is malformed, names a file outside its folder,
-     *     holds a blob whose hash differs, or conflicts with a different version of the same number
+     *     holds a blob whose hash differs, conflicts with a different version of the same number, or
+     *     (with tags) holds a tag that points to another version here
      */
-    public synchronized List<Imported> importBundle(Path dir) {
+    public synchronized BundleImport importBundle(Path dir, boolean tags) {
         Path index = dir.resolve(BUNDLE_FILE);
         if (!Files.isRegularFile(index)) {
             throw new IllegalArgumentException(dir + " is not a registry bundle: it has no " + BUNDLE_FILE
@@ -916,7 +976,26 @@ public final class Registry implements AutoCloseable {
             blobs.path(v.blobSha256());
             files.add(inside(root, e.file(), v, index));
         }
+        List<BundleTag> bundleTags = !tags || bundle.tags() == null ? List.of() : bundle.tags();
+        for (BundleTag t : bundleTags) {
+            if (t == null || t.name() == null || t.tag() == null || t.history().isEmpty()
+                    || t.history().get(t.history().size() - 1).version() != t.version()
+                    || entries.stream().noneMatch(e -> e.version().name().equals(t.name())
+                            && e.version().version() == t.version())) {
+                throw new IllegalArgumentException(index + " has a tag entry " + t + " that does not point to one of its"
+                        + " versions with its history ending there; export the bundle again");
+            }
+            Names.name(t.name());
+            Names.tag(t.tag());
+        }
         // check conflicts before writing anything
+        List<Boolean> addTag = store.read(c -> {
+            List<Boolean> out = new ArrayList<>();
+            for (BundleTag t : bundleTags) {
+                out.add(checkTag(c, t, dir));
+            }
+            return out;
+        });
         List<Boolean> add = store.read(c -> {
             List<Boolean> out = new ArrayList<>();
             for (BundleEntry e : entries) {
@@ -950,8 +1029,38 @@ public final class Registry implements AutoCloseable {
                 }
                 out.add(new Imported(v, fresh));
             }
-            return out;
+            List<ImportedTag> tagsDone = new ArrayList<>();
+            for (BundleTag t : bundleTags) {
+                boolean fresh = checkTag(c, t, dir); // again, inside the write lock
+                if (fresh) {
+                    List<TagEvent> kept = new ArrayList<>();
+                    for (TagEvent e : t.history()) {
+                        if (Store.version(c, t.name(), e.version()) != null) {
+                            kept.add(e);
+                        }
+                    }
+                    Store.restoreTag(c, t.name(), t.tag(), kept);
+                }
+                tagsDone.add(new ImportedTag(t, fresh));
+            }
+            return new BundleImport(out, tagsDone);
         });
+    }
+
+    /**
+     * Whether a bundle's tag is new here (true) or here already pointing to the same version (false).
+     *
+     * @throws IllegalArgumentException when it points to another version here
+     */
+    private static boolean checkTag(java.sql.Connection c, BundleTag t, Path dir) throws java.sql.SQLException {
+        Integer here = Store.tagTarget(c, t.name(), t.tag());
+        if (here != null && here != t.version()) {
+            throw new IllegalArgumentException("cannot import " + dir + ": tag " + t.name() + "@" + t.tag() + " points to "
+                    + t.name() + "@" + here + " here but to " + t.name() + "@" + t.version() + " in the bundle; nothing"
+                    + " was imported — move the tag here first (floe registry tag " + t.name() + "@" + t.version() + " "
+                    + t.tag() + "), or import the versions without their tags (--no-tags)");
+        }
+        return here == null;
     }
 
     /** The bundle file {@code name} resolved inside {@code root}; refuses names that lead outside it. */

@@ -535,6 +535,40 @@ final class Store implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Creates a tag that does not exist here with a history brought from another registry: the tag
+     * points to the last event's version, the events keep their action, versions, user, host and
+     * time and are numbered 1, 2, ... in order.
+     */
+    static void restoreTag(Connection c, String name, String tag, List<TagEvent> history) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO tags (name, tag, version) VALUES (?, ?, ?)")) {
+            p.setString(1, name);
+            p.setString(2, tag);
+            p.setInt(3, history.get(history.size() - 1).version());
+            p.executeUpdate();
+        }
+        int seq = 0;
+        for (TagEvent e : history) {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO tag_events (name, tag, seq, action, version,"
+                    + " previous, by_user, host, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                p.setString(1, name);
+                p.setString(2, tag);
+                p.setInt(3, ++seq);
+                p.setString(4, e.action());
+                p.setInt(5, e.version());
+                if (e.previous() == null) {
+                    p.setNull(6, java.sql.Types.INTEGER);
+                } else {
+                    p.setInt(6, e.previous());
+                }
+                p.setString(7, e.user());
+                p.setString(8, e.host());
+                p.setString(9, e.at());
+                p.executeUpdate();
+            }
+        }
+    }
+
     /** Points {@code tag} at {@code version} and appends the event to its history. */
     static TagEvent moveTag(Connection c, String name, String tag, int version, String action,
             Ledger.Published who) throws SQLException {
