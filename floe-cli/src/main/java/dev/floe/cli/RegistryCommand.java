@@ -40,7 +40,7 @@ import java.util.concurrent.Callable;
             RegistryCommand.Publish.class, RegistryCommand.Import.class, RegistryCommand.Init.class,
             RegistryCommand.ListVersions.class, RegistryCommand.Show.class, RegistryCommand.Lineage.class,
             RegistryCommand.Diff.class, RegistryCommandCompare.class, RegistryCommand.Tag.class, RegistryCommand.Rollback.class,
-            RegistryCommand.Verify.class, RegistryCommand.Export.class, RegistryCommand.ImportBundle.class
+            RegistryCommand.Verify.class, RegistryCommand.Gc.class, RegistryCommand.Export.class, RegistryCommand.ImportBundle.class
         })
 final class RegistryCommand implements Runnable {
 
@@ -399,6 +399,35 @@ final class RegistryCommand implements Runnable {
             VerifyReport report = r.verify();
             out.print(RegistryText.verify(report));
             return report.ok() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "gc", mixinStandardHelpOptions = true,
+            description = "Delete weight blobs no version references, and temporary files of interrupted writes, when"
+                    + " they are older than --older-than minutes (default 60): a younger blob may belong to a publish"
+                    + " that has not recorded its version yet.")
+    static final class Gc extends OnRegistry {
+
+        @Option(names = "--older-than", paramLabel = "MINUTES", defaultValue = "60",
+                description = "delete only files last modified more than this many minutes ago (default ${DEFAULT-VALUE})")
+        long minutes;
+
+        @Option(names = "--dry-run", description = "list what would be deleted and delete nothing")
+        boolean dryRun;
+
+        @Override
+        int run(PrintWriter out) {
+            if (minutes < 0) {
+                throw new IllegalArgumentException("--older-than " + minutes + " is negative; give minutes, e.g."
+                        + " --older-than 60");
+            }
+            return super.run(out);
+        }
+
+        @Override
+        int run(PrintWriter out, Registry r) {
+            out.print(RegistryText.collected(r.collectGarbage(java.time.Duration.ofMinutes(minutes), dryRun), minutes));
+            return 0;
         }
     }
 

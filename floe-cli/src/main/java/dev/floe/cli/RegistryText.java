@@ -197,11 +197,30 @@ final class RegistryText {
         }
         if (!r.unreferenced().isEmpty()) {
             sb.append(r.unreferenced().size()).append(" blob(s) belong to no version (left by an interrupted publish;"
-                    + " harmless)\n");
+                    + " harmless; floe registry gc deletes them)\n");
         }
         if (!r.leftovers().isEmpty()) {
             sb.append(r.leftovers().size()).append(" temporary file(s) left by interrupted writes, safe to delete: ")
                     .append(r.leftovers().get(0)).append(r.leftovers().size() > 1 ? " ..." : "").append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** What {@code floe registry gc} deleted (or would delete). */
+    static String collected(dev.floe.registry.Registry.Collected c, long minutes) {
+        StringBuilder sb = new StringBuilder();
+        String verb = c.dryRun() ? "would delete" : "deleted";
+        sb.append(String.format(Locale.ROOT, "%s %d unreferenced blob(s), %,d bytes, and %d temporary file(s) older than"
+                + " %d minutes%n", verb, c.blobs().size(), c.bytes(), c.leftovers().size(), minutes));
+        for (String sha : c.blobs()) {
+            sb.append("  blob ").append(sha).append('\n');
+        }
+        for (java.nio.file.Path p : c.leftovers()) {
+            sb.append("  temporary ").append(p).append('\n');
+        }
+        if (!c.young().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "kept %d unreferenced blob(s) younger than %d minutes (a publish may be"
+                    + " about to record them)%n", c.young().size(), minutes));
         }
         return sb.toString();
     }

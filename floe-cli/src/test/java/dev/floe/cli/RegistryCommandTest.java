@@ -276,6 +276,36 @@ class RegistryCommandTest {
     }
 
     @Test
+    void gcDeletesAnOldBlobNoVersionUsesAndKeepsTheOthers() throws Exception {
+        Path own = dir.resolve("gc-registry");
+        assertEquals(0, floe("registry", "init", "--name", "kept", "--component-config",
+                "{name: encoder, type: conv_encoder, widths: [4]}", "--seed", "3", "--registry", own.toString()).code());
+        Path used;
+        try (Registry r = Registry.open(RegistryLocation.folder(own))) {
+            used = r.blobPath(r.resolve("kept@1"));
+        }
+        String orphan = "ab".repeat(32);
+        Path stray = Files.createDirectories(own.resolve("blobs/ab")).resolve(orphan + ".safetensors");
+        Files.copy(used, stray);
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(3)));
+        Files.setLastModifiedTime(stray, old);
+        Files.setLastModifiedTime(used, old);
+        Result dry = floe("registry", "gc", "--dry-run", "--registry", own.toString());
+        assertEquals(new Result(0, "would delete 1 unreferenced blob(s), " + String.format(java.util.Locale.ROOT, "%,d",
+                Files.size(stray)) + " bytes, and 0 temporary file(s) older than 60 minutes\n  blob " + orphan + "\n", ""),
+                dry);
+        assertTrue(Files.exists(stray));
+        Result gc = floe("registry", "gc", "--registry", own.toString());
+        assertTrue(gc.out().startsWith("deleted 1 unreferenced blob(s)"), gc.out());
+        assertFalse(Files.exists(stray));
+        assertTrue(Files.exists(used));
+        Result negative = floe("registry", "gc", "--older-than", "-5", "--registry", own.toString());
+        assertEquals(2, negative.code());
+        assertTrue(negative.err().startsWith("floe: --older-than -5 is negative"), negative.err());
+    }
+
+    @Test
     void anUnreachableDatabaseIsNamedWithoutThePasswordFromPgpassword() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

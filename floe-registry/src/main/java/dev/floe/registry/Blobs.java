@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * hash name, so a blob file with a hash name is always complete. A process killed before the rename
  * leaves only a {@value #TEMP_PREFIX}* file, which {@link Registry#verify()} reports. An existing
  * blob whose bytes no longer match its name is replaced by a good copy when the same weights are
- * stored again.
+ * stored again; a good one is reused and its modification time set to now, so every blob a
+ * publish is about to record is young ({@link Registry#collectGarbage} removes only old ones).
  */
 final class Blobs {
 
@@ -103,6 +104,9 @@ final class Blobs {
     private String settle(Path temp, String sha) throws IOException {
         Path target = path(sha);
         if (Files.isRegularFile(target) && sha.equals(Hashing.sha256Hex(target))) {
+            // reused: it counts as just written, so garbage collection (which spares young blobs) keeps it
+            // until the version that reuses it is recorded
+            Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
             return sha;
         }
         Files.createDirectories(target.getParent());

@@ -810,6 +810,81 @@ public final class Registry implements AutoCloseable {
         return new VerifyReport(all.size(), byBlob.size(), problems, unreferenced, blobs.leftovers());
     }
 
+    /**
+     * What {@link #collectGarbage} removed (or, in a dry run, would remove).
+     *
+     * @param blobs hashes of the blobs no version references that were older than the age given
+     * @param bytes their size in bytes
+     * @param leftovers temporary files of interrupted writes older than the age given
+     * @param young unreferenced blobs kept because they are younger (a publish may be about to record them)
+     * @param dryRun whether nothing was deleted
+     */
+    public record Collected(List<String> blobs, long bytes, List<Path> leftovers, List<String> young, boolean dryRun) {
+        public Collected {
+            blobs = List.copyOf(blobs);
+            leftovers = List.copyOf(leftovers);
+            young = List.copyOf(young);
+        }
+    }
+
+    /**
+     * Deletes the blobs no version references and the temporary files of interrupted writes, when
+     * their files were last modified more than {@code minAge} ago.
+     *
+     * <p>Safe next to publishers: a publish (or import) writes or reuses its blob before it records
+     * the version, and a reused blob's modification time is set to now, so the blob of a version
+     * being published is young until its row is in; the references are read and the files deleted
+     * while holding the registry's write lock, so no version is recorded in between. A publish that
+     * takes longer than {@code minAge} between writing its blob and recording its version could lose
+     * it; choose an age far above that (the CLI's default is 60 minutes). The blob folder must
+     * belong to this registry alone.
+     *
+     * @param minAge only files older than this are deleted
+     * @param dryRun report what would be deleted without deleting it
+     */
+    public synchronized Collected collectGarbage(java.time.Duration minAge, boolean dryRun) {
+        if (minAge.isNegative()) {
+            throw new IllegalArgumentException("the minimum age of a blob to delete is " + minAge + "; give 0 or more");
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(minAge);
+        return store.write(c -> {
+            Set<String> referenced = new HashSet<>();
+            Store.all(c).forEach(v -> referenced.add(v.blobSha256()));
+            List<String> removed = new ArrayList<>();
+            List<String> young = new ArrayList<>();
+            List<Path> leftovers = new ArrayList<>();
+            long bytes = 0;
+            try {
+                for (String sha : blobs.present()) {
+                    if (referenced.contains(sha)) {
+                        continue;
+                    }
+                    Path p = blobs.path(sha);
+                    if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                        bytes += Files.size(p);
+                        removed.add(sha);
+                        if (!dryRun) {
+                            Files.deleteIfExists(p);
+                        }
+                    } else {
+                        young.add(sha);
+                    }
+                }
+                for (Path p : blobs.leftovers()) {
+                    if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                        leftovers.add(p);
+                        if (!dryRun) {
+                            Files.deleteIfExists(p);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot clean the blob folder " + blobs.dir() + ": " + e.getMessage(), e);
+            }
+            return new Collected(removed, bytes, leftovers, young, dryRun);
+        });
+    }
+
     // ---- bundles ------------------------------------------------------------------------------------------------------
 
     /** An exported bundle's index; {@code tags} is absent in bundles of Floe versions that exported no tags. */
