@@ -52,10 +52,12 @@ final class Charts {
     private static final Color OPTIMAL = new Color(0xC0392B);
     private static final Color OTHER = new Color(0x5D6D7E);
     private static final Color GRID = new Color(0xDDDDDD);
-    private static final int PARETO_WIDTH = 640;
+    private static final int PARETO_WIDTH = 600;
     private static final int PARETO_HEIGHT = 420;
     private static final int CURVE_WIDTH = 560;
     private static final int CURVE_HEIGHT = 360;
+    /** Share of an axis's range left free at its ends, so point labels are not cut off. */
+    private static final double LABEL_ROOM = 0.12;
     /** A cost axis spanning more than this ratio is drawn logarithmic. */
     private static final double LOG_SPAN = 20;
 
@@ -143,7 +145,11 @@ final class Charts {
             log.setStandardTickUnits(NumberAxis.createStandardTickUnits());
             plot.setDomainAxis(log);
         }
-        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        NumberAxis accuracy = (NumberAxis) plot.getRangeAxis();
+        accuracy.setAutoRangeIncludesZero(false);
+        accuracy.setUpperMargin(LABEL_ROOM); // room for the labels above the points
+        plot.getDomainAxis().setLowerMargin(LABEL_ROOM);
+        plot.getDomainAxis().setUpperMargin(LABEL_ROOM);
         String caption = "One point per variant: mean accuracy over its finished seeds against mean "
                 + (Metric.TRAIN_SECONDS.equals(costKey) ? "train time" : "peak resident memory of the run's process")
                 + ". Red circles are Pareto-optimal (no other variant is at least as accurate for no more cost and"

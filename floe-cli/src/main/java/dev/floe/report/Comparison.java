@@ -142,8 +142,8 @@ record Comparison(String axis, String value, String baseline, int pairs, Stat ac
         }
         if (speed != null) {
             double r = speed.mean();
-            parts.add(r >= 1 ? String.format(Locale.ROOT, "%s× faster", ratio(r))
-                    : String.format(Locale.ROOT, "%s× slower", ratio(1 / r)));
+            parts.add(ratio(r).equals("1.0") || ratio(1 / r).equals("1.0") ? "about as fast"
+                    : r >= 1 ? ratio(r) + "× faster" : ratio(1 / r) + "× slower");
         }
         if (memory != null) {
             parts.add(signed(memory.mean(), "%.0f") + "% peak memory");

@@ -35,7 +35,7 @@ final class HtmlPage {
             ul.summary li{margin:3px 0}
             figure{display:inline-block;margin:8px 16px 16px 0;vertical-align:top;max-width:100%}
             figure img{max-width:100%;height:auto;border:1px solid #eee}
-            figcaption{max-width:640px}
+            figcaption{max-width:600px}
             td.error{white-space:normal;text-align:left;max-width:720px}
             """;
 
@@ -90,8 +90,9 @@ final class HtmlPage {
                 .append(" (").append(runs.size() - failed).append(" finished, ").append(failed).append(" failed) in ")
                 .append(report.variants().size()).append(report.variants().size() == 1 ? " variant" : " variants")
                 .append("; written by floe report at ").append(esc(report.generatedAt().toString()))
-                .append(". Numbers are mean ± sample standard deviation over a variant's finished seeds; "
-                        + "failed runs are left out; – means not recorded.</p>\n");
+                .append(". Numbers are mean ± sample standard deviation over a variant's finished seeds (no ± when "
+                        + "there is one seed or all seeds gave the same value); failed runs are left out; – means not"
+                        + " recorded.</p>\n");
         h.append("<div id=\"page-errors\" hidden></div>\n");
         summary(h, report);
         table(h, report);

@@ -97,17 +97,20 @@ record Metric(String key, String label, Unit unit) {
         };
     }
 
-    /** Mean ± std as the page writes it; just the mean for a single value. */
+    /** Mean ± std as the page writes it; just the mean for a single value or values that are all equal. */
     String format(Stat s) {
         if (s == null) {
             return "–";
         }
-        return s.hasStd() ? format(s.mean()) + " ± " + formatSpread(s.std()) : format(s.mean());
+        return s.hasStd() && s.std() != 0 ? format(s.mean()) + " ± " + formatSpread(s.std()) : format(s.mean());
     }
 
     private String formatSpread(double std) {
-        return unit == Unit.COUNT || unit == Unit.MEBIBYTES || unit == Unit.PER_SECOND
-                ? String.format(Locale.ROOT, "%,.1f", std) : format(std);
+        return switch (unit) {
+            case COUNT, MEBIBYTES, PER_SECOND -> String.format(Locale.ROOT, "%,.1f", std);
+            case NUMBER -> String.format(Locale.ROOT, "%.2g", std);
+            default -> format(std);
+        };
     }
 
     private static String bytes(double v) {

@@ -42,6 +42,9 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             "accuracy_per_draw", "accuracy_per_corpus", "seed", "labels_per_class", "max_tokens", "epochs",
             "batch_size", "lr", "train_texts", "test_texts");
 
+    /** The seed as a data set's name mentions it ({@code [20 per class, seed 1]}). */
+    private static final java.util.regex.Pattern SEED_IN_NAME = java.util.regex.Pattern.compile("\\bseed -?\\d+");
+
     private static final JsonMapper CANONICAL =
             JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
@@ -155,7 +158,8 @@ record RunFolders(List<RunResult> results, List<String> notes) {
 
     /**
      * What makes runs the same variant: the recipe without what the seed decides or where files
-     * were — seed, config text and source, initial weight hashes, data fingerprints, file paths.
+     * were — seed, config text and source, initial weight hashes, data fingerprints and the seed in
+     * data names, file paths.
      */
     private static String recipeKey(RunManifest m) {
         ObjectNode tree;
@@ -175,7 +179,13 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             cs.forEach(c -> ((ObjectNode) c).remove("weights_before"));
         }
         if (tree.get("data") instanceof ArrayNode data) {
-            data.forEach(d -> ((ObjectNode) d).remove("fingerprint"));
+            for (JsonNode d : data) {
+                ObjectNode o = (ObjectNode) d;
+                o.remove("fingerprint"); // the examples a seed drew
+                if (o.path("name").isTextual()) { // "... [20 per class, seed 1]"
+                    o.put("name", SEED_IN_NAME.matcher(o.get("name").asText()).replaceAll("seed"));
+                }
+            }
         }
         if (tree.get("files") instanceof ArrayNode files) {
             files.forEach(f -> ((ObjectNode) f).remove("path"));
