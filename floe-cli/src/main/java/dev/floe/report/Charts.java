@@ -52,8 +52,8 @@ final class Charts {
     private static final Color OPTIMAL = new Color(0xC0392B);
     private static final Color OTHER = new Color(0x5D6D7E);
     private static final Color GRID = new Color(0xDDDDDD);
-    private static final int PARETO_WIDTH = 600;
-    private static final int PARETO_HEIGHT = 420;
+    private static final int PARETO_WIDTH = 560;
+    private static final int PARETO_HEIGHT = 400;
     private static final int CURVE_WIDTH = 560;
     private static final int CURVE_HEIGHT = 360;
     /** Share of an axis's range left free at its ends, so point labels are not cut off. */

@@ -35,7 +35,7 @@ final class HtmlPage {
             ul.summary li{margin:3px 0}
             figure{display:inline-block;margin:8px 16px 16px 0;vertical-align:top;max-width:100%}
             figure img{max-width:100%;height:auto;border:1px solid #eee}
-            figcaption{max-width:600px}
+            figcaption{max-width:560px}
             td.error{white-space:normal;text-align:left;max-width:720px}
             """;
 

@@ -93,7 +93,9 @@ record Metric(String key, String label, Unit unit) {
                     : String.format(Locale.ROOT, "%.2f", v);
             case MEBIBYTES, COUNT, PER_SECOND -> String.format(Locale.ROOT, "%,.0f", v);
             case BYTES -> bytes(v);
-            case NUMBER -> String.format(Locale.ROOT, "%.4g", v);
+            case NUMBER -> Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%,.1f", v)
+                    : Math.abs(v) >= 0.01 || v == 0 ? String.format(Locale.ROOT, "%.3f", v)
+                    : String.format(Locale.ROOT, "%.3g", v);
         };
     }
 
