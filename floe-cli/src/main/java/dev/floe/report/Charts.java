@@ -52,6 +52,13 @@ final class Charts {
     private static final Color OPTIMAL = new Color(0xC0392B);
     private static final Color OTHER = new Color(0x5D6D7E);
     private static final Color GRID = new Color(0xDDDDDD);
+    /** Line colours of the learning curves (Tableau 10: distinguishable, none too pale on white). */
+    private static final Color[] PALETTE = {new Color(0x4E79A7), new Color(0xF28E2B), new Color(0xE15759),
+        new Color(0x76B7B2), new Color(0x59A14F), new Color(0xEDC948), new Color(0xB07AA1), new Color(0xFF9DA7),
+        new Color(0x9C755F), new Color(0xBAB0AC)};
+    /** Legend entries per row under a learning-curve chart, for sizing the chart. */
+    private static final int LEGEND_PER_ROW = 4;
+    private static final int LEGEND_ROW_HEIGHT = 18;
     private static final int PARETO_WIDTH = 560;
     private static final int PARETO_HEIGHT = 400;
     private static final int CURVE_WIDTH = 560;
@@ -185,7 +192,8 @@ final class Charts {
         r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         r.setMaximumBarWidth(0.12);
         plot.setRenderer(r);
-        if (data.getColumnCount() > 4) {
+        plot.getDomainAxis().setMaximumCategoryLabelLines(2);
+        if (data.getColumnCount() > 6) {
             plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         }
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
@@ -241,13 +249,17 @@ final class Charts {
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             r.setSeriesShape(i, new Ellipse2D.Double(-3, -3, 6, 6));
-            r.setSeriesStroke(i, new BasicStroke(1.6f));
+            r.setSeriesStroke(i, i < PALETTE.length ? new BasicStroke(1.6f)
+                    : new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {5f, 3f}, 0f));
+            r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
         }
         plot.setRenderer(r);
         NumberAxis x = (NumberAxis) plot.getDomainAxis();
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
-        return new Chart(Section.CURVES, title, caption, png(chart, CURVE_WIDTH, CURVE_HEIGHT));
+        int legendRows = (data.getSeriesCount() + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW;
+        return new Chart(Section.CURVES, title, caption,
+                png(chart, CURVE_WIDTH, CURVE_HEIGHT + LEGEND_ROW_HEIGHT * Math.max(0, legendRows - 1)));
     }
 
     private static void style(JFreeChart chart, XYPlot plot) {

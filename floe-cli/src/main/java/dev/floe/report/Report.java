@@ -41,8 +41,11 @@ public final class Report {
     private final Set<String> paretoTime;
     private final Set<String> paretoMemory;
 
+    /** The heading of a report built without one. */
+    static final String DEFAULT_TITLE = "Floe report";
+
     private Report(String title, List<RunResult> runs, List<String> notes) {
-        this.title = title;
+        this.title = title == null || title.isBlank() ? DEFAULT_TITLE : title.strip();
         this.generatedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         this.runs = List.copyOf(runs);
         this.variants = Variant.of(runs);
@@ -57,7 +60,7 @@ public final class Report {
      * have finished whose folder holds no readable manifest with an outcome is reported as failed with
      * that reason.
      *
-     * @param title the page's heading
+     * @param title the page's heading ({@value #DEFAULT_TITLE} when null or blank)
      * @param runs the runs, in the order the page lists variants and axis values (an axis's first
      *     value is the one the others are compared with)
      * @throws IllegalArgumentException when there are no runs

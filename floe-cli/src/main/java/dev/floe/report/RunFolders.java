@@ -37,6 +37,9 @@ record RunFolders(List<RunResult> results, List<String> notes) {
     /** The file {@code floe demo} writes its per-configuration results to. */
     static final String DEMO_RESULTS = "results.json";
 
+    /** The key of a demo configuration's accuracy standard deviation over its label draws. */
+    static final String DEMO_DRAW_STD = "accuracy_std_over_draws";
+
     /** results.json fields that are settings or text, not results of the configuration. */
     private static final Set<String> DEMO_NOT_RESULTS = Set.of("name", "description", "accuracy", "accuracy_std",
             "accuracy_per_draw", "accuracy_per_corpus", "seed", "labels_per_class", "max_tokens", "epochs",
@@ -139,6 +142,9 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             String name = c.get("name").asText();
             Map<String, Double> values = new LinkedHashMap<>();
             values.put(Metric.ACCURACY, c.get("accuracy").asDouble());
+            if (c.path("accuracy_std").isNumber()) { // over the demo's label draws, not over seeds
+                values.put(DEMO_DRAW_STD, c.get("accuracy_std").asDouble());
+            }
             c.fields().forEachRemaining(e -> {
                 if (!DEMO_NOT_RESULTS.contains(e.getKey()) && e.getValue().isNumber()) {
                     values.put(e.getKey(), e.getValue().asDouble());
@@ -150,7 +156,8 @@ record RunFolders(List<RunResult> results, List<String> notes) {
         }
         notes.add(dir + " (floe " + m.command() + "): each configuration the demo compared is a variant, with the numbers"
                 + " of " + DEMO_RESULTS + "; its accuracy is the demo's own"
-                + (draws > 0 ? " mean over " + draws + (draws == 1 ? " draw" : " draws") + " of the few labelled examples" : "")
+                + (draws > 0 ? " mean over " + draws + (draws == 1 ? " draw" : " draws") + " of the few labelled examples"
+                        + " (their spread is " + DEMO_DRAW_STD + ")" : "")
                 + ", its peak memory the demo process's peak while that configuration ran (which includes what the"
                 + " process already held), and the demo records no learning curves.");
         return out;

@@ -81,16 +81,18 @@ record RunResult(ReportRun run, Map<String, Double> values, List<StageCurve> sta
     static RunResult fromOutcome(ReportRun run, RunManifest.Outcome outcome) {
         Map<String, Double> values = new LinkedHashMap<>();
         if (outcome.finalEval() != null) {
-            values.put(Metric.ACCURACY, outcome.finalEval().accuracy());
-            values.put(Metric.LOSS, outcome.finalEval().loss());
+            putIfFinite(values, Metric.ACCURACY, outcome.finalEval().accuracy());
+            putIfFinite(values, Metric.LOSS, outcome.finalEval().loss());
         }
-        values.put(Metric.TRAIN_SECONDS, outcome.trainSeconds());
-        values.put(Metric.PEAK_RSS_MB, outcome.peakRssMb());
+        putIfFinite(values, Metric.TRAIN_SECONDS, outcome.trainSeconds());
+        if (outcome.peakRssMb() > 0) { // -1 where the platform does not report it
+            values.put(Metric.PEAK_RSS_MB, outcome.peakRssMb());
+        }
         values.put(Metric.OPTIMIZER_STATE_BYTES, (double) outcome.optimizerStateBytes());
         if (outcome.metrics() != null) {
             new TreeMap<>(outcome.metrics()).forEach((k, v) -> {
-                if (k != null && v != null && Double.isFinite(v)) {
-                    values.put(k, v);
+                if (v != null) {
+                    putIfFinite(values, k, v);
                 }
             });
         }
@@ -103,5 +105,12 @@ record RunResult(ReportRun run, Map<String, Double> values, List<StageCurve> sta
             }
         }
         return new RunResult(run, values, stages, null);
+    }
+
+    /** A NaN or infinite number counts as not recorded. */
+    private static void putIfFinite(Map<String, Double> values, String key, double v) {
+        if (Double.isFinite(v)) {
+            values.put(key, v);
+        }
     }
 }

@@ -128,6 +128,8 @@ class ReportCommandTest {
         assertEquals(0.62, frozen.get("stats").get("final_accuracy").get("mean").asDouble(), 1e-12);
         assertEquals(165.0, frozen.get("stats").get("trainable_params").get("mean").asDouble());
         assertFalse(frozen.get("stats").has("labels_per_class"), "a setting, not a result");
+        assertEquals(0.0, frozen.get("stats").get("accuracy_std_over_draws").get("mean").asDouble(),
+                "the demo's spread over label draws, kept apart from the spread over seeds");
         assertTrue(json.get("notes").get(0).asText().contains("each configuration the demo compared is a variant"));
         assertTrue(out.toString().contains("variant = frozen_encoder vs scratch: +11.0 ± 1.4 points"), out.toString());
     }
