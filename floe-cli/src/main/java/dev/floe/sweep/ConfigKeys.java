@@ -104,12 +104,24 @@ final class ConfigKeys {
                 type = keys.get(key);
             } else {
                 throw new IllegalArgumentException("'" + path + "' is not a config key: " + where(done) + " is a single value ("
-                        + raw.getSimpleName().toLowerCase(java.util.Locale.ROOT) + "), it has no key '" + key
-                        + "'; set " + where(done) + " itself");
+                        + kind(raw) + "), it has no key '" + key + "'; set " + where(done) + " itself");
             }
             here = here.path(key);
             done.append(done.length() == 0 ? "" : ".").append(key);
         }
+    }
+
+    private static String kind(Class<?> raw) {
+        if (raw == Double.class || raw == Float.class || raw == double.class) {
+            return "a number";
+        }
+        if (raw == Long.class || raw == Integer.class || raw == long.class || raw == int.class) {
+            return "an integer";
+        }
+        if (raw == Boolean.class || raw == boolean.class) {
+            return "true or false";
+        }
+        return raw == String.class ? "a string" : "a " + raw.getSimpleName();
     }
 
     private static String where(CharSequence done) {

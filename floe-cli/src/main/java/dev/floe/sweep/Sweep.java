@@ -106,7 +106,7 @@ public final class Sweep {
             throw error(name, bytes, List.of("seeds"), "seeds", "the list is empty; give at least one seed, e.g. seeds: [1, 2, 3],"
                     + " or leave seeds out to use the base config's seed");
         }
-        if (new LinkedHashSet<>(seeds).size() != seeds.size() || seeds.contains(null)) {
+        if (new LinkedHashSet<>(seeds).size() != seeds.size() || seeds.stream().anyMatch(java.util.Objects::isNull)) {
             throw error(name, bytes, List.of("seeds"), "seeds", "seeds " + seeds + " repeat a seed or hold an empty entry;"
                     + " give each seed once");
         }
@@ -372,7 +372,7 @@ public final class Sweep {
 
     /** {@code text} with characters a folder name should not have replaced by {@code _}, shortened. */
     static String folderName(String text) {
-        String safe = UNSAFE.matcher(text).replaceAll("_");
+        String safe = UNSAFE.matcher(text).replaceAll("_").replaceAll("^_+|_+$", "");
         return safe.length() > MAX_NAME ? safe.substring(0, MAX_NAME) : safe;
     }
 
