@@ -13,4 +13,7 @@ module dev.floe.cli {
     // picocli sets options by reflection; demo settings records are serialised into run manifests
     opens dev.floe.cli to info.picocli;
     opens dev.floe.demo to com.fasterxml.jackson.databind;
+    // sweeps: the executor interface is for other engines; Jackson reads sweep files into its records
+    exports dev.floe.sweep;
+    opens dev.floe.sweep to com.fasterxml.jackson.databind;
 }

@@ -78,6 +78,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     SwapOptions swap = new SwapOptions();
 
+    @Option(names = "--base-dir", paramLabel = "DIR",
+            description = "folder the config's relative paths start from (default: the config file's folder)")
+    Path baseDir;
+
+    @Option(names = "--feature-cache", paramLabel = "DIR",
+            description = "share frozen-prefix features with other runs through DIR (safe for several processes at"
+                    + " once); default: a cache in memory for this run only")
+    Path featureCache;
+
     /** Wraps the registry a config's components resolve through (floe reproduce pins recorded versions). */
     java.util.function.UnaryOperator<dev.floe.config.ComponentSource> pinning = source -> source;
 
@@ -108,7 +117,8 @@ final class TrainCommand implements Callable<Integer> {
             OutputDir.prepare(folder.out, "train", folder.force); // refuses a used folder now, before any work
         }
         byte[] yaml = ExperimentConfig.read(config);
-        return train(stdout, yaml, config.toString(), PlanCommand.folderOf(config), null, data -> { });
+        Path base = baseDir != null ? baseDir.toAbsolutePath().normalize() : PlanCommand.folderOf(config);
+        return train(stdout, yaml, config.toString(), base, null, data -> { });
     }
 
     /**
@@ -131,6 +141,7 @@ final class TrainCommand implements Callable<Integer> {
                         return Experiment.build(cfg, base, pinning.apply(registry), swap.swaps);
                     }
                 })) {
+            experiment.sharedFeatureCache(featureCache);
             ExperimentData data = attributed(source, () -> ExperimentData.load(cfg, base));
             attributed(source, () -> {
                 experiment.check(data);

@@ -42,7 +42,14 @@ import java.util.Map;
  * folder and renamed into place. A folder that is corrupted, half-written or of another version is
  * detected when opened, deleted and rebuilt, never used.
  *
- * <p>Not thread-safe.
+ * <p>A {@linkplain #shared shared} cache writes every entry it computes to its directory, so that
+ * other processes (the runs of a sweep) read it instead of computing it again. Several processes may
+ * use one directory at once: an entry is computed under an exclusive lock on {@code KEY.lock} (a
+ * process that wants an entry another one is computing waits for it and then reads it), each writer
+ * fills its own temporary folder ({@code KEY.tmp-PID-N}) and renames it into place, a finished entry
+ * is never replaced, and a temporary folder is removed only when the process that made it is gone.
+ *
+ * <p>One instance is not thread-safe.
  */
 public final class FeatureCache implements AutoCloseable {
 
@@ -51,6 +58,8 @@ public final class FeatureCache implements AutoCloseable {
     /** Examples per prefix forward pass; larger batches ran 2–8× slower per example on one thread. */
     private static final int BATCH = 64;
     private static final ObjectMapper JSON = Json.mapper();
+    /** Infix of a writer's temporary folder: {@code KEY.tmp-PID-N}. */
+    private static final String TMP = ".tmp-";
 
     /**
      * Counters.
@@ -62,8 +71,14 @@ public final class FeatureCache implements AutoCloseable {
      */
     public record Stats(long hits, long misses, long rebuilt, double computeSeconds) {}
 
+    /** Serialises this JVM's holders of entry locks (a file lock is held per process, not per thread). */
+    private static final Object LOCKS = new Object();
+    /** Numbers the temporary folders this process writes. */
+    private static final java.util.concurrent.atomic.AtomicLong TMP_SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
+
     private final long memoryBudget;
     private final Path directory;
+    private final boolean shared;
     private Map<String, String> provenance = Map.of();
     private final Map<String, Features> memory = new LinkedHashMap<>();
     private long memoryBytes;
@@ -72,19 +87,29 @@ public final class FeatureCache implements AutoCloseable {
     private long rebuilt;
     private double computeSeconds;
 
-    private FeatureCache(long memoryBudget, Path directory) {
+    private FeatureCache(long memoryBudget, Path directory, boolean shared) {
         this.memoryBudget = memoryBudget;
         this.directory = directory;
+        this.shared = shared;
     }
 
     /** A cache holding at most {@code bytes} in memory and nothing on disk. */
     public static FeatureCache inMemory(long bytes) {
-        return new FeatureCache(bytes, null);
+        return new FeatureCache(bytes, null, false);
     }
 
     /** A cache holding at most {@code memoryBytes} in memory and the rest in {@code dir}. */
     public static FeatureCache onDisk(Path dir, long memoryBytes) {
-        return new FeatureCache(memoryBytes, dir);
+        return new FeatureCache(memoryBytes, dir, false);
+    }
+
+    /**
+     * A cache that writes every entry it computes into {@code dir} and reads entries other
+     * processes wrote there; safe for several processes at once (see the class comment). Entries are
+     * served memory-mapped from the directory.
+     */
+    public static FeatureCache shared(Path dir) {
+        return new FeatureCache(0, dir, true);
     }
 
     /**
@@ -128,10 +153,12 @@ public final class FeatureCache implements AutoCloseable {
                 return f;
             }
         }
-        long start = System.nanoTime();
-        f = compute(graph, prefix, data);
-        computeSeconds += (System.nanoTime() - start) / 1e9;
-        misses++;
+        if (shared) {
+            f = computeShared(key, graph, prefix, data);
+            memory.put(key, f); // memory-mapped: not counted against the memory budget
+            return f;
+        }
+        f = computeTimed(graph, prefix, data);
         if (memoryBytes + f.bytes() <= memoryBudget) {
             memory.put(key, f);
             memoryBytes += f.bytes();
@@ -142,6 +169,47 @@ public final class FeatureCache implements AutoCloseable {
             return openFromDisk(key);
         }
         return null;
+    }
+
+    /** Computes an entry, counting the miss and the time. */
+    private Features computeTimed(ModelGraph graph, Prefix prefix, Examples data) {
+        long start = System.nanoTime();
+        Features f = compute(graph, prefix, data);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        computeSeconds += seconds;
+        misses++;
+        return f.withComputeSeconds(seconds);
+    }
+
+    /**
+     * Under the entry's file lock: reads the entry if another process wrote it meanwhile, else
+     * computes and writes it.
+     */
+    private Features computeShared(String key, ModelGraph graph, Prefix prefix, Examples data) {
+        try {
+            Files.createDirectories(directory);
+            synchronized (LOCKS) {
+                try (FileChannel lockFile = FileChannel.open(directory.resolve(key + ".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+                        java.nio.channels.FileLock lock = lockFile.lock()) {
+                    Features done = openFromDisk(key);
+                    if (done != null) {
+                        hits++;
+                        return done;
+                    }
+                    writeToDisk(key, computeTimed(graph, prefix, data));
+                    Features written = openFromDisk(key);
+                    if (written == null) {
+                        throw new IllegalStateException("the feature cache entry " + directory.resolve(key)
+                                + " did not read back after it was written; check the disk and remove the folder");
+                    }
+                    return written;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock feature cache entry " + directory.resolve(key) + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The entry's key (exposed for tests and reports). */
@@ -189,12 +257,13 @@ public final class FeatureCache implements AutoCloseable {
     private void writeToDisk(String key, Features f) {
         try {
             Files.createDirectories(directory);
-            Path tmp = directory.resolve(key + ".tmp");
+            Path tmp = directory.resolve(key + TMP + ProcessHandle.current().pid() + "-" + TMP_SEQUENCE.incrementAndGet());
             AtomicFiles.deleteTree(tmp);
             Files.createDirectories(tmp);
             ObjectNode meta = JSON.createObjectNode();
             meta.put("format", FORMAT);
             meta.put("rows", f.rows());
+            meta.put("compute_seconds", f.computeSeconds());
             meta.set("provenance", JSON.valueToTree(new java.util.TreeMap<>(provenance)));
             ObjectNode files = meta.putObject("values");
             int i = 0;
@@ -211,6 +280,10 @@ public final class FeatureCache implements AutoCloseable {
             }
             AtomicFiles.writeString(tmp.resolve("meta.json"), JSON.writeValueAsString(meta));
             Path target = directory.resolve(key);
+            if (shared && openFromDisk(key) != null) {
+                AtomicFiles.deleteTree(tmp); // a finished entry stays: another process may be reading it
+                return;
+            }
             AtomicFiles.deleteTree(target);
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -222,7 +295,7 @@ public final class FeatureCache implements AutoCloseable {
     private Features openFromDisk(String key) {
         Path dir = directory.resolve(key);
         try {
-            AtomicFiles.deleteTree(directory.resolve(key + ".tmp")); // left by a killed writer
+            removeDeadWriters(key);
             if (!Files.isDirectory(dir)) {
                 return null;
             }
@@ -232,6 +305,7 @@ public final class FeatureCache implements AutoCloseable {
                 return discard(dir);
             }
             int rows = meta.get("rows").asInt();
+            double seconds = meta.path("compute_seconds").asDouble(0);
             Map<String, long[]> shapes = new LinkedHashMap<>();
             Map<String, FloatBuffer> values = new LinkedHashMap<>();
             var it = meta.get("values").fields();
@@ -255,9 +329,38 @@ public final class FeatureCache implements AutoCloseable {
                     values.put(e.getKey(), mapped.asFloatBuffer());
                 }
             }
-            return new Features(rows, shapes, values);
+            return new Features(rows, shapes, values).withComputeSeconds(seconds);
         } catch (IOException | RuntimeException e) {
             return discard(dir);
+        }
+    }
+
+    /**
+     * Removes the temporary folders of {@code key} whose writer is no longer running (killed while
+     * writing); those of live writers stay. The old single {@code KEY.tmp} name has no writer id and
+     * is always removed.
+     */
+    private void removeDeadWriters(String key) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(directory)) {
+            for (Path tmp : s.filter(p -> p.getFileName().toString().startsWith(key + ".tmp")).toList()) {
+                String rest = tmp.getFileName().toString().substring(key.length());
+                if (rest.equals(".tmp") || rest.startsWith(TMP) && !writerAlive(rest.substring(TMP.length()))) {
+                    AtomicFiles.deleteTree(tmp);
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no directory yet: nothing to clean
+        }
+    }
+
+    /** Whether the process named in a temporary folder's {@code PID-N} suffix still runs. */
+    private static boolean writerAlive(String pidAndNumber) {
+        int dash = pidAndNumber.indexOf('-');
+        try {
+            long pid = Long.parseLong(dash < 0 ? pidAndNumber : pidAndNumber.substring(0, dash));
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

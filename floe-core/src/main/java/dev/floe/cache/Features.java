@@ -17,11 +17,30 @@ public final class Features {
     private final int rows;
     private final Map<String, long[]> rowShapes;
     private final Map<String, FloatBuffer> values;
+    private final double computeSeconds;
 
     Features(int rows, Map<String, long[]> rowShapes, Map<String, FloatBuffer> values) {
+        this(rows, rowShapes, values, 0);
+    }
+
+    private Features(int rows, Map<String, long[]> rowShapes, Map<String, FloatBuffer> values, double computeSeconds) {
         this.rows = rows;
         this.rowShapes = rowShapes;
         this.values = values;
+        this.computeSeconds = computeSeconds;
+    }
+
+    Features withComputeSeconds(double seconds) {
+        return new Features(rows, rowShapes, values, seconds);
+    }
+
+    /**
+     * Seconds the prefix took to compute these values when the entry was made (by this process or,
+     * for an entry read from disk, by the one that wrote it; 0 for entries written before this was
+     * recorded): the time one pass over the data saves by reading them instead.
+     */
+    public double computeSeconds() {
+        return computeSeconds;
     }
 
     /** Number of examples. */

@@ -89,17 +89,25 @@ final class ConfigReader {
     }
 
     static ExperimentConfig parse(byte[] yaml, String source) {
+        return parseAs(yaml, source, ExperimentConfig.class, "the config is empty; expected the sections "
+                + sorted(ExperimentConfig.SECTIONS) + " as in examples/fashion-finetune.yaml");
+    }
+
+    /**
+     * Reads YAML into {@code type} with the limits and error messages of configs.
+     *
+     * @param whenEmpty the message for a file with no document
+     */
+    static <T> T parseAs(byte[] yaml, String source, Class<T> type, String whenEmpty) {
         if (yaml.length > MAX_CONFIG_BYTES) {
             throw tooBig(source, yaml.length);
         }
         rejectAliases(yaml, source);
         try (JsonParser p = YAML.createParser(yaml)) {
             if (p.nextToken() == null) {
-                throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "",
-                        "the config is empty; expected the sections " + sorted(ExperimentConfig.SECTIONS)
-                                + " as in examples/fashion-finetune.yaml", null);
+                throw new ConfigException(source, ConfigException.UNKNOWN, ConfigException.UNKNOWN, "", whenEmpty, null);
             }
-            return YAML.readValue(p, ExperimentConfig.class);
+            return YAML.readValue(p, type);
         } catch (JsonProcessingException e) {
             throw translate(e, yaml, source);
         } catch (IOException e) {
@@ -124,6 +132,20 @@ final class ConfigReader {
             throw translate(e, yaml, source);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot parse config " + source + ": " + e, e);
+        }
+    }
+
+    /** The 1-based line of the key (or list entry) at {@code path}, or {@link ConfigException#UNKNOWN}. */
+    static int lineOf(byte[] yaml, List<Object> path) {
+        return line(locate(yaml, path).location());
+    }
+
+    /** YAML text of a tree, in the layout configs are read in. */
+    static byte[] toYaml(com.fasterxml.jackson.databind.JsonNode tree) {
+        try {
+            return YAML.writeValueAsBytes(tree);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write YAML: " + e.getOriginalMessage(), e);
         }
     }
 

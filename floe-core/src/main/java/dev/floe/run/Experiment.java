@@ -56,6 +56,7 @@ public final class Experiment implements AutoCloseable {
     private final Schedule schedule;
     private final List<FreezePlan> plans;
     private List<Sourced> sourced = List.of();
+    private Path sharedFeatureCache;
 
     /**
      * A component whose type, sizes and weights came from a {@link dev.floe.config.ComponentSource}.
@@ -277,6 +278,18 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves frozen-prefix features through {@code dir}, shared with other runs and processes
+     * ({@link FeatureCache#shared}), instead of a cache in this process's memory only.
+     *
+     * @param dir the shared cache folder, or null for the in-memory cache
+     * @return this experiment
+     */
+    public Experiment sharedFeatureCache(Path dir) {
+        this.sharedFeatureCache = dir;
+        return this;
+    }
+
     /** The config. */
     public ExperimentConfig config() {
         return config;
@@ -407,7 +420,9 @@ public final class Experiment implements AutoCloseable {
         ExperimentResult.DataSummary evalSummary = data.eval() == null ? null : ExperimentResult.DataSummary.of(data.eval());
         ExperimentConfig.Training t = config.training();
         // frozen-prefix outputs are computed once; results are the same with or without it
-        try (FeatureCache cache = FeatureCache.inMemory(FEATURE_CACHE_BYTES);
+        try (FeatureCache cache = sharedFeatureCache != null
+                        ? FeatureCache.shared(sharedFeatureCache).provenance(provenance)
+                        : FeatureCache.inMemory(FEATURE_CACHE_BYTES);
                 Trainer trainer = Trainer.builder()
                 .graph(graph)
                 .schedule(schedule)
@@ -425,6 +440,8 @@ public final class Experiment implements AutoCloseable {
                 .build()) {
             TrainResult result = trainer.fit(data.train(), data.eval());
             FreezePlan last = plans.get(plans.size() - 1);
+            Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),
+                    trainer.cacheSecondsSaved(), data.train(), data.eval(), t.batchSize());
             return new ExperimentResult(
                     result,
                     last.trainableCount(),
@@ -437,7 +454,8 @@ public final class Experiment implements AutoCloseable {
                     evalSummary,
                     config.seed(),
                     versions,
-                    started);
+                    started,
+                    measured);
         }
     }
 

@@ -31,6 +31,7 @@ import java.util.Map;
  * @param seed the config's seed
  * @param versions floe, djl, pytorch, java, os, arch
  * @param startedAt when training started
+ * @param measurements {@link Measurements} of the trained graph by key (empty when not measured)
  */
 public record ExperimentResult(
         TrainResult training,
@@ -44,13 +45,15 @@ public record ExperimentResult(
         DataSummary eval,
         long seed,
         Map<String, String> versions,
-        Instant startedAt) {
+        Instant startedAt,
+        Map<String, Double> measurements) {
 
     /** Version of the {@link #toJson} layout, written as its {@code format} field. */
     public static final String FORMAT = "floe-metrics/1";
 
     public ExperimentResult {
         versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions));
+        measurements = Collections.unmodifiableMap(new LinkedHashMap<>(measurements == null ? Map.of() : measurements));
     }
 
     /**
@@ -71,8 +74,8 @@ public record ExperimentResult(
     /**
      * The run as JSON ({@code metrics.json}): format, config hash, seed, start time, per-epoch
      * metrics (train loss and accuracy, eval loss and accuracy or null, seconds, examples per
-     * second), final evaluation, steps, parameter counts, optimizer state bytes, data fingerprints
-     * and versions.
+     * second), final evaluation, steps, parameter counts, optimizer state bytes, data fingerprints,
+     * versions and the {@link Measurements}.
      *
      * @param configSha256 hex SHA-256 of the config file's bytes, or null
      */
@@ -152,6 +155,8 @@ public record ExperimentResult(
         putData(data, "eval", eval);
         ObjectNode v = root.putObject("versions");
         versions.forEach(v::put);
+        ObjectNode measured = root.putObject("measurements");
+        measurements.forEach(measured::put);
         try {
             return json.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {

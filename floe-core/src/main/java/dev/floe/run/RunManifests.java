@@ -189,7 +189,7 @@ public final class RunManifests {
         return started.finished(new RunManifest.Outcome(Instant.now().toString(), after, weightsSha, stages,
                 fin == null ? null : new RunManifest.FinalEval(fin.loss(), fin.accuracy(), fin.examples()),
                 result.training().steps(), result.training().trainSeconds(), wallSeconds, ProcessStats.peakRssMb(),
-                result.optimizerStateBytes(), Map.of()));
+                result.optimizerStateBytes(), new TreeMap<>(result.measurements())));
     }
 
     /** Writes {@code dir/manifest.json} atomically. */

@@ -75,6 +75,8 @@ public final class Trainer implements AutoCloseable {
     private final FeatureCache cache;
     private Prefix prefix;
     private long steps;
+    /** Prefix compute time of every pass (training epoch, evaluation) served from the cache. */
+    private double cachedPassSeconds;
 
     private Trainer(Builder b) {
         this.graph = b.graph;
@@ -357,6 +359,9 @@ public final class Trainer implements AutoCloseable {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         p.seconds += seconds;
+        for (Features f : cached) {
+            cachedPassSeconds += f == null ? 0 : f.computeSeconds();
+        }
         EvalResult[] evals = new EvalResult[tasks.size()];
         for (int t = 0; t < tasks.size(); t++) {
             Task task = tasks.get(t);
@@ -578,6 +583,17 @@ public final class Trainer implements AutoCloseable {
         return graph.forwardFrom(inputs, features.gather(batch, idx), context, List.of(out)).get(out);
     }
 
+    /**
+     * Seconds the feature cache saved this trainer: for every pass over a data set (a training
+     * epoch, an evaluation) whose frozen-prefix outputs came from the cache, the measured time
+     * computing those outputs took when the entry was made (by this run or, for an entry read from a
+     * shared cache, by the run that made it), minus the time this trainer's cache spent computing
+     * entries. Copying cached rows into batches is not subtracted. 0 without a cache.
+     */
+    public double cacheSecondsSaved() {
+        return cache == null ? 0 : cachedPassSeconds - cache.stats().computeSeconds();
+    }
+
     /** The feature cache's counters, or null without a cache. */
     public FeatureCache.Stats cacheStats() {
         return cache == null ? null : cache.stats();
@@ -598,6 +614,7 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         long correct = 0;
         Features features = prefix != null && prefix.usable() ? features(data) : null;
+        cachedPassSeconds += features == null ? 0 : features.computeSeconds();
         for (int from = 0; from < data.size(); from += evalBatchSize) {
             int to = (int) Math.min(data.size(), (long) from + evalBatchSize);
             int[] idx = new int[to - from];
