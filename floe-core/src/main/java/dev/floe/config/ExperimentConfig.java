@@ -50,6 +50,7 @@ import java.util.Set;
  * @param policy freeze rules in order, last match wins; default none (everything trains)
  * @param optimizer required
  * @param training required
+ * @param peft LoRA modules and adapters to inject; default none
  */
 public record ExperimentConfig(
         Long seed,
@@ -62,11 +63,12 @@ public record ExperimentConfig(
         ProgressiveConfig progressive,
         Double layerDecay,
         Map<String, Double> layerDecayByComponent,
-        Boolean trainBn) {
+        Boolean trainBn,
+        PeftConfig peft) {
 
     /** The top-level keys. */
     public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
-            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn");
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft");
 
     public ExperimentConfig {
         Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
@@ -179,6 +181,8 @@ public record ExperimentConfig(
      *     it cannot be unfrozen by layers, {@code progressive.layers} when it has fewer layers
      */
     public dev.floe.schedule.Schedule schedule(dev.floe.graph.ModelGraph graph) {
+        List<dev.floe.freeze.FreezeRule> hostRules = peftHostRules(graph);
+        checkHostRuleConflicts(hostRules);
         dev.floe.schedule.LrSchedule base = training.lrSchedule() == null
                 ? dev.floe.schedule.LrSchedule.constant()
                 : StageConfig.parseSchedule(training.lrSchedule());
@@ -196,7 +200,7 @@ public record ExperimentConfig(
             }
             try {
                 int layers = p.layers() != null ? p.layers() : order.size();
-                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
+                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(hostRules), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
             } catch (IllegalArgumentException e) {
@@ -205,9 +209,9 @@ public record ExperimentConfig(
         }
         if (stages.isEmpty()) {
             return dev.floe.schedule.Schedule.single(new dev.floe.schedule.Stage(
-                    "train", freezePolicy(), training.epochs(), base, null));
+                    "train", freezePolicy(hostRules), training.epochs(), base, null));
         }
-        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(policy.stream().map(PolicyRule::toRule).toList());
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(freezePolicy(hostRules).rules());
         List<dev.floe.schedule.Stage> out = new java.util.ArrayList<>();
         for (StageConfig sc : stages) {
             sc.policy().forEach(r -> rules.add(r.toRule()));
@@ -243,9 +247,60 @@ public record ExperimentConfig(
         return TensorSpec.of(s.substring(0, close + 1), element);
     }
 
-    /** The {@code policy} rules as a {@link FreezePolicy}. */
+    /** The {@code policy} rules as a {@link FreezePolicy} (without the rules of {@code peft.freeze_host}). */
     public FreezePolicy freezePolicy() {
-        return new FreezePolicy(policy.stream().map(PolicyRule::toRule).toList(), layerDecay, layerDecayByComponent, trainBn);
+        return freezePolicy(List.of());
+    }
+
+    private FreezePolicy freezePolicy(List<dev.floe.freeze.FreezeRule> first) {
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(first);
+        policy.forEach(r -> rules.add(r.toRule()));
+        return new FreezePolicy(rules, layerDecay, layerDecayByComponent, trainBn);
+    }
+
+    /**
+     * The rules {@code peft.freeze_host} puts before the policy: {@code freeze COMPONENT/**} for each
+     * component, in graph order, that holds a module named in {@code peft.active}; empty without a
+     * {@code peft} section or with {@code freeze_host: false}.
+     *
+     * @param graph the built graph with the modules injected
+     */
+    public List<dev.floe.freeze.FreezeRule> peftHostRules(dev.floe.graph.ModelGraph graph) {
+        if (peft == null) {
+            return List.of();
+        }
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        java.util.Map<String, dev.floe.peft.LoraSpec> lora = dev.floe.peft.Lora.attached(graph);
+        for (String name : peft.active()) {
+            List<String> layers = lora.containsKey(name)
+                    ? dev.floe.peft.Lora.layers(graph, name)
+                    : dev.floe.peft.Adapters.layers(graph, name);
+            layers.forEach(path -> hosts.add(path.substring(0, path.indexOf('/') < 0 ? path.length() : path.indexOf('/'))));
+        }
+        List<String> ordered = graph.components().stream().map(dev.floe.graph.Component::name)
+                .filter(hosts::contains).toList();
+        return peft.hostRules(ordered);
+    }
+
+    /** A policy rule on the same glob as a host rule would be refused as a conflict; say what to do instead. */
+    private void checkHostRuleConflicts(List<dev.floe.freeze.FreezeRule> hostRules) {
+        for (dev.floe.freeze.FreezeRule host : hostRules) {
+            List<Object> at = null;
+            for (int i = 0; i < policy.size() && at == null; i++) {
+                at = policy.get(i).toRule().glob().equals(host.glob()) ? List.of("policy", i) : null;
+            }
+            for (int j = 0; j < stages.size() && at == null; j++) {
+                for (int k = 0; k < stages.get(j).policy().size() && at == null; k++) {
+                    at = stages.get(j).policy().get(k).toRule().glob().equals(host.glob())
+                            ? List.of("stages", j, "policy", k) : null;
+                }
+            }
+            if (at != null) {
+                throw new ConfigException(ConfigReader.render(at), "this rule's glob '" + host.glob() + "' is the one"
+                        + " peft.freeze_host freezes (a rule the plan lists before the policy's); to train the whole component set"
+                        + " peft.freeze_host: false, to train part of it give a narrower glob", null);
+            }
+        }
     }
 
     /**

@@ -193,6 +193,7 @@ public final class Experiment implements AutoCloseable {
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
+            GraphChecks.injectPeft(config, graph); // after init: init files hold the base parameters only
             GraphChecks.layerDecayComponents(config, graph);
             GraphChecks.rulesMatch(config, graph);
             Schedule schedule = config.schedule(graph);
@@ -477,6 +478,7 @@ public final class Experiment implements AutoCloseable {
                 .featureCache(cache)
                 .build()) {
             TrainResult result = trainer.run(data.train(), data.eval());
+            mergePeft();
             FreezePlan last = plans.get(plans.size() - 1);
             return new ExperimentResult(
                     result,
@@ -492,6 +494,24 @@ public final class Experiment implements AutoCloseable {
                     versions,
                     started);
         }
+    }
+
+    /** With {@code peft.merge}, folds the active LoRA modules into the base weights (after training). */
+    private void mergePeft() {
+        dev.floe.config.PeftConfig peft = config.peft();
+        if (peft == null || !peft.merge()) {
+            return;
+        }
+        for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
+            if (peft.active().contains(l.name())) {
+                dev.floe.peft.Lora.merge(graph, l.name());
+            }
+        }
+    }
+
+    /** What the {@code peft} section injected and froze, one line each; empty without one. */
+    public List<String> peftSummary() {
+        return GraphChecks.peftSummary(config, graph);
     }
 
     /** Releases the graph's native memory. */
