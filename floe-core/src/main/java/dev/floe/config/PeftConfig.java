@@ -99,6 +99,20 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
         }
     }
 
+    /** A module name that can be a path segment and a target glob that compiles, each reported at its key. */
+    private static void checkNameAndTarget(String kind, String name, String target) {
+        if (!name.matches("[A-Za-z0-9_\\-]+")) {
+            throw Fields.inside(List.of("name"), kind + " name '" + name + "' is not allowed; use letters, digits, '_'"
+                    + " or '-' (it becomes a path segment such as encoder/layer.0/attention/self/query/" + kind + "/NAME)");
+        }
+        try {
+            dev.floe.graph.PathGlob.compile(target);
+        } catch (IllegalArgumentException e) {
+            throw Fields.inside(List.of("target"), e.getMessage() + "; target is a glob over Linear layer paths, e.g."
+                    + " \"encoder/**/attention/self/{query,value}\"");
+        }
+    }
+
     /**
      * The rules host freezing puts before the policy: {@code freeze COMPONENT/**} for every host
      * component, in the order given.
@@ -131,12 +145,8 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             Fields.positive("alpha", alpha, "alpha = rank gives scale 1; PEFT setups often use 2 · rank");
             dropout = dropout == null ? 0.0 : dropout;
             Fields.unitInterval("dropout", dropout);
-            try {
-                toSpec(name, target, rank, alpha, dropout);
-            } catch (IllegalArgumentException e) {
-                throw Fields.bad(e.getMessage().contains("target") || e.getMessage().contains("glob") ? "target" : "name",
-                        e.getMessage());
-            }
+            checkNameAndTarget("lora", name, target);
+            toSpec(name, target, rank, alpha, dropout);
         }
 
         private static LoraSpec toSpec(String name, String target, int rank, double alpha, double dropout) {
@@ -169,12 +179,8 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             } catch (IllegalArgumentException e) {
                 throw Fields.bad("activation", "activation must be relu or gelu, found '" + activation + "'");
             }
-            try {
-                toSpec(name, target, bottleneck, activation);
-            } catch (IllegalArgumentException e) {
-                throw Fields.bad(e.getMessage().contains("target") || e.getMessage().contains("glob") ? "target" : "name",
-                        e.getMessage());
-            }
+            checkNameAndTarget("adapter", name, target);
+            toSpec(name, target, bottleneck, activation);
         }
 
         private static AdapterSpec toSpec(String name, String target, int bottleneck, String activation) {
