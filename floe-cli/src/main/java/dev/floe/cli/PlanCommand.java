@@ -97,10 +97,11 @@ final class PlanCommand implements Callable<Integer> {
     /** Every stage's plan as a table (a single stage prints just its table). */
     static String explainStages(Experiment experiment) {
         List<FreezePlan> plans = experiment.plans();
-        if (plans.size() == 1) {
-            return plans.get(0).explain(experiment.optimizer()) + cacheLine(plans.get(0));
-        }
         StringBuilder sb = new StringBuilder();
+        experiment.peftSummary().forEach(line -> sb.append(line).append(System.lineSeparator()));
+        if (plans.size() == 1) {
+            return sb + plans.get(0).explain(experiment.optimizer()) + cacheLine(plans.get(0));
+        }
         List<Stage> stages = experiment.schedule().stages();
         for (int i = 0; i < plans.size(); i++) {
             Stage st = stages.get(i);

@@ -52,6 +52,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String PLAN_FILE = "plan.txt";
     static final String WEIGHTS_FILE = "weights.safetensors";
     static final String METRICS_FILE = "metrics.json";
+    /** Text runs: the class names in label order, {@code {"labels": [...]}}. */
+    static final String LABELS_FILE = "labels.json";
     /** Weights metadata key holding the config's SHA-256. */
     static final String CONFIG_HASH_KEY = "floe.config_sha256";
     /** Checkpoint metadata key holding the run's manifest id. */
@@ -184,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Files a run folder holds; removed before a forced rerun and after a run that failed before its first checkpoint. */
     private static void removeRunFiles(Path dir) throws java.io.IOException {
         for (String f : new String[] {CONFIG_FILE, RESOLVED_FILE, PLAN_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINTS,
-                RunManifests.FILE}) {
+                RunManifests.FILE, LABELS_FILE}) {
             AtomicFiles.deleteTree(dir.resolve(f));
         }
     }
@@ -194,8 +196,8 @@ final class TrainCommand implements Callable<Integer> {
         String sha = manifest.recipe().config().sha256();
         FreezePlan plan = experiment.plan();
         stdout.printf(Locale.ROOT, "config  %s (sha256 %s)%n", manifest.recipe().config().source(), sha.substring(0, 12));
-        stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes; %s%n", data.train().size(),
-                data.train().numClasses(),
+        stdout.printf(Locale.ROOT, "data    train %,d examples, %d classes%s; %s%n", data.train().size(),
+                data.train().numClasses(), data.labels() == null ? "" : " " + data.labels(),
                 data.eval() == null ? "no evaluation set" : "eval " + String.format(Locale.ROOT, "%,d", data.eval().size()) + " examples");
         stdout.printf(Locale.ROOT, "model   %,d params: %,d trainable, %,d frozen, %,d buffers; %s state %,d B%n",
                 plan.totalCount(), plan.trainableCount(), plan.frozenCount(), plan.bufferCount(),
@@ -211,6 +213,9 @@ final class TrainCommand implements Callable<Integer> {
             AtomicFiles.writeBytes(dir.resolve(CONFIG_FILE), yaml);
             AtomicFiles.writeString(dir.resolve(RESOLVED_FILE), cfg.toJson());
             AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
+            if (data.labels() != null) {
+                AtomicFiles.writeString(dir.resolve(LABELS_FILE), labelsJson(data.labels()));
+            }
             RunManifests.write(dir, manifest);
         } else {
             stdout.printf(Locale.ROOT, "resume  from the newest checkpoint in %s%n", dir.resolve(CHECKPOINTS));
@@ -255,6 +260,14 @@ final class TrainCommand implements Callable<Integer> {
                 out.flush();
             }
         };
+    }
+
+    /** {@code {"labels": [...]}}: label {@code k} of the model's output is {@code labels[k]}. */
+    static String labelsJson(java.util.List<String> labels) throws java.io.IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode root = dev.floe.io.Json.mapper().createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode list = root.putArray("labels");
+        labels.forEach(list::add);
+        return dev.floe.io.Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
     }
 
     static String epochLine(EpochMetrics m, int epochs) {

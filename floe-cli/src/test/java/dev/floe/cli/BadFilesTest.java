@@ -75,6 +75,39 @@ class BadFilesTest {
 
     static final String GOOD_CSV = "a,b,label\n0.5,1,0\n0.25,2,1\n0.75,3,2\n0.1,4,0\n";
 
+    /** Text data (JSON Lines or CSV, named FILE) and a tiny BERT-style encoder; EXTRA adds data keys. */
+    static final String TEXT_CONFIG = """
+            data:
+              format: text
+              train: {path: FILE}
+              max_tokens: 8
+            EXTRA
+            model:
+              inputs: {input_ids: "[batch, seq] int64", attention_mask: "[batch, seq] int64"}
+              components:
+                - {name: encoder, type: transformer, hidden: 4, layers: 1, heads: 1, max_positions: 8}
+                - {name: head, type: linear_head, features: 4, classes: 2}
+              wires:
+                - {from: input_ids, to: encoder.input_ids}
+                - {from: attention_mask, to: encoder.attention_mask}
+                - {from: encoder.pooled, to: head.in}
+              outputs: {logits: head.logits}
+            optimizer: {type: sgd, lr: 0.1}
+            training: {epochs: 1, batch_size: 2}
+            """;
+
+    static final String GOOD_JSONL = "{\"text\": \"buy now\", \"label\": \"spam\"}\n"
+            + "{\"text\": \"see you at noon\", \"label\": \"ham\"}\n";
+
+    static String textConfig(String file, String extra) {
+        return TEXT_CONFIG.replace("FILE", file).replace("EXTRA\n", extra.isEmpty() ? "" : "  " + extra + "\n");
+    }
+
+    /** A text-format case: {@code content} written as {@code file}. */
+    static Case text(String name, String file, String content, String extra, String... expected) {
+        return Case.of(name, textConfig(file, extra), file, bytes(content), expected);
+    }
+
     static String csvConfig() {
         return CSV_CONFIG.replace("INIT\n", "");
     }
@@ -184,7 +217,10 @@ class BadFilesTest {
                 csv("good CSV", GOOD_CSV, "train 4 examples"),
                 Case.of("gzipped CSV, upper-case suffix", csvConfig().replace("train.csv", "TRAIN.CSV.GZ"),
                         "TRAIN.CSV.GZ", gzip(GOOD_CSV.getBytes(StandardCharsets.UTF_8)), "train 4 examples"),
-                weights("good init weights", goodWeights(), "train 4 examples"))
+                weights("good init weights", goodWeights(), "train 4 examples"),
+                text("good JSON Lines text", "train.jsonl", GOOD_JSONL, "", "train 2 examples, 2 classes [ham, spam]"),
+                Case.of("good gzipped CSV text", textConfig("train.csv.gz", "labels: [spam, ham]"), "train.csv.gz",
+                        gzip(bytes("text,label\n\"buy, now\",spam\nhello,ham\n")), "classes [spam, ham]"))
                 .map(Case::arguments);
     }
 
@@ -262,7 +298,30 @@ class BadFilesTest {
                         "train.csv", "not UTF-8"),
                 Case.of("CSV: gzip cut short", csvConfig().replace("train.csv", "train.csv.gz"), "train.csv.gz",
                         cut(gzip(("a,b,label\n" + "1,2,0\n".repeat(5000)).getBytes(StandardCharsets.UTF_8))),
-                        "train.csv.gz", "gzip", "cut short"))
+                        "train.csv.gz", "gzip", "cut short"),
+                text("text: label outside labels", "train.jsonl", GOOD_JSONL + "{\"text\": \"x\", \"label\": \"phish\"}\n",
+                        "labels: [ham, spam]", "train.jsonl", "line 3", "'phish'", "[ham, spam]", "data.labels"),
+                text("text: no text field", "train.jsonl", "{\"body\": \"x\", \"label\": \"a\"}\n", "",
+                        "train.jsonl", "line 1", "field 'text'", "[body, label]", "data.text_column"),
+                text("text: CSV without the text column", "train.csv", "message,label\nhello,ham\n", "",
+                        "train.csv", "[message, label]", "no column 'text'", "data.text_column"),
+                text("text: not JSON", "train.jsonl", GOOD_JSONL + "{\"text\": \"x\", \"label\": \n", "",
+                        "train.jsonl", "line 3", "not valid JSON"),
+                text("text: a JSON array line", "train.jsonl", "[1, 2]\n", "", "train.jsonl", "line 1",
+                        "expected a JSON object, found array"),
+                text("text: label is a list", "train.jsonl", "{\"text\": \"x\", \"label\": [1]}\n", "",
+                        "train.jsonl", "line 1", "field 'label'", "found array"),
+                text("text: names and indices mixed", "train.jsonl",
+                        GOOD_JSONL + "{\"text\": \"x\", \"label\": 1}\n", "", "train.jsonl", "line 3",
+                        "class index 1", "data.labels"),
+                text("text: empty file", "train.jsonl", "", "", "train.jsonl", "no examples"),
+                Case.of("text: not UTF-8", textConfig("train.jsonl", ""), "train.jsonl",
+                        new byte[] {'{', '"', 't', (byte) 0xE9, '"', '}', '\n'}, "train.jsonl", "not UTF-8"),
+                Case.of("text: gzip cut short", textConfig("train.jsonl.gz", ""), "train.jsonl.gz",
+                        cut(gzip(bytes(GOOD_JSONL.repeat(3000)))), "train.jsonl.gz", "gzip", "cut short"),
+                text("text: more classes than the head has", "train.jsonl",
+                        GOOD_JSONL + "{\"text\": \"x\", \"label\": \"other\"}\n", "", "gives 2 classes",
+                        "the data has 3", "labels [ham, other, spam]"))
                 .map(Case::arguments);
     }
 
@@ -372,7 +431,13 @@ class BadFilesTest {
                 new Case("IDX labels file is a folder", IDX_CONFIG,
                         List.of(new FileContent("images.idx", images(1, 4, 4, new byte[16])),
                                 new FileContent("labels.idx/", new byte[0])),
-                        List.of("bad.yaml", "data.train.labels", "'labels.idx' is a folder")))
+                        List.of("bad.yaml", "data.train.labels", "'labels.idx' is a folder")),
+                new Case("text file named neither .jsonl nor .csv", textConfig("train.txt", ""),
+                        List.of(new FileContent("train.txt", bytes(GOOD_JSONL))),
+                        List.of("bad.yaml", "data.train.path", "'train.txt'", "rename the file")),
+                new Case("text file is a folder", textConfig("train.jsonl", ""),
+                        List.of(new FileContent("train.jsonl/", new byte[0])),
+                        List.of("bad.yaml", "data.train.path", "'train.jsonl' is a folder")))
                 .map(Case::arguments);
     }
 

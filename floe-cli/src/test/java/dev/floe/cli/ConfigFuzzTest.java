@@ -28,12 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Seeded fuzz of experiment configs through {@code floe train CONFIG --out DIR --no-progress},
  * run in this JVM.
  *
- * <p>It starts from four valid configs: {@code examples/fashion-finetune.yaml},
+ * <p>It starts from five valid configs: {@code examples/fashion-finetune.yaml},
  * {@code examples/progressive.yaml}, a CSV config with an MLP, explicit stages (policy rules with
  * {@code lr_scale} and {@code weight_decay}, {@code steps}, every {@code lr_schedule} type,
  * {@code early_stopping}), {@code layer_decay} and {@code layer_decay_by_component}, and a small
  * IDX config with a conv encoder, {@code progressive}, {@code train_bn}, class selection,
- * {@code per_class}, {@code limit} and {@code eval_fraction}. Each is checked to be valid first
+ * {@code per_class}, {@code limit} and {@code eval_fraction}, and a text config (JSON Lines data
+ * with every text key, a tiny {@code transformer} with every key, a {@code peft} section with LoRA
+ * and an adapter). Each is checked to be valid first
  * (it builds, its data loads and fits the model).
  *
  * <p>Then {@value #CASES} mutations are made with seed {@value #SEED}, cycling through the
@@ -158,6 +160,56 @@ class ConfigFuzzTest {
             training: {batch_size: 16, clip_grad_norm: 2.0}
             """;
 
+    /** Labelled texts for {@link #TEXT}: 12 lines, two classes. */
+    static String smallJsonl() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            sb.append(i % 2 == 0
+                    ? "{\"text\": \"cheap pills number " + i + " buy now\", \"label\": \"spam\"}\n"
+                    : "{\"text\": \"meeting notes " + i + " for the team\", \"label\": \"ham\"}\n");
+        }
+        return sb.toString();
+    }
+
+    /** Text data, a tiny BERT-style encoder with every key, LoRA and an adapter, host freezing and merging. */
+    static final String TEXT = """
+            seed: 5
+            data:
+              format: text
+              train: {path: small.jsonl}
+              text_column: text
+              label_column: label
+              labels: [ham, spam]
+              max_tokens: 12
+              num_classes: 2
+              limit: 10
+              eval_fraction: 0.2
+              per_class: 2
+            model:
+              inputs: {input_ids: "[batch, seq] int64", attention_mask: "[batch, seq] int64"}
+              components:
+                - {name: encoder, type: transformer, vocab: 30522, hidden: 8, layers: 1, heads: 2, intermediate: 16,
+                   max_positions: 16, dropout: 0.1, pooling: cls, tokenizer: minilm}
+                - {name: head, type: linear_head, features: 8, classes: 2}
+              wires:
+                - {from: input_ids, to: encoder.input_ids}
+                - {from: attention_mask, to: encoder.attention_mask}
+                - {from: encoder.pooled, to: head.in}
+              outputs: {logits: head.logits}
+            peft:
+              lora:
+                - {name: qv, target: "encoder/**/attention/self/{query,value}", rank: 2, alpha: 4, dropout: 0.1}
+              adapters:
+                - {name: ffn, target: "encoder/**/output/dense", bottleneck: 2, activation: gelu}
+              active: [qv, ffn]
+              merge: true
+              freeze_host: true
+            policy:
+              - train: "encoder/embeddings/LayerNorm/**"
+            optimizer: {type: adamw, lr: 0.01}
+            training: {epochs: 1, batch_size: 2}
+            """;
+
     /** Java leaking into a message: stack frames, class names, Jackson's vocabulary, camelCase names. */
     static final Pattern JAVA = Pattern.compile(
             "\\tat |\\w*(Exception|Error)\\b|\\b(java|javax|com\\.fasterxml|org\\.yaml|dev\\.floe)\\.|"
@@ -174,11 +226,13 @@ class ConfigFuzzTest {
     @Timeout(300)
     void everyInvalidConfigExitsTwoWithOneLineNamingFileAndKeyAndCreatesNoRunFolder() throws Exception {
         Files.writeString(dir.resolve("small.csv"), smallCsv());
+        Files.writeString(dir.resolve("small.jsonl"), smallJsonl());
         Map<String, YamlTree.MapNode> bases = new LinkedHashMap<>();
         bases.put("fashion-finetune", YamlTree.parse(Files.readString(Path.of("../examples/fashion-finetune.yaml"))));
         bases.put("progressive", YamlTree.parse(Files.readString(Path.of("../examples/progressive.yaml"))));
         bases.put("small-stages", YamlTree.parse(STAGES));
         bases.put("small-progressive", YamlTree.parse(PROGRESSIVE));
+        bases.put("small-text", YamlTree.parse(TEXT));
         for (Map.Entry<String, YamlTree.MapNode> b : bases.entrySet()) {
             assertValid(b.getKey(), YamlTree.emit(b.getValue()));
         }

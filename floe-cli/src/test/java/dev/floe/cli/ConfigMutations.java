@@ -142,7 +142,23 @@ final class ConfigMutations {
             "mlp", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("inputs", req(SIZE)),
                     f("hidden", opt(new ListOf(SIZE))), f("outputs", req(SIZE)), f("dropout", opt(DROPOUT))),
             "mlp_head", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("features", req(SIZE)),
-                    f("hidden", req(SIZE)), f("classes", req(SIZE)), f("dropout", opt(DROPOUT)))));
+                    f("hidden", req(SIZE)), f("classes", req(SIZE)), f("dropout", opt(DROPOUT))),
+            "minilm", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("pooling", opt(leaf(Kind.ENUM))),
+                    f("dropout", opt(DROPOUT))),
+            "transformer", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("vocab", opt(SIZE)),
+                    f("hidden", req(SIZE)), f("layers", req(leaf(Kind.POS_INT))), f("heads", req(SIZE)),
+                    f("intermediate", opt(SIZE)), f("max_positions", opt(SIZE)), f("dropout", opt(DROPOUT)),
+                    f("pooling", opt(leaf(Kind.ENUM))), f("tokenizer", opt(leaf(Kind.REF))))));
+
+    private static final Rec PEFT = rec(
+            f("lora", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("target", req(leaf(Kind.GLOB))),
+                    f("rank", req(leaf(Kind.POS_INT))), f("alpha", opt(leaf(Kind.POS_DOUBLE))),
+                    f("dropout", opt(DROPOUT)))))),
+            f("adapters", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("target", req(leaf(Kind.GLOB))),
+                    f("bottleneck", req(leaf(Kind.POS_INT))), f("activation", opt(leaf(Kind.ENUM))))))),
+            f("active", opt(new ListOf(leaf(Kind.REF)))),
+            f("merge", opt(leaf(Kind.BOOL))),
+            f("freeze_host", opt(leaf(Kind.BOOL))));
 
     private static final Poly OPTIMIZER = new Poly(Map.of(
             "adamw", rec(f("type", TYPE), f("lr", req(leaf(Kind.POS_DOUBLE))),
@@ -155,18 +171,27 @@ final class ConfigMutations {
     static Rec schemaOf(MapNode config) {
         MapNode data = (MapNode) config.get("data");
         boolean csv = "csv".equals(YamlTree.text(data.get("format")));
-        Rec files = csv
+        boolean text = "text".equals(YamlTree.text(data.get("format")));
+        Rec files = csv || text
                 ? rec(f("path", req(leaf(Kind.REF))))
                 : rec(f("images", req(leaf(Kind.REF))), f("labels", req(leaf(Kind.REF))));
+        Rec dataRec = text
+                ? rec(f("format", req(leaf(Kind.ENUM))), f("train", req(files)), f("test", opt(files)),
+                        f("text_column", opt(leaf(Kind.NAME))), f("label_column", opt(leaf(Kind.NAME))),
+                        // any scalar can name a class; a list or map cannot
+                        f("labels", opt(new ListOf(leaf(Kind.NAME)))), f("max_tokens", opt(leaf(Kind.POS_INT))),
+                        f("num_classes", opt(leaf(Kind.POS_INT))), f("per_class", opt(leaf(Kind.POS_INT))),
+                        f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))))
+                : rec(f("format", req(leaf(Kind.ENUM))), f("train", req(files)), f("test", opt(files)),
+                        // any text can name a CSV column; whether the file has it is a property of the file
+                        f("label_column", opt(leaf(Kind.NAME))), f("num_classes", req(leaf(Kind.POS_INT))),
+                        f("classes", opt(new ListOf(leaf(Kind.CLASS_INDEX)))), f("per_class", opt(leaf(Kind.POS_INT))),
+                        f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))));
         boolean epochsRequired = config.get("stages") == null && config.get("progressive") == null;
         Schema policy = new ListOf(new Poly(Map.of())); // a rule's schema follows its action, see resolve
         return rec(
                 f("seed", opt(leaf(Kind.SEED))),
-                f("data", req(rec(f("format", req(leaf(Kind.ENUM))), f("train", req(files)), f("test", opt(files)),
-                        // any text can name a CSV column; whether the file has it is a property of the file
-                        f("label_column", opt(leaf(Kind.NAME))), f("num_classes", req(leaf(Kind.POS_INT))),
-                        f("classes", opt(new ListOf(leaf(Kind.CLASS_INDEX)))), f("per_class", opt(leaf(Kind.POS_INT))),
-                        f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT)))))),
+                f("data", req(dataRec)),
                 f("model", req(rec(f("inputs", req(new FreeMap(leaf(Kind.REF), false))),
                         f("components", req(new ListOf(COMPONENT))),
                         f("wires", req(new ListOf(rec(f("from", req(leaf(Kind.REF))), f("to", req(leaf(Kind.REF))))))),
@@ -184,7 +209,8 @@ final class ConfigMutations {
                         f("lr_schedule", opt(SCHEDULE)), f("early_stopping", opt(EARLY_STOPPING))))),
                 f("layer_decay", opt(leaf(Kind.DECAY))),
                 f("layer_decay_by_component", opt(new FreeMap(leaf(Kind.DECAY), true))),
-                f("train_bn", opt(leaf(Kind.BOOL))));
+                f("train_bn", opt(leaf(Kind.BOOL))),
+                f("peft", opt(PEFT)));
     }
 
     /** A place in a config: its path, value, schema and whether the key is required. */

@@ -182,7 +182,7 @@ class ResumeCommandTest {
                 Trainer trainer = Trainer.builder().graph(experiment.graph()).schedule(experiment.schedule())
                         .optimizer(experiment.optimizer()).build()) {
             ExperimentData data = ExperimentData.load(cfg, PlanCommand.folderOf(eval));
-            EvalResult saved = trainer.evaluate(data.eval());
+            EvalResult saved = trainer.evaluate(data.eval(), "logits");
             assertEquals(saved.accuracy(), reported, 0.0);
             assertEquals(saved.loss(), wholeMetrics.get("final_eval").get("loss").asDouble(), 1e-6);
         }

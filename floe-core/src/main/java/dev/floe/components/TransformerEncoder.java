@@ -17,8 +17,9 @@ import java.util.Map;
  * A BERT-style transformer encoder (post-norm, GELU, learned positions):
  * {@code input_ids [batch, seq] int64, attention_mask [batch, seq] int64 (1 = token, 0 = padding),
  * token_type_ids [batch, seq] int64 (optional, default zeros) -> hidden [batch, seq, H],
- * pooled [batch, H]}, where {@code pooled} is the mean of {@code hidden} over the positions whose
- * mask is 1 (sentence-transformers' mean pooling; not normalised).
+ * pooled [batch, H]}, where {@code pooled} is, with {@link Pooling#MEAN} (the default), the mean of
+ * {@code hidden} over the positions whose mask is 1 (sentence-transformers' mean pooling; not
+ * normalised), or with {@link Pooling#CLS} the hidden state of the first token ({@code [CLS]}).
  *
  * <p>Children are named as in Hugging Face BERT checkpoints, so imported weights map by name:
  * {@code embeddings/word_embeddings}, {@code embeddings/position_embeddings},
@@ -86,11 +87,35 @@ public final class TransformerEncoder extends Component {
         }
     }
 
+    /** How {@code pooled} summarises the token vectors. */
+    public enum Pooling {
+        /** Mean over the tokens whose mask is 1. */
+        MEAN,
+        /** The first token's vector ({@code [CLS]} in BERT tokenizations). */
+        CLS;
+
+        /** Parses {@code mean} or {@code cls} (any case), or fails listing them. */
+        public static Pooling parse(String text) {
+            for (Pooling p : values()) {
+                if (p.name().equalsIgnoreCase(text.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown pooling '" + text + "'; expected mean or cls");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private final Config config;
+    private final Pooling pooling;
     private TransformerEmbeddings embeddings;
     private final List<TransformerLayer> layers = new ArrayList<>();
 
-    private TransformerEncoder(String name, Config config) {
+    private TransformerEncoder(String name, Config config, Pooling pooling) {
         super(
                 name,
                 Role.ENCODER,
@@ -102,6 +127,7 @@ public final class TransformerEncoder extends Component {
                         PortSpec.of("hidden", "[batch, seq, " + config.hidden() + "]"),
                         PortSpec.of("pooled", "[batch, " + config.hidden() + "]")));
         this.config = config;
+        this.pooling = pooling;
     }
 
     /** A new builder. */
@@ -112,6 +138,11 @@ public final class TransformerEncoder extends Component {
     /** The sizes and settings. */
     public Config config() {
         return config;
+    }
+
+    /** How {@code pooled} is made. */
+    public Pooling pooling() {
+        return pooling;
     }
 
     @Override
@@ -154,6 +185,9 @@ public final class TransformerEncoder extends Component {
         for (TransformerLayer layer : layers) {
             x = layer.forward(context, x, maskBias); // (B, T, H)
         }
+        if (pooling == Pooling.CLS) {
+            return Map.of("hidden", x, "pooled", x.get(":, 0, :")); // (B, T, H), (B, H)
+        }
         NDArray weights = maskF.expandDims(2); // (B, T, 1)
         NDArray sum = x.mul(weights).sum(new int[] {1}); // (B, H)
         NDArray count = maskF.sum(new int[] {1}, true).maximum(MIN_TOKEN_COUNT); // (B, 1)
@@ -171,7 +205,8 @@ public final class TransformerEncoder extends Component {
     /**
      * Builder: {@code name}, {@code vocab}, {@code hidden}, {@code layers}, {@code heads} are
      * required; {@code intermediate} defaults to 4·hidden, {@code maxPositions} to 512,
-     * {@code typeVocab} to 2, {@code layerNormEps} to 1e-12, {@code dropout} to 0.1 (BERT's).
+     * {@code typeVocab} to 2, {@code layerNormEps} to 1e-12, {@code dropout} to 0.1 (BERT's),
+     * {@code pooling} to mean.
      */
     public static final class Builder {
         private String name;
@@ -184,8 +219,15 @@ public final class TransformerEncoder extends Component {
         private long typeVocab = 2;
         private float layerNormEps = 1e-12f;
         private float dropout = 0.1f;
+        private Pooling pooling = Pooling.MEAN;
 
         private Builder() {}
+
+        /** How {@code pooled} is made (default {@link Pooling#MEAN}). */
+        public Builder pooling(Pooling pooling) {
+            this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
+            return this;
+        }
 
         /** Component name (required). */
         public Builder name(String name) {
@@ -274,7 +316,7 @@ public final class TransformerEncoder extends Component {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().replaceFirst("^transformer encoder", "transformer encoder " + name), e);
             }
-            return new TransformerEncoder(name, config);
+            return new TransformerEncoder(name, config, pooling);
         }
     }
 }

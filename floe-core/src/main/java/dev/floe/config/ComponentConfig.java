@@ -16,6 +16,8 @@ import java.util.List;
  * - {name: encoder, type: conv_encoder, input: [1, 28, 28], widths: [16, 32, 64]}
  * - {name: head, type: linear_head, features: 64, classes: 5}
  * - {name: encoder, from: "registry:fmnist-encoder@prod"}
+ * - {name: encoder, type: minilm, pooling: mean}
+ * - {name: encoder, type: transformer, hidden: 32, layers: 2, heads: 2}
  * }</pre>
  *
  * <p>An entry with {@code from} instead of {@code type} is a {@link FromSource}: its type, sizes and
@@ -27,7 +29,9 @@ import java.util.List;
     @JsonSubTypes.Type(value = ComponentConfig.ConvEncoder.class, name = "conv_encoder"),
     @JsonSubTypes.Type(value = ComponentConfig.Mlp.class, name = "mlp"),
     @JsonSubTypes.Type(value = ComponentConfig.LinearHead.class, name = "linear_head"),
-    @JsonSubTypes.Type(value = ComponentConfig.MlpHead.class, name = "mlp_head")
+    @JsonSubTypes.Type(value = ComponentConfig.MlpHead.class, name = "mlp_head"),
+    @JsonSubTypes.Type(value = ComponentConfig.MiniLm.class, name = "minilm"),
+    @JsonSubTypes.Type(value = ComponentConfig.Transformer.class, name = "transformer")
 })
 public sealed interface ComponentConfig {
 
@@ -201,6 +205,182 @@ public sealed interface ComponentConfig {
         @Override
         public Component toComponent() {
             return dev.floe.components.MlpHead.of(name, features, hidden, classes, dropout.floatValue());
+        }
+    }
+
+    /**
+     * A component that reads token ids ({@code input_ids}, {@code attention_mask}): it decides the
+     * tokenizer of {@code format: text} data and the longest text it takes.
+     */
+    sealed interface TextEncoder permits MiniLm, Transformer {
+
+        /** Word-piece vocabulary size; every token id must be below it. */
+        Long vocab();
+
+        /** The longest sequence the position table covers, in tokens. */
+        Long maxPositions();
+
+        /**
+         * The tokenizer for this encoder, truncating to {@code maxTokens}; the caller closes it.
+         *
+         * @param baseDir the folder a relative {@code tokenizer} path starts from
+         * @param key the config key of this component, for messages
+         * @throws ConfigException naming {@code KEY.tokenizer} when the file is missing or not a tokenizer
+         */
+        dev.floe.text.Tokenizer tokenizer(int maxTokens, java.nio.file.Path baseDir, String key);
+    }
+
+    /** Parses a pooling name, reporting a bad one at key {@code pooling}. */
+    private static String checkPooling(String pooling) {
+        String p = pooling == null ? "mean" : pooling;
+        try {
+            return dev.floe.components.TransformerEncoder.Pooling.parse(p).toString();
+        } catch (IllegalArgumentException e) {
+            throw Fields.bad("pooling", "pooling must be mean or cls, found '" + p + "'; mean averages the token"
+                    + " vectors (as MiniLM was trained), cls takes the first token's");
+        }
+    }
+
+    /** {@link #keyOf} of the transformer encoders: token inputs and the width of the outputs. */
+    private static String encoderKeyOf(String port, String widthKey) {
+        return switch (port) {
+            case "input_ids", "attention_mask", "token_type_ids" -> "type";
+            case "hidden", "pooled" -> widthKey;
+            default -> null;
+        };
+    }
+
+    /**
+     * {@code type: minilm}: the pretrained sentence encoder all-MiniLM-L6-v2 ({@link dev.floe.text.MiniLm};
+     * 6 layers, hidden 384, vocabulary 30522), its weights and tokenizer read from the bundled jar
+     * when the graph is built. Ports as {@link dev.floe.components.TransformerEncoder}:
+     * {@code input_ids}, {@code attention_mask}, {@code token_type_ids} (optional) in;
+     * {@code hidden [batch, seq, 384]} and {@code pooled [batch, 384]} out.
+     *
+     * @param name required
+     * @param pooling {@code mean} (default, as the model was trained) or {@code cls}
+     * @param dropout inside the encoder while it trains, in [0, 1); default 0.1 (the model's)
+     */
+    @JsonIgnoreProperties("type")
+    record MiniLm(String name, String pooling, Double dropout) implements ComponentConfig, TextEncoder {
+        public MiniLm {
+            Fields.required().key("name", name).check("{name: encoder, type: minilm}");
+            pooling = checkPooling(pooling);
+            dropout = dropout == null ? (double) dev.floe.text.MiniLm.CONFIG.dropout() : dropout;
+            Fields.unitInterval("dropout", dropout);
+        }
+
+        @Override
+        public Long vocab() {
+            return dev.floe.text.MiniLm.CONFIG.vocab();
+        }
+
+        @Override
+        public Long maxPositions() {
+            return dev.floe.text.MiniLm.CONFIG.maxPositions();
+        }
+
+        @Override
+        public dev.floe.text.Tokenizer tokenizer(int maxTokens, java.nio.file.Path baseDir, String key) {
+            return dev.floe.text.Tokenizer.fromResource(dev.floe.text.MiniLm.TOKENIZER_RESOURCE, maxTokens);
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return encoderKeyOf(port, "type");
+        }
+
+        @Override
+        public Component toComponent() {
+            dev.floe.components.TransformerEncoder.Config c = dev.floe.text.MiniLm.CONFIG;
+            return dev.floe.components.TransformerEncoder.builder().name(name).config(c)
+                    .dropout(dropout.floatValue())
+                    .pooling(dev.floe.components.TransformerEncoder.Pooling.parse(pooling))
+                    .build();
+        }
+    }
+
+    /**
+     * {@code type: transformer}: a BERT-style {@link dev.floe.components.TransformerEncoder} with
+     * random weights (load trained ones with {@code model.init}).
+     *
+     * @param name required
+     * @param vocab word-piece vocabulary size; default 30522 (the bundled MiniLM tokenizer's)
+     * @param hidden width of every token vector; required, divisible by {@code heads}
+     * @param layers number of transformer layers; required
+     * @param heads attention heads per layer; required
+     * @param intermediate feed-forward width; default 4 · hidden
+     * @param maxPositions {@code max_positions}: longest sequence, in tokens; default 512
+     * @param dropout in [0, 1); default 0.1
+     * @param pooling {@code mean} (default) or {@code cls}
+     * @param tokenizer {@code minilm} (default: the bundled MiniLM WordPiece tokenizer) or the path
+     *     of a Hugging Face {@code tokenizer.json}, relative to the config file
+     */
+    @JsonIgnoreProperties("type")
+    record Transformer(String name, Long vocab, Long hidden, Integer layers, Long heads, Long intermediate,
+            Long maxPositions, Double dropout, String pooling, String tokenizer) implements ComponentConfig, TextEncoder {
+
+        /** The {@code tokenizer} value naming the bundled MiniLM tokenizer. */
+        public static final String MINILM_TOKENIZER = "minilm";
+
+        public Transformer {
+            Fields.required().key("name", name).key("hidden", hidden).key("layers", layers).key("heads", heads)
+                    .check("{name: encoder, type: transformer, hidden: 32, layers: 2, heads: 2}");
+            vocab = vocab == null ? dev.floe.text.MiniLm.CONFIG.vocab() : vocab;
+            Fields.size("vocab", vocab);
+            Fields.size("hidden", hidden);
+            Fields.positive("layers", layers);
+            Fields.size("heads", heads);
+            intermediate = intermediate == null ? 4 * hidden : intermediate;
+            Fields.size("intermediate", intermediate);
+            maxPositions = maxPositions == null ? 512L : maxPositions;
+            Fields.size("max_positions", maxPositions);
+            dropout = dropout == null ? 0.1 : dropout;
+            Fields.unitInterval("dropout", dropout);
+            pooling = checkPooling(pooling);
+            tokenizer = tokenizer == null ? MINILM_TOKENIZER : tokenizer;
+            Fields.notBlank("tokenizer", tokenizer);
+            if (hidden % heads != 0) {
+                throw Fields.bad("heads", "hidden " + hidden + " is not divisible by heads " + heads
+                        + "; choose heads that divide hidden, e.g. heads: " + largestDivisor(hidden, heads));
+            }
+        }
+
+        private static long largestDivisor(long hidden, long below) {
+            for (long h = Math.min(below, hidden); h > 1; h--) {
+                if (hidden % h == 0) {
+                    return h;
+                }
+            }
+            return 1;
+        }
+
+        @Override
+        public dev.floe.text.Tokenizer tokenizer(int maxTokens, java.nio.file.Path baseDir, String key) {
+            if (MINILM_TOKENIZER.equals(tokenizer)) {
+                return dev.floe.text.Tokenizer.fromResource(dev.floe.text.MiniLm.TOKENIZER_RESOURCE, maxTokens);
+            }
+            java.nio.file.Path file = ConfigPaths.configFile(tokenizer, baseDir, key + ".tokenizer");
+            try {
+                return dev.floe.text.Tokenizer.fromFile(file, maxTokens);
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                throw new ConfigException(key + ".tokenizer", "cannot use " + file + " as a tokenizer: " + e.getMessage()
+                        + "; give a Hugging Face tokenizer.json or write tokenizer: " + MINILM_TOKENIZER, e);
+            }
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return encoderKeyOf(port, "hidden");
+        }
+
+        @Override
+        public Component toComponent() {
+            return dev.floe.components.TransformerEncoder.builder().name(name).vocab(vocab).hidden(hidden)
+                    .layers(layers).heads(heads).intermediate(intermediate).maxPositions(maxPositions)
+                    .dropout(dropout.floatValue())
+                    .pooling(dev.floe.components.TransformerEncoder.Pooling.parse(pooling))
+                    .build();
         }
     }
 

@@ -50,6 +50,7 @@ import java.util.Set;
  * @param policy freeze rules in order, last match wins; default none (everything trains)
  * @param optimizer required
  * @param training required
+ * @param peft LoRA modules and adapters to inject; default none
  */
 public record ExperimentConfig(
         Long seed,
@@ -62,11 +63,12 @@ public record ExperimentConfig(
         ProgressiveConfig progressive,
         Double layerDecay,
         Map<String, Double> layerDecayByComponent,
-        Boolean trainBn) {
+        Boolean trainBn,
+        PeftConfig peft) {
 
     /** The top-level keys. */
     public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
-            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn");
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft");
 
     public ExperimentConfig {
         Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
@@ -179,6 +181,8 @@ public record ExperimentConfig(
      *     it cannot be unfrozen by layers, {@code progressive.layers} when it has fewer layers
      */
     public dev.floe.schedule.Schedule schedule(dev.floe.graph.ModelGraph graph) {
+        List<dev.floe.freeze.FreezeRule> hostRules = peftHostRules(graph);
+        checkHostRuleConflicts(hostRules);
         dev.floe.schedule.LrSchedule base = training.lrSchedule() == null
                 ? dev.floe.schedule.LrSchedule.constant()
                 : StageConfig.parseSchedule(training.lrSchedule());
@@ -196,7 +200,7 @@ public record ExperimentConfig(
             }
             try {
                 int layers = p.layers() != null ? p.layers() : order.size();
-                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
+                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(hostRules), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
             } catch (IllegalArgumentException e) {
@@ -205,9 +209,9 @@ public record ExperimentConfig(
         }
         if (stages.isEmpty()) {
             return dev.floe.schedule.Schedule.single(new dev.floe.schedule.Stage(
-                    "train", freezePolicy(), training.epochs(), base, null));
+                    "train", freezePolicy(hostRules), training.epochs(), base, null));
         }
-        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(policy.stream().map(PolicyRule::toRule).toList());
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(freezePolicy(hostRules).rules());
         List<dev.floe.schedule.Stage> out = new java.util.ArrayList<>();
         for (StageConfig sc : stages) {
             sc.policy().forEach(r -> rules.add(r.toRule()));
@@ -219,9 +223,84 @@ public record ExperimentConfig(
         return new dev.floe.schedule.Schedule(out);
     }
 
-    /** The {@code policy} rules as a {@link FreezePolicy}. */
+    /**
+     * A graph input's spec as written in {@code model.inputs}: a shape in brackets, optionally
+     * followed by an element type, e.g. {@code "[batch, 1, 28, 28]"} (float32) or
+     * {@code "[batch, seq] int64"} (token ids).
+     *
+     * @throws IllegalArgumentException naming the shape or type that cannot be read
+     */
+    public static TensorSpec inputSpec(String text) {
+        String s = text.trim();
+        int close = s.lastIndexOf(']');
+        String type = close < 0 ? "" : s.substring(close + 1).trim();
+        if (type.isEmpty()) {
+            return TensorSpec.of(s);
+        }
+        dev.floe.graph.ElementType element;
+        try {
+            element = dev.floe.graph.ElementType.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("input '" + text + "' ends in '" + type + "', which is not an element"
+                    + " type; write float32 (the default) or int64 after the shape, e.g. \"[batch, seq] int64\"", e);
+        }
+        return TensorSpec.of(s.substring(0, close + 1), element);
+    }
+
+    /** The {@code policy} rules as a {@link FreezePolicy} (without the rules of {@code peft.freeze_host}). */
     public FreezePolicy freezePolicy() {
-        return new FreezePolicy(policy.stream().map(PolicyRule::toRule).toList(), layerDecay, layerDecayByComponent, trainBn);
+        return freezePolicy(List.of());
+    }
+
+    private FreezePolicy freezePolicy(List<dev.floe.freeze.FreezeRule> first) {
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(first);
+        policy.forEach(r -> rules.add(r.toRule()));
+        return new FreezePolicy(rules, layerDecay, layerDecayByComponent, trainBn);
+    }
+
+    /**
+     * The rules {@code peft.freeze_host} puts before the policy: {@code freeze COMPONENT/**} for each
+     * component, in graph order, that holds a module named in {@code peft.active}; empty without a
+     * {@code peft} section or with {@code freeze_host: false}.
+     *
+     * @param graph the built graph with the modules injected
+     */
+    public List<dev.floe.freeze.FreezeRule> peftHostRules(dev.floe.graph.ModelGraph graph) {
+        if (peft == null) {
+            return List.of();
+        }
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        java.util.Map<String, dev.floe.peft.LoraSpec> lora = dev.floe.peft.Lora.attached(graph);
+        for (String name : peft.active()) {
+            List<String> layers = lora.containsKey(name)
+                    ? dev.floe.peft.Lora.layers(graph, name)
+                    : dev.floe.peft.Adapters.layers(graph, name);
+            layers.forEach(path -> hosts.add(path.substring(0, path.indexOf('/') < 0 ? path.length() : path.indexOf('/'))));
+        }
+        List<String> ordered = graph.components().stream().map(dev.floe.graph.Component::name)
+                .filter(hosts::contains).toList();
+        return peft.hostRules(ordered);
+    }
+
+    /** A policy rule on the same glob as a host rule would be refused as a conflict; say what to do instead. */
+    private void checkHostRuleConflicts(List<dev.floe.freeze.FreezeRule> hostRules) {
+        for (dev.floe.freeze.FreezeRule host : hostRules) {
+            List<Object> at = null;
+            for (int i = 0; i < policy.size() && at == null; i++) {
+                at = policy.get(i).toRule().glob().equals(host.glob()) ? List.of("policy", i) : null;
+            }
+            for (int j = 0; j < stages.size() && at == null; j++) {
+                for (int k = 0; k < stages.get(j).policy().size() && at == null; k++) {
+                    at = stages.get(j).policy().get(k).toRule().glob().equals(host.glob())
+                            ? List.of("stages", j, "policy", k) : null;
+                }
+            }
+            if (at != null) {
+                throw new ConfigException(ConfigReader.render(at), "this rule's glob '" + host.glob() + "' is the one"
+                        + " peft.freeze_host freezes (a rule the plan lists before the policy's); to train the whole component set"
+                        + " peft.freeze_host: false, to train part of it give a narrower glob", null);
+            }
+        }
     }
 
     /**
@@ -233,12 +312,21 @@ public record ExperimentConfig(
      * split for evaluation when {@code eval_fraction} is set, then cut to {@code per_class} examples
      * per class; the {@code test} set is read whole and filtered to {@code classes}.
      *
-     * @param format {@code idx} or {@code csv}; required
+     * @param format {@code idx}, {@code csv} or {@code text}; required
      * @param train the training files; required ({@code images} and {@code labels} for idx,
      *     {@code path} for csv)
      * @param test the evaluation files, or null (evaluate on {@code eval_fraction} of train, or not at all)
-     * @param labelColumn {@code label_column}, csv only: header name of the label column; default {@code label}
-     * @param numClasses {@code num_classes}: classes in the files, labels are 0 to num_classes-1; required
+     * @param labelColumn {@code label_column}, csv and text: header name (or JSON field) of the label
+     *     column; default {@code label}
+     * @param textColumn {@code text_column}, text only: the column or JSON field holding the text;
+     *     default {@code text}
+     * @param labels text only: the class names in label order; labels outside it are an error.
+     *     Default: the distinct labels of the training file, sorted
+     * @param maxTokens {@code max_tokens}, text only: word pieces per text, {@code [CLS]} and
+     *     {@code [SEP]} included; longer texts are cut. Default (null here) 128, or the encoder's
+     *     {@code max_positions} when that is smaller
+     * @param numClasses {@code num_classes}: classes in the files, labels are 0 to num_classes-1;
+     *     required for idx and csv; for text, optional (checked against the labels found)
      * @param classes keep only these classes, relabelled 0..k-1 in this order; null keeps all
      * @param perClass {@code per_class}: labelled training examples per class, drawn with the seed; null keeps all
      * @param evalFraction {@code eval_fraction}: share of train held out for evaluation when there is
@@ -250,6 +338,9 @@ public record ExperimentConfig(
             DataFiles train,
             DataFiles test,
             String labelColumn,
+            String textColumn,
+            List<String> labels,
+            Integer maxTokens,
             Integer numClasses,
             List<Integer> classes,
             Integer perClass,
@@ -260,13 +351,62 @@ public record ExperimentConfig(
         public static final String IDX = "idx";
         /** Format name of numeric CSV files with a label column. */
         public static final String CSV = "csv";
+        /** Format name of labelled texts in JSON Lines or CSV files. */
+        public static final String TEXT = "text";
+        /** {@code max_tokens} when not given. */
+        public static final int DEFAULT_MAX_TOKENS = 128;
 
         public Data {
-            Fields.required().key("format", format).key("train", train).key("num_classes", numClasses)
+            Fields.required().key("format", format).key("train", train)
                     .check("data: {format: idx, train: {images: ..., labels: ...}, num_classes: 10}");
-            if (!IDX.equals(format) && !CSV.equals(format)) {
+            if (!IDX.equals(format) && !CSV.equals(format) && !TEXT.equals(format)) {
                 throw Fields.bad("format",
-                        "format must be " + IDX + " or " + CSV + ", found '" + format + "'");
+                        "format must be " + IDX + ", " + CSV + " or " + TEXT + ", found '" + format + "'");
+            }
+            boolean text = TEXT.equals(format);
+            if (!text) {
+                Fields.required().key("num_classes", numClasses)
+                        .check("data: {format: " + format + ", train: {...}, num_classes: 10}");
+                for (String[] k : new String[][] {{"text_column", textColumn}, {"labels", labels == null ? null : ""},
+                        {"max_tokens", maxTokens == null ? null : ""}}) {
+                    if (k[1] != null) {
+                        throw Fields.bad(k[0], k[0] + " is for format text, but format is " + format + "; remove "
+                                + k[0] + " or set format: text");
+                    }
+                }
+            } else {
+                textColumn = textColumn == null ? "text" : textColumn;
+                Fields.notBlank("text_column", textColumn);
+                Fields.notBlank("label_column", labelColumn);
+                if (maxTokens != null && maxTokens < 2) {
+                    throw Fields.bad("max_tokens", "max_tokens must be at least 2 (room for [CLS] and [SEP]), found "
+                            + maxTokens + "; 64 to 256 suits most texts");
+                }
+                if (classes != null) {
+                    throw Fields.bad("classes", "classes keeps numbered classes of idx or csv data; for format text"
+                            + " list the class names in labels: [...] instead");
+                }
+                if (labels != null) {
+                    labels = Fields.list(labels);
+                    if (labels.isEmpty()) {
+                        throw Fields.bad("labels", "labels is empty; list the class names, e.g. labels: [ham, spam],"
+                                + " or remove the key to take the sorted names found in the training file");
+                    }
+                    java.util.Set<String> seen = new java.util.HashSet<>();
+                    for (int i = 0; i < labels.size(); i++) {
+                        if (labels.get(i) == null || labels.get(i).isBlank()) {
+                            throw Fields.inside(List.of("labels", i), "label " + i + " is empty; give a class name");
+                        }
+                        if (!seen.add(labels.get(i))) {
+                            throw Fields.inside(List.of("labels", i), "labels lists '" + labels.get(i)
+                                    + "' twice; list each class once");
+                        }
+                    }
+                    if (numClasses != null && numClasses != labels.size()) {
+                        throw Fields.bad("num_classes", "num_classes is " + numClasses + " but labels lists "
+                                + labels.size() + " classes " + labels + "; remove num_classes or make them agree");
+                    }
+                }
             }
             train.check("train", format);
             if (test != null) {
@@ -277,7 +417,7 @@ public record ExperimentConfig(
                         "label_column is for csv data, but format is idx (labels come from the labels file);"
                                 + " remove label_column");
             }
-            labelColumn = CSV.equals(format) && labelColumn == null ? "label" : labelColumn;
+            labelColumn = !IDX.equals(format) && labelColumn == null ? "label" : labelColumn;
             Fields.positive("num_classes", numClasses);
             if (classes != null) {
                 classes = Fields.list(classes);
@@ -305,9 +445,19 @@ public record ExperimentConfig(
             }
         }
 
-        /** Number of classes the model sees: {@code classes.size()} when filtered, else {@code num_classes}. */
+        /**
+         * Number of classes the model sees: {@code classes.size()} when filtered, else
+         * {@code labels.size()} or {@code num_classes}; -1 for text data that gives neither (the
+         * training file decides).
+         */
         public int effectiveClasses() {
-            return classes == null ? numClasses : classes.size();
+            if (classes != null) {
+                return classes.size();
+            }
+            if (labels != null) {
+                return labels.size();
+            }
+            return numClasses == null ? -1 : numClasses;
         }
     }
 
@@ -316,7 +466,7 @@ public record ExperimentConfig(
      *
      * @param images IDX images file, plain or gzipped
      * @param labels IDX labels file, plain or gzipped
-     * @param path CSV file
+     * @param path CSV file (csv), or JSON Lines or CSV file (text), plain or gzipped
      */
     public record DataFiles(String images, String labels, String path) {
 
@@ -338,11 +488,11 @@ public record ExperimentConfig(
                             + "; e.g. " + key + ": {images: x-images-idx3-ubyte.gz, labels: x-labels-idx1-ubyte.gz}");
                 }
             } else if (path == null || images != null || labels != null) {
-                throw Fields.inside(List.of(key), key + " needs path for format csv"
+                throw Fields.inside(List.of(key), key + " needs path for format " + format
                         + (path == null ? " but lacks it" : "")
                         + (images != null || labels != null ? (path == null ? " and" : " but")
                                 + " has images/labels (those are for idx)" : "")
-                        + "; e.g. " + key + ": {path: " + key + ".csv}");
+                        + "; e.g. " + key + ": {path: " + key + (Data.TEXT.equals(format) ? ".jsonl" : ".csv") + "}");
             }
         }
     }
@@ -383,7 +533,7 @@ public record ExperimentConfig(
                             + " has no shape; write e.g. \"[batch, 1, 28, 28]\"");
                 }
                 try {
-                    TensorSpec.of(e.getValue());
+                    inputSpec(e.getValue());
                 } catch (IllegalArgumentException bad) {
                     throw Fields.inside(List.of("inputs", e.getKey()), bad.getMessage());
                 }

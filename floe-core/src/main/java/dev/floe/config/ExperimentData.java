@@ -14,18 +14,30 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import dev.floe.data.Examples;
+import dev.floe.data.TextDataset;
+import dev.floe.data.TextReader;
+import dev.floe.text.TokenizedExamples;
+import dev.floe.text.Tokenizer;
 
 /**
  * The data sets an experiment trains and evaluates on, read and selected as its {@code data}
  * section says (see {@link ExperimentConfig.Data} for the order of the steps).
  *
+ * <p>Numeric data ({@code idx}, {@code csv}) feeds the model's one input as
+ * {@link Examples.Numeric}; text data ({@code format: text}) is tokenized with the tokenizer of the
+ * encoder that graph input {@code input_ids} feeds, as {@link TokenizedExamples}.
+ *
  * @param train the training examples after limit, class filter, hold-out and per-class selection
  * @param eval the evaluation examples, or null when the config has neither {@code test} nor
  *     {@code eval_fraction}
  * @param files the files read, by config key ({@code data.train.images}, ...), resolved
+ * @param labels text data: the class names, label {@code k} is {@code labels.get(k)}; null for
+ *     numeric data (classes are numbers)
  */
-public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> files) {
+public record ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
 
     /**
      * How the readers' messages name the options a config sets. There is no key for the CSV header
@@ -33,11 +45,24 @@ public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> file
      */
     static final OptionNames KEYS = new OptionNames("data.label_column", null, null, null, "data.num_classes");
 
+    /** How text-reader messages name the config's keys. */
+    static final TextReader.OptionKeys TEXT_KEYS =
+            new TextReader.OptionKeys("data.text_column", "data.label_column", "data.labels");
+
+    /** Graph input that text data feeds with token ids. */
+    public static final String INPUT_IDS = TokenizedExamples.INPUT_IDS;
+
     public ExperimentData {
         if (train == null) {
             throw new IllegalArgumentException("experiment data needs a training set");
         }
         files = Collections.unmodifiableMap(new LinkedHashMap<>(files));
+        labels = labels == null ? null : List.copyOf(labels);
+    }
+
+    /** Numeric data: no class names. */
+    public ExperimentData(Examples train, Examples eval, Map<String, Path> files) {
+        this(train, eval, files, null);
     }
 
     /**
@@ -54,6 +79,9 @@ public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> file
         ExperimentConfig.Data d = config.data();
         long seed = config.seed();
         Map<String, Path> files = locate(config, baseDir);
+        if (ExperimentConfig.Data.TEXT.equals(d.format())) {
+            return loadText(config, baseDir, files);
+        }
         Dataset train = read(d, files, "data.train", d.limit());
         Dataset eval = d.test() == null ? null : read(d, files, "data.test", null);
         if (d.classes() != null) {
@@ -81,7 +109,8 @@ public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> file
                         + java.util.Arrays.toString(train.classCounts()) + ")", tooFew);
             }
         }
-        return new ExperimentData(train, eval, files);
+        String input = config.model().inputs().keySet().iterator().next();
+        return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files);
     }
 
     /**
@@ -109,6 +138,9 @@ public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> file
         if (ExperimentConfig.Data.IDX.equals(d.format())) {
             files.put(key + ".images", readable(f.images(), baseDir, key + ".images", "IDX images file"));
             files.put(key + ".labels", readable(f.labels(), baseDir, key + ".labels", "IDX labels file"));
+        } else if (ExperimentConfig.Data.TEXT.equals(d.format())) {
+            textFormat(f.path(), key + ".path");
+            files.put(key + ".path", readable(f.path(), baseDir, key + ".path", "text file (JSON Lines or CSV)"));
         } else {
             files.put(key + ".path", readable(f.path(), baseDir, key + ".path", "CSV file"));
         }
@@ -189,5 +221,157 @@ public record ExperimentData(Dataset train, Dataset eval, Map<String, Path> file
                     + java.util.Arrays.toString(classes) + "; check classes (and limit)", null);
         }
         return kept;
+    }
+
+    // ---- text data --------------------------------------------------------------------------
+
+    /** JSON Lines or CSV, from the file name ({@code .jsonl}, {@code .ndjson}, {@code .csv}, each optionally {@code .gz}). */
+    static TextReader.Format textFormat(String file, String key) {
+        String n = Path.of(file).getFileName().toString().toLowerCase(Locale.ROOT);
+        n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
+        if (n.endsWith(".jsonl") || n.endsWith(".ndjson")) {
+            return TextReader.Format.JSONL;
+        }
+        if (n.endsWith(".csv")) {
+            return TextReader.Format.CSV;
+        }
+        throw new ConfigException(key, "cannot tell whether '" + file + "' is JSON Lines or CSV from its name;"
+                + " format text reads .jsonl, .ndjson or .csv files (optionally gzipped, .gz): rename the file", null);
+    }
+
+    /** The encoder fed by graph input {@code input_ids}, with its {@code model.components[i]} key. */
+    private record TextEncoderAt(ComponentConfig.TextEncoder encoder, String key) {}
+
+    private static TextEncoderAt textEncoder(ExperimentConfig config) {
+        ExperimentConfig.Model m = config.model();
+        for (ExperimentConfig.Wire w : m.wires()) {
+            if (!w.from().trim().equals(INPUT_IDS)) {
+                continue;
+            }
+            String target = w.to().trim();
+            String component = target.contains(".") ? target.substring(0, target.indexOf('.')) : target;
+            for (int i = 0; i < m.components().size(); i++) {
+                ComponentConfig c = m.components().get(i);
+                if (c.name().equals(component)) {
+                    if (c instanceof ComponentConfig.TextEncoder enc) {
+                        return new TextEncoderAt(enc, "model.components[" + i + "]");
+                    }
+                    throw new ConfigException("data.format", "format text tokenizes with the encoder that input "
+                            + INPUT_IDS + " feeds, but it feeds " + component + ", which is not a minilm or transformer"
+                            + " component; wire " + INPUT_IDS + " to one", null);
+                }
+            }
+        }
+        throw new ConfigException("data.format", "format text feeds token ids to graph input " + INPUT_IDS
+                + ", but no wire goes from " + INPUT_IDS + " to a minilm or transformer component; declare the inputs"
+                + " {" + INPUT_IDS + ": \"[batch, seq] int64\", " + TokenizedExamples.ATTENTION_MASK
+                + ": \"[batch, seq] int64\"} and wire them to the encoder's ports of the same names", null);
+    }
+
+    private static ExperimentData loadText(ExperimentConfig config, Path baseDir, Map<String, Path> files) {
+        ExperimentConfig.Data d = config.data();
+        long seed = config.seed();
+        TextEncoderAt enc = textEncoder(config);
+        int maxTokens = d.maxTokens() != null ? d.maxTokens()
+                : (int) Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, enc.encoder().maxPositions());
+        if (maxTokens > enc.encoder().maxPositions()) {
+            throw new ConfigException("data.max_tokens", "max_tokens is " + d.maxTokens() + " but the encoder "
+                    + enc.key() + " takes at most " + enc.encoder().maxPositions() + " tokens (its max_positions);"
+                    + " lower max_tokens", null);
+        }
+        TextDataset train = readText(d, files, "data.train", d.labels());
+        if (d.numClasses() != null && d.labels() == null && d.numClasses() != train.numClasses()) {
+            throw new ConfigException("data.num_classes", "num_classes is " + d.numClasses() + " but the training"
+                    + " file holds " + train.numClasses() + " classes " + train.classNames() + "; remove num_classes"
+                    + " or list the classes in data.labels", null);
+        }
+        TextDataset eval = d.test() == null ? null : readText(d, files, "data.test", train.classNames());
+        if (d.limit() != null && train.size() > d.limit()) {
+            int[] first = new int[d.limit()];
+            java.util.Arrays.setAll(first, i -> i);
+            train = train.subset(first);
+        }
+        if (eval == null && d.evalFraction() > 0) {
+            long held = Math.round(d.evalFraction() * train.size());
+            if (held < 1 || held >= train.size()) {
+                throw new ConfigException("data.eval_fraction", "eval_fraction " + d.evalFraction() + " of "
+                        + train.size() + " training examples holds out " + held + "; both parts need examples:"
+                        + " change eval_fraction or limit", null);
+            }
+            TextDataset.Split split = train.split(d.evalFraction(), seed);
+            eval = split.first();
+            train = split.second();
+        }
+        if (d.perClass() != null) {
+            train = perClass(train, d.perClass(), seed);
+        }
+        TokenizedExamples trainEx;
+        TokenizedExamples evalEx;
+        try (Tokenizer tok = enc.encoder().tokenizer(maxTokens, baseDir, enc.key())) {
+            trainEx = TokenizedExamples.of(train, tok);
+            evalEx = eval == null ? null : TokenizedExamples.of(eval, tok);
+        }
+        checkVocab(trainEx, enc);
+        if (evalEx != null) {
+            checkVocab(evalEx, enc);
+        }
+        return new ExperimentData(trainEx, evalEx, files, train.classNames());
+    }
+
+    private static TextDataset readText(ExperimentConfig.Data d, Map<String, Path> files, String key,
+            List<String> classNames) {
+        ExperimentConfig.DataFiles f = key.equals("data.train") ? d.train() : d.test();
+        TextReader.Builder b = TextReader.builder()
+                .setPath(files.get(key + ".path"))
+                .optFormat(textFormat(f.path(), key + ".path"))
+                .optTextField(d.textColumn())
+                .optLabelField(d.labelColumn())
+                .optName(key.substring("data.".length()) + " " + f.path())
+                .optOptionKeys(TEXT_KEYS);
+        if (classNames != null) {
+            b.optClassNames(classNames);
+        }
+        return b.build().read();
+    }
+
+    /**
+     * Exactly {@code perClass} texts of every class, as {@link Dataset#takePerClass}: the first of
+     * each class along {@code shuffledIndices(seed)}, kept in file order.
+     */
+    private static TextDataset perClass(TextDataset data, int perClass, long seed) {
+        int[] counts = data.classCounts();
+        for (int c = 0; c < counts.length; c++) {
+            if (counts[c] < perClass) {
+                throw new ConfigException("data.per_class", "per_class is " + perClass + " but class '"
+                        + data.classNames().get(c) + "' has only " + counts[c] + " training texts (class counts "
+                        + java.util.Arrays.toString(counts) + " for " + data.classNames() + "); lower per_class or"
+                        + " raise limit", null);
+            }
+        }
+        int[] taken = new int[counts.length];
+        int[] chosen = new int[perClass * counts.length];
+        int n = 0;
+        for (int i : data.shuffledIndices(seed)) {
+            int label = data.label(i);
+            if (taken[label] < perClass) {
+                taken[label]++;
+                chosen[n++] = i;
+            }
+        }
+        java.util.Arrays.sort(chosen);
+        return data.subset(chosen);
+    }
+
+    /** Every token id is inside the encoder's vocabulary (a tokenizer made for a larger one is caught here). */
+    private static void checkVocab(TokenizedExamples examples, TextEncoderAt enc) {
+        for (int i = 0; i < examples.size(); i++) {
+            for (long id : examples.ids(i)) {
+                if (id >= enc.encoder().vocab()) {
+                    throw new ConfigException(enc.key() + ".vocab", "the tokenizer gives token id " + id + " (text "
+                            + i + " of " + examples.name() + ") but the encoder's vocabulary has " + enc.encoder().vocab()
+                            + " entries; set vocab to the tokenizer's vocabulary size or use its tokenizer", null);
+                }
+            }
+        }
     }
 }

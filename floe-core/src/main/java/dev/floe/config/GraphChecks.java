@@ -82,11 +82,12 @@ public final class GraphChecks {
      * Every policy rule of the config (top level and stages) matches at least one parameter.
      *
      * @throws ConfigException at {@code policy} or {@code stages[j]}, numbering the rule as the plan
-     *     does (top-level rules first, then each stage's in order) and naming its YAML key
+     *     does (the rules of {@code peft.freeze_host} first, then the top-level rules, then each
+     *     stage's in order) and naming its YAML key
      */
     public static void rulesMatch(ExperimentConfig config, ModelGraph graph) {
         Set<String> paths = graph.parameters().keySet();
-        int number = 0;
+        int number = config.peftHostRules(graph).size(); // the plan numbers peft.freeze_host's rules first
         for (int i = 0; i < config.policy().size(); i++) {
             ruleMatches(config.policy().get(i), ++number, "policy", "policy[" + i + "]", paths);
         }
@@ -109,6 +110,81 @@ public final class GraphChecks {
                 + PathGlob.nearestPaths(glob.literalPrefix(), paths, NEAREST) + "; fix the glob at " + key + "." + action
                 + (paths.isEmpty() ? " (the graph has no parameters)"
                         : " (paths look like " + paths.iterator().next() + ")"), null);
+    }
+
+    /**
+     * Injects the {@code peft} modules (LoRA first, then adapters, each in the order listed) and
+     * switches off those not in {@code peft.active}.
+     *
+     * @throws ConfigException at {@code peft.lora[i]} or {@code peft.adapters[i]} when the target
+     *     matches no Linear layer (naming the nearest ones), the rank or bottleneck is too large for
+     *     a targeted layer, or the name is taken
+     */
+    public static void injectPeft(ExperimentConfig config, ModelGraph graph) {
+        PeftConfig peft = config.peft();
+        if (peft == null) {
+            return;
+        }
+        for (int i = 0; i < peft.lora().size(); i++) {
+            try {
+                dev.floe.peft.Lora.inject(graph, peft.lora().get(i).toSpec());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("peft.lora[" + i + "]", e.getMessage(), e);
+            }
+        }
+        for (int i = 0; i < peft.adapters().size(); i++) {
+            try {
+                dev.floe.peft.Adapters.inject(graph, peft.adapters().get(i).toSpec());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("peft.adapters[" + i + "]", e.getMessage(), e);
+            }
+        }
+        for (PeftConfig.Lora l : peft.lora()) {
+            if (!peft.active().contains(l.name())) {
+                dev.floe.peft.Lora.deactivate(graph, l.name());
+            }
+        }
+        for (PeftConfig.Adapter a : peft.adapters()) {
+            if (!peft.active().contains(a.name())) {
+                dev.floe.peft.Adapters.deactivate(graph, a.name());
+            }
+        }
+    }
+
+    /**
+     * What the {@code peft} section did, one line each, for the plan: every module with its layers
+     * and whether it is active, the rules host freezing added, and whether LoRA is merged at the end.
+     * Empty without a {@code peft} section.
+     */
+    public static List<String> peftSummary(ExperimentConfig config, ModelGraph graph) {
+        PeftConfig peft = config.peft();
+        if (peft == null) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>();
+        for (PeftConfig.Lora l : peft.lora()) {
+            out.add("peft: lora '" + l.name() + "' (rank " + l.rank() + ", alpha " + l.alpha() + ", dropout "
+                    + l.dropout() + ") on " + dev.floe.peft.Lora.layers(graph, l.name()).size() + " layers matching "
+                    + l.target() + ", " + (peft.active().contains(l.name()) ? "active" : "inactive (frozen)"));
+        }
+        for (PeftConfig.Adapter a : peft.adapters()) {
+            out.add("peft: adapter '" + a.name() + "' (bottleneck " + a.bottleneck() + ", " + a.activation() + ") after "
+                    + dev.floe.peft.Adapters.layers(graph, a.name()).size() + " layers matching " + a.target() + ", "
+                    + (peft.active().contains(a.name()) ? "active" : "inactive (frozen)"));
+        }
+        List<FreezeRule> host = config.peftHostRules(graph);
+        if (host.isEmpty()) {
+            out.add("peft: freeze_host false: host components follow the policy (layers holding active LoRA stay frozen)");
+        } else {
+            for (int i = 0; i < host.size(); i++) {
+                out.add("peft: freeze_host adds rule #" + (i + 1) + " '" + host.get(i) + "' before the policy (whose"
+                        + " rules follow as #" + (host.size() + 1) + "...); train rules in policy override it");
+            }
+        }
+        out.add("peft: after training, " + (peft.merge()
+                ? "the active LoRA modules are merged into the base weights"
+                : "modules stay separate (merge: false)"));
+        return out;
     }
 
     /**

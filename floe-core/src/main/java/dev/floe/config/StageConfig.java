@@ -43,6 +43,12 @@ public record StageConfig(
             Fields.positive("steps", steps);
         }
         policy = Fields.list(policy);
+        for (int i = 0; i < policy.size(); i++) {
+            if (policy.get(i) == null) {
+                throw Fields.inside(List.of("policy", i),
+                        "policy entry " + i + " is empty; write - freeze: \"glob\" or - train: \"glob\"");
+            }
+        }
         if (lrSchedule != null) {
             parseSchedule(lrSchedule);
         }

@@ -51,47 +51,74 @@ public interface Examples {
         return FloeEngine.owned(manager.create(y));
     }
 
+    /** Number of examples of each class, {@code (numClasses)}. */
+    default int[] classCounts() {
+        int[] counts = new int[numClasses()];
+        for (int i = 0; i < size(); i++) {
+            counts[label(i)]++;
+        }
+        return counts;
+    }
+
     /** A numeric data set feeding graph input {@code input} with {@code (B, ...featureShape)} floats. */
     static Examples of(Dataset data, String input) {
-        return new Examples() {
-            @Override
-            public String name() {
-                return data.name();
-            }
+        return new Numeric(data, input);
+    }
 
-            @Override
-            public int size() {
-                return data.size();
-            }
+    /**
+     * A numeric {@link Dataset} feeding one graph input with {@code (B, ...featureShape)} floats.
+     *
+     * @param data the examples
+     * @param input the graph input they feed
+     */
+    record Numeric(Dataset data, String input) implements Examples {
+        public Numeric {
+            java.util.Objects.requireNonNull(data, "data");
+            java.util.Objects.requireNonNull(input, "input");
+        }
 
-            @Override
-            public int numClasses() {
-                return data.numClasses();
-            }
+        @Override
+        public String name() {
+            return data.name();
+        }
 
-            @Override
-            public int label(int i) {
-                return data.label(i);
-            }
+        @Override
+        public int size() {
+            return data.size();
+        }
 
-            @Override
-            public String fingerprint() {
-                return data.fingerprint();
-            }
+        @Override
+        public int numClasses() {
+            return data.numClasses();
+        }
 
-            @Override
-            public int[] shuffledIndices(long seed) {
-                return data.shuffledIndices(seed);
-            }
+        @Override
+        public int label(int i) {
+            return data.label(i);
+        }
 
-            @Override
-            public Map<String, NDArray> inputs(NDManager manager, int[] indices) {
-                long[] one = data.featureShape();
-                long[] shape = new long[one.length + 1];
-                shape[0] = indices.length;
-                System.arraycopy(one, 0, shape, 1, one.length);
-                return Map.of(input, FloeEngine.owned(manager.create(data.gatherFeatures(indices), new Shape(shape))));
-            }
-        };
+        @Override
+        public String fingerprint() {
+            return data.fingerprint();
+        }
+
+        @Override
+        public int[] shuffledIndices(long seed) {
+            return data.shuffledIndices(seed);
+        }
+
+        @Override
+        public int[] classCounts() {
+            return data.classCounts();
+        }
+
+        @Override
+        public Map<String, NDArray> inputs(NDManager manager, int[] indices) {
+            long[] one = data.featureShape();
+            long[] shape = new long[one.length + 1];
+            shape[0] = indices.length;
+            System.arraycopy(one, 0, shape, 1, one.length);
+            return Map.of(input, FloeEngine.owned(manager.create(data.gatherFeatures(indices), new Shape(shape))));
+        }
     }
 }

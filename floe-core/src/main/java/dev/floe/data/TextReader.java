@@ -51,6 +51,25 @@ public final class TextReader {
         CSV
     }
 
+    /**
+     * How error messages name the options that fix a problem: the builder methods by default
+     * ({@link #BUILDER}), a config's keys when a config chose them.
+     *
+     * @param textField the option choosing the text field or column
+     * @param labelField the option choosing the label field or column
+     * @param classNames the option listing the class names
+     */
+    public record OptionKeys(String textField, String labelField, String classNames) {
+        public OptionKeys {
+            java.util.Objects.requireNonNull(textField, "textField");
+            java.util.Objects.requireNonNull(labelField, "labelField");
+            java.util.Objects.requireNonNull(classNames, "classNames");
+        }
+    }
+
+    /** The builder methods. */
+    public static final OptionKeys BUILDER = new OptionKeys("optTextField", "optLabelField", "optClassNames");
+
     /** Text field or column used unless another is chosen. */
     public static final String DEFAULT_TEXT_FIELD = "text";
     /** Label field or column used unless another is chosen. */
@@ -66,6 +85,7 @@ public final class TextReader {
     private final String labelField;
     private final List<String> classNames;
     private final String name;
+    private final OptionKeys keys;
 
     private TextReader(Builder b) {
         this.path = b.path;
@@ -74,6 +94,7 @@ public final class TextReader {
         this.labelField = b.labelField;
         this.classNames = b.classNames;
         this.name = b.name != null ? b.name : b.path.toString();
+        this.keys = b.keys;
     }
 
     /** A builder; {@link Builder#setPath} is required. */
@@ -153,7 +174,7 @@ public final class TextReader {
             if (text == null || !text.isTextual()) {
                 throw new DataFormatException(path, "line " + lineNo + ", field '" + textField + "': "
                         + (text == null ? "missing (fields are " + fieldNames(node) + ")" : "expected a string, found " + kind(text))
-                        + "; choose the text field with optTextField");
+                        + "; choose the text field with " + keys.textField());
             }
             JsonNode label = node.get(labelField);
             Object value;
@@ -165,7 +186,7 @@ public final class TextReader {
                 throw new DataFormatException(path, "line " + lineNo + ", field '" + labelField + "': "
                         + (label == null ? "missing (fields are " + fieldNames(node) + ")" : "expected a class name"
                                 + " (string) or class index (integer), found " + kind(label) + " " + label)
-                        + "; choose the label field with optLabelField");
+                        + "; choose the label field with " + keys.labelField());
             }
             rows.add(new Row(lineNo, text.textValue(), value));
         }
@@ -190,8 +211,8 @@ public final class TextReader {
         }
         List<String> columns = header.stream().map(String::trim).toList();
         CsvRecords.requireUniqueNames(path, columns, csv.recordLine());
-        int textCol = column(columns, textField, "optTextField");
-        int labelCol = column(columns, labelField, "optLabelField");
+        int textCol = column(columns, textField, keys.textField());
+        int labelCol = column(columns, labelField, keys.labelField());
         List<Row> rows = new ArrayList<>();
         for (List<String> record = csv.next(); record != null; record = csv.next()) {
             if (record.size() != columns.size()) {
@@ -239,7 +260,7 @@ public final class TextReader {
                 if ((r.label instanceof String) != strings) {
                     throw new DataFormatException(path, "line " + r.line + ", field '" + labelField + "': "
                             + describe(r.label) + " but line " + rows.get(0).line + " has " + describe(rows.get(0).label)
-                            + "; use class names or class indices throughout, or give the names with optClassNames");
+                            + "; use class names or class indices throughout, or give the names with " + keys.classNames());
                 }
                 if (strings) {
                     distinct.add((String) r.label);
@@ -272,14 +293,15 @@ public final class TextReader {
             if (index < 0 || index >= names.size()) {
                 throw new DataFormatException(path, "line " + r.line + ", field '" + labelField + "': class index "
                         + index + " is outside [0, " + names.size() + ") for classes " + names
-                        + "; fix the label or give more class names");
+                        + "; fix the label or give more class names in " + keys.classNames());
             }
             return index;
         }
         int index = names.indexOf((String) r.label);
         if (index < 0) {
             throw new DataFormatException(path, "line " + r.line + ", field '" + labelField + "': unknown class '"
-                    + shorten((String) r.label) + "'; the classes are " + names + " — fix the label or add the class");
+                    + shorten((String) r.label) + "'; the classes are " + names + " — fix the label or add the class to "
+                    + keys.classNames());
         }
         return index;
     }
@@ -300,8 +322,15 @@ public final class TextReader {
         private String labelField = DEFAULT_LABEL_FIELD;
         private List<String> classNames;
         private String name;
+        private OptionKeys keys = BUILDER;
 
         private Builder() {}
+
+        /** How messages name the options that fix a problem (default {@link TextReader#BUILDER}). */
+        public Builder optOptionKeys(OptionKeys keys) {
+            this.keys = java.util.Objects.requireNonNull(keys, "keys");
+            return this;
+        }
 
         /** The file to read (required). */
         public Builder setPath(Path path) {

@@ -132,7 +132,7 @@ public final class Experiment implements AutoCloseable {
         }
         try {
             Map<String, TensorSpec> inputs = new LinkedHashMap<>();
-            m.inputs().forEach((name, shape) -> inputs.put(name, TensorSpec.of(shape)));
+            m.inputs().forEach((name, shape) -> inputs.put(name, ExperimentConfig.inputSpec(shape)));
             inputs.forEach(b::input);
             List<Component> components = new ArrayList<>();
             for (int i = 0; i < m.components().size(); i++) {
@@ -190,9 +190,11 @@ public final class Experiment implements AutoCloseable {
                     throw new ConfigException(sc.key(), e.getMessage(), e);
                 }
             }
+            loadPretrained(graph, m);
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
+            GraphChecks.injectPeft(config, graph); // after init: init files hold the base parameters only
             GraphChecks.layerDecayComponents(config, graph);
             GraphChecks.rulesMatch(config, graph);
             Schedule schedule = config.schedule(graph);
@@ -266,6 +268,21 @@ public final class Experiment implements AutoCloseable {
         return "stages";
     }
 
+    /** Bundled weights of pretrained components ({@code type: minilm}), before any {@code init} file. */
+    private static void loadPretrained(ModelGraph graph, ExperimentConfig.Model m) {
+        for (int i = 0; i < m.components().size(); i++) {
+            if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.MiniLm mini) {
+                try {
+                    dev.floe.text.MiniLm.loadWeights(
+                            (dev.floe.components.TransformerEncoder) graph.component(mini.name()));
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    throw new ConfigException("model.components[" + i + "]", "cannot load the bundled MiniLM weights: "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
     private static void loadInit(ModelGraph graph, ExperimentConfig.Init init, Path baseDir, String key) {
         Path file = ConfigPaths.configFile(init.path(), baseDir, key + ".path");
         try {
@@ -333,20 +350,20 @@ public final class Experiment implements AutoCloseable {
      */
     public void check(ExperimentData data) {
         Map<String, TensorSpec> inputs = graph.inputs();
-        if (inputs.size() != 1 || graph.outputs().size() != 1) {
+        boolean text = !(data.train() instanceof dev.floe.data.Examples.Numeric);
+        if (text && graph.outputs().size() != 1) {
+            throw new ConfigException("model", "training needs exactly one output, found outputs "
+                    + graph.outputs().keySet() + "; keep one in model.outputs", null);
+        }
+        if (!text && (inputs.size() != 1 || graph.outputs().size() != 1)) {
             throw new ConfigException("model", "training needs exactly one input and one output, found inputs "
                     + inputs.keySet() + " and outputs " + graph.outputs().keySet()
                     + "; keep one of each in model.inputs and model.outputs", null);
         }
-        String inputName = inputs.keySet().iterator().next();
-        TensorSpec spec = inputs.get(inputName);
-        for (Dataset d : List.of(data.train(), data.eval() == null ? data.train() : data.eval())) {
-            long[] shape = d.featureShape();
-            if (!fits(spec, shape)) {
-                throw new ConfigException("model.inputs." + inputName, "input " + inputName + " is " + spec
-                        + " but the examples of " + d.name() + " have shape " + Arrays.toString(shape)
-                        + "; set it to " + batched(shape), null);
-            }
+        if (data.train() instanceof dev.floe.data.Examples.Numeric) {
+            checkNumericInput(data);
+        } else {
+            checkTextInputs(data);
         }
         ModelGraph.Endpoint source = graph.outputs().values().iterator().next();
         Component producer = graph.component(source.component());
@@ -356,9 +373,46 @@ public final class Experiment implements AutoCloseable {
         if (classes != dataClasses) {
             throw new ConfigException("model.components", "output " + graph.outputs().keySet().iterator().next()
                     + " (" + source + ") gives " + (classes < 0 ? "an unknown number of" : classes)
-                    + " classes but the data has " + dataClasses + " (" + (config.data().classes() == null
+                    + " classes but the data has " + dataClasses + " (" + (data.labels() != null
+                            ? "labels " + data.labels()
+                            : config.data().classes() == null
                             ? "num_classes" : "data.classes keeps " + config.data().classes().size())
                     + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
+        }
+    }
+
+    private void checkNumericInput(ExperimentData data) {
+        Map<String, TensorSpec> inputs = graph.inputs();
+        String inputName = inputs.keySet().iterator().next();
+        TensorSpec spec = inputs.get(inputName);
+        for (dev.floe.data.Examples e : List.of(data.train(), data.eval() == null ? data.train() : data.eval())) {
+            Dataset d = ((dev.floe.data.Examples.Numeric) e).data();
+            long[] shape = d.featureShape();
+            if (!fits(spec, shape)) {
+                throw new ConfigException("model.inputs." + inputName, "input " + inputName + " is " + spec
+                        + " but the examples of " + d.name() + " have shape " + Arrays.toString(shape)
+                        + "; set it to " + batched(shape), null);
+            }
+        }
+    }
+
+    /** Text data feeds exactly {@code input_ids} and {@code attention_mask}, both {@code [batch, seq] int64}. */
+    private void checkTextInputs(ExperimentData data) {
+        Map<String, TensorSpec> inputs = graph.inputs();
+        List<String> wanted = List.of(dev.floe.text.TokenizedExamples.INPUT_IDS,
+                dev.floe.text.TokenizedExamples.ATTENTION_MASK);
+        TensorSpec ids = TensorSpec.of("[batch, seq]", dev.floe.graph.ElementType.INT64);
+        if (!inputs.keySet().equals(new java.util.HashSet<>(wanted))) {
+            throw new ConfigException("model.inputs", "format text feeds the inputs " + wanted + " but model.inputs"
+                    + " declares " + inputs.keySet() + "; write inputs: {input_ids: \"[batch, seq] int64\","
+                    + " attention_mask: \"[batch, seq] int64\"}", null);
+        }
+        for (String name : wanted) {
+            TensorSpec spec = inputs.get(name);
+            if (spec.rank() != 2 || spec.type() != dev.floe.graph.ElementType.INT64) {
+                throw new ConfigException("model.inputs." + name, "input " + name + " is " + spec + " but text data"
+                        + " gives token ids of shape [batch, seq] and type int64; write \"[batch, seq] int64\"", null);
+            }
         }
     }
 
@@ -438,7 +492,8 @@ public final class Experiment implements AutoCloseable {
                 .provenance(provenance)
                 .featureCache(cache)
                 .build()) {
-            TrainResult result = trainer.fit(data.train(), data.eval());
+            TrainResult result = trainer.run(data.train(), data.eval());
+            mergePeft();
             FreezePlan last = plans.get(plans.size() - 1);
             Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),
                     trainer.cacheSecondsSaved(), data.train(), data.eval(), t.batchSize());
@@ -457,6 +512,24 @@ public final class Experiment implements AutoCloseable {
                     started,
                     measured);
         }
+    }
+
+    /** With {@code peft.merge}, folds the active LoRA modules into the base weights (after training). */
+    private void mergePeft() {
+        dev.floe.config.PeftConfig peft = config.peft();
+        if (peft == null || !peft.merge()) {
+            return;
+        }
+        for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
+            if (peft.active().contains(l.name())) {
+                dev.floe.peft.Lora.merge(graph, l.name());
+            }
+        }
+    }
+
+    /** What the {@code peft} section injected and froze, one line each; empty without one. */
+    public List<String> peftSummary() {
+        return GraphChecks.peftSummary(config, graph);
     }
 
     /** Releases the graph's native memory. */

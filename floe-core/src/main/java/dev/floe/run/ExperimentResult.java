@@ -69,6 +69,11 @@ public record ExperimentResult(
         public static DataSummary of(Dataset data) {
             return new DataSummary(data.name(), data.size(), data.numClasses(), data.fingerprint());
         }
+
+        /** Summarises examples of any kind (hashes their content). */
+        public static DataSummary of(dev.floe.data.Examples data) {
+            return new DataSummary(data.name(), data.size(), data.numClasses(), data.fingerprint());
+        }
     }
 
     /**

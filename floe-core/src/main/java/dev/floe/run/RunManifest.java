@@ -173,8 +173,18 @@ public record RunManifest(
      * @param examples number of examples
      * @param classes number of classes
      * @param fingerprint content fingerprint of the examples
+     * @param labels text data: the class names, label {@code k} is {@code labels.get(k)}; null
+     *     (absent in the file) for numeric data
      */
-    public record DataRecord(String role, String name, int examples, int classes, String fingerprint) {}
+    public record DataRecord(String role, String name, int examples, int classes, String fingerprint,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            List<String> labels) {
+
+        /** A record of numeric data (no class names). */
+        public DataRecord(String role, String name, int examples, int classes, String fingerprint) {
+            this(role, name, examples, classes, fingerprint, null);
+        }
+    }
 
     /**
      * A file the run read.

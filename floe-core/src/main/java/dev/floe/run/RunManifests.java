@@ -92,9 +92,9 @@ public final class RunManifests {
         RunManifest.ConfigRecord cfg = new RunManifest.ConfigRecord(source, base.toString(),
                 new String(configBytes, StandardCharsets.UTF_8), Hashing.sha256Hex(configBytes), resolved);
         List<RunManifest.DataRecord> sets = new ArrayList<>();
-        sets.add(dataRecord("train", data.train()));
+        sets.add(dataRecord("train", data.train(), data.labels()));
         if (data.eval() != null) {
-            sets.add(dataRecord("eval", data.eval()));
+            sets.add(dataRecord("eval", data.eval(), data.labels()));
         }
         List<RunManifest.FileRecord> files = new ArrayList<>();
         data.files().forEach((key, path) -> files.add(fileRecord(key, path)));
@@ -322,8 +322,8 @@ public final class RunManifests {
         return out;
     }
 
-    private static RunManifest.DataRecord dataRecord(String role, Dataset d) {
-        return new RunManifest.DataRecord(role, d.name(), d.size(), d.numClasses(), d.fingerprint());
+    private static RunManifest.DataRecord dataRecord(String role, dev.floe.data.Examples d, List<String> labels) {
+        return new RunManifest.DataRecord(role, d.name(), d.size(), d.numClasses(), d.fingerprint(), labels);
     }
 
     /** A file's absolute path, SHA-256 and size. */

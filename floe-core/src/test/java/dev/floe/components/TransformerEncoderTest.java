@@ -291,4 +291,24 @@ class TransformerEncoderTest {
         }
         return 2 / Math.sqrt(Math.PI) * sum;
     }
+
+    @Test
+    void clsPoolingGivesTheFirstTokensHiddenStateAndMeanPoolingAverages() {
+        TransformerEncoder cls = TransformerEncoder.builder().name("enc").vocab(20).hidden(H).layers(1).heads(2)
+                .intermediate(16).maxPositions(8).dropout(0f).pooling(TransformerEncoder.Pooling.CLS).build();
+        assertEquals(TransformerEncoder.Pooling.MEAN, tiny(0f).pooling());
+        try (ModelGraph g = graphOf(cls, false); NDManager m = g.manager().newSubManager()) {
+            Map<String, NDArray> out = g.forward(batch(m, new long[][] {{1, 5, 6, 0}, {1, 7, 0, 0}},
+                    new long[][] {{1, 1, 1, 0}, {1, 1, 0, 0}}), ForwardContext.INFERENCE, List.of("hidden", "pooled"));
+            float[] hidden = out.get("hidden").toFloatArray(); // (2, 4, H)
+            float[] pooled = out.get("pooled").toFloatArray(); // (2, H)
+            for (int b = 0; b < 2; b++) {
+                for (int h = 0; h < H; h++) {
+                    assertEquals(hidden[(int) (b * 4 * H + h)], pooled[(int) (b * H + h)], 0f);
+                }
+            }
+        }
+        assertEquals(TransformerEncoder.Pooling.CLS, TransformerEncoder.Pooling.parse(" CLS "));
+        assertThrows(IllegalArgumentException.class, () -> TransformerEncoder.Pooling.parse("max"));
+    }
 }

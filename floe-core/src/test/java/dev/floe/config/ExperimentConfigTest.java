@@ -148,7 +148,7 @@ class ExperimentConfigTest {
         ConfigException e = error("seed: 7", "seed: 7\nepochs: 3");
 
         assertMentions(e, "line 2", "unknown key 'epochs' at the top level",
-                "valid keys are data, layer_decay, layer_decay_by_component, model, optimizer, policy, progressive, seed, stages, train_bn, training");
+                "valid keys are data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, train_bn, training");
     }
 
     @Test
@@ -171,7 +171,7 @@ class ExperimentConfigTest {
         ConfigException e = error("type: linear_head", "type: linearhead");
 
         assertMentions(e, "exp.yaml line 13", "model.components[1]: unknown component type 'linearhead'",
-                "valid types are conv_encoder, linear_head, mlp, mlp_head");
+                "valid types are conv_encoder, linear_head, minilm, mlp, mlp_head, transformer");
     }
 
     @Test
@@ -220,7 +220,7 @@ class ExperimentConfigTest {
                 Arguments.of("classes: [5, 6, 7, 8, 9]", "classes: [5, 6, 7, 8, 10]",
                         "data: classes [5, 6, 7, 8, 10] holds 10, outside [0, 10)"),
                 Arguments.of("classes: [5, 6, 7, 8, 9]", "classes: [5, 5]", "data: classes [5, 5] lists 5 twice"),
-                Arguments.of("format: idx", "format: parquet", "data: format must be idx or csv, found 'parquet'"),
+                Arguments.of("format: idx", "format: parquet", "data: format must be idx, csv or text, found 'parquet'"),
                 Arguments.of("per_class: 20", "per_class: 20\n  eval_fraction: 0.2",
                         "data: both test and eval_fraction are given"),
                 Arguments.of("\"[batch, 1, 28, 28]\"", "\"batch, 1, 28, 28\"",
@@ -279,7 +279,7 @@ class ExperimentConfigTest {
     void emptyFileSaysWhatIsExpected() {
         ConfigException e = assertThrows(ConfigException.class, () -> parse("# nothing yet\n"));
 
-        assertMentions(e, "exp.yaml: the config is empty", "data, layer_decay, layer_decay_by_component, model, optimizer, policy, progressive, seed, stages, train_bn, training");
+        assertMentions(e, "exp.yaml: the config is empty", "data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, train_bn, training");
     }
 
     @Test
