@@ -194,6 +194,7 @@ public final class Experiment implements AutoCloseable {
             }
             GraphChecks.layerDecayComponents(config, graph);
             GraphChecks.rulesMatch(config, graph);
+            GraphChecks.checkpointingMatches(config, graph);
             Schedule schedule = config.schedule(graph);
             List<FreezePlan> plans;
             try {
@@ -422,6 +423,7 @@ public final class Experiment implements AutoCloseable {
                 .runFingerprint(fingerprint)
                 .provenance(provenance)
                 .featureCache(cache)
+                .checkpointing(config.checkpointing())
                 .build()) {
             TrainResult result = trainer.fit(data.train(), data.eval());
             FreezePlan last = plans.get(plans.size() - 1);
