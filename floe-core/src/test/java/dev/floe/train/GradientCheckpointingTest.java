@@ -258,6 +258,30 @@ class GradientCheckpointingTest {
     }
 
     @Test
+    void theEstimateShowsWhatEachCheckpointedLayerSavesAndChangesNothing() {
+        try (ModelGraph g = convMlp()) {
+            float[] mean = g.parameters().get("encoder/stem/bn/running_mean").array().toFloatArray();
+            ForwardContext training = FreezePolicy.trainAll().resolve(g).trainingContext();
+            ActivationEstimate none = ActivationEstimate.measure(g, training, GradientCheckpointing.none(), Map.of("batch", 8L));
+            ActivationEstimate some = ActivationEstimate.measure(g, training,
+                    GradientCheckpointing.of(g, List.of("encoder/block*")), Map.of("batch", 8L));
+            assertEquals(none.totalBytes(), none.totalKeptBytes());
+            assertEquals(none.totalBytes(), some.totalBytes());
+            assertTrue(some.totalKeptBytes() < some.totalBytes());
+            ActivationEstimate.Row block = some.rows().stream().filter(r -> r.path().equals("encoder/block1")).findFirst().orElseThrow();
+            assertTrue(block.checkpointed() && block.keptBytes() == 8L * 8 * 6 * 6 * Float.BYTES, block.toString()); // its output
+            ActivationEstimate.Row encoder = some.rows().get(0);
+            long saved = some.rows().stream().filter(ActivationEstimate.Row::checkpointed).mapToLong(r -> r.bytes() - r.keptBytes()).sum();
+            assertEquals(encoder.bytes() - saved, encoder.keptBytes());
+            assertArrayEquals(mean, g.parameters().get("encoder/stem/bn/running_mean").array().toFloatArray(),
+                    "measuring does not update BatchNorm statistics");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ActivationEstimate.measure(g, training, GradientCheckpointing.none(), Map.of()));
+            assertTrue(e.getMessage().contains("dimension batch has no size"), e.getMessage());
+        }
+    }
+
+    @Test
     void aGlobMatchingNoSegmentNamesTheNearestSegments() {
         try (ModelGraph g = transformer()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
