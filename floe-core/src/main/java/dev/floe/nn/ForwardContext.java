@@ -67,6 +67,16 @@ public interface ForwardContext {
     }
 
     /**
+     * Receives an intermediate value a layer computed, for inspection (attention probabilities,
+     * queries, keys). The default ignores it. A context that keeps the value must copy or keep
+     * it before the pass's scope closes; it must not change it.
+     *
+     * @param path where the value was computed and what it is, e.g. {@code encoder/layer.0/attention/self/probs}
+     * @param value the array as the layer uses it
+     */
+    default void observe(String path, NDArray value) {}
+
+    /**
      * False while a checkpointed segment is recomputed for its backward pass: layers in training
      * mode then compute as before but must not update statistics kept across passes (BatchNorm's
      * running mean and variance), which the first pass already updated.

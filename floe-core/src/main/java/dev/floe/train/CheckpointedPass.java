@@ -124,6 +124,13 @@ final class CheckpointedPass implements ForwardContext {
     }
 
     @Override
+    public void observe(String path, NDArray value) {
+        if (!replaying) { // a recomputation shows nothing new
+            base.observe(path, value);
+        }
+    }
+
+    @Override
     public boolean updatesRunningStatistics() {
         return !replaying && base.updatesRunningStatistics();
     }
