@@ -119,6 +119,26 @@ public final class Attributions {
         return out;
     }
 
+    /**
+     * The output's values for each example (one inference pass), e.g. logits {@code [example][class]}.
+     *
+     * @param examples one row of input features per example, as for the attribution methods
+     */
+    public static float[][] outputs(ModelGraph graph, String output, float[][] examples) {
+        Target t = new Target(graph, output, examples, new int[examples.length]);
+        try (NDManager m = graph.manager().newSubManager()) {
+            NDArray y = graph.forward(Map.of(t.input, t.batch(m, examples)), ForwardContext.INFERENCE, List.of(output))
+                    .get(output); // (B, C)
+            float[] flat = y.toFloatArray();
+            int width = examples.length == 0 ? 0 : flat.length / examples.length;
+            float[][] out = new float[examples.length][width];
+            for (int i = 0; i < examples.length; i++) {
+                System.arraycopy(flat, i * width, out[i], 0, width);
+            }
+            return out;
+        }
+    }
+
     /** The graph's single float input and one output, with the checks and passes both methods share. */
     private static final class Target {
         final ModelGraph graph;
