@@ -97,10 +97,12 @@ final class Heatmaps {
         for (String t : tokens) {
             label = Math.max(label, fm.stringWidth(t));
         }
+        int titleWidth = fm.stringWidth(title);
         pg.dispose();
         label += 2 * MARGIN;
         int top = fm.getHeight() + MARGIN;
-        BufferedImage out = new BufferedImage(label + n * CELL + MARGIN, top + label + n * CELL + MARGIN,
+        int width = Math.max(label + n * CELL + MARGIN, titleWidth + 2 * MARGIN);
+        BufferedImage out = new BufferedImage(width, top + label + n * CELL + MARGIN,
                 BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
