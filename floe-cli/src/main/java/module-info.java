@@ -7,7 +7,7 @@ module dev.floe.cli {
     requires me.tongfei.progressbar;
     requires com.fasterxml.jackson.dataformat.yaml;
     requires jdk.management;
-    requires java.desktop;
+    requires java.desktop; // charts (JFreeChart), saliency and attention pictures (java.awt, ImageIO), headless
     requires org.jfree.jfreechart;
 
     // picocli sets options by reflection; demo settings records are serialised into run manifests

@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B6 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
+ * Runs B1-B6 and B11 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
  *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
@@ -54,7 +54,8 @@ public final class BenchHarness {
         results.add(ProgressiveBench.run(settings, log));
         results.addAll(PrefixBenches.runB2B1(settings, log));
         results.add(PrefixBenches.runB5(settings, log));
-        results.sort(Comparator.comparing(BenchResult::id));
+        results.add(CheckpointBench.run(settings, log));
+        results.sort(Comparator.comparing((BenchResult r) -> r.id().length()).thenComparing(BenchResult::id)); // B2 before B11
         double wall = (System.nanoTime() - start) / 1e9;
         Path file = outDir.resolve(RESULTS_FILE);
         try {
@@ -232,6 +233,17 @@ public final class BenchHarness {
             mem.put("optimizer_bytes", m.optimizerBytes());
             mem.put("trainable_params", m.trainableParams());
             mem.put("peak_rss_mb", m.peakRssMb());
+            BenchResult.Activations a = r.activations();
+            if (a != null) {
+                ObjectNode act = o.putObject("activations");
+                act.put("kept_bytes", a.keptBytes());
+                act.put("peer_kept_bytes", a.peerKeptBytes());
+                act.put("ratio", a.ratio());
+                act.put("target", a.target());
+                act.put("rss_growth_mb", a.rssGrowthMb());
+                act.put("peer_rss_growth_mb", a.peerRssGrowthMb());
+                act.put("rss_ratio", a.rssRatio());
+            }
         }
         return mapper.writeValueAsString(root) + "\n";
     }

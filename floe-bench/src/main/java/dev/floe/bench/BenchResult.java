@@ -16,6 +16,8 @@ package dev.floe.bench;
  * @param met whether every target of the bench was met
  * @param notes how it was measured, and why a target was missed
  * @param memory Floe's own byte counts for the Floe arm, and the process's peak RSS during the bench
+ * @param activations memory kept for the backward pass by the Floe arm and the peer, or null where
+ *     the bench does not compare it
  */
 public record BenchResult(
         String id,
@@ -29,7 +31,29 @@ public record BenchResult(
         String targetOn,
         boolean met,
         String notes,
-        Memory memory) {
+        Memory memory,
+        Activations activations) {
+
+    /** A result that does not compare activation memory. */
+    public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
+            Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory) {
+        this(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes, memory, null);
+    }
+
+    /**
+     * Memory kept for the backward pass.
+     *
+     * @param keptBytes the Floe arm's largest count of native bytes alive in a batch's scope when its
+     *     forward pass ended ({@code Trainer.peakForwardBytes()})
+     * @param peerKeptBytes the same count for the peer
+     * @param ratio {@code keptBytes / peerKeptBytes}
+     * @param target the bound on {@code ratio} that counts as met
+     * @param rssGrowthMb how much the resident set grew during one step of the Floe arm, MiB (-1: unknown)
+     * @param peerRssGrowthMb the same for the peer
+     * @param rssRatio {@code rssGrowthMb / peerRssGrowthMb}, or null when not measurable
+     */
+    public record Activations(long keptBytes, long peerKeptBytes, double ratio, double target, double rssGrowthMb,
+            double peerRssGrowthMb, Double rssRatio) {}
 
     /**
      * Memory of the Floe arm.

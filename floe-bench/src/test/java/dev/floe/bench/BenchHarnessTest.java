@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchHarnessTest {
 
     @Test
-    void tinyRunWritesAllSixBenchesWithNumericTimes(@TempDir Path out) throws Exception {
+    void tinyRunWritesEveryBenchWithNumericTimes(@TempDir Path out) throws Exception {
         List<String> log = new ArrayList<>();
         BenchHarness.Report report = BenchHarness.run(BenchSettings.tiny(), out, log::add);
         JsonNode root = new ObjectMapper().readTree(out.resolve(BenchHarness.RESULTS_FILE).toFile());
@@ -36,7 +36,7 @@ class BenchHarnessTest {
             // AdamW holds two fp32 moments per trainable scalar
             assertEquals(8 * mem.get("trainable_params").asLong(), mem.get("optimizer_bytes").asLong(), id);
         }
-        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6"), ids);
+        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6", "B11"), ids);
         // B1 and B5 run with the FeatureCache, and the backbone runs once per cache
         JsonNode b1 = root.get("benches").get(0);
         JsonNode b5 = root.get("benches").get(4);
@@ -44,7 +44,12 @@ class BenchHarnessTest {
                 b1.get("notes").asText());
         assertTrue(b5.get("notes").asText().contains("FeatureCache") && b5.get("notes").asText().contains("every trial 1 miss"),
                 b5.get("notes").asText());
-        assertEquals(6, report.benches().size());
+        assertEquals(7, report.benches().size());
+        // B11 records the bytes kept for the backward pass by both arms; checkpointing keeps fewer
+        JsonNode act = root.get("benches").get(6).get("activations");
+        assertTrue(act.get("kept_bytes").asLong() > 0 && act.get("kept_bytes").asLong() < act.get("peer_kept_bytes").asLong(),
+                act.toString());
+        assertEquals(act.get("kept_bytes").asDouble() / act.get("peer_kept_bytes").asDouble(), act.get("ratio").asDouble(), 1e-9);
         assertTrue(!log.isEmpty());
     }
 }

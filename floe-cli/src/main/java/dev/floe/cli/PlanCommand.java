@@ -65,6 +65,7 @@ final class PlanCommand implements Callable<Integer> {
             } else {
                 out.print(SwapOptions.lines(experiment));
                 out.print(explainStages(experiment));
+                out.print(activationLines(experiment, cfg));
                 out.print(dataLines(files));
                 if (json != null) {
                     Path file = Path.of(json);
@@ -112,6 +113,37 @@ final class PlanCommand implements Callable<Integer> {
             sb.append(cacheLine(plans.get(i)));
             sb.append(System.lineSeparator());
         }
+        return sb.toString();
+    }
+
+    /**
+     * Per component and layer: whether {@code checkpointing} checkpoints it and the bytes it keeps for
+     * the backward pass of one {@code training.batch_size} batch without and with checkpointing
+     * (measured on one all-zero batch under the first stage's plan).
+     */
+    static String activationLines(Experiment experiment, ExperimentConfig cfg) {
+        String nl = System.lineSeparator();
+        dev.floe.train.GradientCheckpointing ckpt =
+                dev.floe.train.GradientCheckpointing.of(experiment.graph(), cfg.checkpointing());
+        dev.floe.train.ActivationEstimate est;
+        try {
+            est = dev.floe.train.ActivationEstimate.measure(experiment.graph(),
+                    experiment.plans().get(0).trainingContext(), ckpt,
+                    Map.of("batch", (long) cfg.training().batchSize()));
+        } catch (IllegalArgumentException e) {
+            return "activation memory: not estimated (" + e.getMessage() + ")" + nl;
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "activation memory kept for backward, batch %d (checkpointing: %s)%n", cfg.training().batchSize(),
+                cfg.checkpointing().isEmpty() ? "none" : String.join(", ", cfg.checkpointing())));
+        String row = "  %-28s %-12s %12s %12s%n";
+        sb.append(String.format(Locale.ROOT, row, "segment", "checkpointed", "without", "with"));
+        for (dev.floe.train.ActivationEstimate.Row r : est.rows()) {
+            sb.append(String.format(Locale.ROOT, row, r.path(), r.checkpointed() ? "yes" : "no",
+                    dev.floe.train.ActivationEstimate.mib(r.bytes()), dev.floe.train.ActivationEstimate.mib(r.keptBytes())));
+        }
+        sb.append(String.format(Locale.ROOT, row, "total", "", dev.floe.train.ActivationEstimate.mib(est.totalBytes()),
+                dev.floe.train.ActivationEstimate.mib(est.totalKeptBytes())));
         return sb.toString();
     }
 

@@ -56,6 +56,25 @@ class PlanCommandTest {
     }
 
     @Test
+    void showsPerLayerWhetherItIsCheckpointedAndTheActivationBytesItKeeps(@TempDir Path dir) throws Exception {
+        Result plain = floe("plan", EXAMPLE.toString());
+        Path config = exampleWith(dir, "optimizer:", "checkpointing: [\"encoder/block*\"]\noptimizer:");
+        Result r = floe("plan", config.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertTrue(plain.out().contains("(checkpointing: none)"), plain.out());
+        String block = r.out().lines().filter(l -> l.startsWith("  encoder/block1 ")).findFirst().orElseThrow(
+                () -> new AssertionError("no row for encoder/block1 in\n" + r.out()));
+        String[] cells = block.trim().split("\\s{2,}");
+        assertEquals("yes", cells[1], block);
+        double without = Double.parseDouble(cells[2].replace(" MiB", ""));
+        double with = Double.parseDouble(cells[3].replace(" MiB", ""));
+        assertTrue(with < without / 2, "a checkpointed block keeps only its output: " + block);
+        String stem = r.out().lines().filter(l -> l.startsWith("  encoder/stem ")).findFirst().orElseThrow();
+        assertTrue(stem.contains(" no "), stem);
+    }
+
+    @Test
     void ruleThatMatchesNothingExitsWith2AndNamesTheRule(@TempDir Path dir) throws Exception {
         Path config = exampleWith(dir, "encoder/block2/**", "encoder/block7/**");
 

@@ -60,6 +60,12 @@ public final class ConvEncoder extends Component {
         return names;
     }
 
+    /** Every entry of the layer order: the stem and each block can be checkpointed. */
+    @Override
+    public List<String> checkpointSegments() {
+        return layerOrder();
+    }
+
     @Override
     protected void initialize(ParamScope scope) {
         ParamScope stem = scope.child("stem");
@@ -73,9 +79,11 @@ public final class ConvEncoder extends Component {
     @Override
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, C, H, W)
-        x = Activation.relu(stemBn.forward(context, stemConv.forward(context, x))); // (B, w0, H, W)
-        for (ResidualBlock block : blocks) {
-            x = block.forward(context, x); // (B, wi, H/2^i, W/2^i)
+        x = context.segment(name() + "/stem", x,
+                h -> Activation.relu(stemBn.forward(context, stemConv.forward(context, h)))); // (B, w0, H, W)
+        for (int i = 0; i < blocks.size(); i++) {
+            ResidualBlock block = blocks.get(i);
+            x = context.segment(name() + "/block" + (i + 1), x, h -> block.forward(context, h)); // (B, wi, H/2^i, W/2^i)
         }
         long[] s = x.getShape().getShape();
         NDArray pooled = x.reshape(s[0], s[1], s[2] * s[3]).mean(new int[] {2}); // (B, wN)

@@ -54,6 +54,12 @@ public final class Mlp extends Component {
         return names;
     }
 
+    /** Every entry of the layer order: each hidden layer (with its ReLU and dropout) and the output layer. */
+    @Override
+    public List<String> checkpointSegments() {
+        return layerOrder();
+    }
+
     @Override
     protected void initialize(ParamScope scope) {
         long width = inputs;
@@ -69,10 +75,12 @@ public final class Mlp extends Component {
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, inputs)
         for (int i = 0; i < hidden.length; i++) {
-            x = Activation.relu(layers.get(i).forward(context, x)); // (B, hidden[i])
-            x = dropouts.get(i).forward(context, x);
+            int layer = i;
+            x = context.segment(name() + "/fc" + (i + 1), x, h -> dropouts.get(layer).forward(context,
+                    Activation.relu(layers.get(layer).forward(context, h)))); // (B, hidden[i])
         }
-        return Map.of("out", layers.get(hidden.length).forward(context, x)); // (B, outputs)
+        Linear last = layers.get(hidden.length);
+        return Map.of("out", context.segment(name() + "/out", x, h -> last.forward(context, h))); // (B, outputs)
     }
 
     /** Builder: {@code name}, {@code inputs} and {@code outputs} are required. */

@@ -154,6 +154,12 @@ public final class TransformerEncoder extends Component {
         return names;
     }
 
+    /** Every entry of the layer order: the embeddings and each layer can be checkpointed. */
+    @Override
+    public List<String> checkpointSegments() {
+        return layerOrder();
+    }
+
     @Override
     protected void initialize(ParamScope scope) {
         embeddings = new TransformerEmbeddings(scope.child("embeddings"), config);
@@ -181,9 +187,15 @@ public final class TransformerEncoder extends Component {
         // may free theirs at once (see FloeEngine.scalar)
         NDArray maskF = mask.toType(DataType.FLOAT32, false); // (B, T)
         NDArray maskBias = maskF.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, t); // (B, 1, 1, T)
-        NDArray x = embeddings.forward(context, ids, typeIds); // (B, T, H)
-        for (TransformerLayer layer : layers) {
-            x = layer.forward(context, x, maskBias); // (B, T, H)
+        Map<String, NDArray> tokens = new java.util.HashMap<>(Map.of("input_ids", ids));
+        if (typeIds != null) {
+            tokens.put("token_type_ids", typeIds);
+        }
+        NDArray x = context.segment(name() + "/embeddings", tokens, tok -> Map.of(ForwardContext.SINGLE,
+                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids")))).get(ForwardContext.SINGLE); // (B, T, H)
+        for (int i = 0; i < layers.size(); i++) {
+            TransformerLayer layer = layers.get(i);
+            x = context.segment(name() + "/layer." + i, x, h -> layer.forward(context, h, maskBias)); // (B, T, H)
         }
         if (pooling == Pooling.CLS) {
             return Map.of("hidden", x, "pooled", x.get(":, 0, :")); // (B, T, H), (B, H)

@@ -12,10 +12,16 @@ import dev.floe.nn.ParamScope;
  * One post-norm BERT layer: multi-head self-attention ({@code attention/self/query|key|value},
  * {@code attention/output/dense}, {@code attention/output/LayerNorm}), then the feed-forward part
  * ({@code intermediate/dense}, GELU, {@code output/dense}, {@code output/LayerNorm}), each with a
- * residual connection.
+ * residual connection. Each pass shows its forward context the queries and keys {@code (B, nh, T, dh)}
+ * and the attention probabilities {@code (B, nh, T, T)} (before dropout) at
+ * {@code <layer>/attention/self/query|key|probs}.
  */
 final class TransformerLayer {
 
+    /** Suffixes of the values a layer shows {@link ForwardContext#observe}, under {@code <layer>/attention/self/}. */
+    static final String QUERY = "query", KEY = "key", PROBS = "probs";
+
+    private final String selfPath;
     private final long hidden;
     private final long heads;
     private final long headSize;
@@ -36,6 +42,7 @@ final class TransformerLayer {
         this.heads = c.heads();
         this.headSize = c.hidden() / c.heads();
         ParamScope self = scope.child("attention").child("self");
+        this.selfPath = self.path();
         query = new Linear(self.child("query"), hidden, hidden);
         key = new Linear(self.child("key"), hidden, hidden);
         value = new Linear(self.child("value"), hidden, hidden);
@@ -64,7 +71,11 @@ final class TransformerLayer {
         NDArray v = splitHeads(value.forward(context, x), b, t); // (B, nh, T, dh)
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(dev.floe.engine.FloeEngine.scalar(q, (float) Math.sqrt(headSize))); // (B, nh, T, T)
         scores = scores.add(maskBias); // (B, nh, T, T)
-        NDArray probs = attentionDropout.forward(context, scores.softmax(-1)); // (B, nh, T, T)
+        NDArray attention = scores.softmax(-1); // (B, nh, T, T), rows sum to 1, padding keys 0
+        context.observe(selfPath + "/" + QUERY, q);
+        context.observe(selfPath + "/" + KEY, k);
+        context.observe(selfPath + "/" + PROBS, attention);
+        NDArray probs = attentionDropout.forward(context, attention); // (B, nh, T, T)
         NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden); // (B, T, H)
         NDArray att = attentionOutDropout.forward(context, attentionOut.forward(context, ctx)); // (B, T, H)
         NDArray h = attentionNorm.forward(context, att.add(x)); // (B, T, H)

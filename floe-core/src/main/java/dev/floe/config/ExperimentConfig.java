@@ -51,6 +51,9 @@ import java.util.Set;
  * @param optimizer required
  * @param training required
  * @param peft LoRA modules and adapters to inject; default none
+ * @param checkpointing gradient checkpointing: globs over segment paths ({@code encoder/layer.*});
+ *     each segment they match keeps only its inputs for the backward pass and is recomputed then;
+ *     default none. Whether each glob matches a segment is checked when the graph is built.
  */
 public record ExperimentConfig(
         Long seed,
@@ -64,11 +67,12 @@ public record ExperimentConfig(
         Double layerDecay,
         Map<String, Double> layerDecayByComponent,
         Boolean trainBn,
-        PeftConfig peft) {
+        PeftConfig peft,
+        List<String> checkpointing) {
 
     /** The top-level keys. */
     public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
-            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft");
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft", "checkpointing");
 
     public ExperimentConfig {
         Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
@@ -91,6 +95,14 @@ public record ExperimentConfig(
         }
         policy = Fields.list(policy);
         stages = Fields.list(stages);
+        checkpointing = Fields.list(checkpointing);
+        for (int i = 0; i < checkpointing.size(); i++) {
+            try {
+                dev.floe.graph.PathGlob.compile(checkpointing.get(i));
+            } catch (IllegalArgumentException e) {
+                throw Fields.inside(List.of("checkpointing", i), e.getMessage());
+            }
+        }
         if (!stages.isEmpty() && progressive != null) {
             throw Fields.bad("stages",
                     "both stages and progressive are given; use one: progressive makes the stages for you");

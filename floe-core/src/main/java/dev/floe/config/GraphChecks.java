@@ -188,6 +188,25 @@ public final class GraphChecks {
     }
 
     /**
+     * Every {@code checkpointing} glob matches at least one segment (a component or one of the
+     * layers it can checkpoint).
+     *
+     * @throws ConfigException at {@code checkpointing[i]}, naming the nearest segment paths
+     */
+    public static void checkpointingMatches(ExperimentConfig config, ModelGraph graph) {
+        List<String> paths = dev.floe.train.GradientCheckpointing.segmentPaths(graph);
+        for (int i = 0; i < config.checkpointing().size(); i++) {
+            String text = config.checkpointing().get(i);
+            PathGlob glob = PathGlob.compile(text);
+            if (paths.stream().noneMatch(glob::matches)) {
+                throw new ConfigException("checkpointing[" + i + "]", "'" + text + "' matches no segment; nearest"
+                        + " segments: " + PathGlob.nearest(glob.literalPrefix(), paths, NEAREST) + "; fix the glob"
+                        + " (segments are whole components and their layers: " + String.join(", ", paths) + ")", null);
+            }
+        }
+    }
+
+    /**
      * Every component named by {@code layer_decay_by_component} exists and has a layer order.
      *
      * @throws ConfigException at {@code layer_decay_by_component.NAME}

@@ -105,6 +105,18 @@ public final class FloeEngine {
         }
     }
 
+    /**
+     * Bytes of the native arrays alive under {@code manager} and its sub-managers (each array counted
+     * at its own size, so views of one storage are counted once per view).
+     */
+    public static long liveBytes(NDManager manager) {
+        long bytes = 0;
+        for (NDArray a : manager.getManagedArrays()) {
+            bytes += a.getShape().size() * a.getDataType().getNumOfBytes();
+        }
+        return bytes;
+    }
+
     /** Number of native arrays alive under the given manager and all of its sub-managers. */
     public static int liveArrays(NDManager manager) {
         return manager.getManagedArrays().size();

@@ -105,6 +105,15 @@ public abstract class Component {
         return List.of();
     }
 
+    /**
+     * Child modules that {@link #forward} runs through {@link ForwardContext#segment}, so gradient
+     * checkpointing can recompute each of them on its own ({@code <component>/<child>} paths);
+     * default none. The whole component is always a segment of its graph.
+     */
+    public List<String> checkpointSegments() {
+        return List.of();
+    }
+
     /** Parameters by path, in creation order; empty before the graph is built. */
     public final Map<String, Param> parameters() {
         return Collections.unmodifiableMap(params);

@@ -384,7 +384,7 @@ public final class ModelGraph implements AutoCloseable {
                     args.put(w.to().port(), env.get(w.from().toString()));
                 }
             }
-            Map<String, NDArray> produced = c.forward(context, args);
+            Map<String, NDArray> produced = context.segment(c.name(), args, a -> c.forward(context, a));
             for (PortSpec out : c.outputs()) {
                 NDArray a = produced.get(out.name());
                 if (a == null) {

@@ -42,11 +42,15 @@ public final class BatchNorm implements Layer {
     @Override
     public NDArray forward(ForwardContext context, NDArray input) {
         boolean training = context.training(path);
+        // a recomputed pass normalises with the same batch statistics but updates throwaway copies
+        boolean keep = training && !context.updatesRunningStatistics();
+        NDArray mean = keep ? scratchCopy(runningMean, input) : runningMean.array();
+        NDArray var = keep ? scratchCopy(runningVar, input) : runningVar.array();
         // DJL passes (1 - momentum) to libtorch, and axis -1 selects libtorch's native channel axis 1
         return ai.djl.nn.norm.BatchNorm.batchNorm(
                         input,
-                        runningMean.array(),
-                        runningVar.array(),
+                        mean,
+                        var,
                         gamma.array(),
                         beta.array(),
                         -1,
@@ -54,5 +58,12 @@ public final class BatchNorm implements Layer {
                         EPSILON,
                         training)
                 .singletonOrThrow();
+    }
+
+    /** A copy of {@code p} owned by the pass's scope (that of {@code input}), freed with it. */
+    private static NDArray scratchCopy(Param p, NDArray input) {
+        NDArray copy = p.array().duplicate();
+        copy.attach(input.getManager());
+        return copy;
     }
 }

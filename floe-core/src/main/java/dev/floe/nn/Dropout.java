@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * Inverted dropout. Active only when {@link ForwardContext#training(String)} is true for the module that holds
- * it (so never inside a frozen component). Masks come from the engine's seeded generator.
+ * it (so never inside a frozen component). Masks come from the engine's seeded generator, through
+ * {@link ForwardContext#dropout} (so gradient checkpointing can replay them).
  */
 public final class Dropout implements Layer {
 
@@ -35,6 +36,6 @@ public final class Dropout implements Layer {
         if (rate == 0f || !context.training(owner)) {
             return input;
         }
-        return ai.djl.nn.norm.Dropout.dropout(input, rate, true).singletonOrThrow();
+        return context.dropout(path, input, rate);
     }
 }

@@ -1,11 +1,21 @@
 package dev.floe.nn;
 
+import ai.djl.ndarray.NDArray;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
 /**
  * Tells layers, by module path, whether they run in training mode.
  *
  * <p>A module runs in training mode only when the pass is a training pass and something under the
  * module trains: frozen BatchNorm layers use and keep their running statistics, and dropout in a
  * frozen component is off.
+ *
+ * <p>A context may also run checkpointable segments of the forward pass in its own way
+ * ({@link #segment}), supply dropout masks ({@link #dropout}) and keep layers from updating running
+ * statistics ({@link #updatesRunningStatistics}); gradient checkpointing uses these hooks to drop a
+ * segment's activations after the forward pass and recompute them, with the same dropout masks,
+ * for the backward pass. The defaults run everything plainly.
  */
 @FunctionalInterface
 public interface ForwardContext {
@@ -18,4 +28,60 @@ public interface ForwardContext {
      * @return true when that module should behave as in training
      */
     boolean training(String modulePath);
+
+    /**
+     * Runs one segment of the forward pass that gradient checkpointing may recompute. Components call
+     * it for each of their {@code Component#checkpointSegments()} and the graph calls it for every
+     * component. The default runs {@code body} on {@code inputs}.
+     *
+     * <p>{@code body} must compute its outputs from {@code inputs}, the parameters under
+     * {@code path} and arrays it captures that need no gradient (masks, ids); every array a gradient
+     * must flow back into has to be passed in {@code inputs}. It may run twice (once without
+     * recording a graph, once with), so it must not change anything but what layers change
+     * through this context.
+     *
+     * @param path the segment's module path, e.g. {@code encoder/layer.3}
+     * @param inputs arrays by name; none is null
+     * @return the body's outputs by name
+     */
+    default Map<String, NDArray> segment(
+            String path, Map<String, NDArray> inputs, UnaryOperator<Map<String, NDArray>> body) {
+        return body.apply(inputs);
+    }
+
+    /** {@link #segment(String, Map, UnaryOperator)} for a segment with one input and one output. */
+    default NDArray segment(String path, NDArray input, UnaryOperator<NDArray> body) {
+        return segment(path, Map.of(SINGLE, input), in -> Map.of(SINGLE, body.apply(in.get(SINGLE)))).get(SINGLE);
+    }
+
+    /** The port name of a one-input, one-output segment. */
+    String SINGLE = "x";
+
+    /**
+     * Inverted dropout of {@code input} at {@code rate} for the dropout layer at {@code path}, called
+     * only when that layer is active. The default draws the mask from the engine's seeded generator
+     * (libtorch's {@code dropout}).
+     */
+    default NDArray dropout(String path, NDArray input, float rate) {
+        return ai.djl.nn.norm.Dropout.dropout(input, rate, true).singletonOrThrow();
+    }
+
+    /**
+     * Receives an intermediate value a layer computed, for inspection (attention probabilities,
+     * queries, keys). The default ignores it. A context that keeps the value must copy or keep
+     * it before the pass's scope closes; it must not change it.
+     *
+     * @param path where the value was computed and what it is, e.g. {@code encoder/layer.0/attention/self/probs}
+     * @param value the array as the layer uses it
+     */
+    default void observe(String path, NDArray value) {}
+
+    /**
+     * False while a checkpointed segment is recomputed for its backward pass: layers in training
+     * mode then compute as before but must not update statistics kept across passes (BatchNorm's
+     * running mean and variance), which the first pass already updated.
+     */
+    default boolean updatesRunningStatistics() {
+        return true;
+    }
 }

@@ -197,6 +197,7 @@ public final class Experiment implements AutoCloseable {
             GraphChecks.injectPeft(config, graph); // after init: init files hold the base parameters only
             GraphChecks.layerDecayComponents(config, graph);
             GraphChecks.rulesMatch(config, graph);
+            GraphChecks.checkpointingMatches(config, graph);
             Schedule schedule = config.schedule(graph);
             List<FreezePlan> plans;
             try {
@@ -491,6 +492,7 @@ public final class Experiment implements AutoCloseable {
                 .runFingerprint(fingerprint)
                 .provenance(provenance)
                 .featureCache(cache)
+                .checkpointing(config.checkpointing())
                 .build()) {
             TrainResult result = trainer.run(data.train(), data.eval());
             mergePeft();

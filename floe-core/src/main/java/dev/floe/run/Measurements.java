@@ -3,7 +3,6 @@ package dev.floe.run;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.floe.cache.Prefix;
-import dev.floe.data.Dataset;
 import dev.floe.data.Examples;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.ModelGraph;
@@ -87,8 +86,7 @@ public final class Measurements {
      * @return the values by key, in {@link #KEYS} order
      */
     public static Map<String, Double> measure(ModelGraph graph, FreezePlan plan, TrainResult training,
-            long optimizerStateBytes, double cacheSecondsSaved, Dataset train, Dataset eval, int batchSize) {
-        String input = graph.inputs().keySet().iterator().next();
+            long optimizerStateBytes, double cacheSecondsSaved, Examples train, Examples eval, int batchSize) {
         String output = graph.outputs().keySet().iterator().next();
         Map<String, Double> m = new LinkedHashMap<>();
         m.put(TRAINABLE_PARAMS, (double) plan.trainableCount());
@@ -105,8 +103,8 @@ public final class Measurements {
         m.put(PARAM_BYTES, (double) paramBytes);
         m.put(GRAD_BYTES, (double) gradBytes);
         m.put(OPTIMIZER_STATE_BYTES, (double) optimizerStateBytes);
-        m.put(ACTIVATION_BYTES, (double) activationBytes(graph, plan, Examples.of(train, input), batchSize));
-        Examples timed = Examples.of(eval != null ? eval : train, input);
+        m.put(ACTIVATION_BYTES, (double) activationBytes(graph, plan, train, batchSize));
+        Examples timed = eval != null ? eval : train;
         double[] b1 = latencies(graph, timed, output, 1, TIMED_B1);
         double[] b32 = latencies(graph, timed, output, LARGE_BATCH, TIMED_B32);
         m.put(LATENCY_B1_P50_MS, percentile(b1, 50));

@@ -73,10 +73,12 @@ public final class Trainer implements AutoCloseable {
     private final GroupedOptimizer optimizer;
     private final List<FreezePlan> plans;
     private final FeatureCache cache;
+    private final GradientCheckpointing checkpointing;
     private Prefix prefix;
     private long steps;
     /** Prefix compute time of every pass (training epoch, evaluation) served from the cache. */
     private double cachedPassSeconds;
+    private long peakForwardBytes;
 
     private Trainer(Builder b) {
         this.graph = b.graph;
@@ -97,6 +99,7 @@ public final class Trainer implements AutoCloseable {
         this.plans = resolveAll(graph, schedule);
         this.cache = b.cache;
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
+        this.checkpointing = GradientCheckpointing.of(graph, b.checkpointing);
     }
 
     /**
@@ -172,6 +175,20 @@ public final class Trainer implements AutoCloseable {
     /** The resolved plan of each stage, in order. */
     public List<FreezePlan> plans() {
         return plans;
+    }
+
+    /** The checkpointed segments and how often each was recomputed. */
+    public GradientCheckpointing checkpointing() {
+        return checkpointing;
+    }
+
+    /**
+     * The most bytes of native arrays alive in a training batch's scope when its forward pass ended
+     * (what is kept for the backward pass: activations, checkpointed segments' inputs and dropout
+     * masks, the batch itself), over all batches so far; 0 before the first.
+     */
+    public long peakForwardBytes() {
+        return peakForwardBytes;
     }
 
     /** Optimizer steps taken so far in the run. */
@@ -546,20 +563,27 @@ public final class Trainer implements AutoCloseable {
             List<Task> tasks, int[][] idx, ForwardContext context, float weight, Features[] cached) {
         try (NDManager batch = graph.manager().newSubManager()) {
             float[][] stats = new float[tasks.size()][];
+            CheckpointedPass pass = checkpointing.enabled() ? new CheckpointedPass(context, checkpointing, batch) : null;
+            ForwardContext forward = pass != null ? pass : context;
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
                 NDArray total = null;
                 NDArray[] losses = new NDArray[tasks.size()];
                 for (int t = 0; t < tasks.size(); t++) {
                     Task task = tasks.get(t);
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
-                    NDArray logits = logits(task.train(), batch, idx[t], context, task.output(), cached[t]); // (B, classes)
+                    NDArray logits = logits(task.train(), batch, idx[t], forward, task.output(), cached[t]); // (B, classes)
                     losses[t] = crossEntropy(logits, y); // ()
                     float factor = (float) (task.weight() * weight);
                     NDArray term = factor == 1f ? losses[t] : losses[t].mul(FloeEngine.scalar(losses[t], factor));
                     total = total == null ? term : total.add(term);
                     stats[t] = new float[] {0, logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat()};
                 }
-                gc.backward(total);
+                peakForwardBytes = Math.max(peakForwardBytes, FloeEngine.liveBytes(batch));
+                if (pass != null) {
+                    pass.backward(total);
+                } else {
+                    gc.backward(total);
+                }
                 for (int t = 0; t < tasks.size(); t++) {
                     stats[t][0] = losses[t].getFloat();
                 }
@@ -717,8 +741,22 @@ public final class Trainer implements AutoCloseable {
         private String runFingerprint = "";
         private Map<String, String> provenance = Map.of();
         private FeatureCache cache;
+        private List<String> checkpointing = List.of();
 
         private Builder() {}
+
+        /**
+         * Gradient checkpointing: segments whose path matches one of these globs keep only their
+         * inputs for the backward pass and are recomputed then (see {@link GradientCheckpointing});
+         * default none. Gradients and results are the same as without.
+         *
+         * @param globs e.g. {@code List.of("encoder/layer.*")}; checked at {@link #build()}: a glob that
+         *     matches no segment is an error naming the nearest segment paths
+         */
+        public Builder checkpointing(List<String> globs) {
+            this.checkpointing = List.copyOf(globs);
+            return this;
+        }
 
         /**
          * Serve the frozen prefix's outputs from this cache (default: none). Training with and

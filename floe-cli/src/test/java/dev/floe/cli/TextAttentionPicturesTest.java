@@ -1,0 +1,48 @@
+package dev.floe.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.floe.components.LinearHead;
+import dev.floe.components.TransformerEncoder;
+import dev.floe.graph.ElementType;
+import dev.floe.graph.ModelGraph;
+import dev.floe.graph.TensorSpec;
+import dev.floe.text.MiniLm;
+import dev.floe.text.Tokenizer;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class TextAttentionPicturesTest {
+
+    @Test
+    void oneHeatmapPerLayerAndARolloutSizedToTheTokens() throws Exception {
+        try (ModelGraph g = ModelGraph.builder()
+                        .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
+                        .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
+                        .add(TransformerEncoder.builder().name("encoder").vocab(MiniLm.CONFIG.vocab()).hidden(16).layers(2)
+                                .heads(2).maxPositions(32).build())
+                        .add(LinearHead.of("head", 16, 2))
+                        .wire("input_ids", "encoder.input_ids")
+                        .wire("attention_mask", "encoder.attention_mask")
+                        .wire("encoder.pooled", "head.in")
+                        .output("logits", "head.logits")
+                        .build();
+                Tokenizer tok = MiniLm.newTokenizer()) {
+            String text = "the cat sat on the mat";
+            Map<String, byte[]> files = TextAttentionPictures.draw(g, "encoder", tok, text);
+            assertEquals(List.of("layer-0.png", "layer-1.png", TextAttentionPictures.ROLLOUT), List.copyOf(files.keySet()));
+            int tokens = tok.tokens(text).size();
+            for (byte[] png : files.values()) {
+                BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+                assertEquals(true, image.getWidth() > tokens * Heatmaps.CELL && image.getHeight() > tokens * Heatmaps.CELL,
+                        image.getWidth() + "x" + image.getHeight());
+            }
+            assertThrows(IllegalArgumentException.class, () -> TextAttentionPictures.draw(g, "head", tok, text));
+        }
+    }
+}
