@@ -73,9 +73,13 @@ public final class ConvEncoder extends Component {
     @Override
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, C, H, W)
-        x = Activation.relu(stemBn.forward(context, stemConv.forward(context, x))); // (B, w0, H, W)
-        for (ResidualBlock block : blocks) {
-            x = block.forward(context, x); // (B, wi, H/2^i, W/2^i)
+        String stem = name() + "/stem";
+        x = stemBn.forward(context, stemConv.forward(context, x));
+        context.activationInput(stem, "relu", x);
+        x = context.layerOutput(stem, Activation.relu(x)); // (B, w0, H, W)
+        for (int i = 0; i < blocks.size(); i++) {
+            String block = name() + "/block" + (i + 1);
+            x = context.layerOutput(block, blocks.get(i).forward(context, block, x)); // (B, wi, H/2^i, W/2^i)
         }
         long[] s = x.getShape().getShape();
         NDArray pooled = x.reshape(s[0], s[1], s[2] * s[3]).mean(new int[] {2}); // (B, wN)
@@ -100,11 +104,14 @@ public final class ConvEncoder extends Component {
             projBn = new BatchNorm(scope.child("proj_bn"), out);
         }
 
-        NDArray forward(ForwardContext context, NDArray x) {
-            NDArray h = Activation.relu(bn1.forward(context, conv1.forward(context, x))); // (B, out, H/2, W/2)
-            h = bn2.forward(context, conv2.forward(context, h));
+        NDArray forward(ForwardContext context, String path, NDArray x) {
+            NDArray h = bn1.forward(context, conv1.forward(context, x)); // (B, out, H/2, W/2)
+            context.activationInput(path, "relu", h);
+            h = bn2.forward(context, conv2.forward(context, Activation.relu(h)));
             NDArray skip = projBn.forward(context, proj.forward(context, x)); // (B, out, H/2, W/2)
-            return Activation.relu(h.add(skip));
+            NDArray sum = h.add(skip);
+            context.activationInput(path, "relu", sum);
+            return Activation.relu(sum);
         }
     }
 

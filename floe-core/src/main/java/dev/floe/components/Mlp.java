@@ -69,8 +69,11 @@ public final class Mlp extends Component {
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, inputs)
         for (int i = 0; i < hidden.length; i++) {
-            x = Activation.relu(layers.get(i).forward(context, x)); // (B, hidden[i])
-            x = dropouts.get(i).forward(context, x);
+            String layer = name() + "/fc" + (i + 1);
+            x = layers.get(i).forward(context, x);
+            context.activationInput(layer, "relu", x);
+            x = Activation.relu(x); // (B, hidden[i])
+            x = context.layerOutput(layer, dropouts.get(i).forward(context, x));
         }
         return Map.of("out", layers.get(hidden.length).forward(context, x)); // (B, outputs)
     }

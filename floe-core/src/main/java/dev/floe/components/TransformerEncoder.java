@@ -150,9 +150,9 @@ public final class TransformerEncoder extends Component {
         // may free theirs at once (see FloeEngine.scalar)
         NDArray maskF = mask.toType(DataType.FLOAT32, false); // (B, T)
         NDArray maskBias = maskF.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, t); // (B, 1, 1, T)
-        NDArray x = embeddings.forward(context, ids, typeIds); // (B, T, H)
-        for (TransformerLayer layer : layers) {
-            x = layer.forward(context, x, maskBias); // (B, T, H)
+        NDArray x = context.layerOutput(name() + "/embeddings", embeddings.forward(context, ids, typeIds)); // (B, T, H)
+        for (int i = 0; i < layers.size(); i++) {
+            x = context.layerOutput(name() + "/layer." + i, layers.get(i).forward(context, x, maskBias)); // (B, T, H)
         }
         NDArray weights = maskF.expandDims(2); // (B, T, 1)
         NDArray sum = x.mul(weights).sum(new int[] {1}); // (B, H)
