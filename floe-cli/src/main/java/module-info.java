@@ -7,6 +7,8 @@ module dev.floe.cli {
     requires me.tongfei.progressbar;
     requires com.fasterxml.jackson.dataformat.yaml;
     requires jdk.management;
+    requires java.desktop;
+    requires org.jfree.jfreechart;
 
     // picocli sets options by reflection; demo settings records are serialised into run manifests
     opens dev.floe.cli to info.picocli;

@@ -21,11 +21,12 @@ import java.util.Locale;
  *       norm 40× below encoder/block2 and flat — keep frozen (its backward is 31% of backward time)".
  *   <li>{@code strong-gradient}: it is frozen and its mean gradient norm is at least
  *       G / {@link #STRONG_FACTOR} → train, at the learning-rate scale that gives an update-to-weight
- *       ratio of about {@link #TARGET_UPDATE} per step ({@link #lrScaleFor}). Example:
+ *       ratio of about {@link #TARGET_UPDATE} per step, calibrated on the layers that trained while
+ *       profiling ({@code lrScaleFor}). Example:
  *       "encoder/block2: gradient norm 0.8× the strongest while frozen — unfreeze at lr_scale 0.1".
  *   <li>{@code update-too-large}: it trains and its mean update-to-weight ratio is above
  *       {@link #HIGH_UPDATE} → train with its lr_scale times {@code TARGET_UPDATE / ratio}, rounded
- *       down to a power of ten. Example: "head/fc: update/weight ratio 3e-1 — lower its lr".
+ *       to the nearest power of ten. Example: "head/fc: update/weight ratio 3e-1 — lower its lr".
  *   <li>{@code update-too-small}: it trains and its mean ratio is below {@link #LOW_UPDATE} → train
  *       with its lr_scale raised the same way (at most {@link #MAX_LR_SCALE}).
  *   <li>{@code keep}: otherwise its state and lr_scale stay as they are.
@@ -127,13 +128,13 @@ public final class FreezeAdvice {
         double backward = profile.backwardMillis();
         List<Item> items = new ArrayList<>();
         for (LayerProfile l : layers) {
-            items.add(judge(l, strongest, g, backward, profile.lr(), profile.optimizer()));
+            items.add(judge(l, layers, strongest, g, backward, profile.lr(), profile.optimizer()));
         }
         return new FreezeAdvice(items);
     }
 
-    private static Item judge(LayerProfile l, LayerProfile strongest, double g, double backward, double lr,
-            String optimizer) {
+    private static Item judge(LayerProfile l, List<LayerProfile> all, LayerProfile strongest, double g,
+            double backward, double lr, String optimizer) {
         double mean = l.gradNorm().mean();
         double trend = l.gradNorm().relativeTrend();
         String note = l.reluDeadShare() != null && l.reluDeadShare() > DEAD_RELU
@@ -156,18 +157,19 @@ public final class FreezeAdvice {
                             saves) + note);
         }
         if (l.frozen() && mean >= g / STRONG_FACTOR) {
-            double scale = lrScaleFor(l, lr, optimizer);
+            double scale = lrScaleFor(l, all, lr, optimizer);
+            String strength = l == strongest ? "the strongest gradient norm"
+                    : "gradient norm " + num(mean / g) + "× the strongest (" + strongest.layer() + ")";
             return new Item(l.layer(), Rule.STRONG_GRADIENT, Action.TRAIN, scale, true,
-                    String.format(Locale.ROOT, "%s: gradient norm %s× the strongest (%s) while frozen (threshold 1/%s)"
-                            + " — unfreeze at lr_scale %s (aims at update/weight %s per step)", l.layer(),
-                            num(mean / g), strongest.layer(), num(STRONG_FACTOR), num(scale), sci(TARGET_UPDATE))
-                            + note);
+                    String.format(Locale.ROOT, "%s: %s while frozen (threshold 1/%s) — unfreeze at lr_scale %s (aims"
+                            + " at update/weight %s per step)", l.layer(), strength, num(STRONG_FACTOR), num(scale),
+                            sci(TARGET_UPDATE)) + note);
         }
         if (l.trains() && l.updateRatio() != null) {
             double ratio = l.updateRatio().mean();
             if (ratio > HIGH_UPDATE || (ratio > 0 && ratio < LOW_UPDATE)) {
                 boolean high = ratio > HIGH_UPDATE;
-                double scale = clampScale(powerOfTenBelow(l.lrScale() * TARGET_UPDATE / ratio));
+                double scale = clampScale(nearestPowerOfTen(l.lrScale() * TARGET_UPDATE / ratio));
                 return new Item(l.layer(), high ? Rule.UPDATE_TOO_LARGE : Rule.UPDATE_TOO_SMALL, Action.TRAIN, scale,
                         scale != l.lrScale(),
                         String.format(Locale.ROOT, "%s: update/weight ratio %s per step (%s %s) — %s its lr: lr_scale"
@@ -186,23 +188,42 @@ public final class FreezeAdvice {
 
     /**
      * The lr_scale that should give an update-to-weight ratio of about {@link #TARGET_UPDATE} per
-     * step, rounded down to a power of ten within [{@link #MIN_LR_SCALE}, {@link #MAX_LR_SCALE}]:
-     * for AdamW, whose steps are about {@code lr} per element whatever the gradient's size,
-     * {@code TARGET_UPDATE · rms(w) / lr}; for SGD, {@code TARGET_UPDATE · |w| / (lr · |g|)}.
+     * step, rounded to the nearest power of ten (on a log scale) within [{@link #MIN_LR_SCALE},
+     * {@link #MAX_LR_SCALE}].
+     *
+     * <p>It is calibrated on the layers that trained during profiling: for AdamW, whose step is about
+     * the same size per element whatever the gradient, the measured step per element per unit of
+     * lr_scale is {@code k = ratio · rms(w) / lr_scale} (median over the trainable layers; the
+     * optimizer's lr when none trained) and the advice is {@code TARGET_UPDATE · rms(w) / k}; for
+     * SGD, whose step is the gradient times the rate, {@code k = ratio · |w| / (lr_scale · |g|)} and
+     * the advice is {@code TARGET_UPDATE · |w| / (k · |g|)}. Calibrating takes in what the formula
+     * alone misses: the schedule's warm-up and decay, and AdamW steps smaller than lr on noisy
+     * gradients.
      */
-    static double lrScaleFor(LayerProfile l, double lr, String optimizer) {
-        double norm = l.weightRms() * Math.sqrt(l.params());
-        double raw = "sgd".equals(optimizer)
-                ? TARGET_UPDATE * norm / (lr * l.gradNorm().mean())
-                : TARGET_UPDATE * l.weightRms() / lr;
-        return clampScale(powerOfTenBelow(raw));
+    static double lrScaleFor(LayerProfile l, List<LayerProfile> all, double lr, String optimizer) {
+        boolean sgd = "sgd".equals(optimizer);
+        List<Double> measured = new ArrayList<>();
+        for (LayerProfile t : all) {
+            if (t.trains() && t.updateRatio() != null && t.updateRatio().mean() > 0 && t.gradNorm().mean() > 0) {
+                double norm = t.weightRms() * Math.sqrt(t.params());
+                measured.add(sgd
+                        ? t.updateRatio().mean() * norm / (t.lrScale() * t.gradNorm().mean())
+                        : t.updateRatio().mean() * t.weightRms() / t.lrScale());
+            }
+        }
+        double k = measured.isEmpty() ? lr : measured.stream().sorted().toList().get(measured.size() / 2);
+        double raw = sgd
+                ? TARGET_UPDATE * l.weightRms() * Math.sqrt(l.params()) / (k * l.gradNorm().mean())
+                : TARGET_UPDATE * l.weightRms() / k;
+        return clampScale(nearestPowerOfTen(raw));
     }
 
-    private static double powerOfTenBelow(double v) {
+    /** The power of ten nearest to {@code v} on a log scale (0.3 → 0.1, 0.4 → 1); 1 for 0 or non-finite. */
+    private static double nearestPowerOfTen(double v) {
         if (!(v > 0) || Double.isInfinite(v)) {
             return 1.0;
         }
-        return Double.parseDouble("1e" + (int) Math.floor(Math.log10(v) + 1e-9));
+        return Double.parseDouble("1e" + Math.round(Math.log10(v)));
     }
 
     private static double clampScale(double s) {

@@ -63,13 +63,17 @@ class FreezeAdviceTest {
     void aFrozenLayerWithAStrongGradientIsUnfrozenAtTheScaleThatAimsAtTheTargetUpdate() {
         Profile p = profile(
                 layer("encoder/block2", "frozen", 1, flat(0.3), null, 1),
-                layer("head/fc", "train", 1, flat(0.4), flat(1e-3), 1));
+                layer("head/fc", "train", 1, flat(0.4), flat(5e-3), 1));
         FreezeAdvice.Item i = FreezeAdvice.of(p).item("encoder/block2");
         assertEquals(FreezeAdvice.Rule.STRONG_GRADIENT, i.rule());
         assertEquals(FreezeAdvice.Action.TRAIN, i.action());
-        // AdamW: 1e-3 · rms(w) 0.1 / lr 0.005 = 0.02 → 0.01
-        assertEquals(0.01, i.lrScale(), 1e-15);
-        assertEquals("{train: \"encoder/block2/**\", lr_scale: 0.01}", i.policyRule());
+        // AdamW, calibrated on the head: its step per element is 5e-3 · rms 0.1 / lr_scale 1 = 5e-4,
+        // so 1e-3 · rms(w) 0.1 / 5e-4 = 0.2 → 0.1
+        assertEquals(0.1, i.lrScale(), 1e-15);
+        assertEquals("{train: \"encoder/block2/**\", lr_scale: 0.1}", i.policyRule());
+        // with nothing trained to calibrate on, the optimizer's lr: 1e-3 · 0.1 / 0.005 = 0.02 → 0.01
+        Profile alone = profile(layer("encoder/block2", "frozen", 1, flat(0.3), null, 1));
+        assertEquals(0.01, FreezeAdvice.of(alone).item("encoder/block2").lrScale(), 1e-15);
         // just below the threshold (1/4 of the strongest): stays frozen
         Profile below = profile(
                 layer("encoder/block2", "frozen", 1, flat(0.099), null, 1),
@@ -87,7 +91,7 @@ class FreezeAdviceTest {
         FreezeAdvice a = FreezeAdvice.of(p);
         FreezeAdvice.Item head = a.item("head/fc");
         assertEquals(FreezeAdvice.Rule.UPDATE_TOO_LARGE, head.rule());
-        assertEquals(0.001, head.lrScale(), 1e-15); // 1 · 1e-3 / 0.3 = 0.0033 → 0.001
+        assertEquals(0.01, head.lrScale(), 1e-15); // 1 · 1e-3 / 0.3 = 0.0033 → 0.01 (nearest on a log scale)
         assertTrue(head.reason().contains("update/weight ratio 3.0e-01"), head.reason());
         FreezeAdvice.Item block2 = a.item("encoder/block2");
         assertEquals(FreezeAdvice.Rule.UPDATE_TOO_SMALL, block2.rule());
