@@ -89,8 +89,10 @@ class GradientProfilerTest {
     void frozenWeightsStayBitIdenticalWhileTheirGradientsAreMeasured() {
         try (Experiment e = Experiment.build(config("policy: [{freeze: \"encoder/**\"}]"), base)) {
             Map<String, float[]> before = weights(e.graph());
+            int live = FloeEngine.liveArraysEverywhere();
             Profile profile = GradientProfiler.builder().plan(e.plan()).optimizer(e.optimizer()).steps(6).batchSize(8)
                     .seed(1).clipGradNorm(5.0).build().run(Examples.of(images(40, 1), "image"));
+            assertEquals(live, FloeEngine.liveArraysEverywhere(), "profiling leaves no native array behind");
             Map<String, float[]> after = weights(e.graph());
             for (String path : before.keySet()) {
                 if (path.startsWith("encoder/")) {
