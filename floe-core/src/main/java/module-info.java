@@ -25,6 +25,7 @@ module dev.floe.core {
     exports dev.floe.onnx;
     exports dev.floe.optim;
     exports dev.floe.peft;
+    exports dev.floe.profile;
     exports dev.floe.run;
     exports dev.floe.schedule;
     exports dev.floe.text;

@@ -20,17 +20,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code floe plan CONFIG [--json FILE]}: builds the config's model, resolves its freeze policy and
- * prints, per parameter, whether it trains, the deciding rule, its learning-rate scale and its
- * optimizer bytes. The config's data files are checked to exist and open for reading, but their
+ * {@code floe plan CONFIG [--params] [--json FILE]}: builds the config's model, resolves its freeze
+ * policy and prints, per declared layer (with {@code --params}: per parameter tensor), whether it
+ * trains, the deciding rule, its learning rate and its parameter and optimizer bytes. The config's data files are checked to exist and open for reading, but their
  * contents are not read (that would take as long as loading them); {@code floe train} checks them.
  * Nothing trains.
  */
 @Command(
         name = "plan",
         mixinStandardHelpOptions = true,
-        description = "Show which parameters of an experiment config's model train and which are frozen,"
-                + " with the deciding rule, learning-rate scale and optimizer memory. Checks that the data files"
+        description = "Show which layers of an experiment config's model train and which are frozen (one line per"
+                + " declared layer; --params: per parameter tensor), with the deciding rule, learning rate, parameter"
+                + " and optimizer memory and whether the feature cache serves it. Checks that the data files"
                 + " exist and are readable, without reading them. Exit code 2 when the config is invalid, a"
                 + " policy rule matches no parameter or a data file is missing or unreadable.")
 final class PlanCommand implements Callable<Integer> {
@@ -48,6 +49,9 @@ final class PlanCommand implements Callable<Integer> {
             description = "write the plan as JSON to FILE (atomically); '-' prints the JSON instead of the table")
     String json;
 
+    @Option(names = "--params", description = "one line per parameter tensor instead of one per layer")
+    boolean params;
+
     @picocli.CommandLine.Mixin
     RegistryCommandOptions registryOptions = new RegistryCommandOptions();
 
@@ -64,7 +68,7 @@ final class PlanCommand implements Callable<Integer> {
                 out.println(jsonStages(experiment));
             } else {
                 out.print(SwapOptions.lines(experiment));
-                out.print(explainStages(experiment));
+                out.print(explainStages(experiment, params));
                 out.print(activationLines(experiment, cfg));
                 out.print(dataLines(files));
                 if (json != null) {
@@ -95,13 +99,24 @@ final class PlanCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    /** Every stage's plan as a table (a single stage prints just its table). */
+    /** Every stage's plan as a table of parameter tensors (a single stage prints just its table). */
     static String explainStages(Experiment experiment) {
+        return explainStages(experiment, true);
+    }
+
+    /**
+     * Every stage's plan as a table (a single stage prints just its table): one row per parameter
+     * tensor when {@code params}, else one per declared layer.
+     */
+    static String explainStages(Experiment experiment, boolean params) {
         List<FreezePlan> plans = experiment.plans();
+        java.util.function.Function<FreezePlan, String> table = plan -> params
+                ? plan.explain(experiment.optimizer())
+                : plan.explainLayers(experiment.optimizer(), cachedComponents(plan));
         StringBuilder sb = new StringBuilder();
         experiment.peftSummary().forEach(line -> sb.append(line).append(System.lineSeparator()));
         if (plans.size() == 1) {
-            return sb + plans.get(0).explain(experiment.optimizer()) + cacheLine(plans.get(0));
+            return sb + table.apply(plans.get(0)) + cacheLine(plans.get(0));
         }
         List<Stage> stages = experiment.schedule().stages();
         for (int i = 0; i < plans.size(); i++) {
@@ -109,7 +124,7 @@ final class PlanCommand implements Callable<Integer> {
             sb.append(String.format(Locale.ROOT, "== stage %d/%d: %s — %d epoch(s), lr %s%s%n", i + 1, plans.size(),
                     st.name(), st.epochs(), st.lr().describe(),
                     st.earlyStopping() == null ? "" : ", early stopping " + st.earlyStopping()));
-            sb.append(plans.get(i).explain(experiment.optimizer()));
+            sb.append(table.apply(plans.get(i)));
             sb.append(cacheLine(plans.get(i)));
             sb.append(System.lineSeparator());
         }
@@ -145,6 +160,12 @@ final class PlanCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, row, "total", "", dev.floe.train.ActivationEstimate.mib(est.totalBytes()),
                 dev.floe.train.ActivationEstimate.mib(est.totalKeptBytes())));
         return sb.toString();
+    }
+
+    /** The components whose outputs the feature cache serves under this plan (none when it is off). */
+    static java.util.Set<String> cachedComponents(FreezePlan plan) {
+        dev.floe.cache.Prefix p = dev.floe.cache.Prefix.of(plan, plan.graph().outputs().keySet());
+        return p.usable() ? java.util.Set.copyOf(p.components()) : java.util.Set.of();
     }
 
     /** Whether the frozen prefix's outputs can be cached in this plan, and why not. */

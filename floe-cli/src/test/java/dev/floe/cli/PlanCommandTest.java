@@ -43,8 +43,27 @@ class PlanCommandTest {
     }
 
     @Test
-    void printsWhichParametersTrainAndWhichAreFrozen() {
+    void printsOneLinePerDeclaredLayerWithStateRuleLrBytesAndCache() {
         Result r = floe("plan", EXAMPLE.toString());
+
+        assertEquals(0, r.code(), r.err());
+        java.util.List<String> rows = r.out().lines().filter(l -> l.startsWith("encoder/") || l.startsWith("head/")).toList();
+        assertEquals(java.util.List.of("encoder/stem", "encoder/block1", "encoder/block2", "head/fc"),
+                rows.stream().map(l -> l.split("\\s+")[0]).toList(), r.out());
+        assertTrue(r.out().startsWith("layer "), r.out());
+        String stem = rows.get(0);
+        assertTrue(stem.contains("frozen") && stem.contains("#1 freeze encoder/**") && stem.contains(" no "), stem);
+        String top = rows.get(2);
+        // 58,112 params (384 of them BatchNorm statistics) × 4 B; the 57,728 that train at 0.005 × 0.1 cost AdamW 8 B each
+        assertTrue(top.contains("train") && top.contains(" 0.0005 ") && top.contains("#2 train encoder/block2/**"), top);
+        assertTrue(top.contains("232,448") && top.contains("461,824"), top);
+        assertTrue(r.out().contains("trainable "), r.out());
+        assertTrue(r.out().lines().noneMatch(l -> l.startsWith("encoder/stem/conv/weight")), "no per-tensor rows by default");
+    }
+
+    @Test
+    void paramsPrintsWhichParametersTrainAndWhichAreFrozen() {
+        Result r = floe("plan", EXAMPLE.toString(), "--params");
 
         assertEquals(0, r.code(), r.err());
         String stem = r.out().lines().filter(l -> l.startsWith("encoder/stem/conv/weight ")).findFirst().orElseThrow(
@@ -104,7 +123,7 @@ class PlanCommandTest {
         Result r = floe("plan", EXAMPLE.toString(), "--json", json.toString());
 
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("encoder/stem/conv/weight"));
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("encoder/stem ")), r.out());
         assertTrue(r.out().contains("wrote " + json));
         JsonNode plan = new ObjectMapper().readTree(json.toFile());
         assertEquals("adamw", plan.get("optimizer").asText());

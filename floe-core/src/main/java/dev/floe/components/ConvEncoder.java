@@ -79,11 +79,16 @@ public final class ConvEncoder extends Component {
     @Override
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, C, H, W)
-        x = context.segment(name() + "/stem", x,
-                h -> Activation.relu(stemBn.forward(context, stemConv.forward(context, h)))); // (B, w0, H, W)
+        String stem = name() + "/stem";
+        x = context.layerOutput(stem, context.segment(stem, x, h -> {
+            NDArray pre = stemBn.forward(context, stemConv.forward(context, h));
+            context.activationInput(stem, "relu", pre);
+            return Activation.relu(pre);
+        })); // (B, w0, H, W)
         for (int i = 0; i < blocks.size(); i++) {
             ResidualBlock block = blocks.get(i);
-            x = context.segment(name() + "/block" + (i + 1), x, h -> block.forward(context, h)); // (B, wi, H/2^i, W/2^i)
+            String path = name() + "/block" + (i + 1);
+            x = context.layerOutput(path, context.segment(path, x, h -> block.forward(context, path, h))); // (B, wi, H/2^i, W/2^i)
         }
         long[] s = x.getShape().getShape();
         NDArray pooled = x.reshape(s[0], s[1], s[2] * s[3]).mean(new int[] {2}); // (B, wN)
@@ -108,11 +113,14 @@ public final class ConvEncoder extends Component {
             projBn = new BatchNorm(scope.child("proj_bn"), out);
         }
 
-        NDArray forward(ForwardContext context, NDArray x) {
-            NDArray h = Activation.relu(bn1.forward(context, conv1.forward(context, x))); // (B, out, H/2, W/2)
-            h = bn2.forward(context, conv2.forward(context, h));
+        NDArray forward(ForwardContext context, String path, NDArray x) {
+            NDArray h = bn1.forward(context, conv1.forward(context, x)); // (B, out, H/2, W/2)
+            context.activationInput(path, "relu", h);
+            h = bn2.forward(context, conv2.forward(context, Activation.relu(h)));
             NDArray skip = projBn.forward(context, proj.forward(context, x)); // (B, out, H/2, W/2)
-            return Activation.relu(h.add(skip));
+            NDArray sum = h.add(skip);
+            context.activationInput(path, "relu", sum);
+            return Activation.relu(sum);
         }
     }
 

@@ -75,9 +75,13 @@ public final class Mlp extends Component {
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
         NDArray x = in.get("in"); // (B, inputs)
         for (int i = 0; i < hidden.length; i++) {
-            int layer = i;
-            x = context.segment(name() + "/fc" + (i + 1), x, h -> dropouts.get(layer).forward(context,
-                    Activation.relu(layers.get(layer).forward(context, h)))); // (B, hidden[i])
+            int index = i;
+            String layer = name() + "/fc" + (i + 1);
+            x = context.layerOutput(layer, context.segment(layer, x, h -> {
+                NDArray pre = layers.get(index).forward(context, h);
+                context.activationInput(layer, "relu", pre);
+                return dropouts.get(index).forward(context, Activation.relu(pre));
+            })); // (B, hidden[i])
         }
         Linear last = layers.get(hidden.length);
         return Map.of("out", context.segment(name() + "/out", x, h -> last.forward(context, h))); // (B, outputs)

@@ -61,8 +61,10 @@ public final class MlpHead extends Component {
 
     @Override
     public Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> in) {
-        NDArray h = Activation.relu(fc1.forward(context, in.get("in"))); // (B, hidden)
-        h = drop.forward(context, h);
+        NDArray h = fc1.forward(context, in.get("in"));
+        context.activationInput(name() + "/fc1", "relu", h);
+        h = drop.forward(context, Activation.relu(h)); // (B, hidden)
+        h = context.layerOutput(name() + "/fc1", h);
         return Map.of("logits", fc2.forward(context, h)); // (B, classes)
     }
 }

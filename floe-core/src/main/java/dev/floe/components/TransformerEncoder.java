@@ -191,11 +191,13 @@ public final class TransformerEncoder extends Component {
         if (typeIds != null) {
             tokens.put("token_type_ids", typeIds);
         }
-        NDArray x = context.segment(name() + "/embeddings", tokens, tok -> Map.of(ForwardContext.SINGLE,
-                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids")))).get(ForwardContext.SINGLE); // (B, T, H)
+        String embedded = name() + "/embeddings";
+        NDArray x = context.layerOutput(embedded, context.segment(embedded, tokens, tok -> Map.of(ForwardContext.SINGLE,
+                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids")))).get(ForwardContext.SINGLE)); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
             TransformerLayer layer = layers.get(i);
-            x = context.segment(name() + "/layer." + i, x, h -> layer.forward(context, h, maskBias)); // (B, T, H)
+            String path = name() + "/layer." + i;
+            x = context.layerOutput(path, context.segment(path, x, h -> layer.forward(context, h, maskBias))); // (B, T, H)
         }
         if (pooling == Pooling.CLS) {
             return Map.of("hidden", x, "pooled", x.get(":, 0, :")); // (B, T, H), (B, H)

@@ -36,8 +36,11 @@ final class TransformerLayer {
     private final Linear output;
     private final Dropout outputDropout;
     private final LayerNorm outputNorm;
+    /** The layer's path, {@code <component>/layer.<i>}, for profiling hooks. */
+    private final String path;
 
     TransformerLayer(ParamScope scope, TransformerEncoder.Config c) {
+        this.path = scope.path();
         this.hidden = c.hidden();
         this.heads = c.heads();
         this.headSize = c.hidden() / c.heads();
@@ -79,7 +82,9 @@ final class TransformerLayer {
         NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden); // (B, T, H)
         NDArray att = attentionOutDropout.forward(context, attentionOut.forward(context, ctx)); // (B, T, H)
         NDArray h = attentionNorm.forward(context, att.add(x)); // (B, T, H)
-        NDArray ff = Activation.gelu(intermediate.forward(context, h)); // (B, T, I), erf form
+        NDArray pre = intermediate.forward(context, h); // (B, T, I)
+        context.activationInput(path, "gelu", pre);
+        NDArray ff = Activation.gelu(pre); // (B, T, I), erf form
         ff = outputDropout.forward(context, output.forward(context, ff)); // (B, T, H)
         return outputNorm.forward(context, ff.add(h)); // (B, T, H)
     }

@@ -479,6 +479,16 @@ public final class FreezePlan {
     }
 
     /**
+     * A table with one row per declared layer ({@code encoder/block1}; a component without a layer
+     * order is one row): parameter count, state, effective learning rate, parameter and optimizer
+     * bytes, whether the layer's outputs come from the feature cache (its component is in
+     * {@code cachedComponents}) and the deciding rule; then the totals of {@link #explain}.
+     */
+    public String explainLayers(OptimizerSpec spec, Set<String> cachedComponents) {
+        return FreezePlanReport.explainLayers(this, spec, cachedComponents);
+    }
+
+    /**
      * The plan as JSON: {@code {"optimizer":..., "lr":..., "layer_decay":..., "train_bn":...,
      * "parameters":[...], "totals":{...}}}. Each parameter has path, kind, shape, params, state,
      * rule, lr_scale, layer_scale, lr and weight_decay (null when it does not train) and

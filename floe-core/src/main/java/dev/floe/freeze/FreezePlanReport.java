@@ -95,6 +95,90 @@ final class FreezePlanReport {
         return sb.toString();
     }
 
+    /**
+     * One row per declared layer: for each component, its {@link dev.floe.graph.Component#layerOrder()
+     * layers} as {@code <component>/<layer>} (a parameter belongs to the layer whose path is the
+     * longest prefix of its own; parameters under none belong to a row named after the component),
+     * or one row for the whole component when it declares none. Columns: parameter count (buffers
+     * included), state (the states of its parameters other than buffers, joined by {@code +} when
+     * they differ), effective learning rate (a range when its trainable parameters differ), bytes of
+     * its parameters (fp32) and of their optimizer state, whether its outputs come from the feature
+     * cache ({@code cachedComponents}), and the deciding rule (the first one, with how many others
+     * decide some of its parameters). Then the same totals as {@link #explain}.
+     */
+    static String explainLayers(FreezePlan plan, OptimizerSpec spec, java.util.Set<String> cachedComponents) {
+        Map<String, List<Entry>> rows = new LinkedHashMap<>();
+        Map<String, String> componentOf = new LinkedHashMap<>();
+        for (dev.floe.graph.Component c : plan.graph().components()) {
+            List<String> layers = c.layerOrder().stream().map(l -> c.name() + "/" + l).toList();
+            Map<String, List<Entry>> mine = new LinkedHashMap<>();
+            List<Entry> rest = new ArrayList<>();
+            layers.forEach(l -> mine.put(l, new ArrayList<>()));
+            for (String path : c.parameters().keySet()) {
+                Entry e = plan.entries().get(path);
+                if (e == null) {
+                    continue;
+                }
+                String best = null;
+                for (String l : layers) {
+                    if (path.startsWith(l + "/") && (best == null || l.length() > best.length())) {
+                        best = l;
+                    }
+                }
+                (best == null ? rest : mine.get(best)).add(e);
+            }
+            if (!rest.isEmpty()) {
+                rows.put(c.name(), rest);
+                componentOf.put(c.name(), c.name());
+            }
+            mine.forEach((l, es) -> {
+                if (!es.isEmpty()) {
+                    rows.put(l, es);
+                    componentOf.put(l, c.name());
+                }
+            });
+        }
+        int w = Math.max(5, rows.keySet().stream().mapToInt(String::length).max().orElse(5));
+        String fmt = "%-" + w + "s %10s  %-12s  %-13s  %10s  %12s  %-6s  %s%n";
+        StringBuilder sb = new StringBuilder();
+        String settings = policySettings(plan.policy());
+        if (!settings.isEmpty()) {
+            sb.append("policy: ").append(settings).append('\n');
+        }
+        sb.append(String.format(Locale.ROOT, fmt, "layer", "params", "state", "lr", "param_B", "optimizer_B", "cached",
+                "rule"));
+        for (Map.Entry<String, List<Entry>> row : rows.entrySet()) {
+            List<Entry> es = row.getValue();
+            long params = es.stream().mapToLong(e -> e.param().size()).sum();
+            Set<String> states = new LinkedHashSet<>();
+            Set<String> rules = new LinkedHashSet<>();
+            double lo = Double.POSITIVE_INFINITY;
+            double hi = Double.NEGATIVE_INFINITY;
+            for (Entry e : es) {
+                if (e.state() != State.BUFFER) {
+                    states.add(e.state().toString());
+                    rules.add(e.rule());
+                }
+                if (e.trains()) {
+                    lo = Math.min(lo, e.lr(spec));
+                    hi = Math.max(hi, e.lr(spec));
+                }
+            }
+            if (states.isEmpty()) {
+                states.add(State.BUFFER.toString());
+                es.forEach(e -> rules.add(e.rule()));
+            }
+            String lr = lo > hi ? "-" : lo == hi ? fmt(lo) : fmt(lo) + "–" + fmt(hi);
+            String rule = rules.iterator().next() + (rules.size() > 1 ? " (+" + (rules.size() - 1) + " more)" : "");
+            sb.append(String.format(Locale.ROOT, fmt, row.getKey(), String.format(Locale.ROOT, "%,d", params),
+                    String.join("+", states), lr, String.format(Locale.ROOT, "%,d", params * FP32_BYTES),
+                    String.format(Locale.ROOT, "%,d", es.stream().mapToLong(e -> e.optimizerBytes(spec)).sum()),
+                    cachedComponents.contains(componentOf.get(row.getKey())) ? "yes" : "no", rule));
+        }
+        sb.append(totalsLine(plan, spec));
+        return sb.toString();
+    }
+
     private static String policySettings(FreezePolicy policy) {
         List<String> parts = new ArrayList<>();
         if (policy.layerDecay() != 1.0) {

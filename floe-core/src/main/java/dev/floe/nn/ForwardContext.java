@@ -84,4 +84,26 @@ public interface ForwardContext {
     default boolean updatesRunningStatistics() {
         return true;
     }
+
+    /**
+     * Marks the output of one declared layer. A component calls it with the value each layer of its
+     * {@link dev.floe.graph.Component#layerOrder() layer order} produces, in that order, and goes on
+     * with the value returned, which holds the same numbers. Profilers use it to time layers and to
+     * read the gradient that reaches each layer; the default returns {@code value} itself.
+     *
+     * @param layerPath {@code <component>/<layer>}, e.g. {@code encoder/block1}
+     */
+    default NDArray layerOutput(String layerPath, NDArray value) {
+        return value;
+    }
+
+    /**
+     * Shows the input of an elementwise activation inside a declared layer, before it is applied;
+     * changes nothing. Profilers count ReLU inputs ≤ 0 (dead outputs) and GELU inputs in its flat
+     * negative tail. The default does nothing.
+     *
+     * @param layerPath {@code <component>/<layer>}
+     * @param function {@code "relu"} or {@code "gelu"}
+     */
+    default void activationInput(String layerPath, String function, NDArray input) {}
 }
