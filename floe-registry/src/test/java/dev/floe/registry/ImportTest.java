@@ -42,6 +42,40 @@ class ImportTest {
     }
 
     @Test
+    void aComponentTrainedInTheProgramIsPublishedWithItsWeightsAndLedgerAndItsConfigMustBuildIt() throws Exception {
+        TestRuns.TestRun run = TestRuns.write(tmp.resolve("run"), "run-1", null, 1f, "encoder/**", 0.7);
+        dev.floe.graph.Component encoder = TestRuns.ENCODER.toComponent();
+        try (Registry registry = Registry.open(TestStores.fresh(TestStores.SQLITE, tmp));
+                dev.floe.graph.ModelGraph graph = dev.floe.graph.ModelGraph.builder()
+                        .input("image", dev.floe.graph.TensorSpec.of("[batch, 1, 8, 8]")).add(encoder)
+                        .wire("image", "encoder.in").output("features", "encoder.features").build()) {
+            dev.floe.io.ModelWeights.restore(graph, run.weights().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("encoder/"))
+                    .collect(java.util.stream.Collectors.toMap(java.util.Map.Entry::getKey, java.util.Map.Entry::getValue)));
+            Ledger.Origin origin = new Ledger.Origin(Ledger.RUN, "run-demo", "ab".repeat(32), "demo images", "encoder",
+                    null, null, null, null);
+            Registry.Trained trained = new Registry.Trained(origin, java.util.List.of(), 16,
+                    java.util.Map.of("source_accuracy", 0.5));
+            ComponentVersion v = registry.publishComponent(encoder, TestRuns.SNAKE.valueToTree(TestRuns.ENCODER), trained,
+                    "own", "pretrained");
+            assertEquals(run.encoderAfter(), v.weightsHash());
+            assertEquals(16, v.ledger().steps());
+            assertEquals(0.5, v.ledger().metrics().get("source_accuracy"));
+            assertEquals("run run-demo (demo images, recipe abababababab), component encoder",
+                    v.ledger().origin().describe());
+            try (LoadedComponent c = registry.load("own@pretrained")) {
+                assertEquals(run.encoderAfter(), Fingerprint.weights(c.component().parameters().values()));
+            }
+            IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class,
+                    () -> registry.publishComponent(encoder, TestRuns.yaml("{name: encoder, type: conv_encoder, input:"
+                            + " [1, 8, 8], widths: [6]}"), trained, "own", null));
+            assertTrue(wrong.getMessage().contains("does not build component encoder")
+                    && wrong.getMessage().contains("expected [6, 1, 3, 3], found [4, 1, 3, 3]"), wrong.getMessage());
+            assertEquals(1, registry.versions("own").size(), "nothing was recorded for the wrong config");
+        }
+    }
+
+    @Test
     void initialisingFromASeedIsRepeatableAndRecordsTheSeed() throws Exception {
         try (Registry registry = Registry.open(TestStores.fresh(TestStores.SQLITE, tmp))) {
             ComponentVersion a = registry.initialise(TestRuns.yaml("{name: encoder, type: conv_encoder, input: [1, 8, 8],"
