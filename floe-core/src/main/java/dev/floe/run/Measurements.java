@@ -62,6 +62,13 @@ public final class Measurements {
             GRAD_BYTES, OPTIMIZER_STATE_BYTES, ACTIVATION_BYTES, LATENCY_B1_P50_MS, LATENCY_B1_P95_MS,
             LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);
 
+    /**
+     * The keys whose values are times (or rates) measured on the machine: they differ between any two
+     * runs made the same way, so comparisons count them as costs, not results.
+     */
+    public static final java.util.Set<String> TIMED = java.util.Set.of(EXAMPLES_PER_SECOND, LATENCY_B1_P50_MS,
+            LATENCY_B1_P95_MS, LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);
+
     /** Untimed forward passes before timing, per batch size. */
     static final int WARMUP = 3;
     /** Timed forward passes at batch 1. */
