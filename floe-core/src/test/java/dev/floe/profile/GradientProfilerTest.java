@@ -253,6 +253,25 @@ class GradientProfilerTest {
     }
 
     @Test
+    void aFrozenLayerThatCannotMatterIsKeptFrozen() {
+        try (ModelGraph g = ModelGraph.builder().input("x", dev.floe.graph.TensorSpec.of("[batch, 6]"))
+                .add(new TwoPaths()).wire("x", "enc.in").output("logits", "enc.logits").build()) {
+            FreezePlan plan = FreezePolicy.builder().freeze("enc/dead").train("enc/live").build().resolve(g);
+            Map<String, float[]> before = weights(g);
+            FreezeAdvice advice = FreezeAdvice.of(GradientProfiler.builder().plan(plan)
+                    .optimizer(OptimizerSpec.adamW(0.01)).steps(3).batchSize(8).build().run(Examples.of(vectors(24), "x")));
+            assertArrayEquals(before.get("enc/dead/weight"), weights(g).get("enc/dead/weight"));
+            FreezeAdvice.Item dead = advice.item("enc/dead");
+            assertEquals(FreezeAdvice.Rule.NO_GRADIENT, dead.rule());
+            assertEquals(FreezeAdvice.Action.FREEZE, dead.action());
+            assertFalse(dead.changes(), "it is frozen already");
+            assertTrue(dead.reason().contains("no gradient reaches it") && dead.reason().contains("keep frozen"),
+                    dead.reason());
+            assertEquals(FreezeAdvice.Action.TRAIN, advice.item("enc/live").action());
+        }
+    }
+
+    @Test
     void printedPolicyParsesWithTheConfigReaderAndResolvesOnTheGraph() {
         String printed;
         FreezeAdvice advice;

@@ -74,6 +74,7 @@ public final class ProfileCharts {
         if (anyPositive) {
             LogAxis log = new LogAxis("L2 norm of the loss gradient (log scale)");
             log.setSmallestValue(1e-12);
+            log.setNumberFormatOverride(new java.text.DecimalFormat("0.##E0"));
             plot.setRangeAxis(log);
         }
         ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
