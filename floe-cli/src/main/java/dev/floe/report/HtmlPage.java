@@ -113,7 +113,8 @@ final class HtmlPage {
     private static void summary(StringBuilder h, Report report) {
         h.append("<section id=\"summary\"><h2>Summary</h2>\n");
         if (report.comparisons().isEmpty()) {
-            h.append("<p>Nothing to compare: every run belongs to one variant.</p>\n");
+            h.append(report.variants().size() == 1 ? "<p>Nothing to compare: every run belongs to one variant.</p>\n"
+                    : "<p>Nothing to compare: no axis has a second value.</p>\n");
         } else {
             h.append("<ul class=\"summary\">\n");
             for (Comparison c : report.comparisons()) {
