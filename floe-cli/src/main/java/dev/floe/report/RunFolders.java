@@ -2,9 +2,9 @@ package dev.floe.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.io.Json;
 import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
@@ -17,7 +17,10 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Reads finished run folders for a report and groups them into variants.
@@ -47,7 +50,7 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             "batch_size", "lr", "train_texts", "test_texts");
 
     /** The seed as a data set's name mentions it ({@code [20 per class, seed 1]}). */
-    private static final java.util.regex.Pattern SEED_IN_NAME = java.util.regex.Pattern.compile("\\bseed -?\\d+");
+    private static final Pattern SEED_IN_NAME = Pattern.compile("\\bseed -?\\d+");
 
     private static final JsonMapper CANONICAL =
             JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
@@ -270,12 +273,12 @@ record RunFolders(List<RunResult> results, List<String> notes) {
 
     /** {@code key=value, ...} of the config keys whose values differ among the namesakes, as {@code f} has them. */
     private static String differingSettings(Found f, List<Found> namesakes) {
-        Set<String> keys = new java.util.TreeSet<>();
+        Set<String> keys = new TreeSet<>();
         namesakes.forEach(n -> keys.addAll(n.settings().keySet()));
         List<String> parts = new ArrayList<>();
         for (String key : keys) {
             String mine = f.settings().get(key);
-            boolean differs = namesakes.stream().anyMatch(n -> !java.util.Objects.equals(n.settings().get(key), mine));
+            boolean differs = namesakes.stream().anyMatch(n -> !Objects.equals(n.settings().get(key), mine));
             if (differs && mine != null) {
                 String value = mine.length() > NAME_VALUE_CHARS ? mine.substring(0, NAME_VALUE_CHARS - 1) + "…" : mine;
                 parts.add(key + "=" + value);
