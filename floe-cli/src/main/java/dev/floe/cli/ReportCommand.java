@@ -68,6 +68,15 @@ final class ReportCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The nearest existing ancestor of {@code file} when it is a file (nothing can be created under it), else null. */
+    private static Path existingAncestor(Path file) {
+        Path p = file.toAbsolutePath().getParent();
+        while (p != null && !Files.exists(p)) {
+            p = p.getParent();
+        }
+        return p == null || Files.isDirectory(p) ? null : p;
+    }
+
     private static Path siblingJson(Path page) {
         Path parent = page.toAbsolutePath().getParent();
         return parent == null ? Path.of(DEFAULT_JSON) : page.resolveSibling(DEFAULT_JSON);
@@ -78,6 +87,11 @@ final class ReportCommand implements Callable<Integer> {
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException(what + " " + file + " is a folder, expected a file path; name a file"
                     + " such as " + file.resolve(file == out ? "report.html" : DEFAULT_JSON));
+        }
+        Path blocking = existingAncestor(file);
+        if (blocking != null) {
+            throw new IllegalArgumentException(what + " " + file + " cannot be written: " + blocking
+                    + " is a file, not a folder; choose another path");
         }
         if (Files.exists(file) && !force) {
             throw new IllegalArgumentException(file + " already exists (" + what + "); choose another path or add --force"

@@ -17,7 +17,6 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CategoryPlot;
@@ -56,9 +55,15 @@ final class Charts {
     private static final Color[] PALETTE = {new Color(0x4E79A7), new Color(0xF28E2B), new Color(0xE15759),
         new Color(0x76B7B2), new Color(0x59A14F), new Color(0xEDC948), new Color(0xB07AA1), new Color(0xFF9DA7),
         new Color(0x9C755F), new Color(0xBAB0AC)};
-    /** Legend entries per row under a learning-curve chart, for sizing the chart. */
-    private static final int LEGEND_PER_ROW = 4;
-    private static final int LEGEND_ROW_HEIGHT = 18;
+    /** Height of one row of legend entries under a learning-curve chart. */
+    private static final int LEGEND_ROW_HEIGHT = 16;
+    /** Approximate width of one legend character and of an entry's line sample, for sizing a legend. */
+    private static final double LEGEND_CHAR_WIDTH = 6.5;
+    private static final int LEGEND_ENTRY_EXTRA = 34;
+    /** More variants than this: Pareto charts name only the optimal ones, bars lie horizontal, curves go wide. */
+    private static final int MAX_LABELLED_POINTS = 8;
+    private static final int WIDE = 1120;
+    private static final int BAR_ROW_HEIGHT = 22;
     private static final int PARETO_WIDTH = 560;
     private static final int PARETO_HEIGHT = 400;
     private static final int CURVE_WIDTH = 560;
@@ -140,7 +145,9 @@ final class Charts {
         r.setSeriesShape(1, new Rectangle2D.Double(-4, -4, 8, 8));
         r.setDefaultItemLabelGenerator((dataset, series, item) -> series < 2
                 ? labels.get(series == 0 ? "Pareto-optimal" : "dominated").get(item) : null);
+        boolean crowded = points.size() > MAX_LABELLED_POINTS;
         r.setDefaultItemLabelsVisible(true);
+        r.setSeriesItemLabelsVisible(1, !crowded); // many points: name only the Pareto-optimal ones
         r.setSeriesItemLabelsVisible(2, false);
         r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         plot.setRenderer(r);
@@ -161,6 +168,8 @@ final class Charts {
                 + (Metric.TRAIN_SECONDS.equals(costKey) ? "train time" : "peak resident memory of the run's process")
                 + ". Red circles are Pareto-optimal (no other variant is at least as accurate for no more cost and"
                 + " better in one); the dashed line joins them."
+                + (crowded ? " With " + points.size() + " variants only the Pareto-optimal ones are named; the table"
+                        + " has every variant's numbers." : "")
                 + (missing.isEmpty() ? "" : " Not drawn (failed or not recorded): " + String.join(", ", missing) + ".");
         return new Chart(Section.PARETO, title, caption, png(chart, PARETO_WIDTH, PARETO_HEIGHT));
     }
@@ -179,8 +188,9 @@ final class Charts {
         if (data.getColumnCount() == 0) {
             return null;
         }
+        boolean horizontal = data.getColumnCount() > MAX_LABELLED_POINTS; // long names read across
         JFreeChart chart = ChartFactory.createBarChart("Accuracy per variant", null, "accuracy (%)", data,
-                PlotOrientation.VERTICAL, false, false, false);
+                horizontal ? PlotOrientation.HORIZONTAL : PlotOrientation.VERTICAL, false, false, false);
         CategoryPlot plot = chart.getCategoryPlot();
         chart.setBackgroundPaint(Color.WHITE);
         plot.setBackgroundPaint(Color.WHITE);
@@ -192,16 +202,21 @@ final class Charts {
         r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         r.setMaximumBarWidth(0.12);
         plot.setRenderer(r);
-        plot.getDomainAxis().setMaximumCategoryLabelLines(2);
-        if (data.getColumnCount() > 6) {
-            plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
-        }
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
-        int width = Math.min(1200, Math.max(PARETO_WIDTH, 140 + 70 * data.getColumnCount()));
+        int width = PARETO_WIDTH;
+        int height = PARETO_HEIGHT;
+        if (horizontal) {
+            plot.getDomainAxis().setMaximumCategoryLabelWidthRatio(0.45f);
+            r.setMaximumBarWidth(0.7);
+            width = WIDE;
+            height = 120 + BAR_ROW_HEIGHT * data.getColumnCount();
+        } else {
+            plot.getDomainAxis().setMaximumCategoryLabelLines(2);
+        }
         String caption = "Bar: mean accuracy over the variant's finished seeds; error bar: ± one standard deviation"
                 + " (none with a single seed)."
                 + (missing.isEmpty() ? "" : " Not drawn (failed or no accuracy recorded): " + String.join(", ", missing) + ".");
-        return new Chart(Section.ACCURACY, "Accuracy per variant", caption, png(chart, width, PARETO_HEIGHT));
+        return new Chart(Section.ACCURACY, "Accuracy per variant", caption, png(chart, width, height));
     }
 
     private static List<Chart> curves(Report report) {
@@ -257,9 +272,14 @@ final class Charts {
         NumberAxis x = (NumberAxis) plot.getDomainAxis();
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
-        int legendRows = (data.getSeriesCount() + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW;
+        int width = data.getSeriesCount() > MAX_LABELLED_POINTS ? WIDE : CURVE_WIDTH;
+        double legendWidth = 0;
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            legendWidth += LEGEND_ENTRY_EXTRA + LEGEND_CHAR_WIDTH * data.getSeriesKey(i).toString().length();
+        }
+        int legendRows = (int) Math.ceil(legendWidth / (width - 2 * LEGEND_ENTRY_EXTRA));
         return new Chart(Section.CURVES, title, caption,
-                png(chart, CURVE_WIDTH, CURVE_HEIGHT + LEGEND_ROW_HEIGHT * Math.max(0, legendRows - 1)));
+                png(chart, width, CURVE_HEIGHT + LEGEND_ROW_HEIGHT * Math.max(0, legendRows - 1)));
     }
 
     private static void style(JFreeChart chart, XYPlot plot) {

@@ -89,7 +89,7 @@ final class HtmlPage {
         h.append("<p class=\"meta\">").append(runs.size()).append(runs.size() == 1 ? " run" : " runs")
                 .append(" (").append(runs.size() - failed).append(" finished, ").append(failed).append(" failed) in ")
                 .append(report.variants().size()).append(report.variants().size() == 1 ? " variant" : " variants")
-                .append("; written by floe report at ").append(esc(report.generatedAt().toString()))
+                .append("; generated at ").append(esc(report.generatedAt().toString()))
                 .append(". Numbers are mean ± sample standard deviation over a variant's finished seeds (no ± when "
                         + "there is one seed or all seeds gave the same value); failed runs are left out; – means not"
                         + " recorded.</p>\n");
@@ -113,7 +113,8 @@ final class HtmlPage {
     private static void summary(StringBuilder h, Report report) {
         h.append("<section id=\"summary\"><h2>Summary</h2>\n");
         if (report.comparisons().isEmpty()) {
-            h.append("<p>Nothing to compare: every run belongs to one variant.</p>\n");
+            h.append(report.variants().size() == 1 ? "<p>Nothing to compare: every run belongs to one variant.</p>\n"
+                    : "<p>Nothing to compare: no axis has a second value.</p>\n");
         } else {
             h.append("<ul class=\"summary\">\n");
             for (Comparison c : report.comparisons()) {

@@ -64,6 +64,9 @@ record Metric(String key, String label, Unit unit) {
             new Metric("latency_b32_p95_ms", "latency b32 p95 ms", Unit.MILLISECONDS),
             new Metric("cache_seconds_saved", "cache s saved", Unit.SECONDS));
 
+    /** Whole numbers below this are written without decimals. */
+    private static final double LARGEST_WHOLE = 1e15;
+
     private static final Pattern SHARE = Pattern.compile(".*(accuracy|f1|precision|recall|auc).*");
 
     /** The known metric with this key, or one for a further number (a task metric such as {@code final_f1_macro}). */
@@ -75,7 +78,7 @@ record Metric(String key, String label, Unit unit) {
         }
         Unit unit = SHARE.matcher(key).matches() ? Unit.FRACTION
                 : key.endsWith("_seconds") ? Unit.SECONDS
-                : key.endsWith("_ms") ? Unit.MILLISECONDS
+                : key.endsWith("_ms") || key.contains("_ms_") ? Unit.MILLISECONDS
                 : key.endsWith("_bytes") ? Unit.BYTES
                 : key.endsWith("_params") ? Unit.COUNT
                 : Unit.NUMBER;
@@ -93,7 +96,8 @@ record Metric(String key, String label, Unit unit) {
                     : String.format(Locale.ROOT, "%.2f", v);
             case MEBIBYTES, COUNT, PER_SECOND -> String.format(Locale.ROOT, "%,.0f", v);
             case BYTES -> bytes(v);
-            case NUMBER -> Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%,.1f", v)
+            case NUMBER -> v == Math.rint(v) && Math.abs(v) < LARGEST_WHOLE ? String.format(Locale.ROOT, "%,.0f", v)
+                    : Math.abs(v) >= 100 ? String.format(Locale.ROOT, "%,.1f", v)
                     : Math.abs(v) >= 0.01 || v == 0 ? String.format(Locale.ROOT, "%.3f", v)
                     : String.format(Locale.ROOT, "%.3g", v);
         };

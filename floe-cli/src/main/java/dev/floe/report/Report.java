@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -296,7 +298,7 @@ public final class Report {
      *
      * @param sweepJson where the JSON goes
      * @param reportHtml where the page goes
-     * @throws java.io.UncheckedIOException when a file cannot be written, naming it
+     * @throws UncheckedIOException when a file cannot be written, naming it
      */
     public void write(Path sweepJson, Path reportHtml) {
         String page = HtmlPage.render(this, Charts.render(this));
@@ -312,7 +314,32 @@ public final class Report {
             }
             AtomicFiles.writeString(file, text);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(cannotWrite(file, e), e);
         }
+    }
+
+    /** Why {@code file} could not be written, and what to do. */
+    private static String cannotWrite(Path file, IOException e) {
+        Path blocking = fileInTheWay(file);
+        if (blocking != null) {
+            return "cannot write " + file + ": " + blocking + " is a file, not a folder; choose another path";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "cannot write " + file + ": permission denied; choose a folder you can write";
+        }
+        return "cannot write " + file + ": " + e + "; choose another path or fix the cause";
+    }
+
+    /**
+     * The nearest existing ancestor of {@code file} when it is not a folder (so nothing can be created
+     * under it), else null.
+     */
+    private static Path fileInTheWay(Path file) {
+        for (Path p = file.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                return Files.isDirectory(p) ? null : p;
+            }
+        }
+        return null;
     }
 }

@@ -2,9 +2,9 @@ package dev.floe.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.io.Json;
 import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
@@ -17,7 +17,10 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Reads finished run folders for a report and groups them into variants.
@@ -25,7 +28,8 @@ import java.util.Set;
  * <p>A run folder ({@code floe train}, {@code floe reproduce}, a sweep's run) is one run. Runs whose
  * recipes are equal once everything the seed decides is left out (the seed, the initial weight
  * hashes, data fingerprints, where files were) form one variant, named after the config file it was
- * made from (or, for runs not made from a config, the folder). The output folder of {@code floe demo}
+ * made from (or, for runs not made from a config, the folder); variants from files of the same name
+ * add the config keys that tell them apart. The output folder of {@code floe demo}
  * ({@code results.json} beside the manifest) gives one run per configuration it compared, each its
  * own variant; demos with the same settings but another seed are that variant's further seeds.
  *
@@ -46,13 +50,19 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             "batch_size", "lr", "train_texts", "test_texts");
 
     /** The seed as a data set's name mentions it ({@code [20 per class, seed 1]}). */
-    private static final java.util.regex.Pattern SEED_IN_NAME = java.util.regex.Pattern.compile("\\bseed -?\\d+");
+    private static final Pattern SEED_IN_NAME = Pattern.compile("\\bseed -?\\d+");
 
     private static final JsonMapper CANONICAL =
             JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
     /** A run read from a folder before its variant is named. */
-    private record Found(String groupKey, String baseName, Path dir, long seed, Map<String, Double> values, List<RunResult.StageCurve> stages) {}
+    private record Found(String groupKey, String baseName, Map<String, String> settings, Path dir, long seed,
+            Map<String, Double> values, List<RunResult.StageCurve> stages) {}
+
+    /** At most this many differing config keys go into a variant's name. */
+    private static final int NAME_KEYS = 3;
+    /** A config value longer than this is shortened in a variant's name. */
+    private static final int NAME_VALUE_CHARS = 24;
 
     /**
      * Reads the folders, in order.
@@ -78,7 +88,8 @@ record RunFolders(List<RunResult> results, List<String> notes) {
                 found.addAll(demo(dir, m, notes));
             } else {
                 RunResult r = RunResult.fromOutcome(new ReportRun("?", Map.of(), m.recipe().seed(), dir, null), m.outcome());
-                found.add(new Found(recipeKey(m), baseName(dir, m), dir, m.recipe().seed(), r.values(), r.stages()));
+                found.add(new Found(recipeKey(m), baseName(dir, m), settings(m), dir, m.recipe().seed(), r.values(),
+                        r.stages()));
             }
         }
         Map<String, String> names = names(found);
@@ -151,7 +162,7 @@ record RunFolders(List<RunResult> results, List<String> notes) {
                 }
             });
             draws = Math.max(draws, c.path("accuracy_per_draw").size());
-            out.add(new Found("demo\u0000" + m.command() + "\u0000" + settings + "\u0000" + name, name, dir,
+            out.add(new Found("demo\u0000" + m.command() + "\u0000" + settings + "\u0000" + name, name, Map.of(), dir,
                     m.recipe().seed(), values, List.of()));
         }
         notes.add(dir + " (floe " + m.command() + "): each configuration the demo compared is a variant, with the numbers"
@@ -232,21 +243,24 @@ record RunFolders(List<RunResult> results, List<String> notes) {
     }
 
     /**
-     * A name per variant: its base name, or, when variants share one, the base name with the folder
-     * of the variant's first run ({@code fashion-finetune (ft-lr-low)}), numbered if still equal.
+     * A name per variant: its base name; when variants share one, the base name with the config keys
+     * whose values tell them apart ({@code fashion [optimizer.lr=0.1]}), or, without such keys, the
+     * folder of the variant's first run ({@code fashion (ft-lr-low)}); numbered if still equal.
      */
     private static Map<String, String> names(List<Found> found) {
         Map<String, Found> first = new LinkedHashMap<>();
         found.forEach(f -> first.putIfAbsent(f.groupKey(), f));
-        Map<String, Integer> baseCount = new LinkedHashMap<>();
-        first.values().forEach(f -> baseCount.merge(f.baseName(), 1, Integer::sum));
+        Map<String, List<Found>> byBase = new LinkedHashMap<>();
+        first.values().forEach(f -> byBase.computeIfAbsent(f.baseName(), k -> new ArrayList<>()).add(f));
         Map<String, String> names = new LinkedHashMap<>();
         Set<String> taken = new HashSet<>();
         for (Found f : first.values()) {
+            List<Found> namesakes = byBase.get(f.baseName());
             String name = f.baseName();
-            if (baseCount.get(name) > 1) {
+            if (namesakes.size() > 1) {
+                String keys = differingSettings(f, namesakes);
                 Path folder = f.dir().toAbsolutePath().normalize().getFileName();
-                name = name + " (" + (folder == null ? f.dir() : folder) + ")";
+                name = keys.isEmpty() ? name + " (" + (folder == null ? f.dir() : folder) + ")" : name + " [" + keys + "]";
             }
             String unique = name;
             for (int i = 2; !taken.add(unique); i++) {
@@ -255,5 +269,47 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             names.put(f.groupKey(), unique);
         }
         return names;
+    }
+
+    /** {@code key=value, ...} of the config keys whose values differ among the namesakes, as {@code f} has them. */
+    private static String differingSettings(Found f, List<Found> namesakes) {
+        Set<String> keys = new TreeSet<>();
+        namesakes.forEach(n -> keys.addAll(n.settings().keySet()));
+        List<String> parts = new ArrayList<>();
+        for (String key : keys) {
+            String mine = f.settings().get(key);
+            boolean differs = namesakes.stream().anyMatch(n -> !Objects.equals(n.settings().get(key), mine));
+            if (differs && mine != null) {
+                String value = mine.length() > NAME_VALUE_CHARS ? mine.substring(0, NAME_VALUE_CHARS - 1) + "…" : mine;
+                parts.add(key + "=" + value);
+            }
+        }
+        if (parts.size() > NAME_KEYS) {
+            return String.join(", ", parts.subList(0, NAME_KEYS)) + ", …";
+        }
+        return String.join(", ", parts);
+    }
+
+    /** The run's resolved config flattened to {@code key.path -> value} (seed left out), or empty without a config. */
+    private static Map<String, String> settings(RunManifest m) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (m.recipe().config() != null && m.recipe().config().resolved() != null) {
+            flatten("", m.recipe().config().resolved(), out);
+            out.remove("seed");
+        }
+        return out;
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                    e.getValue(), out));
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                flatten(prefix + "[" + i + "]", node.get(i), out);
+            }
+        } else if (!node.isNull()) {
+            out.put(prefix, node.asText());
+        }
     }
 }

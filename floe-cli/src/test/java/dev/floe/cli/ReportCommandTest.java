@@ -59,10 +59,11 @@ class ReportCommandTest {
             names.add(v.get("name").asText());
             runs.put(v.get("name").asText(), v.get("finished_runs").asInt());
         }
-        // two recipes came from files named tiny.yaml: told apart by their first run's folder
-        assertEquals(List.of("tiny (a1)", "tiny (b1)", "other"), names);
-        assertEquals(Map.of("tiny (a1)", 2, "tiny (b1)", 2, "other", 1), runs);
-        assertTrue(out.toString().contains("variant = tiny (b1) vs tiny (a1): −9.0 ± 1.4 points, 2.0× faster,"
+        // two recipes came from files named tiny.yaml: told apart by the config key they differ in
+        assertEquals(List.of("tiny [optimizer.lr=0.01]", "tiny [optimizer.lr=0.1]", "other"), names);
+        assertEquals(Map.of("tiny [optimizer.lr=0.01]", 2, "tiny [optimizer.lr=0.1]", 2, "other", 1), runs);
+        assertTrue(out.toString().contains("variant = tiny [optimizer.lr=0.1] vs tiny [optimizer.lr=0.01]: −9.0 ± 1.4"
+                + " points, 2.0× faster,"
                 + " −20% peak memory (2 seed pairs)"), out.toString());
         assertTrue(Files.readString(html).contains("<table id=\"variant-table\">"));
     }

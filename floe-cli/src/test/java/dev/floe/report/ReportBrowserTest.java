@@ -34,8 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReportBrowserTest {
 
     private static final List<String> HEADLESS = List.of("--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--no-first-run", "--disable-extensions", "--hide-scrollbars",
-            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000");
+            "--disable-background-networking", "--no-first-run", "--disable-extensions", "--disable-dev-shm-usage",
+            "--hide-scrollbars", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000");
     private static final long BROWSER_TIMEOUT_SECONDS = 60;
     private static final Pattern CONSOLE = Pattern.compile("^.*:CONSOLE[:(].*$", Pattern.MULTILINE);
     private static final Pattern PROBE_RESULT = Pattern.compile("<pre id=\"probe-result\">(.*?)</pre>", Pattern.DOTALL);

@@ -226,4 +226,19 @@ class ReportTest {
         assertEquals(6, Pattern.compile("<tr[^>]* data-variant=").matcher(page).results().count(), "one row per variant");
         assertTrue(page.contains("<tr class=\"failed\" data-variant=\"policy=lora,lr=0.01\">"), "failed variant marked");
     }
+
+    @Test
+    void runsWithoutAnEvaluationStillGiveAPageThatSaysWhatItCannotDraw() throws Exception {
+        Path dir = SyntheticRuns.finishedRun(tmp.resolve("no-eval"), "no-eval.yaml", 0.01, 1,
+                new SyntheticRuns.Result(Double.NaN, Double.NaN, 2, 300, Map.of(), List.of(), List.of()));
+        Report report = Report.build(null, List.of(new ReportRun("no-eval", Map.of(), 1, dir, null)));
+        Path html = tmp.resolve("report.html");
+        report.write(tmp.resolve("sweep.json"), html);
+        String page = Files.readString(html);
+        assertTrue(page.contains("<h1>Floe report</h1>"), "default title");
+        assertEquals(3, Pattern.compile("Nothing to draw").matcher(page).results().count(),
+                "no Pareto charts, bars or curves without accuracy or epochs");
+        assertFalse(report.json().get("variants").get(0).get("stats").has("final_accuracy"));
+        assertTrue(page.contains("Nothing to compare: every run belongs to one variant."));
+    }
 }
