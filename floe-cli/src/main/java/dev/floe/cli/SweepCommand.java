@@ -91,7 +91,7 @@ final class SweepCommand implements Callable<Integer> {
         }
         List<SweepRun> runs;
         int before = SweepRunner.finishedBefore(sweep, out);
-        try (LocalProcessExecutor executor = new LocalProcessExecutor(workers, workerJvmOptions,
+        try (LocalProcessExecutor executor = new LocalProcessExecutor(FloeMain.class.getName(), workers, workerJvmOptions,
                         out.resolve("logs"));
                 SweepProgress progress = new SweepProgress(stdout, total, before, !noProgress && System.console() != null)) {
             runs = SweepRunner.run(sweep, out, executor, force, extra, progress);

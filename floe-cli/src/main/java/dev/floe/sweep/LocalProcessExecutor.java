@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs each run in a child JVM on this machine, at most {@code workers} at once: the same
  * {@code java}, class path and module path as this process, the memory and engine settings it was
  * started with ({@code -Xmx}, {@code -Xms}, {@code -XX:MaxDirectMemorySize}, {@code -Dai.djl.*},
- * {@code -Dfloe.*}) and then the given JVM options (later ones win), running
- * {@code dev.floe.cli.FloeMain} with the run's arguments. The environment is inherited.
+ * {@code -Dfloe.*}) and then the given JVM options (later ones win), running the {@code floe} command's
+ * main class with the run's arguments. The environment is inherited.
  *
  * <p>A run's standard output goes to {@code LOGS/<id>.out} (and to the listener line by line), its
  * standard error to {@code LOGS/<id>.err}; a failed run's error holds the meaning of its exit code and
@@ -34,12 +34,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LocalProcessExecutor implements SweepExecutor {
 
-    /** The class the child JVMs run. */
-    static final String MAIN = "dev.floe.cli.FloeMain";
     /** Lines of a failed worker's standard error kept in its error. */
     static final int ERROR_LINES = 4;
     private static final List<String> INHERITED = List.of("-Xmx", "-Xms", "-XX:MaxDirectMemorySize", "-Dai.djl.", "-Dfloe.");
 
+    private final String mainClass;
     private final int workers;
     private final List<String> jvmOptions;
     private final Path logs;
@@ -47,14 +46,16 @@ public final class LocalProcessExecutor implements SweepExecutor {
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
 
     /**
+     * @param mainClass the {@code floe} command's main class, which the child JVMs run
      * @param workers runs at once, at least 1
      * @param jvmOptions options for the child JVMs after the inherited ones, e.g. {@code -Xmx2g}
      * @param logs folder for the runs' output and error logs (created when needed)
      */
-    public LocalProcessExecutor(int workers, List<String> jvmOptions, Path logs) {
+    public LocalProcessExecutor(String mainClass, int workers, List<String> jvmOptions, Path logs) {
         if (workers < 1) {
             throw new IllegalArgumentException("--workers is " + workers + "; give at least 1");
         }
+        this.mainClass = mainClass;
         this.workers = workers;
         this.jvmOptions = List.copyOf(jvmOptions);
         this.logs = logs;
@@ -90,7 +91,7 @@ public final class LocalProcessExecutor implements SweepExecutor {
         String classPath = System.getProperty("java.class.path", "");
         cmd.add("-cp");
         cmd.add(modulePath.isEmpty() ? classPath : classPath.isEmpty() ? modulePath : classPath + File.pathSeparator + modulePath);
-        cmd.add(MAIN);
+        cmd.add(mainClass);
         cmd.addAll(run.trainArguments());
         return cmd;
     }
