@@ -63,6 +63,13 @@ public final class Measurements {
             GRAD_BYTES, OPTIMIZER_STATE_BYTES, ACTIVATION_BYTES, LATENCY_B1_P50_MS, LATENCY_B1_P95_MS,
             LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);
 
+    /**
+     * The keys measured with a clock, which differ between any two runs of one recipe: costs, not
+     * results ({@code floe compare} and {@code floe reproduce} list them with time and memory).
+     */
+    public static final java.util.Set<String> TIMED = java.util.Set.of(EXAMPLES_PER_SECOND, LATENCY_B1_P50_MS,
+            LATENCY_B1_P95_MS, LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);
+
     /** Untimed forward passes before timing, per batch size. */
     static final int WARMUP = 3;
     /** Timed forward passes at batch 1. */

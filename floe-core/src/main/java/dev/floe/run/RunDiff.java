@@ -14,7 +14,7 @@ import java.util.Set;
  * What differs between two runs, by section: the config (resolved, key by key), the freeze plans
  * (parameter by parameter, per stage), the components (type, ports, weights hash before and after),
  * the data (content fingerprints and file hashes), the seed and engine threads, the results (final
- * evaluation, steps, stage table), the costs (time and memory, which differ between any two runs)
+ * evaluation, steps, stage table), the costs (time, memory and the clock-measured {@link Measurements#TIMED}, which differ between any two runs)
  * and the versions.
  *
  * @param sections every section in a fixed order, each with its differences (empty when the same)
@@ -224,7 +224,11 @@ public record RunDiff(Map<String, List<Difference>> sections) {
             out.put(p + "train_loss_per_epoch", String.valueOf(s.trainLossPerEpoch()));
         }
         if (o.metrics() != null) {
-            o.metrics().forEach((k, v) -> out.put("metric." + k, num(v)));
+            o.metrics().forEach((k, v) -> {
+                if (!Measurements.TIMED.contains(k)) {
+                    out.put("metric." + k, num(v));
+                }
+            });
         }
         return out;
     }
@@ -238,6 +242,13 @@ public record RunDiff(Map<String, List<Difference>> sections) {
         out.put("train_seconds", String.format(Locale.ROOT, "%.2f", o.trainSeconds()));
         out.put("wall_seconds", String.format(Locale.ROOT, "%.2f", o.wallSeconds()));
         out.put("peak_rss_mb", String.format(Locale.ROOT, "%.0f", o.peakRssMb()));
+        if (o.metrics() != null) {
+            o.metrics().forEach((k, v) -> {
+                if (Measurements.TIMED.contains(k)) {
+                    out.put("metric." + k, String.format(Locale.ROOT, "%.3f", v));
+                }
+            });
+        }
         return out;
     }
 
