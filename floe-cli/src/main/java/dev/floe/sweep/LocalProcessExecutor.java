@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A run's standard output goes to {@code LOGS/<id>.out} (and to the listener line by line), its
  * standard error to {@code LOGS/<id>.err}; a failed run's error holds the meaning of its exit code and
- * the last lines of its standard error.
+ * the last lines of its standard error. Workers still running when this JVM ends are killed.
  */
 public final class LocalProcessExecutor implements SweepExecutor {
 
@@ -44,6 +44,8 @@ public final class LocalProcessExecutor implements SweepExecutor {
     private final Path logs;
     private final ExecutorService pool;
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
+    /** Kills the workers when this JVM ends first (e.g. Ctrl-C), so no orphan keeps writing a run folder. */
+    private final Thread killWorkers = new Thread(() -> live.forEach(Process::destroyForcibly), "sweep-kill-workers");
 
     /**
      * @param mainClass the {@code floe} command's main class, which the child JVMs run
@@ -65,6 +67,7 @@ public final class LocalProcessExecutor implements SweepExecutor {
             t.setDaemon(true);
             return t;
         });
+        Runtime.getRuntime().addShutdownHook(killWorkers);
     }
 
     @Override
@@ -170,5 +173,10 @@ public final class LocalProcessExecutor implements SweepExecutor {
     public void close() {
         pool.shutdownNow();
         live.forEach(Process::destroyForcibly);
+        try {
+            Runtime.getRuntime().removeShutdownHook(killWorkers);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook runs anyway
+        }
     }
 }
