@@ -120,8 +120,8 @@ class SweepCommandTest {
             assertEquals(id.substring(2, id.indexOf("-s")), axes.get("optimizer.lr").asText());
             manifests.put(id, Files.readAllBytes(run.resolve("manifest.json")));
         }
-        // both learning rates of a seed train on one frozen encoder: its features (training and evaluation
-        // sets) are computed once per seed, not once per run
+        // both learning rates of a seed train on one frozen encoder, at the same time in the two workers: its
+        // features (training and evaluation sets) are computed once per seed, not once per run
         try (Stream<Path> s = Files.list(out.resolve("feature-cache"))) {
             assertEquals(4, s.filter(Files::isDirectory).count());
         }
