@@ -1,4 +1,4 @@
-/** The {@code floe} command and the demos it runs. Nothing here is API. */
+/** The {@code floe} command and the demos it runs. Only dev.floe.sweep is API: its executor interface, for other engines. */
 module dev.floe.cli {
     requires dev.floe.core;
     requires dev.floe.registry;

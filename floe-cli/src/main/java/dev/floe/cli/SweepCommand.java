@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code floe sweep SWEEP.yaml --out DIR [--workers N] [--force]}: runs every variant × seed of a
- * sweep file as an ordinary {@code floe train} run in a worker process, then writes
- * {@code DIR/sweep.json} and {@code DIR/report.html}. Everything in the sweep file is checked before
+ * sweep file as an ordinary {@code floe train} run in a worker process, then writes the report
+ * ({@link #report}). Everything in the sweep file is checked before
  * anything runs. Running the same command again skips finished runs and resumes killed ones.
  * Exit code 0 when every run finished, 1 when some failed (each recorded with its error), 2 for bad
  * input.
@@ -48,7 +48,7 @@ final class SweepCommand implements Callable<Integer> {
     Path sweepFile;
 
     @Option(names = "--out", paramLabel = "DIR", required = true,
-            description = "the sweep's folder: run folders, configs, shared feature cache, logs, sweep.json, report.html")
+            description = "the sweep's folder: run folders, configs, shared feature cache, logs, sweep-state.json, sweep.json")
     Path out;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
@@ -117,8 +117,10 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /**
-     * Writes the sweep's report: {@code DIR/sweep.json} and {@code DIR/report.html}. This is the one
-     * place that calls the report writer.
+     * Writes the sweep's report into {@code out}. This is the one place that calls the report writer;
+     * for now it writes {@code sweep.json} (title and run list: id, variant, axes, seed, dir, status,
+     * error, seconds). The {@code dev.floe.report} writer replaces it with
+     * {@code Report.build(title, <runs as ReportRun(variant, axes, seed, dir, error)>).write(out/sweep.json, out/report.html)}.
      */
     static void report(String title, List<SweepRun> runs, Path out) throws IOException {
         List<ReportRun> reported = runs.stream()

@@ -4,17 +4,14 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.graph.PathGlob;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -180,15 +177,5 @@ final class ConfigKeys {
         return t instanceof ParameterizedType p && p.getActualTypeArguments().length > i
                 ? p.getActualTypeArguments()[i]
                 : Object.class;
-    }
-
-    /** Every top-level key, sorted (for messages). */
-    static Collection<String> topLevel() {
-        return new TreeSet<>(keys(ExperimentConfig.class, ExperimentConfig.class).keySet());
-    }
-
-    /** {@code base} itself for a missing tree. */
-    static JsonNode orMissing(JsonNode node) {
-        return node == null ? MissingNode.getInstance() : node;
     }
 }

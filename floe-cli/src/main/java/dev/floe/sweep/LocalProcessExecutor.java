@@ -25,12 +25,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs each run in a child JVM on this machine, at most {@code workers} at once: the same
  * {@code java}, class path and module path as this process, the memory and engine settings it was
  * started with ({@code -Xmx}, {@code -Xms}, {@code -XX:MaxDirectMemorySize}, {@code -Dai.djl.*},
- * {@code -Dfloe.*}) and then the given JVM options (later ones win), running the given main class
- * (the command-line tool's) with the run's arguments. The environment is inherited.
+ * {@code -Dfloe.*}) and then the given JVM options (later ones win), running the {@code floe} command's
+ * main class with the run's arguments. The environment is inherited.
  *
  * <p>A run's standard output goes to {@code LOGS/<id>.out} (and to the listener line by line), its
  * standard error to {@code LOGS/<id>.err}; a failed run's error holds the meaning of its exit code and
- * the last lines of its standard error.
+ * the last lines of its standard error. Workers still running when this JVM ends are killed.
  */
 public final class LocalProcessExecutor implements SweepExecutor {
 
@@ -44,9 +44,11 @@ public final class LocalProcessExecutor implements SweepExecutor {
     private final Path logs;
     private final ExecutorService pool;
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
+    /** Kills the workers when this JVM ends first (e.g. Ctrl-C), so no orphan keeps writing a run folder. */
+    private final Thread killWorkers = new Thread(() -> live.forEach(Process::destroyForcibly), "sweep-kill-workers");
 
     /**
-     * @param mainClass the class the child JVMs run, given the run's {@code train} arguments
+     * @param mainClass the {@code floe} command's main class, which the child JVMs run
      * @param workers runs at once, at least 1
      * @param jvmOptions options for the child JVMs after the inherited ones, e.g. {@code -Xmx2g}
      * @param logs folder for the runs' output and error logs (created when needed)
@@ -65,6 +67,7 @@ public final class LocalProcessExecutor implements SweepExecutor {
             t.setDaemon(true);
             return t;
         });
+        Runtime.getRuntime().addShutdownHook(killWorkers);
     }
 
     @Override
@@ -170,5 +173,10 @@ public final class LocalProcessExecutor implements SweepExecutor {
     public void close() {
         pool.shutdownNow();
         live.forEach(Process::destroyForcibly);
+        try {
+            Runtime.getRuntime().removeShutdownHook(killWorkers);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook runs anyway
+        }
     }
 }

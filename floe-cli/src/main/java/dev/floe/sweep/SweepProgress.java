@@ -15,7 +15,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 /**
  * Reports a sweep's progress: one line per run that ends on {@code out}, and, when bars are on, a
  * bar for the sweep (runs done) and one per running run (its epochs, read from the
- * {@code epoch N/M} lines {@code floe train} prints).
+ * {@code epoch N/M} lines {@code floe train} prints); with bars, the lines are printed when the bars
+ * close.
  */
 public final class SweepProgress implements RunListener, AutoCloseable {
 
@@ -27,6 +28,7 @@ public final class SweepProgress implements RunListener, AutoCloseable {
     private final int total;
     private final ProgressBar sweepBar;
     private final Map<String, ProgressBar> runBars = new LinkedHashMap<>();
+    private final java.util.List<String> held = new java.util.ArrayList<>();
     private int done;
     private int failed;
 
@@ -79,9 +81,14 @@ public final class SweepProgress implements RunListener, AutoCloseable {
             sweepBar.stepTo(done);
             sweepBar.setExtraMessage(failed == 0 ? "" : " " + failed + " failed");
         }
-        out.println(String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s%s", done, total, r.spec().id(),
-                r.finished() ? "finished" : "FAILED", r.seconds(), r.finished() ? "" : ": " + r.error()));
-        out.flush();
+        String line = String.format(Locale.ROOT, "[%d/%d] %s %s in %.1f s%s", done, total, r.spec().id(),
+                r.finished() ? "finished" : "FAILED", r.seconds(), r.finished() ? "" : ": " + r.error());
+        if (bars) {
+            held.add(line); // a line printed now would shift the bars, which redraw by moving the cursor up
+        } else {
+            out.println(line);
+            out.flush();
+        }
     }
 
     @Override
@@ -91,5 +98,8 @@ public final class SweepProgress implements RunListener, AutoCloseable {
         if (sweepBar != null) {
             sweepBar.close();
         }
+        held.forEach(out::println);
+        held.clear();
+        out.flush();
     }
 }

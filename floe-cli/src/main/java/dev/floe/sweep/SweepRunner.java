@@ -54,7 +54,8 @@ public final class SweepRunner {
     private enum Found { NONE, DONE, RESUME, RESTART, STALE }
 
     /**
-     * Runs every run of the sweep that has not finished, {@code executor.parallelism()} at once.
+     * Runs every run of the sweep that has not finished, {@code executor.parallelism()} at once, seed
+     * by seed (all variants of the first seed, then of the next).
      *
      * @param out the sweep's output folder
      * @param force reuse a folder that holds something else than this sweep's runs, and replace run
@@ -105,6 +106,8 @@ public final class SweepRunner {
             todo.add(new RunSpec(r.id(), r.variant(), r.axes(), r.seed(), config.toAbsolutePath(), sweep.baseDir(),
                     r.dir().toAbsolutePath(), out.resolve(CACHE).toAbsolutePath(), f == Found.RESUME, extraArguments));
         }
+        // seed by seed: the variants of one seed finish together (comparable early) and share its prefix features
+        todo.sort(java.util.Comparator.comparingInt(r -> sweep.seeds().indexOf(r.seed())));
         Files.createDirectories(out.resolve(RUNS));
         writeState(sweep, out, runs);
 

@@ -132,8 +132,8 @@ class SweepCommandTest {
             assertEquals(outcome.get("train_seconds").asDouble(), row.get("values").get("train_seconds").asDouble(), row.toString());
         }
         assertTrue(Files.readString(out.resolve("report.html")).contains("<table"), "report.html is written");
-        // both learning rates of a seed train on one frozen encoder: its features (training and evaluation
-        // sets) are computed once per seed, not once per run
+        // both learning rates of a seed train on one frozen encoder, at the same time in the two workers: its
+        // features (training and evaluation sets) are computed once per seed, not once per run
         try (Stream<Path> s = Files.list(out.resolve("feature-cache"))) {
             assertEquals(4, s.filter(Files::isDirectory).count());
         }

@@ -63,8 +63,8 @@ public final class Measurements {
             LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);
 
     /**
-     * The keys whose values are times (or rates) measured on the machine: they differ between any two
-     * runs made the same way, so comparisons count them as costs, not results.
+     * The keys measured with a clock, which differ between any two runs of one recipe: costs, not
+     * results ({@code floe compare} and {@code floe reproduce} list them with time and memory).
      */
     public static final java.util.Set<String> TIMED = java.util.Set.of(EXAMPLES_PER_SECOND, LATENCY_B1_P50_MS,
             LATENCY_B1_P95_MS, LATENCY_B32_P50_MS, LATENCY_B32_P95_MS, CACHE_SECONDS_SAVED);

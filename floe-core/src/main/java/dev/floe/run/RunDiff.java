@@ -246,7 +246,7 @@ public record RunDiff(Map<String, List<Difference>> sections) {
         if (o.metrics() != null) {
             o.metrics().forEach((k, v) -> {
                 if (Measurements.TIMED.contains(k)) {
-                    out.put("metric." + k, String.format(Locale.ROOT, "%.3g", v));
+                    out.put("metric." + k, String.format(Locale.ROOT, "%.3f", v));
                 }
             });
         }
