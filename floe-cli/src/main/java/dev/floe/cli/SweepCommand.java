@@ -117,10 +117,10 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /**
-     * Writes the sweep's report into {@code out}. This is the one place that calls the report writer;
-     * for now it writes {@code sweep.json} (title and run list: id, variant, axes, seed, dir, status,
-     * error, seconds). The {@code dev.floe.report} writer replaces it with
-     * {@code Report.build(title, <runs as ReportRun(variant, axes, seed, dir, error)>).write(out/sweep.json, out/report.html)}.
+     * Writes the sweep's report into {@code out}: {@code sweep.json} (every number per run and per
+     * variant) and {@code report.html}, through {@link Report}. A run that did not finish is given to
+     * the report with its error, so the report marks it failed. The sweep's own run list (statuses,
+     * worker seconds) is {@code sweep-state.json}.
      */
     static void report(String title, List<SweepRun> runs, Path out) throws IOException {
         List<ReportRun> reported = runs.stream()
