@@ -187,6 +187,33 @@ class GradientCheckpointingTest {
     }
 
     @Test
+    void loraTrainingWithAccumulationGivesTheSameWeightsWithCheckpointing() {
+        Tokens data = new Tokens(24, 6);
+        Map<String, float[]> first = null;
+        for (List<String> globs : List.of(List.<String>of(), List.of("encoder/layer.*"))) {
+            try (ModelGraph g = transformer()) {
+                dev.floe.peft.Lora.inject(g, dev.floe.peft.LoraSpec.of("qv", 4, "encoder/**/attention/self/{query,value}"));
+                FreezePlan plan = FreezePolicy.builder().freeze("encoder/**").build().resolve(g);
+                try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(1e-2)).batchSize(4)
+                        .gradientAccumulation(2).seed(3).checkpointing(globs).build()) {
+                    t.run(data, null);
+                    Map<String, float[]> w = dev.floe.io.ModelWeights.snapshot(g);
+                    if (first == null) {
+                        first = w;
+                    } else {
+                        for (Map.Entry<String, float[]> e : first.entrySet()) {
+                            assertArrayEquals(e.getValue(), w.get(e.getKey()), (float) TOLERANCE, e.getKey());
+                        }
+                        // every layer holds trainable LoRA parameters, so every layer is recomputed, last first
+                        assertEquals(List.of("encoder/layer.2", "encoder/layer.1", "encoder/layer.0"),
+                                List.copyOf(t.checkpointing().recomputations().keySet()));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void convAndMlpGradientsWithBatchNormAndDropoutAreTheSame() {
         Examples data = images(BATCH);
         try (ModelGraph plain = convMlp(); ModelGraph ckpt = convMlp()) {
