@@ -43,6 +43,12 @@ class TextAttentionPicturesTest {
                         image.getWidth() + "x" + image.getHeight());
             }
             assertThrows(IllegalArgumentException.class, () -> TextAttentionPictures.draw(g, "head", tok, text));
+            Map<String, byte[]> all = ExplainTextCommand.explain(g, "encoder", tok, text);
+            com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(all.get(ExplainTextCommand.SUMMARY));
+            assertEquals(tokens, summary.get("tokens").size());
+            assertEquals(2, summary.get("logits").size());
+            assertEquals(4, all.size());
         }
     }
 }
