@@ -109,6 +109,35 @@ class ExplainTest {
         }
     }
 
+    @Test
+    void pretrainedMiniLmAttentionComesFromThePassThatMadeItsEmbeddings() {
+        try (MiniLm m = MiniLm.load()) {
+            List<String> texts = List.of("a cat sat on the mat", "hi");
+            Tokenizer.Encoded enc = m.tokenizer().encode(texts);
+            Attention.Recording r = Attention.record(m.graph(), enc);
+            assertEquals(6, r.layers().size());
+            float[][] embedded = m.embed(texts);
+            float[] pooled = r.outputs().get("pooled").values(); // (2, 384)
+            for (int i = 0; i < embedded[0].length; i++) {
+                assertEquals(embedded[0][i], pooled[i], 1e-5, "pooled[0][" + i + "]");
+            }
+            Observed p = r.probabilities("encoder/layer.5");
+            int real = enc.tokens(1);
+            for (int h = 0; h < 12; h++) {
+                for (int q = 0; q < enc.length(); q++) {
+                    double sum = 0;
+                    for (int k = 0; k < enc.length(); k++) {
+                        sum += p.get(1, h, q, k);
+                        if (k >= real) {
+                            assertEquals(0f, p.get(1, h, q, k));
+                        }
+                    }
+                    assertEquals(1.0, sum, 1e-5);
+                }
+            }
+        }
+    }
+
     private static ModelGraph imageModel() {
         return ModelGraph.builder()
                 .input("image", TensorSpec.of("[batch, 1, 12, 12]"))
