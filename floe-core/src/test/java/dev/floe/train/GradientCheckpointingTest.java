@@ -81,7 +81,16 @@ class GradientCheckpointingTest {
     }
 
     static ModelGraph transformer() {
-        return ModelGraph.builder()
+        return transformer(false);
+    }
+
+    /** @param maskAsTypes wire the attention mask to token_type_ids too (one array under two input names) */
+    static ModelGraph transformer(boolean maskAsTypes) {
+        ModelGraph.Builder b = ModelGraph.builder();
+        if (maskAsTypes) {
+            b.wire("attention_mask", "encoder.token_type_ids");
+        }
+        return b
                 .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
                 .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
                 .add(TransformerEncoder.builder().name("encoder").vocab(VOCAB).hidden(16).layers(3).heads(2)
@@ -211,6 +220,19 @@ class GradientCheckpointingTest {
                 }
             }
         }
+    }
+
+    @Test
+    void aSegmentGivenOneArrayUnderTwoNamesKeepsItAndGetsTheSameGradients() {
+        Tokens data = new Tokens(BATCH, 4);
+        int before = FloeEngine.liveArraysEverywhere();
+        try (ModelGraph plain = transformer(true); ModelGraph ckpt = transformer(true)) {
+            Map<String, float[]> expected = gradients(plain, data, FreezePolicy.trainAll().resolve(plain), GradientCheckpointing.none());
+            GradientCheckpointing c = GradientCheckpointing.of(ckpt, List.of("encoder"));
+            assertClose(expected, gradients(ckpt, data, FreezePolicy.trainAll().resolve(ckpt), c));
+            assertTrue(anyNonZero(expected, "encoder/embeddings/token_type_embeddings"), "token types are used");
+        }
+        assertEquals(before, FloeEngine.liveArraysEverywhere(), "no native array outlives the passes");
     }
 
     @Test
