@@ -110,6 +110,37 @@ class ExplainTest {
     }
 
     @Test
+    void integratedGradientsAtTheEmbeddingsAttributeATextsLogitToItsTokensAndNotToPadding() {
+        try (ModelGraph g = textModel(); Tokenizer tok = MiniLm.newTokenizer()) {
+            Tokenizer.Encoded enc = tok.encode(List.of("the cat sat on the mat", "hello there"));
+            int t = enc.length();
+            long[][] ids = {java.util.Arrays.copyOfRange(enc.inputIds(), t, 2 * t)}; // "hello there", padded
+            long[][] mask = {java.util.Arrays.copyOfRange(enc.attentionMask(), t, 2 * t)};
+            long[][] padIds = {new long[t]}; // the padding id everywhere, same mask
+            Attributions.SegmentAttribution a = Attributions.integratedGradientsAt(g, "encoder/embeddings", "logits",
+                    Map.of("input_ids", ids, "attention_mask", mask), Map.of("input_ids", padIds, "attention_mask", mask), 1, 128);
+            assertArrayEquals(new long[] {1, t, HIDDEN}, a.shape());
+            double change = a.attribution().output() - a.attribution().baselineOutput();
+            assertTrue(Math.abs(change) > 1e-3, "the embeddings move the logit: " + change);
+            assertEquals(change, a.attribution().sum(), 0.01 * Math.abs(change), "completeness");
+            float[] perToken = a.perPosition();
+            int real = enc.tokens(1);
+            for (int i = real; i < t; i++) {
+                assertEquals(0f, perToken[i], 1e-7, "padding token " + i);
+            }
+            try (NDManager m = g.manager().newSubManager()) {
+                float at = g.forward(Map.of("input_ids", FloeEngine.owned(m.create(ids)), "attention_mask",
+                        FloeEngine.owned(m.create(mask))), ForwardContext.INFERENCE).get("logits").toFloatArray()[1];
+                assertEquals(at, a.attribution().output(), 1e-6, "the logit at the input is the plain pass's");
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Attributions.integratedGradientsAt(g, "encoder/embedding", "logits",
+                            Map.of("input_ids", ids, "attention_mask", mask), Map.of("input_ids", padIds, "attention_mask", mask), 1, 4));
+            assertTrue(e.getMessage().contains("did not run a segment 'encoder/embedding'"), e.getMessage());
+        }
+    }
+
+    @Test
     void pretrainedMiniLmAttentionComesFromThePassThatMadeItsEmbeddings() {
         try (MiniLm m = MiniLm.load()) {
             List<String> texts = List.of("a cat sat on the mat", "hi");
