@@ -24,8 +24,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code floe explain-text RUN_DIR "text" --out DIR}: attention pictures of a finished text run for one
  * text: per layer of its transformer encoder the head-averaged attention, and the attention rollout,
- * with the word pieces on both axes, plus {@code explanation.json} (tokens, the graph's output, the
- * predicted class). All from one inference pass.
+ * with the word pieces on both axes, plus {@code explanation.json} (tokens, the graph's outputs and
+ * their argmax, and per token the integrated-gradients attribution of the first output's predicted
+ * class through the encoder's embeddings, from a padding-id baseline).
  */
 @Command(
         name = "explain-text",
@@ -35,6 +36,8 @@ import picocli.CommandLine.Spec;
 final class ExplainTextCommand implements Callable<Integer> {
 
     static final String SUMMARY = "explanation.json";
+    /** Integrated-gradients path points for the token attributions. */
+    static final int IG_STEPS = 64;
 
     @Spec
     CommandSpec spec;
@@ -96,6 +99,24 @@ final class ExplainTextCommand implements Callable<Integer> {
             }
             summary.put(name + "_argmax", best);
         });
+        // the first output's predicted class, attributed to the tokens through the embeddings
+        String first = r.outputs().keySet().iterator().next();
+        float[] logits = r.outputs().get(first).values();
+        int predicted = 0;
+        for (int i = 1; i < logits.length; i++) {
+            predicted = logits[i] > logits[predicted] ? i : predicted;
+        }
+        Tokenizer.Encoded enc = tokenizer.encode(List.of(text));
+        Map<String, long[][]> in = new LinkedHashMap<>();
+        in.put("input_ids", new long[][] {enc.inputIds()});
+        in.put("attention_mask", new long[][] {enc.attentionMask()});
+        Map<String, long[][]> baseline = new LinkedHashMap<>(in);
+        baseline.put("input_ids", new long[][] {new long[enc.length()]});
+        dev.floe.explain.Attributions.SegmentAttribution ig = dev.floe.explain.Attributions.integratedGradientsAt(
+                graph, component + "/embeddings", first, in, baseline, predicted, IG_STEPS);
+        summary.put("token_attributions", Map.of("class", predicted, "method", "integrated gradients at "
+                + component + "/embeddings from the padding-id baseline, " + IG_STEPS + " steps", "per_token",
+                ig.perPosition(), "logit", ig.attribution().output(), "baseline_logit", ig.attribution().baselineOutput()));
         summary.put("pictures", List.copyOf(files.keySet()));
         files.put(SUMMARY, (Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));

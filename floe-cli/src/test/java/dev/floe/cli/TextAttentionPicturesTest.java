@@ -48,6 +48,14 @@ class TextAttentionPicturesTest {
                     .readTree(all.get(ExplainTextCommand.SUMMARY));
             assertEquals(tokens, summary.get("tokens").size());
             assertEquals(2, summary.get("logits").size());
+            com.fasterxml.jackson.databind.JsonNode ig = summary.get("token_attributions");
+            assertEquals(tokens, ig.get("per_token").size());
+            double sum = 0;
+            for (com.fasterxml.jackson.databind.JsonNode v : ig.get("per_token")) {
+                sum += v.asDouble();
+            }
+            double change = ig.get("logit").asDouble() - ig.get("baseline_logit").asDouble();
+            assertEquals(change, sum, 0.02 * Math.abs(change) + 1e-4, "token attributions add up to the logit change");
             assertEquals(4, all.size());
         }
     }
