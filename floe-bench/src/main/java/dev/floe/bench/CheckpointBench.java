@@ -40,7 +40,7 @@ final class CheckpointBench {
         static Size of(BenchSettings s) {
             return switch (s.name()) {
                 case "full" -> new Size(384, 6, 12, 1536, 128, 32, 1);
-                case "quick" -> new Size(256, 2, 4, 1024, 128, 8, 2);
+                case "quick" -> new Size(256, 2, 4, 1024, 128, 8, 3);
                 default -> new Size(64, 1, 1, 128, 8, 4, 1);
             };
         }
@@ -52,18 +52,17 @@ final class CheckpointBench {
         ProcessStats.resetPeak();
         Size z = Size.of(s);
         Examples data = Synthetic.tokens(z.steps() * z.batch(), z.seq(), SEED);
-        Examples oneBatch = Synthetic.tokens(z.batch(), z.seq(), SEED + 1);
         OptimizerSpec spec = OptimizerSpec.adamW(LR);
         try (ModelGraph plainGraph = graph(z); ModelGraph ckptGraph = graph(z)) {
             FreezePlan plainPlan = FreezePolicy.trainAll().resolve(plainGraph);
             FreezePlan ckptPlan = FreezePolicy.trainAll().resolve(ckptGraph);
             try (Trainer plain = trainer(plainPlan, spec, z, List.of());
                     Trainer ckpt = trainer(ckptPlan, spec, z, List.of(GLOB))) {
-                // resident-set growth of each arm's first step (warmed-up steps reuse memory the allocator
-                // kept, so they show nothing); checkpointed arm first: memory kept from it can only make
-                // the plain arm's growth look smaller
-                double ckptRss = rssGrowth(ckpt, oneBatch);
-                double plainRss = rssGrowth(plain, oneBatch);
+                // resident-set growth of one step of each arm, each in a fresh JVM (in this one, memory
+                // the allocator kept from one arm hides the other's)
+                String[] why = new String[1];
+                double ckptRss = RssProbe.measure(true, z, why);
+                double plainRss = ckptRss < 0 ? -1 : RssProbe.measure(false, z, why);
                 DoubleSupplier a = () -> Interleaved.time(() -> ckpt.run(data, null)) / z.steps();
                 DoubleSupplier b = () -> Interleaved.time(() -> plain.run(data, null)) / z.steps();
                 log.accept("B11: " + s.trials() + " interleaved trials of " + z.steps()
@@ -73,7 +72,8 @@ final class CheckpointBench {
                 long keptPlain = plain.peakForwardBytes();
                 double memRatio = (double) keptCkpt / keptPlain;
                 double timeRatio = m[0] / m[1];
-                Double rssRatio = plainRss > 0 && ckptRss >= 0 ? ckptRss / plainRss : null;
+                // a growth of 0 means the allocator already held the memory: nothing to compare
+                Double rssRatio = plainRss > 0 && ckptRss > 0 ? ckptRss / plainRss : null;
                 boolean memMet = memRatio <= MEMORY_TARGET;
                 boolean timeMet = timeRatio <= TIME_TARGET;
                 long recomputed = ckpt.checkpointing().recomputations().values().stream().mapToLong(Long::longValue).sum();
@@ -81,12 +81,13 @@ final class CheckpointBench {
                                 + " batch %d, vocab %d, dropout %.1f, AdamW, full fine-tuning; checkpointing %s."
                                 + " Kept for backward (native bytes alive in the batch scope at the end of the forward"
                                 + " pass): %d checkpointed vs %d plain = %.3fx (target <= %.1fx: %s). Step time %.3fx"
-                                + " (target <= %.1fx: %s). RSS growth of each arm's first step (checkpointed first): %.1f MiB checkpointed vs %.1f MiB"
+                                + " (target <= %.1fx: %s). RSS growth of one step, each arm in a fresh JVM after a 2-example step: %.1f MiB checkpointed vs %.1f MiB"
                                 + " plain%s. %d segment recomputations in %d steps",
                         z.hidden(), z.layers(), z.heads(), z.intermediate(), z.seq(), z.batch(), Synthetic.VOCAB, DROPOUT,
                         GLOB, keptCkpt, keptPlain, memRatio, MEMORY_TARGET, memMet ? "met" : "missed", timeRatio,
                         TIME_TARGET, timeMet ? "met" : "missed", ckptRss, plainRss,
-                        rssRatio == null ? " (not measurable)" : String.format(Locale.ROOT, " = %.3fx", rssRatio),
+                         rssRatio == null ? " (not measurable" + (why[0] == null ? "" : ": " + why[0]) + ")"
+                                : String.format(Locale.ROOT, " = %.3fx", rssRatio),
                         recomputed, ckpt.steps());
                 return new BenchResult("B11", "gradient checkpointing of every encoder layer vs none: training step",
                         "optimizer step", m[0], null, "no checkpointing (Floe, same model)", m[1], TIME_TARGET,
@@ -97,24 +98,12 @@ final class CheckpointBench {
         }
     }
 
-    /** MiB the resident set grew by during one step (a run over one batch); -1 when unknown. */
-    private static double rssGrowth(Trainer t, Examples oneBatch) {
-        System.gc();
-        double before = ProcessStats.rssMb();
-        if (!ProcessStats.resetPeak() || before < 0) {
-            t.run(oneBatch, null);
-            return -1;
-        }
-        t.run(oneBatch, null);
-        return Math.max(0, ProcessStats.peakRssMb() - before);
-    }
-
     private static Trainer trainer(FreezePlan plan, OptimizerSpec spec, Size z, List<String> checkpointing) {
         return Trainer.builder().plan(plan).optimizer(spec).batchSize(z.batch()).seed(SEED)
                 .checkpointing(checkpointing).build();
     }
 
-    private static ModelGraph graph(Size z) {
+    static ModelGraph graph(Size z) {
         return ModelGraph.builder()
                 .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
                 .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))

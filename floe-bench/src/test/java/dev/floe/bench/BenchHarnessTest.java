@@ -50,6 +50,9 @@ class BenchHarnessTest {
         assertTrue(act.get("kept_bytes").asLong() > 0 && act.get("kept_bytes").asLong() < act.get("peer_kept_bytes").asLong(),
                 act.toString());
         assertEquals(act.get("kept_bytes").asDouble() / act.get("peer_kept_bytes").asDouble(), act.get("ratio").asDouble(), 1e-9);
+        // each arm's resident-set growth is measured in a child JVM (-1 would mean it could not be)
+        assertTrue(act.get("rss_growth_mb").asDouble() >= 0 && act.get("peer_rss_growth_mb").asDouble() >= 0,
+                root.get("benches").get(6).get("notes").asText());
         assertTrue(!log.isEmpty());
     }
 }

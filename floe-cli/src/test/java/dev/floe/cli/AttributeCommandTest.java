@@ -44,6 +44,12 @@ class AttributeCommandTest {
         PlanCommandTest.Result again = floe("attribute", run.toString(), "--examples", "1", "--out", out.toString());
         assertEquals(2, again.code());
         assertTrue(again.err().startsWith("floe: output folder " + out + " already holds a run"), again.err());
+
+        Path text = dir.resolve("text");
+        PlanCommandTest.Result notText = floe("explain-text", run.toString(), "a sentence", "--out", text.toString());
+        assertEquals(2, notText.code());
+        assertTrue(notText.err().startsWith("floe: run " + run + " has no transformer encoder"), notText.err());
+        assertFalse(Files.exists(text));
     }
 
     @Test

@@ -43,6 +43,20 @@ class TextAttentionPicturesTest {
                         image.getWidth() + "x" + image.getHeight());
             }
             assertThrows(IllegalArgumentException.class, () -> TextAttentionPictures.draw(g, "head", tok, text));
+            Map<String, byte[]> all = ExplainTextCommand.explain(g, "encoder", tok, text);
+            com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(all.get(ExplainTextCommand.SUMMARY));
+            assertEquals(tokens, summary.get("tokens").size());
+            assertEquals(2, summary.get("logits").size());
+            com.fasterxml.jackson.databind.JsonNode ig = summary.get("token_attributions");
+            assertEquals(tokens, ig.get("per_token").size());
+            double sum = 0;
+            for (com.fasterxml.jackson.databind.JsonNode v : ig.get("per_token")) {
+                sum += v.asDouble();
+            }
+            double change = ig.get("logit").asDouble() - ig.get("baseline_logit").asDouble();
+            assertEquals(change, sum, 0.02 * Math.abs(change) + 1e-4, "token attributions add up to the logit change");
+            assertEquals(4, all.size());
         }
     }
 }

@@ -139,6 +139,194 @@ public final class Attributions {
         }
     }
 
+    /**
+     * Integrated gradients at a segment's output instead of a graph input, for models whose inputs
+     * are not continuous (token ids): the segment's output {@code E} for the example (for a text model
+     * {@code encoder/embeddings}, {@code (1, T, H)}) is replaced along the straight path from its output
+     * {@code E'} on {@code baselineInputs} (for a text, the same mask with every id the padding id), and
+     * {@code (E - E') · mean gradient} is attributed to each element. The values sum to the target
+     * logit's change between the two (completeness); {@link SegmentAttribution#perPosition} sums them
+     * per token. (An all-zero baseline does not work after a LayerNorm: the output is scale-invariant,
+     * so the whole change happens at zero, between the path's points.)
+     *
+     * @param segment a one-output segment path the graph runs through {@link ForwardContext#segment},
+     *     e.g. {@code encoder/embeddings}
+     * @param inputs every graph input for one example, as int64 rows ({@code input_ids}, {@code attention_mask})
+     * @param baselineInputs the same inputs for the baseline
+     * @param steps path points, ≥ 1
+     * @return the attribution; {@code values} are in the segment output's row-major order, its shape
+     *     in {@code shape}
+     * @throws IllegalArgumentException when the pass does not run the segment, the segment has several
+     *     outputs, or the inputs hold more than one example
+     */
+    public static SegmentAttribution integratedGradientsAt(ModelGraph graph, String segment, String output,
+            Map<String, long[][]> inputs, Map<String, long[][]> baselineInputs, int target, int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("integrated gradients need at least 1 step, found " + steps);
+        }
+        for (Map<String, long[][]> in : List.of(inputs, baselineInputs)) {
+            for (Map.Entry<String, long[][]> e : in.entrySet()) {
+                if (e.getValue().length != 1) {
+                    throw new IllegalArgumentException("input " + e.getKey() + " holds " + e.getValue().length
+                            + " examples; integrated gradients at a segment explain one example at a time");
+                }
+            }
+        }
+        List<Param> training = untrain(graph);
+        try {
+            Replacing probe = new Replacing(segment, null, 0, null);
+            float at = run(graph, output, inputs, 1, probe, target, false)[0];
+            Replacing baseProbe = new Replacing(segment, null, 0, null);
+            run(graph, output, baselineInputs, 1, baseProbe, target, false);
+            if (probe.captured == null) {
+                throw new IllegalArgumentException("the forward pass did not run a segment '" + segment + "'; segments"
+                        + " are components and the layers they list (e.g. encoder/embeddings, encoder/layer.0)");
+            }
+            float[] e = probe.captured;
+            float[] b = baseProbe.captured;
+            long[] shape = probe.shape;
+            if (!java.util.Arrays.equals(shape, baseProbe.shape)) {
+                throw new IllegalArgumentException("segment " + segment + " gives shape " + java.util.Arrays.toString(shape)
+                        + " for the inputs but " + java.util.Arrays.toString(baseProbe.shape) + " for the baseline;"
+                        + " give baseline inputs of the same length");
+            }
+            float base = run(graph, output, inputs, 1, new Replacing(segment, b, 1, shape), target, false)[0];
+            double[] mean = new double[e.length];
+            for (int from = 0; from < steps; from += CHUNK) {
+                int n = Math.min(CHUNK, steps - from);
+                float[] points = new float[n * e.length];
+                for (int k = 0; k < n; k++) {
+                    float alpha = (float) ((from + k + 0.5) / steps);
+                    for (int j = 0; j < e.length; j++) {
+                        points[k * e.length + j] = b[j] + alpha * (e[j] - b[j]);
+                    }
+                }
+                Replacing path = new Replacing(segment, points, n, shape);
+                run(graph, output, inputs, n, path, target, true);
+                for (int k = 0; k < n; k++) {
+                    for (int j = 0; j < e.length; j++) {
+                        mean[j] += path.gradient[k * e.length + j] / (double) steps;
+                    }
+                }
+            }
+            float[] values = new float[e.length];
+            for (int j = 0; j < e.length; j++) {
+                values[j] = (float) ((e[j] - b[j]) * mean[j]);
+            }
+            return new SegmentAttribution(segment, shape, new Attribution(values, target, at, base));
+        } finally {
+            training.forEach(p -> p.setTrainable(true));
+        }
+    }
+
+    /**
+     * An attribution over a segment's output.
+     *
+     * @param segment the segment path
+     * @param shape the segment output's shape for one example, e.g. {@code (1, T, H)}
+     * @param attribution its values, target and logits
+     */
+    public record SegmentAttribution(String segment, long[] shape, Attribution attribution) {
+        /** Sums over the last dimension: one value per position (per token for {@code (1, T, H)}). */
+        public float[] perPosition() {
+            int width = (int) shape[shape.length - 1];
+            float[] v = attribution.values();
+            float[] out = new float[v.length / width];
+            for (int i = 0; i < out.length; i++) {
+                double sum = 0;
+                for (int j = 0; j < width; j++) {
+                    sum += v[i * width + j];
+                }
+                out[i] = (float) sum;
+            }
+            return out;
+        }
+    }
+
+    private static List<Param> untrain(ModelGraph graph) {
+        List<Param> training = new ArrayList<>();
+        for (Param p : graph.parameters().values()) {
+            if (p.trainable()) {
+                training.add(p);
+                p.setTrainable(false);
+            }
+        }
+        return training;
+    }
+
+    /** Runs {@code rows} copies of the example; returns the target logits; with {@code backward}, their gradient reaches {@code replacing}. */
+    private static float[] run(ModelGraph graph, String output, Map<String, long[][]> inputs, int rows,
+            Replacing replacing, int target, boolean backward) {
+        try (NDManager m = graph.manager().newSubManager()) {
+            Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
+            for (Map.Entry<String, long[][]> e : inputs.entrySet()) {
+                long[][] copies = new long[rows][];
+                java.util.Arrays.fill(copies, e.getValue()[0]);
+                arrays.put(e.getKey(), FloeEngine.owned(m.create(copies)));
+            }
+            replacing.manager = m;
+            if (!backward) {
+                NDArray y = graph.forward(arrays, replacing, List.of(output)).get(output);
+                return Target.pick(y, target).toFloatArray();
+            }
+            try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
+                NDArray y = graph.forward(arrays, replacing, List.of(output)).get(output);
+                NDArray picked = Target.pick(y, target); // (rows)
+                gc.backward(picked.sum());
+                replacing.gradient = replacing.leaf.getGradient().toFloatArray();
+                return picked.toFloatArray();
+            }
+        }
+    }
+
+    /** Inference, with one segment's output captured ({@code values == null}) or replaced by {@code values}. */
+    private static final class Replacing implements ForwardContext {
+        final String segment;
+        final float[] values;
+        final int rows;
+        long[] shape;
+        NDManager manager;
+        float[] captured;
+        NDArray leaf;
+        float[] gradient;
+
+        Replacing(String segment, float[] values, int rows, long[] shape) {
+            this.segment = segment;
+            this.values = values;
+            this.rows = rows;
+            this.shape = shape;
+        }
+
+        @Override
+        public boolean training(String modulePath) {
+            return false;
+        }
+
+        @Override
+        public Map<String, NDArray> segment(String path, Map<String, NDArray> inputs,
+                java.util.function.UnaryOperator<Map<String, NDArray>> body) {
+            Map<String, NDArray> out = body.apply(inputs);
+            if (!path.equals(segment)) {
+                return out;
+            }
+            if (out.size() != 1) {
+                throw new IllegalArgumentException("segment " + segment + " has outputs " + out.keySet()
+                        + "; integrated gradients at a segment need one output");
+            }
+            Map.Entry<String, NDArray> only = out.entrySet().iterator().next();
+            if (values == null) {
+                captured = only.getValue().toFloatArray();
+                shape = only.getValue().getShape().getShape();
+                return out;
+            }
+            long[] batchShape = shape.clone();
+            batchShape[0] = rows;
+            leaf = FloeEngine.owned(manager.create(values, new Shape(batchShape)));
+            leaf.setRequiresGradient(true);
+            return Map.of(only.getKey(), leaf);
+        }
+    }
+
     /** The graph's single float input and one output, with the checks and passes both methods share. */
     private static final class Target {
         final ModelGraph graph;
@@ -204,7 +392,7 @@ public final class Attributions {
             }
         }
 
-        private static NDArray pick(NDArray logits, int target) {
+        static NDArray pick(NDArray logits, int target) {
             long classes = logits.getShape().get(1);
             if (target < 0 || target >= classes) {
                 throw new IllegalArgumentException("target class " + target + " is outside the output's " + classes + " classes");

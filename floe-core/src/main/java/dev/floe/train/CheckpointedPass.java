@@ -82,7 +82,7 @@ final class CheckpointedPass implements ForwardContext {
         active = s;
         JniUtils.setGradMode(false);
         try (NDManager scope = batch.newSubManager()) {
-            inputs.values().forEach(a -> a.tempAttach(scope));
+            borrow(inputs.values(), scope);
             Map<String, NDArray> out = body.apply(inputs);
             Map<String, NDArray> leaves = new LinkedHashMap<>();
             for (Map.Entry<String, NDArray> e : out.entrySet()) {
@@ -105,6 +105,19 @@ final class CheckpointedPass implements ForwardContext {
             s.masks.forEach(NDArray::close); // never recomputed
         }
         return s.leaves;
+    }
+
+    /**
+     * Moves arrays into {@code scope} until it closes, so that what a segment computes from them lands
+     * (and is freed) there; each array once, even when it is given under two names.
+     */
+    private static void borrow(java.util.Collection<NDArray> arrays, NDManager scope) {
+        java.util.Set<NDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (NDArray a : arrays) {
+            if (seen.add(a)) {
+                a.tempAttach(scope);
+            }
+        }
     }
 
     @Override
@@ -162,8 +175,8 @@ final class CheckpointedPass implements ForwardContext {
         replaying = true;
         s.nextMask = 0;
         try (NDManager scope = batch.newSubManager()) {
-            s.inputs.values().forEach(a -> a.tempAttach(scope));
-            s.masks.forEach(m -> m.tempAttach(scope));
+            borrow(s.inputs.values(), scope);
+            borrow(s.masks, scope);
             upstream.values().forEach(g -> g.attach(scope));
             Map<String, NDArray> out = s.body.apply(s.inputs);
             NDArray total = null;

@@ -40,6 +40,9 @@ import java.util.Set;
  * memory stays flat over a run. With the same seed, data and schedule on one engine thread, two
  * runs give bit-identical weights, and so does a run resumed from a checkpoint.
  *
+ * <p>With {@link Builder#checkpointing gradient checkpointing}, the chosen segments keep only their
+ * inputs for the backward pass and are recomputed then; gradients and results stay the same.
+ *
  * <p>Checkpoints (when a folder is set) are written atomically after every epoch. Not
  * thread-safe; one trainer per graph at a time (the engine allows one gradient collector per JVM).
  */

@@ -5,6 +5,8 @@
  * run epochs (batches in a fresh native scope each, accumulation, clipping), evaluate, early stopping,
  * checkpoint — with deterministic results for a fixed seed on one engine thread, and resumes exactly
  * from its checkpoints. Frozen-prefix features come from {@code dev.floe.cache}, a lower package
- * that knows nothing of training.
+ * that knows nothing of training. {@link dev.floe.train.GradientCheckpointing} chooses segments whose
+ * activations are dropped after the forward pass and recomputed for the backward pass (the same
+ * gradients for less memory); {@link dev.floe.train.ActivationEstimate} says what each segment keeps.
  */
 package dev.floe.train;

@@ -109,6 +109,66 @@ class ExplainTest {
         }
     }
 
+    @Test
+    void integratedGradientsAtTheEmbeddingsAttributeATextsLogitToItsTokensAndNotToPadding() {
+        try (ModelGraph g = textModel(); Tokenizer tok = MiniLm.newTokenizer()) {
+            Tokenizer.Encoded enc = tok.encode(List.of("the cat sat on the mat", "hello there"));
+            int t = enc.length();
+            long[][] ids = {java.util.Arrays.copyOfRange(enc.inputIds(), t, 2 * t)}; // "hello there", padded
+            long[][] mask = {java.util.Arrays.copyOfRange(enc.attentionMask(), t, 2 * t)};
+            long[][] padIds = {new long[t]}; // the padding id everywhere, same mask
+            Attributions.SegmentAttribution a = Attributions.integratedGradientsAt(g, "encoder/embeddings", "logits",
+                    Map.of("input_ids", ids, "attention_mask", mask), Map.of("input_ids", padIds, "attention_mask", mask), 1, 128);
+            assertArrayEquals(new long[] {1, t, HIDDEN}, a.shape());
+            double change = a.attribution().output() - a.attribution().baselineOutput();
+            assertTrue(Math.abs(change) > 1e-3, "the embeddings move the logit: " + change);
+            assertEquals(change, a.attribution().sum(), 0.01 * Math.abs(change), "completeness");
+            float[] perToken = a.perPosition();
+            int real = enc.tokens(1);
+            for (int i = real; i < t; i++) {
+                assertEquals(0f, perToken[i], 1e-7, "padding token " + i);
+            }
+            try (NDManager m = g.manager().newSubManager()) {
+                float at = g.forward(Map.of("input_ids", FloeEngine.owned(m.create(ids)), "attention_mask",
+                        FloeEngine.owned(m.create(mask))), ForwardContext.INFERENCE).get("logits").toFloatArray()[1];
+                assertEquals(at, a.attribution().output(), 1e-6, "the logit at the input is the plain pass's");
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Attributions.integratedGradientsAt(g, "encoder/embedding", "logits",
+                            Map.of("input_ids", ids, "attention_mask", mask), Map.of("input_ids", padIds, "attention_mask", mask), 1, 4));
+            assertTrue(e.getMessage().contains("did not run a segment 'encoder/embedding'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void pretrainedMiniLmAttentionComesFromThePassThatMadeItsEmbeddings() {
+        try (MiniLm m = MiniLm.load()) {
+            List<String> texts = List.of("a cat sat on the mat", "hi");
+            Tokenizer.Encoded enc = m.tokenizer().encode(texts);
+            Attention.Recording r = Attention.record(m.graph(), enc);
+            assertEquals(6, r.layers().size());
+            float[][] embedded = m.embed(texts);
+            float[] pooled = r.outputs().get("pooled").values(); // (2, 384)
+            for (int i = 0; i < embedded[0].length; i++) {
+                assertEquals(embedded[0][i], pooled[i], 1e-5, "pooled[0][" + i + "]");
+            }
+            Observed p = r.probabilities("encoder/layer.5");
+            int real = enc.tokens(1);
+            for (int h = 0; h < 12; h++) {
+                for (int q = 0; q < enc.length(); q++) {
+                    double sum = 0;
+                    for (int k = 0; k < enc.length(); k++) {
+                        sum += p.get(1, h, q, k);
+                        if (k >= real) {
+                            assertEquals(0f, p.get(1, h, q, k));
+                        }
+                    }
+                    assertEquals(1.0, sum, 1e-5);
+                }
+            }
+        }
+    }
+
     private static ModelGraph imageModel() {
         return ModelGraph.builder()
                 .input("image", TensorSpec.of("[batch, 1, 12, 12]"))

@@ -81,7 +81,16 @@ class GradientCheckpointingTest {
     }
 
     static ModelGraph transformer() {
-        return ModelGraph.builder()
+        return transformer(false);
+    }
+
+    /** @param maskAsTypes wire the attention mask to token_type_ids too (one array under two input names) */
+    static ModelGraph transformer(boolean maskAsTypes) {
+        ModelGraph.Builder b = ModelGraph.builder();
+        if (maskAsTypes) {
+            b.wire("attention_mask", "encoder.token_type_ids");
+        }
+        return b
                 .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
                 .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
                 .add(TransformerEncoder.builder().name("encoder").vocab(VOCAB).hidden(16).layers(3).heads(2)
@@ -184,6 +193,46 @@ class GradientCheckpointingTest {
                 c.recomputations().values().forEach(n -> assertEquals(1L, n));
             }
         }
+    }
+
+    @Test
+    void loraTrainingWithAccumulationGivesTheSameWeightsWithCheckpointing() {
+        Tokens data = new Tokens(24, 6);
+        Map<String, float[]> first = null;
+        for (List<String> globs : List.of(List.<String>of(), List.of("encoder/layer.*"))) {
+            try (ModelGraph g = transformer()) {
+                dev.floe.peft.Lora.inject(g, dev.floe.peft.LoraSpec.of("qv", 4, "encoder/**/attention/self/{query,value}"));
+                FreezePlan plan = FreezePolicy.builder().freeze("encoder/**").build().resolve(g);
+                try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(1e-2)).batchSize(4)
+                        .gradientAccumulation(2).seed(3).checkpointing(globs).build()) {
+                    t.run(data, null);
+                    Map<String, float[]> w = dev.floe.io.ModelWeights.snapshot(g);
+                    if (first == null) {
+                        first = w;
+                    } else {
+                        for (Map.Entry<String, float[]> e : first.entrySet()) {
+                            assertArrayEquals(e.getValue(), w.get(e.getKey()), (float) TOLERANCE, e.getKey());
+                        }
+                        // every layer holds trainable LoRA parameters, so every layer is recomputed, last first
+                        assertEquals(List.of("encoder/layer.2", "encoder/layer.1", "encoder/layer.0"),
+                                List.copyOf(t.checkpointing().recomputations().keySet()));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSegmentGivenOneArrayUnderTwoNamesKeepsItAndGetsTheSameGradients() {
+        Tokens data = new Tokens(BATCH, 4);
+        int before = FloeEngine.liveArraysEverywhere();
+        try (ModelGraph plain = transformer(true); ModelGraph ckpt = transformer(true)) {
+            Map<String, float[]> expected = gradients(plain, data, FreezePolicy.trainAll().resolve(plain), GradientCheckpointing.none());
+            GradientCheckpointing c = GradientCheckpointing.of(ckpt, List.of("encoder"));
+            assertClose(expected, gradients(ckpt, data, FreezePolicy.trainAll().resolve(ckpt), c));
+            assertTrue(anyNonZero(expected, "encoder/embeddings/token_type_embeddings"), "token types are used");
+        }
+        assertEquals(before, FloeEngine.liveArraysEverywhere(), "no native array outlives the passes");
     }
 
     @Test
