@@ -28,14 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * Seeded fuzz of experiment configs through {@code floe train CONFIG --out DIR --no-progress},
  * run in this JVM.
  *
- * <p>It starts from five valid configs: {@code examples/fashion-finetune.yaml},
+ * <p>It starts from six valid configs: {@code examples/fashion-finetune.yaml},
  * {@code examples/progressive.yaml}, a CSV config with an MLP, explicit stages (policy rules with
  * {@code lr_scale} and {@code weight_decay}, {@code steps}, every {@code lr_schedule} type,
  * {@code early_stopping}), {@code layer_decay} and {@code layer_decay_by_component}, and a small
  * IDX config with a conv encoder, {@code progressive}, {@code train_bn}, class selection,
  * {@code per_class}, {@code limit} and {@code eval_fraction}, and a text config (JSON Lines data
  * with every text key, a tiny {@code transformer} with every key, a {@code peft} section with LoRA
- * and an adapter). Each is checked to be valid first
+ * and an adapter), and a CSV config with {@code header}, {@code delimiter}, {@code drop_columns} and
+ * {@code labels}. Each is checked to be valid first
  * (it builds, its data loads and fits the model).
  *
  * <p>Then {@value #CASES} mutations are made with seed {@value #SEED}, cycling through the
@@ -160,6 +161,27 @@ class ConfigFuzzTest {
             training: {batch_size: 16, clip_grad_norm: 2.0}
             """;
 
+    /** CSV options: header detected, delimiter, a dropped column, label values in class order. */
+    static final String CSV_OPTIONS = """
+            seed: 9
+            data:
+              format: csv
+              train: {path: small.csv}
+              header: auto
+              delimiter: ","
+              drop_columns: [d]
+              labels: [2, 0, 1]
+              limit: 40
+            model:
+              inputs: {x: "[batch, 3]"}
+              components:
+                - {name: head, type: linear_head, features: 3, classes: 3}
+              wires: [{from: x, to: head.in}]
+              outputs: {logits: head.logits}
+            optimizer: {type: sgd, lr: 0.1}
+            training: {epochs: 1, batch_size: 8}
+            """;
+
     /** Labelled texts for {@link #TEXT}: 12 lines, two classes. */
     static String smallJsonl() {
         StringBuilder sb = new StringBuilder();
@@ -233,6 +255,7 @@ class ConfigFuzzTest {
         bases.put("small-stages", YamlTree.parse(STAGES));
         bases.put("small-progressive", YamlTree.parse(PROGRESSIVE));
         bases.put("small-text", YamlTree.parse(TEXT));
+        bases.put("csv-options", YamlTree.parse(CSV_OPTIONS));
         for (Map.Entry<String, YamlTree.MapNode> b : bases.entrySet()) {
             assertValid(b.getKey(), YamlTree.emit(b.getValue()));
         }

@@ -69,7 +69,9 @@ final class ConfigMutations {
         REF,
         /** A free name (component or stage name): any scalar is a valid name. */
         NAME,
-        GLOB
+        GLOB,
+        /** true, false or auto: a boolean is valid, other words and numbers are not. */
+        TRISTATE
     }
 
     sealed interface Schema permits Leaf, Rec, Poly, ListOf, FreeMap {}
@@ -184,7 +186,10 @@ final class ConfigMutations {
                         f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))))
                 : rec(f("format", req(leaf(Kind.ENUM))), f("train", req(files)), f("test", opt(files)),
                         // any text can name a CSV column; whether the file has it is a property of the file
-                        f("label_column", opt(leaf(Kind.NAME))), f("num_classes", req(leaf(Kind.POS_INT))),
+                        f("label_column", opt(leaf(Kind.NAME))),
+                        f("num_classes", new Field(leaf(Kind.POS_INT), data.get("labels") == null)),
+                        f("header", opt(leaf(Kind.TRISTATE))), f("delimiter", opt(leaf(Kind.ENUM))),
+                        f("drop_columns", opt(new ListOf(leaf(Kind.NAME)))), f("labels", opt(new ListOf(leaf(Kind.NAME)))),
                         f("classes", opt(new ListOf(leaf(Kind.CLASS_INDEX)))), f("per_class", opt(leaf(Kind.POS_INT))),
                         f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))));
         boolean epochsRequired = config.get("stages") == null && config.get("progressive") == null;
@@ -462,6 +467,7 @@ final class ConfigMutations {
                 // any scalar is a valid name
                 case NAME -> out.addAll(List.of(list, map));
                 case BOOL -> out.addAll(List.of(text, list, map));
+                case TRISTATE -> out.addAll(List.of(text, number, list, map));
                 default -> out.addAll(List.of(text, list, map, bool));
             }
         } else if (s instanceof ListOf) {

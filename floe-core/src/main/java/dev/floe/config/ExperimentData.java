@@ -43,7 +43,8 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      * How the readers' messages name the options a config sets. There is no key for the CSV header
      * or delimiter: files must have a header line and use commas.
      */
-    static final OptionNames KEYS = new OptionNames("data.label_column", null, null, null, "data.num_classes");
+    static final OptionNames KEYS = new OptionNames("data.label_column", "data.label_index", "data.header",
+            "data.delimiter", "data.num_classes", "data.drop_columns", "data.labels");
 
     /** How text-reader messages name the config's keys. */
     static final TextReader.OptionKeys TEXT_KEYS =
@@ -110,7 +111,8 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
             }
         }
         String input = config.model().inputs().keySet().iterator().next();
-        return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files);
+        return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files,
+                d.labels());
     }
 
     /**
@@ -196,14 +198,32 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                     limit == null ? Integer.MAX_VALUE : limit, KEYS);
         }
         ExperimentConfig.DataFiles f = key.equals("data.train") ? d.train() : d.test();
-        Dataset all = CsvReader.builder()
+        CsvReader.Builder csv = CsvReader.builder()
                 .setPath(files.get(key + ".path"))
-                .optLabelColumn(d.labelColumn())
-                .optNumClasses(d.numClasses())
                 .optName(key.substring("data.".length()) + " " + f.path())
-                .optOptionNames(KEYS)
-                .build()
-                .read();
+                .optOptionNames(KEYS);
+        if (d.labelIndex() != null) {
+            csv.optLabelIndex(d.labelIndex());
+        } else {
+            csv.optLabelColumn(d.labelColumn());
+        }
+        if (d.labels() != null) {
+            csv.optLabelValues(d.labels());
+        } else {
+            csv.optNumClasses(d.numClasses());
+        }
+        switch (d.header()) {
+            case "auto" -> csv.optHeaderAuto();
+            case "false" -> csv.optHeader(false);
+            default -> csv.optHeader(true);
+        }
+        if (d.delimiter() != null) {
+            csv.optDelimiter(d.delimiter().charAt(0));
+        }
+        if (d.dropColumns() != null) {
+            csv.optDropColumns(d.dropColumns());
+        }
+        Dataset all = csv.build().read();
         if (limit == null || all.size() <= limit) {
             return all;
         }
