@@ -219,7 +219,7 @@ class BadFilesTest {
                         "TRAIN.CSV.GZ", gzip(GOOD_CSV.getBytes(StandardCharsets.UTF_8)), "train 4 examples"),
                 weights("good init weights", goodWeights(), "train 4 examples"),
                 Case.of("good CSV with semicolons, header auto, one-based labels", csvConfig().replace("num_classes: 3",
-                        "labels: [1, 2, 3]\n  header: auto\n  delimiter: \";\"\n  label_index: 2").replace(
+                        "labels: [1, 2, 3]\n  header: auto\n  delimiter: \";\"\n  label_index: 2\n  normalize: minmax").replace(
                         "label_column: label\n", ""), "train.csv", bytes("0.5;1;1\n0.25;2;3\n"), "train 2 examples"),
                 text("good JSON Lines text", "train.jsonl", GOOD_JSONL, "", "train 2 examples, 2 classes [ham, spam]"),
                 Case.of("good gzipped CSV text", textConfig("train.csv.gz", "labels: [spam, ham]"), "train.csv.gz",

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * IDX config with a conv encoder, {@code progressive}, {@code train_bn}, class selection,
  * {@code per_class}, {@code limit} and {@code eval_fraction}, and a text config (JSON Lines data
  * with every text key, a tiny {@code transformer} with every key, a {@code peft} section with LoRA
- * and an adapter), and a CSV config with {@code header}, {@code delimiter}, {@code drop_columns} and
- * {@code labels}. Each is checked to be valid first
+ * and an adapter), and a CSV config with {@code header}, {@code delimiter}, {@code drop_columns},
+ * {@code labels} and {@code normalize}. Each is checked to be valid first
  * (it builds, its data loads and fits the model).
  *
  * <p>Then {@value #CASES} mutations are made with seed {@value #SEED}, cycling through the
@@ -171,6 +171,7 @@ class ConfigFuzzTest {
               delimiter: ","
               drop_columns: [d]
               labels: [2, 0, 1]
+              normalize: standard
               limit: 40
             model:
               inputs: {x: "[batch, 3]"}

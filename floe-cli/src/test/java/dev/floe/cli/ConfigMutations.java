@@ -189,6 +189,7 @@ final class ConfigMutations {
                         f("label_column", opt(leaf(Kind.NAME))),
                         f("num_classes", new Field(leaf(Kind.POS_INT), data.get("labels") == null)),
                         f("header", opt(leaf(Kind.TRISTATE))), f("delimiter", opt(leaf(Kind.ENUM))),
+                        f("normalize", opt(leaf(Kind.ENUM))),
                         f("drop_columns", opt(new ListOf(leaf(Kind.NAME)))), f("labels", opt(new ListOf(leaf(Kind.NAME)))),
                         f("classes", opt(new ListOf(leaf(Kind.CLASS_INDEX)))), f("per_class", opt(leaf(Kind.POS_INT))),
                         f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))));

@@ -329,6 +329,8 @@ public record ExperimentConfig(
      * @param labelIndex {@code label_index}, csv only: the label column's 0-based position, instead
      *     of {@code label_column}; required with {@code header: false}
      * @param dropColumns {@code drop_columns}, csv only: header names of columns to ignore
+     * @param normalize idx and csv: {@code standard} or {@code minmax}, fitted on the training split
+     *     only (after every selection step) and applied to training and evaluation examples; default none
      * @param maxTokens {@code max_tokens}, text only: word pieces per text, {@code [CLS]} and
      *     {@code [SEP]} included; longer texts are cut. Default (null here) 128, or the encoder's
      *     {@code max_positions} when that is smaller
@@ -352,6 +354,7 @@ public record ExperimentConfig(
             String delimiter,
             Integer labelIndex,
             List<String> dropColumns,
+            String normalize,
             Integer numClasses,
             List<Integer> classes,
             Integer perClass,
@@ -376,6 +379,14 @@ public record ExperimentConfig(
             }
             boolean text = TEXT.equals(format);
             boolean csv = CSV.equals(format);
+            if (normalize != null && text) {
+                throw Fields.bad("normalize", "normalize scales numeric features, but format is text; remove it");
+            }
+            if (normalize != null && !Normalization.METHODS.contains(normalize)) {
+                throw Fields.bad("normalize", "normalize must be standard or minmax, found '" + normalize + "'; standard"
+                        + " subtracts the mean and divides by the standard deviation, minmax maps the training range to"
+                        + " [0, 1]");
+            }
             if (!csv) {
                 for (String[] k : new String[][] {{"header", header}, {"delimiter", delimiter},
                         {"label_index", labelIndex == null ? null : ""}, {"drop_columns", dropColumns == null ? null : ""}}) {

@@ -34,10 +34,12 @@ import dev.floe.text.Tokenizer;
  * @param eval the evaluation examples, or null when the config has neither {@code test} nor
  *     {@code eval_fraction}
  * @param files the files read, by config key ({@code data.train.images}, ...), resolved
- * @param labels text data: the class names, label {@code k} is {@code labels.get(k)}; null for
- *     numeric data (classes are numbers)
+ * @param labels the class names, label {@code k} is {@code labels.get(k)}: for text data, and for
+ *     csv data with {@code data.labels}; null otherwise (classes are numbers)
+ * @param normalization what {@code data.normalize} fitted on the training split, or null
  */
-public record ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
+public record ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels,
+        Normalization normalization) {
 
     /**
      * How the readers' messages name the options a config sets. There is no key for the CSV header
@@ -61,9 +63,14 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
         labels = labels == null ? null : List.copyOf(labels);
     }
 
-    /** Numeric data: no class names. */
+    /** Numeric data: no class names, no normalisation. */
     public ExperimentData(Examples train, Examples eval, Map<String, Path> files) {
-        this(train, eval, files, null);
+        this(train, eval, files, null, null);
+    }
+
+    /** Data without normalisation. */
+    public ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
+        this(train, eval, files, labels, null);
     }
 
     /**
@@ -110,9 +117,15 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                         + java.util.Arrays.toString(train.classCounts()) + ")", tooFew);
             }
         }
+        Normalization norm = null;
+        if (d.normalize() != null) {
+            norm = Normalization.fit(d.normalize(), train); // the training split only
+            train = norm.apply(train);
+            eval = eval == null ? null : norm.apply(eval);
+        }
         String input = config.model().inputs().keySet().iterator().next();
         return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files,
-                d.labels());
+                d.labels(), norm);
     }
 
     /**

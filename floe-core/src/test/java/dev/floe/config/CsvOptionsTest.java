@@ -130,4 +130,23 @@ class CsvOptionsTest {
 
         assertMentions(e, "delimiter is for format csv");
     }
+
+    @Test
+    void normalizeIsFittedOnTheTrainingSplitOnlyAndAppliedToBoth() throws Exception {
+        Files.writeString(base.resolve("test.csv"), "a,b,label\n10,100,0\n");
+        ExperimentData data = load(2, "num_classes: 3\n  normalize: minmax\n  test: {path: test.csv}",
+                "a,b,label\n0,5,0\n2,5,1\n4,5,2\n");
+
+        assertArrayEquals(new float[] {0, 0, 0.5f, 0, 1, 0}, numeric(data.train()).features());
+        assertArrayEquals(new float[] {2.5f, 95}, numeric(data.eval()).features()); // (10-0)/4, (100-5)/1
+        assertEquals("minmax", data.normalization().method());
+        ExperimentData standard = load(2, "num_classes: 3\n  normalize: standard", "a,b,label\n1,5,0\n3,5,1\n");
+        assertArrayEquals(new float[] {-1, 0, 1, 0}, numeric(standard.train()).features());
+    }
+
+    @Test
+    void anUnknownNormalizationIsRefused() {
+        assertMentions(assertThrows(ConfigException.class, () -> config(2, "num_classes: 3\n  normalize: zscore")),
+                "normalize must be standard or minmax, found 'zscore'");
+    }
 }
