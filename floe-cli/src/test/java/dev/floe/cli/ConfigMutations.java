@@ -171,7 +171,11 @@ final class ConfigMutations {
 
     /** The schema of a whole config; data file keys depend on its format, training.epochs on its stages. */
     static Rec schemaOf(MapNode config) {
-        MapNode data = (MapNode) config.get("data");
+        boolean multi = config.get("tasks") != null;
+        // with tasks, every task's data has the first task's format (a config rule), so one schema serves all
+        MapNode data = multi
+                ? (MapNode) ((MapNode) ((YamlTree.ListNode) config.get("tasks")).items.get(0)).get("data")
+                : (MapNode) config.get("data");
         boolean csv = "csv".equals(YamlTree.text(data.get("format")));
         boolean text = "text".equals(YamlTree.text(data.get("format")));
         Rec files = csv || text
@@ -197,7 +201,9 @@ final class ConfigMutations {
         Schema policy = new ListOf(new Poly(Map.of())); // a rule's schema follows its action, see resolve
         return rec(
                 f("seed", opt(leaf(Kind.SEED))),
-                f("data", req(dataRec)),
+                f("data", new Field(dataRec, !multi)),
+                f("tasks", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("output", req(leaf(Kind.REF))),
+                        f("weight", opt(leaf(Kind.POS_DOUBLE))), f("data", req(dataRec)))))),
                 f("model", req(rec(f("inputs", req(new FreeMap(leaf(Kind.REF), false))),
                         f("components", req(new ListOf(COMPONENT))),
                         f("wires", req(new ListOf(rec(f("from", req(leaf(Kind.REF))), f("to", req(leaf(Kind.REF))))))),

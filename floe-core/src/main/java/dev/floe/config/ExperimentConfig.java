@@ -51,6 +51,8 @@ import java.util.Set;
  * @param optimizer required
  * @param training required
  * @param peft LoRA modules and adapters to inject; default none
+ * @param tasks multi-task training instead of {@code data}: one entry per task with its own data,
+ *     output and loss weight; the first task is the primary one (early stopping, final evaluation)
  */
 public record ExperimentConfig(
         Long seed,
@@ -64,15 +66,23 @@ public record ExperimentConfig(
         Double layerDecay,
         Map<String, Double> layerDecayByComponent,
         Boolean trainBn,
-        PeftConfig peft) {
+        PeftConfig peft,
+        List<TaskConfig> tasks) {
 
     /** The top-level keys. */
     public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
-            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft");
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft", "tasks");
 
     public ExperimentConfig {
-        Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
+        Fields.Required required = Fields.required();
+        if (tasks == null) {
+            required.key("data", data);
+        }
+        required.key("model", model).key("optimizer", optimizer).key("training", training)
                 .check("examples/fashion-finetune.yaml");
+        if (tasks != null) {
+            checkTasks(data, tasks, model);
+        }
         seed = seed == null ? 0L : seed;
         layerDecay = layerDecay == null ? 1.0 : layerDecay;
         layerDecayByComponent = layerDecayByComponent == null ? Map.of() : Fields.orderedMap(layerDecayByComponent);
@@ -117,6 +127,59 @@ public record ExperimentConfig(
                         "policy entry " + i + " is empty; write - freeze: \"glob\" or - train: \"glob\"");
             }
         }
+    }
+
+    private static void checkTasks(Data data, List<TaskConfig> tasks, Model model) {
+        if (data != null) {
+            throw Fields.bad("tasks", "both data and tasks are given; a multi-task run gives each task its own data"
+                    + " inside tasks: move data into the first task or remove tasks");
+        }
+        if (tasks.isEmpty()) {
+            throw Fields.bad("tasks", "tasks is empty; list at least one task, e.g. - {name: a, output: logits, data: {...}}");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        boolean text = false;
+        for (int i = 0; i < tasks.size(); i++) {
+            TaskConfig t = tasks.get(i);
+            if (t == null) {
+                throw Fields.inside(List.of("tasks", i), "task " + i + " is empty; write - {name: ..., output: ...,"
+                        + " data: {...}}");
+            }
+            if (!names.add(t.name())) {
+                throw Fields.inside(List.of("tasks", i, "name"), "two tasks are named '" + t.name() + "'; names must"
+                        + " be unique");
+            }
+            if (!outputs.add(t.output())) {
+                throw Fields.inside(List.of("tasks", i, "output"), "two tasks read output '" + t.output() + "'; give"
+                        + " each task its own head and output");
+            }
+            if (!model.outputs().containsKey(t.output())) {
+                throw Fields.inside(List.of("tasks", i, "output"), "task " + t.name() + " reads output '" + t.output()
+                        + "' but model.outputs declares " + model.outputs().keySet() + "; name one of them");
+            }
+            boolean isText = Data.TEXT.equals(t.data().format());
+            if (i > 0 && isText != text) {
+                throw Fields.inside(List.of("tasks", i, "data", "format"), "task " + t.name() + " has " + (isText
+                        ? "text" : "numeric") + " data but the first task has " + (text ? "text" : "numeric")
+                        + "; the tasks feed the same graph inputs, so use one kind of data for all of them");
+            }
+            text = isText;
+        }
+    }
+
+    /** The number of tasks: the entries of {@code tasks}, or 1 with {@code data}. */
+    public int taskCount() {
+        return tasks == null ? 1 : tasks.size();
+    }
+
+    /**
+     * A single-task config with task {@code i}'s data in place of {@code tasks} (everything else the
+     * same), for reading that task's data.
+     */
+    public ExperimentConfig forTask(int i) {
+        return new ExperimentConfig(seed, tasks.get(i).data(), model, policy, optimizer, training, stages, progressive,
+                layerDecay, layerDecayByComponent, trainBn, peft, null);
     }
 
     /**

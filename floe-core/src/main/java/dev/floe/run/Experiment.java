@@ -338,32 +338,46 @@ public final class Experiment implements AutoCloseable {
     public void check(ExperimentData data) {
         Map<String, TensorSpec> inputs = graph.inputs();
         boolean text = !(data.train() instanceof dev.floe.data.Examples.Numeric);
-        if (text && graph.outputs().size() != 1) {
-            throw new ConfigException("model", "training needs exactly one output, found outputs "
-                    + graph.outputs().keySet() + "; keep one in model.outputs", null);
+        int outputs = data.tasks().isEmpty() ? 1 : data.tasks().size();
+        if (text && graph.outputs().size() != outputs) {
+            throw new ConfigException("model", "training needs exactly " + outputs + " output(s), one per task, found"
+                    + " outputs " + graph.outputs().keySet() + "; keep " + outputs + " in model.outputs", null);
         }
-        if (!text && (inputs.size() != 1 || graph.outputs().size() != 1)) {
-            throw new ConfigException("model", "training needs exactly one input and one output, found inputs "
-                    + inputs.keySet() + " and outputs " + graph.outputs().keySet()
-                    + "; keep one of each in model.inputs and model.outputs", null);
+        if (!text && (inputs.size() != 1 || graph.outputs().size() != outputs)) {
+            throw new ConfigException("model", "training needs exactly one input and " + outputs + " output(s), one"
+                    + " per task, found inputs " + inputs.keySet() + " and outputs " + graph.outputs().keySet()
+                    + "; keep one input in model.inputs and " + outputs + " in model.outputs", null);
         }
+        if (data.tasks().isEmpty()) {
+            checkTask(data, graph.outputs().keySet().iterator().next(), config.data(), "");
+            return;
+        }
+        for (int i = 0; i < data.tasks().size(); i++) {
+            ExperimentData.TaskData t = data.tasks().get(i);
+            checkTask(t.data(), t.output(), config.tasks().get(i).data(), "tasks[" + i + "].");
+        }
+    }
+
+    /** One task's examples fit the inputs and its output gives as many classes as its data has. */
+    private void checkTask(ExperimentData data, String output, ExperimentConfig.Data d, String prefix) {
         if (data.train() instanceof dev.floe.data.Examples.Numeric) {
             checkNumericInput(data);
         } else {
             checkTextInputs(data);
         }
-        ModelGraph.Endpoint source = graph.outputs().values().iterator().next();
+        ModelGraph.Endpoint source = graph.outputs().get(output);
         Component producer = graph.component(source.component());
         PortSpec port = producer.output(source.port());
         long classes = port.spec().lastSize().orElse(-1L);
         int dataClasses = data.train().numClasses();
         if (classes != dataClasses) {
-            throw new ConfigException("model.components", "output " + graph.outputs().keySet().iterator().next()
+            throw new ConfigException("model.components", "output " + output
                     + " (" + source + ") gives " + (classes < 0 ? "an unknown number of" : classes)
-                    + " classes but the data has " + dataClasses + " (" + (data.labels() != null
+                    + " classes but the data" + (prefix.isEmpty() ? "" : " of " + prefix.substring(0, prefix.length() - 1))
+                    + " has " + dataClasses + " (" + (data.labels() != null
                             ? "labels " + data.labels()
-                            : config.data().classes() == null
-                            ? "num_classes" : "data.classes keeps " + config.data().classes().size())
+                            : d.classes() == null
+                            ? prefix + "data.num_classes" : prefix + "data.classes keeps " + d.classes().size())
                     + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
         }
     }
@@ -477,7 +491,10 @@ public final class Experiment implements AutoCloseable {
                 .provenance(provenance)
                 .featureCache(cache)
                 .build()) {
-            TrainResult result = trainer.run(data.train(), data.eval());
+            TrainResult result = data.tasks().isEmpty()
+                    ? trainer.run(data.train(), data.eval())
+                    : trainer.run(data.tasks().stream().map(task -> new dev.floe.train.Task(task.name(), task.output(),
+                            task.data().train(), task.data().eval(), task.weight())).toList());
             mergePeft();
             FreezePlan last = plans.get(plans.size() - 1);
             return new ExperimentResult(
