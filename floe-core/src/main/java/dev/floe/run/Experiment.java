@@ -146,6 +146,8 @@ public final class Experiment implements AutoCloseable {
                         if (!swaps.containsKey(cc.name())) {
                             sourced.add(new Sourced(key + ".from", cc.name(), r));
                         }
+                    } else if (cc instanceof dev.floe.config.ComponentConfig.TorchScript ts) {
+                        current = ts.toComponent(baseDir, key);
                     } else {
                         current = cc.toComponent();
                     }

@@ -171,7 +171,7 @@ class ExperimentConfigTest {
         ConfigException e = error("type: linear_head", "type: linearhead");
 
         assertMentions(e, "exp.yaml line 13", "model.components[1]: unknown component type 'linearhead'",
-                "valid types are conv_encoder, linear_head, minilm, mlp, mlp_head, transformer");
+                "valid types are conv_encoder, linear_head, minilm, mlp, mlp_head, torchscript, transformer");
     }
 
     @Test
