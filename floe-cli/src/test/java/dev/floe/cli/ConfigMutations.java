@@ -150,7 +150,7 @@ final class ConfigMutations {
             "transformer", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("vocab", opt(SIZE)),
                     f("hidden", req(SIZE)), f("layers", req(leaf(Kind.POS_INT))), f("heads", req(SIZE)),
                     f("intermediate", opt(SIZE)), f("max_positions", opt(SIZE)), f("dropout", opt(DROPOUT)),
-                    f("pooling", opt(leaf(Kind.ENUM))), f("tokenizer", opt(leaf(Kind.REF))))));
+                    f("pooling", opt(leaf(Kind.ENUM))), f("tokenizer", opt(leaf(Kind.REF))), f("onnx", opt(leaf(Kind.REF))))));
 
     private static final Rec PEFT = rec(
             f("lora", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("target", req(leaf(Kind.GLOB))),

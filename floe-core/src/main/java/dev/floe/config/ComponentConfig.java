@@ -316,10 +316,14 @@ public sealed interface ComponentConfig {
      * @param pooling {@code mean} (default) or {@code cls}
      * @param tokenizer {@code minilm} (default: the bundled MiniLM WordPiece tokenizer) or the path
      *     of a Hugging Face {@code tokenizer.json}, relative to the config file
+     * @param onnx a BERT-style ONNX export ({@code torch.onnx}, Hugging Face names) whose weights are
+     *     loaded as trainable parameters when the graph is built, relative to the config file; its
+     *     sizes must be these; default none (random weights)
      */
     @JsonIgnoreProperties("type")
     record Transformer(String name, Long vocab, Long hidden, Integer layers, Long heads, Long intermediate,
-            Long maxPositions, Double dropout, String pooling, String tokenizer) implements ComponentConfig, TextEncoder {
+            Long maxPositions, Double dropout, String pooling, String tokenizer, String onnx)
+            implements ComponentConfig, TextEncoder {
 
         /** The {@code tokenizer} value naming the bundled MiniLM tokenizer. */
         public static final String MINILM_TOKENIZER = "minilm";
@@ -341,6 +345,7 @@ public sealed interface ComponentConfig {
             pooling = checkPooling(pooling);
             tokenizer = tokenizer == null ? MINILM_TOKENIZER : tokenizer;
             Fields.notBlank("tokenizer", tokenizer);
+            Fields.notBlank("onnx", onnx);
             if (hidden % heads != 0) {
                 throw Fields.bad("heads", "hidden " + hidden + " is not divisible by heads " + heads
                         + "; choose heads that divide hidden, e.g. heads: " + largestDivisor(hidden, heads));

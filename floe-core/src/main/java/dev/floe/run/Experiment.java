@@ -191,7 +191,7 @@ public final class Experiment implements AutoCloseable {
                     throw new ConfigException(sc.key(), e.getMessage(), e);
                 }
             }
-            loadPretrained(graph, m);
+            loadPretrained(graph, m, baseDir);
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
@@ -269,9 +269,25 @@ public final class Experiment implements AutoCloseable {
         return "stages";
     }
 
-    /** Bundled weights of pretrained components ({@code type: minilm}), before any {@code init} file. */
-    private static void loadPretrained(ModelGraph graph, ExperimentConfig.Model m) {
+    /**
+     * Weights of pretrained components, before any {@code init} file: the bundled MiniLM weights
+     * ({@code type: minilm}) and {@code onnx} files of {@code type: transformer}.
+     */
+    private static void loadPretrained(ModelGraph graph, ExperimentConfig.Model m, Path baseDir) {
         for (int i = 0; i < m.components().size(); i++) {
+            if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.Transformer t && t.onnx() != null) {
+                String key = "model.components[" + i + "].onnx";
+                Path file = ConfigPaths.configFile(t.onnx(), baseDir, key);
+                try {
+                    dev.floe.text.BertImport.load((dev.floe.components.TransformerEncoder) graph.component(t.name()),
+                            dev.floe.onnx.OnnxModel.read(file));
+                } catch (IOException e) {
+                    throw new ConfigException(key, "cannot read " + file + ": " + e.getMessage()
+                            + "; check the file and its permissions", e);
+                } catch (IllegalArgumentException | IllegalStateException | dev.floe.onnx.OnnxFormatException e) {
+                    throw new ConfigException(key, e.getMessage(), e);
+                }
+            }
             if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.MiniLm mini) {
                 try {
                     dev.floe.text.MiniLm.loadWeights(
