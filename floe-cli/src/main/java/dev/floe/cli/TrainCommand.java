@@ -54,6 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     static final String METRICS_FILE = "metrics.json";
     /** Text runs: the class names in label order, {@code {"labels": [...]}}. */
     static final String LABELS_FILE = "labels.json";
+    /** With {@code data.normalize}: the shift and scale per feature fitted on the training split. */
+    static final String NORMALIZATION_FILE = "normalization.json";
     /** Weights metadata key holding the config's SHA-256. */
     static final String CONFIG_HASH_KEY = "floe.config_sha256";
     /** Checkpoint metadata key holding the run's manifest id. */
@@ -186,7 +188,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Files a run folder holds; removed before a forced rerun and after a run that failed before its first checkpoint. */
     private static void removeRunFiles(Path dir) throws java.io.IOException {
         for (String f : new String[] {CONFIG_FILE, RESOLVED_FILE, PLAN_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINTS,
-                RunManifests.FILE, LABELS_FILE}) {
+                RunManifests.FILE, LABELS_FILE, NORMALIZATION_FILE}) {
             AtomicFiles.deleteTree(dir.resolve(f));
         }
     }
@@ -215,6 +217,9 @@ final class TrainCommand implements Callable<Integer> {
             AtomicFiles.writeString(dir.resolve(PLAN_FILE), PlanCommand.explainStages(experiment));
             if (data.labels() != null) {
                 AtomicFiles.writeString(dir.resolve(LABELS_FILE), labelsJson(data.labels()));
+            }
+            if (data.normalization() != null) {
+                AtomicFiles.writeString(dir.resolve(NORMALIZATION_FILE), data.normalization().toJson());
             }
             RunManifests.write(dir, manifest);
         } else {

@@ -28,14 +28,16 @@ import org.junit.jupiter.api.io.TempDir;
  * Seeded fuzz of experiment configs through {@code floe train CONFIG --out DIR --no-progress},
  * run in this JVM.
  *
- * <p>It starts from five valid configs: {@code examples/fashion-finetune.yaml},
+ * <p>It starts from seven valid configs: {@code examples/fashion-finetune.yaml},
  * {@code examples/progressive.yaml}, a CSV config with an MLP, explicit stages (policy rules with
  * {@code lr_scale} and {@code weight_decay}, {@code steps}, every {@code lr_schedule} type,
  * {@code early_stopping}), {@code layer_decay} and {@code layer_decay_by_component}, and a small
  * IDX config with a conv encoder, {@code progressive}, {@code train_bn}, class selection,
  * {@code per_class}, {@code limit} and {@code eval_fraction}, and a text config (JSON Lines data
  * with every text key, a tiny {@code transformer} with every key, a {@code peft} section with LoRA
- * and an adapter). Each is checked to be valid first
+ * and an adapter), and a CSV config with {@code header}, {@code delimiter}, {@code drop_columns},
+ * {@code labels} and {@code normalize}, and a two-task config ({@code tasks} with a head, output,
+ * weight and data each). Each is checked to be valid first
  * (it builds, its data loads and fits the model).
  *
  * <p>Then {@value #CASES} mutations are made with seed {@value #SEED}, cycling through the
@@ -160,6 +162,55 @@ class ConfigFuzzTest {
             training: {batch_size: 16, clip_grad_norm: 2.0}
             """;
 
+    /** CSV options: header detected, delimiter, a dropped column, label values in class order. */
+    static final String CSV_OPTIONS = """
+            seed: 9
+            data:
+              format: csv
+              train: {path: small.csv}
+              header: auto
+              delimiter: ","
+              drop_columns: [d]
+              labels: [2, 0, 1]
+              normalize: standard
+              limit: 40
+            model:
+              inputs: {x: "[batch, 3]"}
+              components:
+                - {name: head, type: linear_head, features: 3, classes: 3}
+              wires: [{from: x, to: head.in}]
+              outputs: {logits: head.logits}
+            optimizer: {type: sgd, lr: 0.1}
+            training: {epochs: 1, batch_size: 8}
+            """;
+
+    /** Two tasks on the same CSV file with their own heads, outputs and loss weights. */
+    static final String TASKS = """
+            seed: 3
+            tasks:
+              - name: main
+                output: main_logits
+                weight: 1.0
+                data: {format: csv, train: {path: small.csv}, num_classes: 3, eval_fraction: 0.2}
+              - name: aux
+                output: aux_logits
+                weight: 0.5
+                data: {format: csv, train: {path: small.csv}, labels: [2, 1, 0], limit: 30}
+            model:
+              inputs: {x: "[batch, 4]"}
+              components:
+                - {name: body, type: mlp, inputs: 4, hidden: [6], outputs: 5}
+                - {name: main_head, type: linear_head, features: 5, classes: 3}
+                - {name: aux_head, type: linear_head, features: 5, classes: 3}
+              wires:
+                - {from: x, to: body.in}
+                - {from: body.out, to: main_head.in}
+                - {from: body.out, to: aux_head.in}
+              outputs: {main_logits: main_head.logits, aux_logits: aux_head.logits}
+            optimizer: {type: adamw, lr: 0.01}
+            training: {epochs: 1, batch_size: 8}
+            """;
+
     /** Labelled texts for {@link #TEXT}: 12 lines, two classes. */
     static String smallJsonl() {
         StringBuilder sb = new StringBuilder();
@@ -233,6 +284,8 @@ class ConfigFuzzTest {
         bases.put("small-stages", YamlTree.parse(STAGES));
         bases.put("small-progressive", YamlTree.parse(PROGRESSIVE));
         bases.put("small-text", YamlTree.parse(TEXT));
+        bases.put("csv-options", YamlTree.parse(CSV_OPTIONS));
+        bases.put("tasks", YamlTree.parse(TASKS));
         for (Map.Entry<String, YamlTree.MapNode> b : bases.entrySet()) {
             assertValid(b.getKey(), YamlTree.emit(b.getValue()));
         }

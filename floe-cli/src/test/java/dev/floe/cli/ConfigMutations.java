@@ -69,7 +69,9 @@ final class ConfigMutations {
         REF,
         /** A free name (component or stage name): any scalar is a valid name. */
         NAME,
-        GLOB
+        GLOB,
+        /** true, false or auto: a boolean is valid, other words and numbers are not. */
+        TRISTATE
     }
 
     sealed interface Schema permits Leaf, Rec, Poly, ListOf, FreeMap {}
@@ -148,7 +150,7 @@ final class ConfigMutations {
             "transformer", rec(f("name", req(leaf(Kind.NAME))), f("type", TYPE), f("vocab", opt(SIZE)),
                     f("hidden", req(SIZE)), f("layers", req(leaf(Kind.POS_INT))), f("heads", req(SIZE)),
                     f("intermediate", opt(SIZE)), f("max_positions", opt(SIZE)), f("dropout", opt(DROPOUT)),
-                    f("pooling", opt(leaf(Kind.ENUM))), f("tokenizer", opt(leaf(Kind.REF))))));
+                    f("pooling", opt(leaf(Kind.ENUM))), f("tokenizer", opt(leaf(Kind.REF))), f("onnx", opt(leaf(Kind.REF))))));
 
     private static final Rec PEFT = rec(
             f("lora", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("target", req(leaf(Kind.GLOB))),
@@ -169,7 +171,11 @@ final class ConfigMutations {
 
     /** The schema of a whole config; data file keys depend on its format, training.epochs on its stages. */
     static Rec schemaOf(MapNode config) {
-        MapNode data = (MapNode) config.get("data");
+        boolean multi = config.get("tasks") != null;
+        // with tasks, every task's data has the first task's format (a config rule), so one schema serves all
+        MapNode data = multi
+                ? (MapNode) ((MapNode) ((YamlTree.ListNode) config.get("tasks")).items.get(0)).get("data")
+                : (MapNode) config.get("data");
         boolean csv = "csv".equals(YamlTree.text(data.get("format")));
         boolean text = "text".equals(YamlTree.text(data.get("format")));
         Rec files = csv || text
@@ -184,14 +190,20 @@ final class ConfigMutations {
                         f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))))
                 : rec(f("format", req(leaf(Kind.ENUM))), f("train", req(files)), f("test", opt(files)),
                         // any text can name a CSV column; whether the file has it is a property of the file
-                        f("label_column", opt(leaf(Kind.NAME))), f("num_classes", req(leaf(Kind.POS_INT))),
+                        f("label_column", opt(leaf(Kind.NAME))),
+                        f("num_classes", new Field(leaf(Kind.POS_INT), data.get("labels") == null)),
+                        f("header", opt(leaf(Kind.TRISTATE))), f("delimiter", opt(leaf(Kind.ENUM))),
+                        f("normalize", opt(leaf(Kind.ENUM))),
+                        f("drop_columns", opt(new ListOf(leaf(Kind.NAME)))), f("labels", opt(new ListOf(leaf(Kind.NAME)))),
                         f("classes", opt(new ListOf(leaf(Kind.CLASS_INDEX)))), f("per_class", opt(leaf(Kind.POS_INT))),
                         f("eval_fraction", opt(DROPOUT)), f("limit", opt(leaf(Kind.POS_INT))));
         boolean epochsRequired = config.get("stages") == null && config.get("progressive") == null;
         Schema policy = new ListOf(new Poly(Map.of())); // a rule's schema follows its action, see resolve
         return rec(
                 f("seed", opt(leaf(Kind.SEED))),
-                f("data", req(dataRec)),
+                f("data", new Field(dataRec, !multi)),
+                f("tasks", opt(new ListOf(rec(f("name", req(leaf(Kind.NAME))), f("output", req(leaf(Kind.REF))),
+                        f("weight", opt(leaf(Kind.POS_DOUBLE))), f("data", req(dataRec)))))),
                 f("model", req(rec(f("inputs", req(new FreeMap(leaf(Kind.REF), false))),
                         f("components", req(new ListOf(COMPONENT))),
                         f("wires", req(new ListOf(rec(f("from", req(leaf(Kind.REF))), f("to", req(leaf(Kind.REF))))))),
@@ -462,6 +474,7 @@ final class ConfigMutations {
                 // any scalar is a valid name
                 case NAME -> out.addAll(List.of(list, map));
                 case BOOL -> out.addAll(List.of(text, list, map));
+                case TRISTATE -> out.addAll(List.of(text, number, list, map));
                 default -> out.addAll(List.of(text, list, map, bool));
             }
         } else if (s instanceof ListOf) {

@@ -31,7 +31,8 @@ import java.util.List;
     @JsonSubTypes.Type(value = ComponentConfig.LinearHead.class, name = "linear_head"),
     @JsonSubTypes.Type(value = ComponentConfig.MlpHead.class, name = "mlp_head"),
     @JsonSubTypes.Type(value = ComponentConfig.MiniLm.class, name = "minilm"),
-    @JsonSubTypes.Type(value = ComponentConfig.Transformer.class, name = "transformer")
+    @JsonSubTypes.Type(value = ComponentConfig.Transformer.class, name = "transformer"),
+    @JsonSubTypes.Type(value = ComponentConfig.TorchScript.class, name = "torchscript")
 })
 public sealed interface ComponentConfig {
 
@@ -315,10 +316,14 @@ public sealed interface ComponentConfig {
      * @param pooling {@code mean} (default) or {@code cls}
      * @param tokenizer {@code minilm} (default: the bundled MiniLM WordPiece tokenizer) or the path
      *     of a Hugging Face {@code tokenizer.json}, relative to the config file
+     * @param onnx a BERT-style ONNX export ({@code torch.onnx}, Hugging Face names) whose weights are
+     *     loaded as trainable parameters when the graph is built, relative to the config file; its
+     *     sizes must be these; default none (random weights)
      */
     @JsonIgnoreProperties("type")
     record Transformer(String name, Long vocab, Long hidden, Integer layers, Long heads, Long intermediate,
-            Long maxPositions, Double dropout, String pooling, String tokenizer) implements ComponentConfig, TextEncoder {
+            Long maxPositions, Double dropout, String pooling, String tokenizer, String onnx)
+            implements ComponentConfig, TextEncoder {
 
         /** The {@code tokenizer} value naming the bundled MiniLM tokenizer. */
         public static final String MINILM_TOKENIZER = "minilm";
@@ -340,6 +345,7 @@ public sealed interface ComponentConfig {
             pooling = checkPooling(pooling);
             tokenizer = tokenizer == null ? MINILM_TOKENIZER : tokenizer;
             Fields.notBlank("tokenizer", tokenizer);
+            Fields.notBlank("onnx", onnx);
             if (hidden % heads != 0) {
                 throw Fields.bad("heads", "hidden " + hidden + " is not divisible by heads " + heads
                         + "; choose heads that divide hidden, e.g. heads: " + largestDivisor(hidden, heads));
@@ -381,6 +387,83 @@ public sealed interface ComponentConfig {
                     .dropout(dropout.floatValue())
                     .pooling(dev.floe.components.TransformerEncoder.Pooling.parse(pooling))
                     .build();
+        }
+    }
+
+    /**
+     * {@code type: torchscript}: a TorchScript module ({@code torch.jit.script(m).save("m.pt")} or
+     * {@code torch.jit.trace}) behind the ports declared here, its parameters imported as trainable
+     * Floe parameters at {@code NAME/<torchscript name>} ({@link dev.floe.torchscript.TorchScriptComponent}).
+     *
+     * @param name required
+     * @param file the {@code .pt} file, relative to the config file; required
+     * @param inputs input ports in the order {@code forward} takes them, e.g. {@code {x: "[batch, 8]"}}; required
+     * @param outputs output ports in the order {@code forward} returns them; required
+     */
+    @JsonIgnoreProperties("type")
+    record TorchScript(String name, String file, java.util.Map<String, String> inputs,
+            java.util.Map<String, String> outputs) implements ComponentConfig {
+        public TorchScript {
+            Fields.required().key("name", name).key("file", file).key("inputs", inputs).key("outputs", outputs)
+                    .check("{name: encoder, type: torchscript, file: encoder.pt, inputs: {x: \"[batch, 8]\"},"
+                            + " outputs: {y: \"[batch, 3]\"}}");
+            Fields.notBlank("file", file);
+            inputs = Fields.orderedMap(inputs);
+            outputs = Fields.orderedMap(outputs);
+            for (String key : List.of("inputs", "outputs")) {
+                java.util.Map<String, String> ports = key.equals("inputs") ? inputs : outputs;
+                if (ports.isEmpty()) {
+                    throw Fields.bad(key, key + " is empty; declare at least one port, e.g. {x: \"[batch, 8]\"}");
+                }
+                for (java.util.Map.Entry<String, String> e : ports.entrySet()) {
+                    if (e.getValue() == null) {
+                        throw Fields.inside(List.of(key, e.getKey()), "port " + e.getKey() + " has no shape; write"
+                                + " e.g. \"[batch, 8]\"");
+                    }
+                    try {
+                        ExperimentConfig.inputSpec(e.getValue());
+                    } catch (IllegalArgumentException bad) {
+                        throw Fields.inside(List.of(key, e.getKey()), bad.getMessage());
+                    }
+                }
+            }
+        }
+
+        @Override
+        public String keyOf(String port) {
+            return inputs.containsKey(port) ? "inputs." + port : outputs.containsKey(port) ? "outputs." + port : null;
+        }
+
+        /**
+         * Always refused: the file is relative to the config, so use {@link #toComponent(java.nio.file.Path, String)}.
+         *
+         * @throws IllegalArgumentException always
+         */
+        @Override
+        public Component toComponent() {
+            throw new IllegalArgumentException("component " + name + " reads " + file + " relative to its config's"
+                    + " folder; build it from a config");
+        }
+
+        /**
+         * Loads the module (into native memory, owned by the graph once built).
+         *
+         * @param baseDir the folder {@code file} is relative to
+         * @param key this entry's config key, for messages
+         * @throws ConfigException naming {@code KEY.file} when the file is missing or not TorchScript,
+         *     or {@code KEY} when the module's outputs differ from the declared ones
+         */
+        public Component toComponent(java.nio.file.Path baseDir, String key) {
+            java.nio.file.Path path = ConfigPaths.configFile(file, baseDir, key + ".file");
+            dev.floe.torchscript.TorchScriptComponent.Builder b = dev.floe.torchscript.TorchScriptComponent.builder()
+                    .name(name).role(dev.floe.graph.Role.ENCODER).file(path);
+            inputs.forEach((port, shape) -> b.input(dev.floe.graph.PortSpec.of(port, ExperimentConfig.inputSpec(shape))));
+            outputs.forEach((port, shape) -> b.output(dev.floe.graph.PortSpec.of(port, ExperimentConfig.inputSpec(shape))));
+            try {
+                return b.build();
+            } catch (dev.floe.torchscript.TorchScriptException e) {
+                throw new ConfigException(key + ".file", e.getMessage(), e);
+            }
         }
     }
 

@@ -54,6 +54,8 @@ import java.util.Set;
  * @param checkpointing gradient checkpointing: globs over segment paths ({@code encoder/layer.*});
  *     each segment they match keeps only its inputs for the backward pass and is recomputed then;
  *     default none. Whether each glob matches a segment is checked when the graph is built.
+ * @param tasks multi-task training instead of {@code data}: one entry per task with its own data,
+ *     output and loss weight; the first task is the primary one (early stopping, final evaluation)
  */
 public record ExperimentConfig(
         Long seed,
@@ -68,15 +70,24 @@ public record ExperimentConfig(
         Map<String, Double> layerDecayByComponent,
         Boolean trainBn,
         PeftConfig peft,
-        List<String> checkpointing) {
+        List<String> checkpointing,
+        List<TaskConfig> tasks) {
 
     /** The top-level keys. */
     public static final Set<String> SECTIONS = Set.of("seed", "data", "model", "policy", "optimizer", "training",
-            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft", "checkpointing");
+            "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft", "checkpointing",
+            "tasks");
 
     public ExperimentConfig {
-        Fields.required().key("data", data).key("model", model).key("optimizer", optimizer).key("training", training)
+        Fields.Required required = Fields.required();
+        if (tasks == null) {
+            required.key("data", data);
+        }
+        required.key("model", model).key("optimizer", optimizer).key("training", training)
                 .check("examples/fashion-finetune.yaml");
+        if (tasks != null) {
+            checkTasks(data, tasks, model);
+        }
         seed = seed == null ? 0L : seed;
         layerDecay = layerDecay == null ? 1.0 : layerDecay;
         layerDecayByComponent = layerDecayByComponent == null ? Map.of() : Fields.orderedMap(layerDecayByComponent);
@@ -129,6 +140,59 @@ public record ExperimentConfig(
                         "policy entry " + i + " is empty; write - freeze: \"glob\" or - train: \"glob\"");
             }
         }
+    }
+
+    private static void checkTasks(Data data, List<TaskConfig> tasks, Model model) {
+        if (data != null) {
+            throw Fields.bad("tasks", "both data and tasks are given; a multi-task run gives each task its own data"
+                    + " inside tasks: move data into the first task or remove tasks");
+        }
+        if (tasks.isEmpty()) {
+            throw Fields.bad("tasks", "tasks is empty; list at least one task, e.g. - {name: a, output: logits, data: {...}}");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        boolean text = false;
+        for (int i = 0; i < tasks.size(); i++) {
+            TaskConfig t = tasks.get(i);
+            if (t == null) {
+                throw Fields.inside(List.of("tasks", i), "task " + i + " is empty; write - {name: ..., output: ...,"
+                        + " data: {...}}");
+            }
+            if (!names.add(t.name())) {
+                throw Fields.inside(List.of("tasks", i, "name"), "two tasks are named '" + t.name() + "'; names must"
+                        + " be unique");
+            }
+            if (!outputs.add(t.output())) {
+                throw Fields.inside(List.of("tasks", i, "output"), "two tasks read output '" + t.output() + "'; give"
+                        + " each task its own head and output");
+            }
+            if (!model.outputs().containsKey(t.output())) {
+                throw Fields.inside(List.of("tasks", i, "output"), "task " + t.name() + " reads output '" + t.output()
+                        + "' but model.outputs declares " + model.outputs().keySet() + "; name one of them");
+            }
+            boolean isText = Data.TEXT.equals(t.data().format());
+            if (i > 0 && isText != text) {
+                throw Fields.inside(List.of("tasks", i, "data", "format"), "task " + t.name() + " has " + (isText
+                        ? "text" : "numeric") + " data but the first task has " + (text ? "text" : "numeric")
+                        + "; the tasks feed the same graph inputs, so use one kind of data for all of them");
+            }
+            text = isText;
+        }
+    }
+
+    /** The number of tasks: the entries of {@code tasks}, or 1 with {@code data}. */
+    public int taskCount() {
+        return tasks == null ? 1 : tasks.size();
+    }
+
+    /**
+     * A single-task config with task {@code i}'s data in place of {@code tasks} (everything else the
+     * same), for reading that task's data.
+     */
+    public ExperimentConfig forTask(int i) {
+        return new ExperimentConfig(seed, tasks.get(i).data(), model, policy, optimizer, training, stages, progressive,
+                layerDecay, layerDecayByComponent, trainBn, peft, null);
     }
 
     /**
@@ -332,8 +396,17 @@ public record ExperimentConfig(
      *     column; default {@code label}
      * @param textColumn {@code text_column}, text only: the column or JSON field holding the text;
      *     default {@code text}
-     * @param labels text only: the class names in label order; labels outside it are an error.
-     *     Default: the distinct labels of the training file, sorted
+     * @param labels text and csv: the class names (text) or label values as written (csv, e.g.
+     *     {@code [1, 2, 3]}) in class order; labels outside it are an error. Default: for text the
+     *     distinct labels of the training file, sorted; for csv class indices 0..num_classes-1
+     * @param header csv only: {@code true} (default), {@code false} or {@code auto} (no header when
+     *     every cell of the first line is a number)
+     * @param delimiter csv only: the one character between cells; default {@code ,}
+     * @param labelIndex {@code label_index}, csv only: the label column's 0-based position, instead
+     *     of {@code label_column}; required with {@code header: false}
+     * @param dropColumns {@code drop_columns}, csv only: header names of columns to ignore
+     * @param normalize idx and csv: {@code standard} or {@code minmax}, fitted on the training split
+     *     only (after every selection step) and applied to training and evaluation examples; default none
      * @param maxTokens {@code max_tokens}, text only: word pieces per text, {@code [CLS]} and
      *     {@code [SEP]} included; longer texts are cut. Default (null here) 128, or the encoder's
      *     {@code max_positions} when that is smaller
@@ -353,6 +426,11 @@ public record ExperimentConfig(
             String textColumn,
             List<String> labels,
             Integer maxTokens,
+            String header,
+            String delimiter,
+            Integer labelIndex,
+            List<String> dropColumns,
+            String normalize,
             Integer numClasses,
             List<Integer> classes,
             Integer perClass,
@@ -376,17 +454,84 @@ public record ExperimentConfig(
                         "format must be " + IDX + ", " + CSV + " or " + TEXT + ", found '" + format + "'");
             }
             boolean text = TEXT.equals(format);
-            if (!text) {
-                Fields.required().key("num_classes", numClasses)
-                        .check("data: {format: " + format + ", train: {...}, num_classes: 10}");
-                for (String[] k : new String[][] {{"text_column", textColumn}, {"labels", labels == null ? null : ""},
-                        {"max_tokens", maxTokens == null ? null : ""}}) {
+            boolean csv = CSV.equals(format);
+            if (normalize != null && text) {
+                throw Fields.bad("normalize", "normalize scales numeric features, but format is text; remove it");
+            }
+            if (normalize != null && !Normalization.METHODS.contains(normalize)) {
+                throw Fields.bad("normalize", "normalize must be standard or minmax, found '" + normalize + "'; standard"
+                        + " subtracts the mean and divides by the standard deviation, minmax maps the training range to"
+                        + " [0, 1]");
+            }
+            if (!csv) {
+                for (String[] k : new String[][] {{"header", header}, {"delimiter", delimiter},
+                        {"label_index", labelIndex == null ? null : ""}, {"drop_columns", dropColumns == null ? null : ""}}) {
                     if (k[1] != null) {
-                        throw Fields.bad(k[0], k[0] + " is for format text, but format is " + format + "; remove "
-                                + k[0] + " or set format: text");
+                        throw Fields.bad(k[0], k[0] + " is for format csv, but format is " + format + "; remove " + k[0]);
                     }
                 }
-            } else {
+            }
+            if (!text) {
+                if (!(csv && labels != null)) {
+                    Fields.required().key("num_classes", numClasses)
+                            .check("data: {format: " + format + ", train: {...}, num_classes: 10}");
+                }
+                for (String[] k : new String[][] {{"text_column", textColumn}, {"labels", csv || labels == null ? null : ""},
+                        {"max_tokens", maxTokens == null ? null : ""}}) {
+                    if (k[1] != null) {
+                        throw Fields.bad(k[0], k[0] + " is for format text" + (k[0].equals("labels") ? " and csv" : "")
+                                + ", but format is " + format + "; remove " + k[0]);
+                    }
+                }
+            }
+            if (csv) {
+                header = header == null ? "true" : header;
+                if (!List.of("true", "false", "auto").contains(header)) {
+                    throw Fields.bad("header", "header must be true, false or auto, found '" + header + "'; auto reads"
+                            + " the first line as data when every cell is a number");
+                }
+                if (delimiter != null && delimiter.length() != 1) {
+                    throw Fields.bad("delimiter", "delimiter must be one character, found '" + delimiter
+                            + "' (" + delimiter.length() + " characters); e.g. delimiter: \";\" or \"\\t\" for tabs");
+                }
+                if (delimiter != null && (Character.isLetterOrDigit(delimiter.charAt(0))
+                        || ".+-\"\r\n".indexOf(delimiter.charAt(0)) >= 0)) {
+                    throw Fields.bad("delimiter", "delimiter '" + delimiter + "' can occur inside numbers or quoted"
+                            + " cells or ends lines; use ',', ';', a tab or a space");
+                }
+                if (labelIndex != null && labelIndex < 0) {
+                    throw Fields.bad("label_index", "label_index must be a 0-based column index >= 0, found " + labelIndex);
+                }
+                if (labelIndex != null && labelColumn != null) {
+                    throw Fields.bad("label_index", "both label_column and label_index are given; the label column is"
+                            + " found by name or by position: remove one");
+                }
+                if (header.equals("false") && labelIndex == null) {
+                    throw Fields.bad("header", "with header: false the label column cannot be found by name; set"
+                            + " label_index to its 0-based position, e.g. label_index: 4");
+                }
+                if (header.equals("false") && dropColumns != null) {
+                    throw Fields.bad("drop_columns", "drop_columns names header columns, but header is false;"
+                            + " remove drop_columns or give the file a header");
+                }
+                if (dropColumns != null) {
+                    dropColumns = Fields.list(dropColumns);
+                    for (int i = 0; i < dropColumns.size(); i++) {
+                        if (dropColumns.get(i) == null || dropColumns.get(i).isBlank()) {
+                            throw Fields.inside(List.of("drop_columns", i), "drop_columns entry " + i + " is empty;"
+                                    + " give a header name");
+                        }
+                    }
+                }
+                if (labels != null) {
+                    labels = checkLabels(labels, numClasses);
+                    if (classes != null) {
+                        throw Fields.bad("classes", "classes keeps class indices, but labels already says which label"
+                                + " values are classes and in which order; remove classes and list only the values"
+                                + " you want to keep in labels");
+                    }
+                }
+            } else if (text) {
                 textColumn = textColumn == null ? "text" : textColumn;
                 Fields.notBlank("text_column", textColumn);
                 Fields.notBlank("label_column", labelColumn);
@@ -399,25 +544,7 @@ public record ExperimentConfig(
                             + " list the class names in labels: [...] instead");
                 }
                 if (labels != null) {
-                    labels = Fields.list(labels);
-                    if (labels.isEmpty()) {
-                        throw Fields.bad("labels", "labels is empty; list the class names, e.g. labels: [ham, spam],"
-                                + " or remove the key to take the sorted names found in the training file");
-                    }
-                    java.util.Set<String> seen = new java.util.HashSet<>();
-                    for (int i = 0; i < labels.size(); i++) {
-                        if (labels.get(i) == null || labels.get(i).isBlank()) {
-                            throw Fields.inside(List.of("labels", i), "label " + i + " is empty; give a class name");
-                        }
-                        if (!seen.add(labels.get(i))) {
-                            throw Fields.inside(List.of("labels", i), "labels lists '" + labels.get(i)
-                                    + "' twice; list each class once");
-                        }
-                    }
-                    if (numClasses != null && numClasses != labels.size()) {
-                        throw Fields.bad("num_classes", "num_classes is " + numClasses + " but labels lists "
-                                + labels.size() + " classes " + labels + "; remove num_classes or make them agree");
-                    }
+                    labels = checkLabels(labels, numClasses);
                 }
             }
             train.check("train", format);
@@ -429,7 +556,7 @@ public record ExperimentConfig(
                         "label_column is for csv data, but format is idx (labels come from the labels file);"
                                 + " remove label_column");
             }
-            labelColumn = !IDX.equals(format) && labelColumn == null ? "label" : labelColumn;
+            labelColumn = !IDX.equals(format) && labelColumn == null && labelIndex == null ? "label" : labelColumn;
             Fields.positive("num_classes", numClasses);
             if (classes != null) {
                 classes = Fields.list(classes);
@@ -455,6 +582,29 @@ public record ExperimentConfig(
                         "both test and eval_fraction are given; evaluate on the test files or on a held-out part"
                                 + " of train, not both: remove one");
             }
+        }
+
+        private static List<String> checkLabels(List<String> labels, Integer numClasses) {
+            labels = Fields.list(labels);
+            if (labels.isEmpty()) {
+                throw Fields.bad("labels", "labels is empty; list the classes in label order, e.g. labels: [ham, spam],"
+                        + " or remove the key");
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < labels.size(); i++) {
+                if (labels.get(i) == null || labels.get(i).isBlank()) {
+                    throw Fields.inside(List.of("labels", i), "label " + i + " is empty; give a class name");
+                }
+                if (!seen.add(labels.get(i))) {
+                    throw Fields.inside(List.of("labels", i), "labels lists '" + labels.get(i)
+                            + "' twice; list each class once");
+                }
+            }
+            if (numClasses != null && numClasses != labels.size()) {
+                throw Fields.bad("num_classes", "num_classes is " + numClasses + " but labels lists "
+                        + labels.size() + " classes " + labels + "; remove num_classes or make them agree");
+            }
+            return labels;
         }
 
         /**

@@ -34,16 +34,32 @@ import dev.floe.text.Tokenizer;
  * @param eval the evaluation examples, or null when the config has neither {@code test} nor
  *     {@code eval_fraction}
  * @param files the files read, by config key ({@code data.train.images}, ...), resolved
- * @param labels text data: the class names, label {@code k} is {@code labels.get(k)}; null for
- *     numeric data (classes are numbers)
+ * @param labels the class names, label {@code k} is {@code labels.get(k)}: for text data, and for
+ *     csv data with {@code data.labels}; null otherwise (classes are numbers)
+ * @param normalization what {@code data.normalize} fitted on the training split, or null
+ * @param tasks with {@code tasks}: every task's data in config order (the first is also
+ *     {@code train}, {@code eval}, {@code labels} and {@code normalization} above, and {@code files}
+ *     holds every task's files); empty for a single-task config
  */
-public record ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
+public record ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels,
+        Normalization normalization, List<TaskData> tasks) {
+
+    /**
+     * One task's data in a multi-task run.
+     *
+     * @param name the task's name
+     * @param output the graph output holding its logits
+     * @param weight its weight in the summed loss
+     * @param data its examples, read as a single-task config with its {@code data} section would be
+     */
+    public record TaskData(String name, String output, double weight, ExperimentData data) {}
 
     /**
      * How the readers' messages name the options a config sets. There is no key for the CSV header
      * or delimiter: files must have a header line and use commas.
      */
-    static final OptionNames KEYS = new OptionNames("data.label_column", null, null, null, "data.num_classes");
+    static final OptionNames KEYS = new OptionNames("data.label_column", "data.label_index", "data.header",
+            "data.delimiter", "data.num_classes", "data.drop_columns", "data.labels");
 
     /** How text-reader messages name the config's keys. */
     static final TextReader.OptionKeys TEXT_KEYS =
@@ -58,11 +74,23 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
         }
         files = Collections.unmodifiableMap(new LinkedHashMap<>(files));
         labels = labels == null ? null : List.copyOf(labels);
+        tasks = tasks == null ? List.of() : List.copyOf(tasks);
     }
 
-    /** Numeric data: no class names. */
+    /** Single-task data. */
+    public ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels,
+            Normalization normalization) {
+        this(train, eval, files, labels, normalization, List.of());
+    }
+
+    /** Numeric data: no class names, no normalisation. */
     public ExperimentData(Examples train, Examples eval, Map<String, Path> files) {
-        this(train, eval, files, null);
+        this(train, eval, files, null, null, List.of());
+    }
+
+    /** Data without normalisation. */
+    public ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
+        this(train, eval, files, labels, null, List.of());
     }
 
     /**
@@ -76,6 +104,9 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      *     fixes name the config's keys ({@code data.label_column}, {@code data.num_classes})
      */
     public static ExperimentData load(ExperimentConfig config, Path baseDir) {
+        if (config.tasks() != null) {
+            return loadTasks(config, baseDir);
+        }
         ExperimentConfig.Data d = config.data();
         long seed = config.seed();
         Map<String, Path> files = locate(config, baseDir);
@@ -109,8 +140,15 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                         + java.util.Arrays.toString(train.classCounts()) + ")", tooFew);
             }
         }
+        Normalization norm = null;
+        if (d.normalize() != null) {
+            norm = Normalization.fit(d.normalize(), train); // the training split only
+            train = norm.apply(train);
+            eval = eval == null ? null : norm.apply(eval);
+        }
         String input = config.model().inputs().keySet().iterator().next();
-        return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files);
+        return new ExperimentData(Examples.of(train, input), eval == null ? null : Examples.of(eval, input), files,
+                d.labels(), norm);
     }
 
     /**
@@ -124,6 +162,16 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      * @throws ConfigException naming the key when a file is missing, a folder or not readable
      */
     public static Map<String, Path> locate(ExperimentConfig config, Path baseDir) {
+        if (config.tasks() != null) {
+            Map<String, Path> all = new LinkedHashMap<>();
+            for (int i = 0; i < config.tasks().size(); i++) {
+                String prefix = "tasks[" + i + "].";
+                ExperimentConfig single = config.forTask(i);
+                Map<String, Path> found = inTask(i, () -> locate(single, baseDir));
+                found.forEach((k, v) -> all.put(prefix + k, v));
+            }
+            return all;
+        }
         ExperimentConfig.Data d = config.data();
         Map<String, Path> files = new LinkedHashMap<>();
         locate(d, d.train(), "data.train", baseDir, files);
@@ -196,14 +244,32 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                     limit == null ? Integer.MAX_VALUE : limit, KEYS);
         }
         ExperimentConfig.DataFiles f = key.equals("data.train") ? d.train() : d.test();
-        Dataset all = CsvReader.builder()
+        CsvReader.Builder csv = CsvReader.builder()
                 .setPath(files.get(key + ".path"))
-                .optLabelColumn(d.labelColumn())
-                .optNumClasses(d.numClasses())
                 .optName(key.substring("data.".length()) + " " + f.path())
-                .optOptionNames(KEYS)
-                .build()
-                .read();
+                .optOptionNames(KEYS);
+        if (d.labelIndex() != null) {
+            csv.optLabelIndex(d.labelIndex());
+        } else {
+            csv.optLabelColumn(d.labelColumn());
+        }
+        if (d.labels() != null) {
+            csv.optLabelValues(d.labels());
+        } else {
+            csv.optNumClasses(d.numClasses());
+        }
+        switch (d.header()) {
+            case "auto" -> csv.optHeaderAuto();
+            case "false" -> csv.optHeader(false);
+            default -> csv.optHeader(true);
+        }
+        if (d.delimiter() != null) {
+            csv.optDelimiter(d.delimiter().charAt(0));
+        }
+        if (d.dropColumns() != null) {
+            csv.optDropColumns(d.dropColumns());
+        }
+        Dataset all = csv.build().read();
         if (limit == null || all.size() <= limit) {
             return all;
         }
@@ -221,6 +287,33 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                     + java.util.Arrays.toString(classes) + "; check classes (and limit)", null);
         }
         return kept;
+    }
+
+    // ---- tasks ----------------------------------------------------------------------------------
+
+    private static ExperimentData loadTasks(ExperimentConfig config, Path baseDir) {
+        List<TaskData> tasks = new ArrayList<>();
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (int i = 0; i < config.tasks().size(); i++) {
+            TaskConfig t = config.tasks().get(i);
+            ExperimentConfig single = config.forTask(i);
+            ExperimentData d = inTask(i, () -> load(single, baseDir));
+            String prefix = "tasks[" + i + "].";
+            d.files().forEach((k, v) -> files.put(prefix + k, v));
+            tasks.add(new TaskData(t.name(), t.output(), t.weight(), d));
+        }
+        ExperimentData first = tasks.get(0).data();
+        return new ExperimentData(first.train(), first.eval(), files, first.labels(), first.normalization(), tasks);
+    }
+
+    /** Runs a step for task {@code i}, naming the task's keys ({@code tasks[i].data.*}) in its config errors. */
+    private static <T> T inTask(int i, java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (ConfigException e) {
+            String where = e.where() == null || e.where().isEmpty() ? "data" : e.where();
+            throw new ConfigException("tasks[" + i + "]." + where, e.detail(), e);
+        }
     }
 
     // ---- text data --------------------------------------------------------------------------

@@ -47,6 +47,9 @@ public final class CsvReader {
     private final int numClasses;
     private final String name;
     private final OptionNames names;
+    private final boolean autoHeader;
+    private final List<String> dropColumns;
+    private final List<String> labelValues;
 
     private CsvReader(Builder b) {
         this.path = b.path;
@@ -57,6 +60,9 @@ public final class CsvReader {
         this.numClasses = b.numClasses;
         this.name = b.name == null ? b.path.toString() : b.name;
         this.names = b.names;
+        this.autoHeader = b.autoHeader;
+        this.dropColumns = b.dropColumns;
+        this.labelValues = b.labelValues;
     }
 
     /** A builder; {@link Builder#setPath} is required, everything else has a default. */
@@ -98,6 +104,9 @@ public final class CsvReader {
         int[] labels = new int[64];
         int rows = 0;
         int maxLabel = UNSET;
+        boolean named = header; // whether the first line holds names (decided on it with auto header)
+        boolean[] dropped = null; // per column
+        int kept = 0; // feature columns kept
         for (List<String> record = csv.next(); record != null; record = csv.next()) {
             long lineNo = csv.recordLine();
             String[] cells = record.stream().map(String::trim).toArray(String[]::new);
@@ -112,13 +121,24 @@ public final class CsvReader {
                             + " one feature column; check the delimiter '" + delimiter + "'"
                             + (names.delimiter() == null ? "" : " (set it with " + names.delimiter() + ")"));
                 }
-                if (header) {
-                    requireNamesNotNumbers(cells, lineNo);
+                named = autoHeader ? !allNumbers(cells) : header;
+                if (named) {
+                    if (!autoHeader) {
+                        requireNamesNotNumbers(cells, lineNo);
+                    }
                     CsvRecords.requireUniqueNames(path, List.of(cells), lineNo);
                     columns = List.of(cells);
                 }
-                labelAt = locateLabel(cells, lineNo);
-                if (header) {
+                labelAt = locateLabel(cells, lineNo, named);
+                dropped = droppedColumns(cells, lineNo, named, labelAt);
+                for (int col = 0; col < width; col++) {
+                    kept += col == labelAt || dropped[col] ? 0 : 1;
+                }
+                if (kept == 0) {
+                    throw error(lineNo, "no feature column is left: the columns are " + Arrays.toString(cells)
+                            + ", the label column is index " + labelAt + " and the others are dropped; drop fewer columns");
+                }
+                if (named) {
                     continue;
                 }
             }
@@ -127,18 +147,18 @@ public final class CsvReader {
                         + (columns != null ? " as in the header " + columns : " as on line " + widthLine)
                         + "; fill in missing values or check the delimiter '" + delimiter + "'");
             }
-            if ((rows + 1) * (width - 1) > features.length) {
-                features = Arrays.copyOf(features, Math.max(features.length * 2, (rows + 1) * (width - 1)));
+            if ((long) (rows + 1) * kept > features.length) {
+                features = Arrays.copyOf(features, Math.max(features.length * 2, (rows + 1) * kept));
             }
             if (rows == labels.length) {
                 labels = Arrays.copyOf(labels, labels.length * 2);
             }
-            int f = rows * (width - 1);
+            int f = rows * kept;
             for (int col = 0; col < width; col++) {
                 if (col == labelAt) {
                     labels[rows] = parseLabel(cells[col], lineNo, col, columns);
                     maxLabel = Math.max(maxLabel, labels[rows]);
-                } else {
+                } else if (!dropped[col]) {
                     features[f++] = parseFeature(cells[col], lineNo, col, columns);
                 }
             }
@@ -147,10 +167,47 @@ public final class CsvReader {
         if (rows == 0) {
             throw new DataFormatException(path, width == UNSET
                     ? "is empty; expected " + (header ? "a header line and " : "") + "one line per example"
-                    : "no data lines" + (header ? " after the header" : "") + "; expected at least one example");
+                    : "no data lines" + (named ? " after the header" : "") + "; expected at least one example");
         }
-        return Dataset.wrap(name, new long[] {width - 1}, Arrays.copyOf(features, rows * (width - 1)),
-                Arrays.copyOf(labels, rows), numClasses == UNSET ? maxLabel + 1 : numClasses);
+        int classes = labelValues != null ? labelValues.size() : numClasses == UNSET ? maxLabel + 1 : numClasses;
+        return Dataset.wrap(name, new long[] {kept}, Arrays.copyOf(features, rows * kept),
+                Arrays.copyOf(labels, rows), classes);
+    }
+
+    private static boolean allNumbers(String[] cells) {
+        for (String cell : cells) {
+            if (!NUMBER.matcher(cell).matches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Which columns {@code dropColumns} names, checked against the header. */
+    private boolean[] droppedColumns(String[] firstCells, long lineNo, boolean named, int labelAt) {
+        boolean[] dropped = new boolean[firstCells.length];
+        if (dropColumns.isEmpty()) {
+            return dropped;
+        }
+        if (!named) {
+            throw error(lineNo, "columns to drop are found by their header names, but the file has no header (every"
+                    + " cell of the first line is a number); add a header line or keep every column");
+        }
+        List<String> header = Arrays.asList(firstCells);
+        for (String d : dropColumns) {
+            int at = header.indexOf(d);
+            if (at < 0) {
+                throw error(lineNo, "cannot drop column \"" + d + "\": the header " + header + " has no such column; "
+                        + (names.dropColumns() == null ? "fix the name" : "fix the name in " + names.dropColumns()));
+            }
+            if (at == labelAt) {
+                throw error(lineNo, "cannot drop column \"" + d + "\": it is the label column; "
+                        + (names.dropColumns() == null ? "remove it from the columns to drop"
+                                : "remove it from " + names.dropColumns()));
+            }
+            dropped[at] = true;
+        }
+        return dropped;
     }
 
     /**
@@ -173,15 +230,21 @@ public final class CsvReader {
     }
 
     /** Index of the label column, given the first non-blank line (the header, if there is one). */
-    private int locateLabel(String[] firstCells, long lineNo) {
+    private int locateLabel(String[] firstCells, long lineNo, boolean named) {
         if (labelIndex != UNSET) {
             if (labelIndex >= firstCells.length) {
                 throw error(lineNo, "label index " + labelIndex + " is outside the " + firstCells.length
-                        + " columns " + (header ? Arrays.toString(firstCells) : "of the first line")
+                        + " columns " + (named ? Arrays.toString(firstCells) : "of the first line")
                         + "; " + (names.labelIndex() == null ? "choose an index" : "set " + names.labelIndex())
                         + " below " + firstCells.length);
             }
             return labelIndex;
+        }
+        if (!named) {
+            throw error(lineNo, "every cell of the first line is a number, so the file has no header and the label"
+                    + " column \"" + labelColumn + "\" cannot be found by name; "
+                    + (names.labelIndex() == null ? "add a header line" : "set " + names.labelIndex()
+                            + " to the label's 0-based column index, or add a header line"));
         }
         int at = Arrays.asList(firstCells).indexOf(labelColumn);
         if (at < 0) {
@@ -207,6 +270,15 @@ public final class CsvReader {
     }
 
     private int parseLabel(String cell, long lineNo, int col, List<String> columns) {
+        if (labelValues != null) {
+            int at = labelValues.indexOf(cell);
+            if (at < 0) {
+                throw error(lineNo, column(col, columns) + ": label \"" + cell + "\" is not one of the labels "
+                        + labelValues + "; fix the label" + (names.labelValues() == null ? "" : " or add it to "
+                                + names.labelValues()));
+            }
+            return at;
+        }
         int label;
         try {
             label = Integer.parseInt(cell);
@@ -251,8 +323,41 @@ public final class CsvReader {
         private int numClasses = UNSET;
         private String name;
         private OptionNames names = OptionNames.BUILDER;
+        private boolean autoHeader;
+        private List<String> dropColumns = List.of();
+        private List<String> labelValues;
 
         private Builder() {}
+
+        /**
+         * Decide from the first non-blank line whether the file has a header: it has none when every
+         * cell of that line is a number. Without a header the label column needs
+         * {@link #optLabelIndex}. Overrides {@link #optHeader}.
+         */
+        public Builder optHeaderAuto() {
+            this.autoHeader = true;
+            this.header = true;
+            return this;
+        }
+
+        /** Columns to ignore, by header name; each must be in the header and not be the label column. */
+        public Builder optDropColumns(List<String> columns) {
+            this.dropColumns = List.copyOf(columns);
+            return this;
+        }
+
+        /**
+         * The label values in class order, e.g. {@code ["1", "2", "3"]}: a row labelled
+         * {@code values.get(k)} gets class {@code k}, and a label not in the list is an error.
+         * The number of classes is then {@code values.size()}.
+         */
+        public Builder optLabelValues(List<String> values) {
+            if (values.isEmpty()) {
+                throw new IllegalArgumentException("label values are empty; list at least one");
+            }
+            this.labelValues = List.copyOf(values);
+            return this;
+        }
 
         /** The file to read (required). */
         public Builder setPath(Path path) {
@@ -278,6 +383,7 @@ public final class CsvReader {
         /** Whether the first non-blank line holds column names; default true. */
         public Builder optHeader(boolean header) {
             this.header = header;
+            this.autoHeader = false;
             return this;
         }
 

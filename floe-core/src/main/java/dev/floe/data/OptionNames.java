@@ -13,10 +13,18 @@ package dev.floe.data;
  * @param header the option saying whether the first line holds column names
  * @param delimiter the option choosing the character between cells
  * @param numClasses the option giving the number of classes
+ * @param dropColumns the option naming columns to ignore
+ * @param labelValues the option listing the label values in class order
  */
-public record OptionNames(String labelColumn, String labelIndex, String header, String delimiter, String numClasses) {
+public record OptionNames(String labelColumn, String labelIndex, String header, String delimiter, String numClasses,
+        String dropColumns, String labelValues) {
 
     /** The builder methods of {@link CsvReader}. */
-    public static final OptionNames BUILDER =
-            new OptionNames("optLabelColumn", "optLabelIndex", "optHeader", "optDelimiter", "optNumClasses");
+    public static final OptionNames BUILDER = new OptionNames("optLabelColumn", "optLabelIndex", "optHeader",
+            "optDelimiter", "optNumClasses", "optDropColumns", "optLabelValues");
+
+    /** Names for a caller that offers no way to drop columns or list label values. */
+    public OptionNames(String labelColumn, String labelIndex, String header, String delimiter, String numClasses) {
+        this(labelColumn, labelIndex, header, delimiter, numClasses, null, null);
+    }
 }

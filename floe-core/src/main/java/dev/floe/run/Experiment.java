@@ -147,6 +147,8 @@ public final class Experiment implements AutoCloseable {
                         if (!swaps.containsKey(cc.name())) {
                             sourced.add(new Sourced(key + ".from", cc.name(), r));
                         }
+                    } else if (cc instanceof dev.floe.config.ComponentConfig.TorchScript ts) {
+                        current = ts.toComponent(baseDir, key);
                     } else {
                         current = cc.toComponent();
                     }
@@ -190,7 +192,7 @@ public final class Experiment implements AutoCloseable {
                     throw new ConfigException(sc.key(), e.getMessage(), e);
                 }
             }
-            loadPretrained(graph, m);
+            loadPretrained(graph, m, baseDir);
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
@@ -269,9 +271,25 @@ public final class Experiment implements AutoCloseable {
         return "stages";
     }
 
-    /** Bundled weights of pretrained components ({@code type: minilm}), before any {@code init} file. */
-    private static void loadPretrained(ModelGraph graph, ExperimentConfig.Model m) {
+    /**
+     * Weights of pretrained components, before any {@code init} file: the bundled MiniLM weights
+     * ({@code type: minilm}) and {@code onnx} files of {@code type: transformer}.
+     */
+    private static void loadPretrained(ModelGraph graph, ExperimentConfig.Model m, Path baseDir) {
         for (int i = 0; i < m.components().size(); i++) {
+            if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.Transformer t && t.onnx() != null) {
+                String key = "model.components[" + i + "].onnx";
+                Path file = ConfigPaths.configFile(t.onnx(), baseDir, key);
+                try {
+                    dev.floe.text.BertImport.load((dev.floe.components.TransformerEncoder) graph.component(t.name()),
+                            dev.floe.onnx.OnnxModel.read(file));
+                } catch (IOException e) {
+                    throw new ConfigException(key, "cannot read " + file + ": " + e.getMessage()
+                            + "; check the file and its permissions", e);
+                } catch (IllegalArgumentException | IllegalStateException | dev.floe.onnx.OnnxFormatException e) {
+                    throw new ConfigException(key, e.getMessage(), e);
+                }
+            }
             if (m.components().get(i) instanceof dev.floe.config.ComponentConfig.MiniLm mini) {
                 try {
                     dev.floe.text.MiniLm.loadWeights(
@@ -352,32 +370,46 @@ public final class Experiment implements AutoCloseable {
     public void check(ExperimentData data) {
         Map<String, TensorSpec> inputs = graph.inputs();
         boolean text = !(data.train() instanceof dev.floe.data.Examples.Numeric);
-        if (text && graph.outputs().size() != 1) {
-            throw new ConfigException("model", "training needs exactly one output, found outputs "
-                    + graph.outputs().keySet() + "; keep one in model.outputs", null);
+        int outputs = data.tasks().isEmpty() ? 1 : data.tasks().size();
+        if (text && graph.outputs().size() != outputs) {
+            throw new ConfigException("model", "training needs exactly " + outputs + " output(s), one per task, found"
+                    + " outputs " + graph.outputs().keySet() + "; keep " + outputs + " in model.outputs", null);
         }
-        if (!text && (inputs.size() != 1 || graph.outputs().size() != 1)) {
-            throw new ConfigException("model", "training needs exactly one input and one output, found inputs "
-                    + inputs.keySet() + " and outputs " + graph.outputs().keySet()
-                    + "; keep one of each in model.inputs and model.outputs", null);
+        if (!text && (inputs.size() != 1 || graph.outputs().size() != outputs)) {
+            throw new ConfigException("model", "training needs exactly one input and " + outputs + " output(s), one"
+                    + " per task, found inputs " + inputs.keySet() + " and outputs " + graph.outputs().keySet()
+                    + "; keep one input in model.inputs and " + outputs + " in model.outputs", null);
         }
+        if (data.tasks().isEmpty()) {
+            checkTask(data, graph.outputs().keySet().iterator().next(), config.data(), "");
+            return;
+        }
+        for (int i = 0; i < data.tasks().size(); i++) {
+            ExperimentData.TaskData t = data.tasks().get(i);
+            checkTask(t.data(), t.output(), config.tasks().get(i).data(), "tasks[" + i + "].");
+        }
+    }
+
+    /** One task's examples fit the inputs and its output gives as many classes as its data has. */
+    private void checkTask(ExperimentData data, String output, ExperimentConfig.Data d, String prefix) {
         if (data.train() instanceof dev.floe.data.Examples.Numeric) {
             checkNumericInput(data);
         } else {
             checkTextInputs(data);
         }
-        ModelGraph.Endpoint source = graph.outputs().values().iterator().next();
+        ModelGraph.Endpoint source = graph.outputs().get(output);
         Component producer = graph.component(source.component());
         PortSpec port = producer.output(source.port());
         long classes = port.spec().lastSize().orElse(-1L);
         int dataClasses = data.train().numClasses();
         if (classes != dataClasses) {
-            throw new ConfigException("model.components", "output " + graph.outputs().keySet().iterator().next()
+            throw new ConfigException("model.components", "output " + output
                     + " (" + source + ") gives " + (classes < 0 ? "an unknown number of" : classes)
-                    + " classes but the data has " + dataClasses + " (" + (data.labels() != null
+                    + " classes but the data" + (prefix.isEmpty() ? "" : " of " + prefix.substring(0, prefix.length() - 1))
+                    + " has " + dataClasses + " (" + (data.labels() != null
                             ? "labels " + data.labels()
-                            : config.data().classes() == null
-                            ? "num_classes" : "data.classes keeps " + config.data().classes().size())
+                            : d.classes() == null
+                            ? prefix + "data.num_classes" : prefix + "data.classes keeps " + d.classes().size())
                     + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
         }
     }
@@ -494,7 +526,10 @@ public final class Experiment implements AutoCloseable {
                 .featureCache(cache)
                 .checkpointing(config.checkpointing())
                 .build()) {
-            TrainResult result = trainer.run(data.train(), data.eval());
+            TrainResult result = data.tasks().isEmpty()
+                    ? trainer.run(data.train(), data.eval())
+                    : trainer.run(data.tasks().stream().map(task -> new dev.floe.train.Task(task.name(), task.output(),
+                            task.data().train(), task.data().eval(), task.weight())).toList());
             mergePeft();
             FreezePlan last = plans.get(plans.size() - 1);
             Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),

@@ -148,7 +148,7 @@ class ExperimentConfigTest {
         ConfigException e = error("seed: 7", "seed: 7\nepochs: 3");
 
         assertMentions(e, "line 2", "unknown key 'epochs' at the top level",
-                "valid keys are checkpointing, data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, train_bn, training");
+                "valid keys are checkpointing, data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, tasks, train_bn, training");
     }
 
     @Test
@@ -171,7 +171,7 @@ class ExperimentConfigTest {
         ConfigException e = error("type: linear_head", "type: linearhead");
 
         assertMentions(e, "exp.yaml line 13", "model.components[1]: unknown component type 'linearhead'",
-                "valid types are conv_encoder, linear_head, minilm, mlp, mlp_head, transformer");
+                "valid types are conv_encoder, linear_head, minilm, mlp, mlp_head, torchscript, transformer");
     }
 
     @Test
@@ -279,7 +279,7 @@ class ExperimentConfigTest {
     void emptyFileSaysWhatIsExpected() {
         ConfigException e = assertThrows(ConfigException.class, () -> parse("# nothing yet\n"));
 
-        assertMentions(e, "exp.yaml: the config is empty", "data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, train_bn, training");
+        assertMentions(e, "exp.yaml: the config is empty", "data, layer_decay, layer_decay_by_component, model, optimizer, peft, policy, progressive, seed, stages, tasks, train_bn, training");
     }
 
     @Test
