@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -123,10 +124,39 @@ final class SweepCommand implements Callable<Integer> {
      * worker seconds) is {@code sweep-state.json}.
      */
     static void report(String title, List<SweepRun> runs, Path out) throws IOException {
+        boolean grid = isGrid(runs);
         List<ReportRun> reported = runs.stream()
-                .map(r -> new ReportRun(r.variant(), r.axes(), r.seed(), r.dir(),
+                .map(r -> new ReportRun(r.variant(), grid ? r.axes() : Map.of(VARIANT_AXIS, r.variant()), r.seed(), r.dir(),
                         r.done() ? null : (r.error() == null ? "did not finish (" + r.status() + ")" : r.error())))
                 .toList();
         Report.build(title, reported).write(out.resolve(SWEEP_JSON), out.resolve(REPORT_HTML));
+    }
+
+    /** The one axis of a sweep whose variants are not a grid: each variant is compared with the first. */
+    static final String VARIANT_AXIS = "variant";
+
+    /**
+     * Whether the variants form a grid: all set the same keys and every combination of their values
+     * occurs. Only then does "one axis changes, the others stay equal" compare anything; an explicit
+     * variant list that is no grid is reported with one axis, the variant.
+     */
+    static boolean isGrid(List<SweepRun> runs) {
+        java.util.Set<Map<String, String>> combos = new java.util.HashSet<>();
+        Map<String, java.util.Set<String>> values = new java.util.LinkedHashMap<>();
+        java.util.Set<String> keys = null;
+        for (SweepRun r : runs) {
+            if (keys == null) {
+                keys = r.axes().keySet();
+            } else if (!keys.equals(r.axes().keySet())) {
+                return false;
+            }
+            combos.add(r.axes());
+            r.axes().forEach((k, v) -> values.computeIfAbsent(k, x -> new java.util.HashSet<>()).add(v));
+        }
+        long product = 1;
+        for (java.util.Set<String> v : values.values()) {
+            product *= v.size();
+        }
+        return keys != null && !keys.isEmpty() && combos.size() == product;
     }
 }

@@ -192,7 +192,7 @@ public record ExperimentConfig(
      */
     public ExperimentConfig forTask(int i) {
         return new ExperimentConfig(seed, tasks.get(i).data(), model, policy, optimizer, training, stages, progressive,
-                layerDecay, layerDecayByComponent, trainBn, peft, null);
+                layerDecay, layerDecayByComponent, trainBn, peft, checkpointing, null);
     }
 
     /**
