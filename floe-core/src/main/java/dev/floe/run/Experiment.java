@@ -380,6 +380,17 @@ public final class Experiment implements AutoCloseable {
                             ? "num_classes" : "data.classes keeps " + config.data().classes().size())
                     + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
         }
+        checkClassWeights(dataClasses);
+    }
+
+    /** {@code training.class_weights} must give one weight per class of the data. */
+    private void checkClassWeights(int dataClasses) {
+        dev.floe.train.ClassWeights w = config.training().classWeightsSpec();
+        if (w instanceof dev.floe.train.ClassWeights.Fixed fixed && fixed.weights().size() != dataClasses) {
+            throw new ConfigException("training.class_weights", "class_weights lists " + fixed.weights().size()
+                    + " weights " + fixed.weights() + " but the data has " + dataClasses + " classes; give one weight"
+                    + " per class in label order, or write class_weights: balanced", null);
+        }
     }
 
     private void checkNumericInput(ExperimentData data) {
@@ -493,9 +504,17 @@ public final class Experiment implements AutoCloseable {
                 .provenance(provenance)
                 .featureCache(cache)
                 .checkpointing(config.checkpointing())
+                .classWeights(t.classWeightsSpec())
                 .build()) {
             TrainResult result = trainer.run(data.train(), data.eval());
-            mergePeft();
+            if (mergePeft() && result.finalEval() != null) {
+                // the saved weights are the merged ones: report what they give, as floe eval reads them
+                result = withFinalEval(result, dev.floe.train.Evaluator.evaluate(graph, data.eval(),
+                        graph.outputs().keySet().iterator().next(), dev.floe.train.Evaluator.batchSize(t.batchSize())));
+            }
+            if (data.labels() != null && result.finalEval() != null) {
+                result = withFinalEval(result, result.finalEval().withLabels(data.labels()));
+            }
             FreezePlan last = plans.get(plans.size() - 1);
             Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),
                     trainer.cacheSecondsSaved(), data.train(), data.eval(), t.batchSize());
@@ -516,17 +535,30 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    /** With {@code peft.merge}, folds the active LoRA modules into the base weights (after training). */
-    private void mergePeft() {
+    private static TrainResult withFinalEval(TrainResult r, dev.floe.train.EvalResult finalEval) {
+        return new TrainResult(r.epochs(), r.steps(), r.trainSeconds(), finalEval, r.stages());
+    }
+
+    /**
+     * With {@code peft.merge}, folds the active LoRA modules into the base weights (after training,
+     * or on a rebuilt graph before its saved merged weights are loaded: fresh LoRA factors add
+     * nothing, and the modules are then marked merged so they add no delta in forward passes).
+     *
+     * @return whether anything was merged
+     */
+    boolean mergePeft() {
         dev.floe.config.PeftConfig peft = config.peft();
         if (peft == null || !peft.merge()) {
-            return;
+            return false;
         }
+        boolean merged = false;
         for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
             if (peft.active().contains(l.name())) {
                 dev.floe.peft.Lora.merge(graph, l.name());
+                merged = true;
             }
         }
+        return merged;
     }
 
     /** What the {@code peft} section injected and froze, one line each; empty without one. */
