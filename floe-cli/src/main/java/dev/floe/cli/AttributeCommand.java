@@ -1,6 +1,5 @@
 package dev.floe.cli;
 
-import dev.floe.config.ConfigException;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.data.Dataset;
@@ -9,13 +8,8 @@ import dev.floe.graph.ModelGraph;
 import dev.floe.graph.TensorSpec;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
-import dev.floe.io.ModelWeights;
-import dev.floe.run.Experiment;
-import dev.floe.run.RunManifest;
-import dev.floe.run.RunManifests;
+import dev.floe.run.TrainedRun;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +38,7 @@ import picocli.CommandLine.Spec;
                 + " first evaluation images of a finished image run, as PNGs beside attributions.json.")
 final class AttributeCommand implements Callable<Integer> {
 
-    static final String WEIGHTS = "weights.safetensors";
+    static final String WEIGHTS = TrainedRun.WEIGHTS;
     static final String SUMMARY = "attributions.json";
 
     @Spec
@@ -75,24 +69,12 @@ final class AttributeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps must be at least 1, found " + steps);
         }
         PrintWriter stdout = spec.commandLine().getOut();
-        RunManifest manifest = RunManifests.read(run);
-        RunManifest.ConfigRecord c = manifest.recipe().config();
-        if (c == null) {
-            throw new IllegalArgumentException("run " + run + " was made by floe " + manifest.command()
-                    + ", not from a config; floe attribute explains runs of floe train");
-        }
-        Path weights = run.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw new IllegalArgumentException(run + " has no " + WEIGHTS + "; the run did not finish — give a finished"
-                    + " run folder");
-        }
-        ExperimentConfig cfg = ExperimentConfig.parse(c.text().getBytes(StandardCharsets.UTF_8), c.source());
-        Path base = Path.of(c.baseDir());
         List<byte[]> pictures = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (Experiment experiment = build(cfg, base)) {
-            ModelGraph graph = experiment.graph();
-            ModelWeights.load(graph, weights);
+        try (TrainedRun trained = TrainedRun.open(run)) {
+            ExperimentConfig cfg = trained.config();
+            Path base = trained.baseDir();
+            ModelGraph graph = trained.graph();
             Map.Entry<String, TensorSpec> input = graph.inputs().entrySet().iterator().next();
             if (graph.inputs().size() != 1 || input.getValue().rank() != 4) {
                 throw new IllegalArgumentException("floe attribute draws image runs (one input [batch, channels, height,"
@@ -144,14 +126,6 @@ final class AttributeCommand implements Callable<Integer> {
 
     static String fileName(int example) {
         return String.format(Locale.ROOT, "example-%03d.png", example);
-    }
-
-    private static Experiment build(ExperimentConfig cfg, Path base) {
-        try {
-            return Experiment.build(cfg, base);
-        } catch (ConfigException e) {
-            throw e.withSource("the run's config");
-        }
     }
 
     /** The evaluation set (test files or held-out part), or the training set when there is none. */
