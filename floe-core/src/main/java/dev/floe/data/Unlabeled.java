@@ -117,12 +117,13 @@ public final class Unlabeled {
     }
 
     /**
-     * Writes {@code out}: an IDX labels file of label 0 for every image of the IDX images file
-     * {@code images} (plain or gzipped).
+     * Writes {@code out}: an IDX labels file of label {@code label} for every image of the IDX
+     * images file {@code images} (plain or gzipped).
      *
+     * @param label a class index in [0, 255]
      * @throws DataFormatException if {@code images} does not start as an IDX images file
      */
-    public static void idxZeroLabels(Path images, Path out) {
+    public static void idxLabels(Path images, Path out, int label) {
         int count;
         try (InputStream raw = new java.io.BufferedInputStream(Files.newInputStream(images))) {
             raw.mark(2);
@@ -147,7 +148,7 @@ public final class Unlabeled {
             o.writeInt(IdxReader.LABELS_MAGIC);
             o.writeInt(count);
             for (int i = 0; i < count; i++) {
-                o.writeByte(0);
+                o.writeByte(label);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

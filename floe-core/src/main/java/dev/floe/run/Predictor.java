@@ -43,8 +43,10 @@ public final class Predictor implements AutoCloseable {
         this.run = run;
         int classes = run.classes();
         List<String> names = new ArrayList<>();
+        List<Integer> kept = run.config().data().classes(); // numeric runs on some classes: their original numbers
         for (int k = 0; k < classes; k++) {
-            names.add(run.labels() != null ? run.labels().get(k) : Integer.toString(k));
+            names.add(run.labels() != null ? run.labels().get(k)
+                    : kept != null && k < kept.size() ? Integer.toString(kept.get(k)) : Integer.toString(k));
         }
         this.classNames = List.copyOf(names);
         this.batchSize = Evaluator.batchSize(run.config().training().batchSize());
@@ -61,7 +63,8 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * The class names in label order: the run's labels when it has them (text runs), else
+     * The class names in label order: the run's labels when it has them (text runs); for a numeric
+     * run on some classes ({@code data.classes}) the original class numbers it kept; else
      * {@code "0"}, {@code "1"}, ...
      */
     public List<String> classNames() {

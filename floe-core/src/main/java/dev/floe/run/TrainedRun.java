@@ -217,7 +217,7 @@ public final class TrainedRun implements AutoCloseable {
                                 + " evaluated; give it with --labels FILE");
                     }
                     temp = Files.createTempFile("floe-unlabeled", ".idx");
-                    Unlabeled.idxZeroLabels(file, temp);
+                    Unlabeled.idxLabels(file, temp, Integer.parseInt(placeholder()));
                     labelsFile = temp;
                     labelled = false;
                 }
