@@ -82,6 +82,8 @@ class PredictImagesTest {
         assertEquals(0, eval.code(), eval.err());
         JsonNode fin = Json.mapper().readTree(run.resolve(TrainCommand.METRICS_FILE).toFile()).get("final_eval");
         assertEquals(fin.get("loss").asDouble(), Json.mapper().readTree(eval.out()).get("loss").asDouble(), 0.0);
+        assertEquals("[\"5\",\"6\",\"7\",\"8\",\"9\"]", fin.get("labels").toString(), "train names the kept classes");
+        assertEquals("5", Json.mapper().readTree(eval.out()).get("per_class").get(0).get("class").asText());
 
         Result needsLabels = floe("eval", run.toString(), "--data", firstImages(20).toString());
         assertEquals(2, needsLabels.code());

@@ -512,8 +512,9 @@ public final class Experiment implements AutoCloseable {
                 result = withFinalEval(result, dev.floe.train.Evaluator.evaluate(graph, data.eval(),
                         graph.outputs().keySet().iterator().next(), dev.floe.train.Evaluator.batchSize(t.batchSize())));
             }
-            if (data.labels() != null && result.finalEval() != null) {
-                result = withFinalEval(result, result.finalEval().withLabels(data.labels()));
+            List<String> names = classNames(config, data.labels());
+            if (names != null && result.finalEval() != null) {
+                result = withFinalEval(result, result.finalEval().withLabels(names));
             }
             FreezePlan last = plans.get(plans.size() - 1);
             Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),
@@ -533,6 +534,20 @@ public final class Experiment implements AutoCloseable {
                     started,
                     measured);
         }
+    }
+
+    /**
+     * The names of the model's classes in label order: the text data's class names, else for numeric
+     * data on some classes ({@code data.classes}) the original class numbers kept, else null.
+     *
+     * @param dataLabels the class names the data was read with, or null
+     */
+    public static List<String> classNames(ExperimentConfig config, List<String> dataLabels) {
+        if (dataLabels != null) {
+            return dataLabels;
+        }
+        List<Integer> kept = config.data().classes();
+        return kept == null ? null : kept.stream().map(String::valueOf).toList();
     }
 
     private static TrainResult withFinalEval(TrainResult r, dev.floe.train.EvalResult finalEval) {

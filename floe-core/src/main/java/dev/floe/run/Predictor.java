@@ -43,10 +43,8 @@ public final class Predictor implements AutoCloseable {
         this.run = run;
         int classes = run.classes();
         List<String> names = new ArrayList<>();
-        List<Integer> kept = run.config().data().classes(); // numeric runs on some classes: their original numbers
         for (int k = 0; k < classes; k++) {
-            names.add(run.labels() != null ? run.labels().get(k)
-                    : kept != null && k < kept.size() ? Integer.toString(kept.get(k)) : Integer.toString(k));
+            names.add(run.labels() != null ? run.labels().get(k) : Integer.toString(k));
         }
         this.classNames = List.copyOf(names);
         this.batchSize = Evaluator.batchSize(run.config().training().batchSize());
@@ -71,7 +69,7 @@ public final class Predictor implements AutoCloseable {
         return classNames;
     }
 
-    /** Whether the classes have names (rather than numbers). */
+    /** Whether the classes have names other than 0..k-1 (text classes, or the kept classes of a numeric run). */
     public boolean namedClasses() {
         return run.labels() != null;
     }

@@ -104,15 +104,18 @@ public final class TrainedRun implements AutoCloseable {
                 throw new IllegalArgumentException(weights + " has format '" + format + "', expected '"
                         + ModelWeights.FORMAT + "'; it was written by another Floe version — use that version");
             }
-            return new TrainedRun(runDir, manifest, config, base, experiment, labels(runDir, manifest));
+            return new TrainedRun(runDir, manifest, config, base, experiment, labels(runDir, manifest, config));
         } catch (RuntimeException e) {
             experiment.close();
             throw e;
         }
     }
 
-    /** The class names from {@code labels.json}, else from the manifest's data records; null for numeric classes. */
-    private static List<String> labels(Path runDir, RunManifest manifest) {
+    /**
+     * The class names from {@code labels.json}, else from the manifest's data records, else the kept
+     * class numbers of a numeric run on {@code data.classes}; null for numeric classes 0..k-1.
+     */
+    private static List<String> labels(Path runDir, RunManifest manifest, ExperimentConfig config) {
         Path file = runDir.resolve(LABELS);
         if (Files.isRegularFile(file)) {
             try {
@@ -131,7 +134,7 @@ public final class TrainedRun implements AutoCloseable {
                 return d.labels();
             }
         }
-        return null;
+        return Experiment.classNames(config, null);
     }
 
     /** The run folder. */
@@ -164,7 +167,11 @@ public final class TrainedRun implements AutoCloseable {
         return output;
     }
 
-    /** The class names, label {@code k} is {@code labels().get(k)}; null when classes are numbers. */
+    /**
+     * The class names, label {@code k} is {@code labels().get(k)}: text classes, or the original
+     * numbers of the classes a numeric run kept ({@code data.classes}); null when the classes are
+     * simply 0..k-1.
+     */
     public List<String> labels() {
         return labels;
     }
