@@ -8,6 +8,7 @@ import dev.floe.graph.ModelGraph;
 import dev.floe.graph.TensorSpec;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
+import dev.floe.run.TrainedRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ import picocli.CommandLine.Spec;
                 + " first evaluation images of a finished image run, as PNGs beside attributions.json.")
 final class AttributeCommand implements Callable<Integer> {
 
+    static final String WEIGHTS = TrainedRun.WEIGHTS;
     static final String SUMMARY = "attributions.json";
 
     @Spec
@@ -69,10 +71,10 @@ final class AttributeCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         List<byte[]> pictures = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (FinishedRun finished = FinishedRun.open(run, "attribute")) {
-            ModelGraph graph = finished.experiment().graph();
-            ExperimentConfig cfg = finished.config();
-            Path base = finished.base();
+        try (TrainedRun trained = TrainedRun.open(run)) {
+            ExperimentConfig cfg = trained.config();
+            Path base = trained.baseDir();
+            ModelGraph graph = trained.graph();
             Map.Entry<String, TensorSpec> input = graph.inputs().entrySet().iterator().next();
             if (graph.inputs().size() != 1 || input.getValue().rank() != 4) {
                 throw new IllegalArgumentException("floe attribute draws image runs (one input [batch, channels, height,"

@@ -4,6 +4,7 @@ import dev.floe.components.TransformerEncoder;
 import dev.floe.explain.Attention;
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
+import dev.floe.run.TrainedRun;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
 import dev.floe.text.MiniLm;
@@ -62,8 +63,8 @@ final class ExplainTextCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         Map<String, byte[]> files;
-        try (FinishedRun finished = FinishedRun.open(run, "explain-text")) {
-            ModelGraph graph = finished.experiment().graph();
+        try (TrainedRun trained = TrainedRun.open(run)) {
+            ModelGraph graph = trained.graph();
             TransformerEncoder encoder = encoder(graph);
             int max = (int) Math.min(Integer.MAX_VALUE, encoder.config().maxPositions());
             try (Tokenizer tokenizer = tokenizerFile != null ? Tokenizer.fromFile(tokenizerFile, max)

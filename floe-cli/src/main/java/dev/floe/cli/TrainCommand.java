@@ -239,6 +239,11 @@ final class TrainCommand implements Callable<Integer> {
         RunManifests.write(dir, RunManifests.finish(manifest, experiment.graph(), result, dir.resolve(WEIGHTS_FILE),
                 (System.nanoTime() - started) / 1e9));
         stdout.print(stageTable(result));
+        EvalResult fin = result.training().finalEval();
+        if (fin != null && fin.confusion() != null) {
+            stdout.print(EvalText.macroF1Line(fin));
+            stdout.print(EvalText.matrix(fin.confusion(), METRICS_FILE));
+        }
         stdout.println(finalLine(result, dir));
         stdout.flush();
         return 0;

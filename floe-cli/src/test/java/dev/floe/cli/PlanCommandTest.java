@@ -113,7 +113,7 @@ class PlanCommandTest {
 
         assertEquals(2, r.code());
         assertTrue(r.err().contains(config + " line "), r.err());
-        assertTrue(r.err().contains("training: unknown key 'epoch'; valid keys are batch_size, clip_grad_norm, epochs, gradient_accumulation, lr_schedule"), r.err());
+        assertTrue(r.err().contains("training: unknown key 'epoch'; valid keys are batch_size, class_weights, clip_grad_norm, epochs, gradient_accumulation, lr_schedule"), r.err());
     }
 
     @Test

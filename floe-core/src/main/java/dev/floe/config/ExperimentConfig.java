@@ -765,8 +765,16 @@ public record ExperimentConfig(
      *     default constant; restarted in every stage
      */
     public record Training(
-            Integer epochs, Integer batchSize, Integer gradientAccumulation, Double clipGradNorm, Map<String, Object> lrSchedule) {
+            Integer epochs, Integer batchSize, Integer gradientAccumulation, Double clipGradNorm, Map<String, Object> lrSchedule,
+            Object classWeights) {
+
+        /** {@code class_weights: balanced}. */
+        public static final String BALANCED = "balanced";
+
         public Training {
+            if (classWeights != null) {
+                classWeights(classWeights); // checks the form; the count is checked against the data's classes
+            }
             Fields.required().key("batch_size", batchSize).check("training: {epochs: 3, batch_size: 64}");
             if (epochs != null) {
                 Fields.positive("epochs", epochs);
@@ -779,6 +787,38 @@ public record ExperimentConfig(
             if (lrSchedule != null) {
                 StageConfig.parseSchedule(lrSchedule);
             }
+        }
+
+        /** {@code training.class_weights} as trainer weights, or null when not set. */
+        public dev.floe.train.ClassWeights classWeightsSpec() {
+            return classWeights == null ? null : classWeights(classWeights);
+        }
+
+        private static dev.floe.train.ClassWeights classWeights(Object value) {
+            String example = "; write class_weights: balanced, or one positive number per class, e.g."
+                    + " class_weights: [1.0, 4.0]";
+            if (value instanceof String s) {
+                if (!BALANCED.equals(s.trim())) {
+                    throw Fields.bad("class_weights", "class_weights is '" + s + "'" + example);
+                }
+                return dev.floe.train.ClassWeights.balanced();
+            }
+            if (!(value instanceof List<?> list)) {
+                throw Fields.bad("class_weights", "class_weights is " + value + example);
+            }
+            List<Double> weights = new java.util.ArrayList<>();
+            for (int k = 0; k < list.size(); k++) {
+                Object w = list.get(k);
+                if (!(w instanceof Number n) || !(n.doubleValue() > 0) || Double.isInfinite(n.doubleValue())) {
+                    throw Fields.bad("class_weights", "class_weights[" + k + "] is " + w
+                            + "; every class weight must be a finite number > 0" + example);
+                }
+                weights.add(n.doubleValue());
+            }
+            if (weights.isEmpty()) {
+                throw Fields.bad("class_weights", "class_weights is an empty list" + example);
+            }
+            return dev.floe.train.ClassWeights.of(weights);
         }
     }
 }

@@ -152,6 +152,64 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
     }
 
     /**
+     * Reads one more data file as the config reads its own (same reader and options, same class
+     * names, same tokenizer and {@code max_tokens}), for scoring or predicting with a trained model.
+     * No selection ({@code limit}, {@code per_class}, {@code eval_fraction}) is applied; with
+     * {@code data.classes} the examples of the other classes are dropped and labels renumbered as in
+     * training.
+     *
+     * @param file a CSV file, a text file (JSON Lines or CSV), or IDX images
+     * @param idxLabels the IDX labels file of {@code file} (IDX only; ignored otherwise)
+     * @param classNames text data: the run's class names, label {@code k} is {@code classNames.get(k)}
+     * @param name how the examples are named in messages and records
+     * @throws dev.floe.data.DataFormatException when the file is damaged or does not fit the config
+     *     (naming file, position and the config key to change)
+     */
+    public static Examples readExamples(ExperimentConfig config, Path baseDir, Path file, Path idxLabels,
+            List<String> classNames, String name) {
+        ExperimentConfig.Data d = config.data();
+        if (ExperimentConfig.Data.TEXT.equals(d.format())) {
+            TextEncoderAt enc = textEncoder(config);
+            int maxTokens = d.maxTokens() != null ? d.maxTokens()
+                    : (int) Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, enc.encoder().maxPositions());
+            TextReader.Builder b = TextReader.builder()
+                    .setPath(file)
+                    .optFormat(textFormat(file.toString(), "the data file"))
+                    .optTextField(d.textColumn())
+                    .optLabelField(d.labelColumn())
+                    .optName(name)
+                    .optOptionKeys(TEXT_KEYS);
+            if (classNames != null) {
+                b.optClassNames(classNames);
+            }
+            TextDataset texts = b.build().read();
+            TokenizedExamples examples;
+            try (Tokenizer tok = enc.encoder().tokenizer(maxTokens, baseDir, enc.key())) {
+                examples = TokenizedExamples.of(texts, tok);
+            }
+            checkVocab(examples, enc);
+            return examples;
+        }
+        Dataset data;
+        if (ExperimentConfig.Data.IDX.equals(d.format())) {
+            data = IdxReader.read(file, idxLabels, d.numClasses(), name, Integer.MAX_VALUE, KEYS);
+        } else {
+            data = CsvReader.builder()
+                    .setPath(file)
+                    .optLabelColumn(d.labelColumn())
+                    .optNumClasses(d.numClasses())
+                    .optName(name)
+                    .optOptionNames(KEYS)
+                    .build()
+                    .read();
+        }
+        if (d.classes() != null) {
+            data = filter(data, d.classes().stream().mapToInt(Integer::intValue).toArray(), name);
+        }
+        return Examples.of(data, config.model().inputs().keySet().iterator().next());
+    }
+
+    /**
      * The data files the config names, resolved as {@link #load} resolves them, each checked to be a
      * regular file that can be opened for reading. Their contents are not read, so this is fast
      * whatever their size; a damaged file is found only by {@link #load}.

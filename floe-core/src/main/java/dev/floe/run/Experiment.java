@@ -412,6 +412,17 @@ public final class Experiment implements AutoCloseable {
                             ? prefix + "data.num_classes" : prefix + "data.classes keeps " + d.classes().size())
                     + "); set the classes of component " + producer.name() + " to " + dataClasses, null);
         }
+        checkClassWeights(dataClasses);
+    }
+
+    /** {@code training.class_weights} must give one weight per class of the data. */
+    private void checkClassWeights(int dataClasses) {
+        dev.floe.train.ClassWeights w = config.training().classWeightsSpec();
+        if (w instanceof dev.floe.train.ClassWeights.Fixed fixed && fixed.weights().size() != dataClasses) {
+            throw new ConfigException("training.class_weights", "class_weights lists " + fixed.weights().size()
+                    + " weights " + fixed.weights() + " but the data has " + dataClasses + " classes; give one weight"
+                    + " per class in label order, or write class_weights: balanced", null);
+        }
     }
 
     private void checkNumericInput(ExperimentData data) {
@@ -525,12 +536,21 @@ public final class Experiment implements AutoCloseable {
                 .provenance(provenance)
                 .featureCache(cache)
                 .checkpointing(config.checkpointing())
+                .classWeights(t.classWeightsSpec())
                 .build()) {
             TrainResult result = data.tasks().isEmpty()
                     ? trainer.run(data.train(), data.eval())
                     : trainer.run(data.tasks().stream().map(task -> new dev.floe.train.Task(task.name(), task.output(),
                             task.data().train(), task.data().eval(), task.weight())).toList());
-            mergePeft();
+            if (mergePeft() && result.finalEval() != null && data.tasks().isEmpty()) {
+                // the saved weights are the merged ones: report what they give, as floe eval reads them
+                result = withFinalEval(result, dev.floe.train.Evaluator.evaluate(graph, data.eval(),
+                        graph.outputs().keySet().iterator().next(), dev.floe.train.Evaluator.batchSize(t.batchSize())));
+            }
+            List<String> names = classNames(config, data.labels());
+            if (names != null && result.finalEval() != null) {
+                result = withFinalEval(result, result.finalEval().withLabels(names));
+            }
             FreezePlan last = plans.get(plans.size() - 1);
             Map<String, Double> measured = Measurements.measure(graph, last, result, trainer.optimizer().stateBytes(),
                     trainer.cacheSecondsSaved(), data.train(), data.eval(), t.batchSize());
@@ -551,17 +571,45 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    /** With {@code peft.merge}, folds the active LoRA modules into the base weights (after training). */
-    private void mergePeft() {
+    /**
+     * The names of the model's classes in label order: the text data's class names, else for numeric
+     * data on some classes ({@code data.classes}) the original class numbers kept, else null.
+     *
+     * @param dataLabels the class names the data was read with, or null
+     */
+    public static List<String> classNames(ExperimentConfig config, List<String> dataLabels) {
+        if (dataLabels != null) {
+            return dataLabels;
+        }
+        ExperimentConfig.Data primary = config.data() != null ? config.data() : config.tasks().get(0).data();
+        List<Integer> kept = primary.classes();
+        return kept == null ? null : kept.stream().map(String::valueOf).toList();
+    }
+
+    private static TrainResult withFinalEval(TrainResult r, dev.floe.train.EvalResult finalEval) {
+        return new TrainResult(r.epochs(), r.steps(), r.trainSeconds(), finalEval, r.stages());
+    }
+
+    /**
+     * With {@code peft.merge}, folds the active LoRA modules into the base weights (after training,
+     * or on a rebuilt graph before its saved merged weights are loaded: fresh LoRA factors add
+     * nothing, and the modules are then marked merged so they add no delta in forward passes).
+     *
+     * @return whether anything was merged
+     */
+    boolean mergePeft() {
         dev.floe.config.PeftConfig peft = config.peft();
         if (peft == null || !peft.merge()) {
-            return;
+            return false;
         }
+        boolean merged = false;
         for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
             if (peft.active().contains(l.name())) {
                 dev.floe.peft.Lora.merge(graph, l.name());
+                merged = true;
             }
         }
+        return merged;
     }
 
     /** What the {@code peft} section injected and froze, one line each; empty without one. */

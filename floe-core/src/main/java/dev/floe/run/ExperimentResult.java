@@ -144,6 +144,7 @@ public record ExperimentResult(
             f.put("loss", fin.loss());
             f.put("accuracy", fin.accuracy());
             f.put("examples", fin.examples());
+            putScores(f, fin);
         }
         root.put("steps", training.steps());
         root.put("train_seconds", training.trainSeconds());
@@ -166,6 +167,38 @@ public record ExperimentResult(
             return json.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write metrics as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * {@code f1_macro}, {@code per_class} (name, precision, recall, f1, support), {@code confusion}
+     * (row = true class) and {@code labels} (when named) of an evaluation with a confusion matrix.
+     */
+    public static void putScores(ObjectNode f, EvalResult r) {
+        dev.floe.train.ConfusionMatrix m = r.confusion();
+        if (m == null) {
+            return;
+        }
+        putFinite(f, "f1_macro", m.macroF1());
+        ArrayNode per = f.putArray("per_class");
+        for (dev.floe.train.ConfusionMatrix.ClassMetrics c : m.perClass()) {
+            ObjectNode n = per.addObject();
+            n.put("class", c.name());
+            putFinite(n, "precision", c.precision());
+            putFinite(n, "recall", c.recall());
+            putFinite(n, "f1", c.f1());
+            n.put("support", c.support());
+        }
+        ArrayNode rows = f.putArray("confusion");
+        for (long[] row : m.counts()) {
+            ArrayNode r2 = rows.addArray();
+            for (long c : row) {
+                r2.add(c);
+            }
+        }
+        if (m.labels() != null) {
+            ArrayNode labels = f.putArray("labels");
+            m.labels().forEach(labels::add);
         }
     }
 

@@ -256,6 +256,57 @@ public record RunManifest(
      * @param loss mean cross-entropy
      * @param accuracy share of correct predictions
      * @param examples examples evaluated
+     * @param f1Macro unweighted mean of the per-class F1 over the classes that occur; null in
+     *     manifests written before it was recorded
+     * @param perClass precision, recall, F1 and support of each class in label order; null likewise
+     * @param confusion row = true class, column = predicted class; null likewise
+     * @param labels class names in label order, null for numeric classes
      */
-    public record FinalEval(double loss, double accuracy, int examples) {}
+    public record FinalEval(double loss, double accuracy, int examples,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            Double f1Macro,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            List<ClassScore> perClass,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            List<List<Long>> confusion,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            List<String> labels) {
+
+        /** Loss, accuracy and count only (as manifests before per-class scores). */
+        public FinalEval(double loss, double accuracy, int examples) {
+            this(loss, accuracy, examples, null, null, null, null);
+        }
+
+        /** The record of an evaluation (with its confusion matrix and scores when it has them). */
+        public static FinalEval of(dev.floe.train.EvalResult r) {
+            dev.floe.train.ConfusionMatrix m = r.confusion();
+            if (m == null) {
+                return new FinalEval(r.loss(), r.accuracy(), r.examples());
+            }
+            List<ClassScore> scores = m.perClass().stream()
+                    .map(c -> new ClassScore(c.name(), finite(c.precision()), finite(c.recall()), finite(c.f1()),
+                            c.support()))
+                    .toList();
+            List<List<Long>> rows = new java.util.ArrayList<>();
+            for (long[] row : m.counts()) {
+                rows.add(java.util.Arrays.stream(row).boxed().toList());
+            }
+            return new FinalEval(r.loss(), r.accuracy(), r.examples(), finite(m.macroF1()), scores, rows, m.labels());
+        }
+
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
+        }
+    }
+
+    /**
+     * One class's scores in a {@link FinalEval}.
+     *
+     * @param name class name, or its index as text
+     * @param precision null when the class neither occurs nor is predicted
+     * @param recall null likewise
+     * @param f1 null likewise
+     * @param support examples of the class
+     */
+    public record ClassScore(String name, Double precision, Double recall, Double f1, long support) {}
 }

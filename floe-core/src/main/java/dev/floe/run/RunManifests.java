@@ -187,7 +187,7 @@ public final class RunManifests {
             }
         }
         return started.finished(new RunManifest.Outcome(Instant.now().toString(), after, weightsSha, stages,
-                fin == null ? null : new RunManifest.FinalEval(fin.loss(), fin.accuracy(), fin.examples()),
+                fin == null ? null : RunManifest.FinalEval.of(fin),
                 result.training().steps(), result.training().trainSeconds(), wallSeconds, ProcessStats.peakRssMb(),
                 result.optimizerStateBytes(), new TreeMap<>(result.measurements())));
     }

@@ -48,11 +48,6 @@ import java.util.Set;
  */
 public final class Trainer implements AutoCloseable {
 
-    /**
-     * Evaluation batches hold at least this many examples. Larger ones were slower per example on
-     * one engine thread (conv encoder and MiniLM both: 2–3× at 256 against 64).
-     */
-    private static final int MIN_EVAL_BATCH = 64;
     /** Spreads epoch shuffle seeds apart (a prime, so seeds of nearby runs do not collide). */
     private static final long EPOCH_SEED_STRIDE = 1_000_003L;
     /** Spreads stage seeds apart. */
@@ -77,6 +72,9 @@ public final class Trainer implements AutoCloseable {
     private final List<FreezePlan> plans;
     private final FeatureCache cache;
     private final GradientCheckpointing checkpointing;
+    private final ClassWeights classWeights;
+    /** The primary task's resolved class weights, or null for the plain mean. */
+    private float[] primaryWeights;
     private Prefix prefix;
     private long steps;
     /** Prefix compute time of every pass (training epoch, evaluation) served from the cache. */
@@ -90,7 +88,7 @@ public final class Trainer implements AutoCloseable {
         this.input = b.input != null ? b.input : (graph.inputs().size() == 1 ? graph.inputs().keySet().iterator().next() : null);
         this.output = b.output != null ? b.output : (graph.outputs().size() == 1 ? graph.outputs().keySet().iterator().next() : null);
         this.batchSize = b.batchSize;
-        this.evalBatchSize = Math.max(b.batchSize, MIN_EVAL_BATCH);
+        this.evalBatchSize = Evaluator.batchSize(b.batchSize);
         this.accumulation = b.accumulation;
         this.clipNorm = b.clipNorm;
         this.seed = b.seed;
@@ -103,6 +101,7 @@ public final class Trainer implements AutoCloseable {
         this.cache = b.cache;
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
         this.checkpointing = GradientCheckpointing.of(graph, b.checkpointing);
+        this.classWeights = b.classWeights;
     }
 
     /**
@@ -434,31 +433,34 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The evaluation of the weights the run ends with: the last stage's best epoch when it restored
-     * that epoch's weights, otherwise its last epoch. Null without an evaluation set.
+     * The evaluation of the weights the run ends with (the last stage's best epoch when it restored
+     * that epoch's weights, otherwise its last epoch), made again on the whole graph without the
+     * feature cache, as {@link Evaluator#evaluate} of the saved weights gives it. Null without an
+     * evaluation set or when no epoch ran.
      */
-    private static EvalResult finalEvaluation(Task primary, List<StageResult> results) {
-        if (primary.eval() == null || results.isEmpty()) {
+    private EvalResult finalEvaluation(Task primary, List<StageResult> results) {
+        if (primary.eval() == null || results.isEmpty() || results.get(results.size() - 1).epochs().isEmpty()) {
             return null;
         }
-        StageResult last = results.get(results.size() - 1);
-        if (last.epochs().isEmpty()) {
-            return null;
-        }
-        EpochMetrics m = last.epochs().get(last.epochs().size() - 1);
-        if (last.restoredBest()) {
-            for (EpochMetrics e : last.epochs()) {
-                if (e.epoch() == last.bestEpoch()) {
-                    m = e;
-                }
-            }
-        }
-        return new EvalResult(m.evalLoss(), m.evalAccuracy(), primary.eval().size());
+        return Evaluator.evaluate(graph, primary.eval(), primary.output(), evalBatchSize);
     }
 
     private void checkTasks(List<Task> tasks) {
         if (tasks.isEmpty()) {
             throw new IllegalArgumentException("give at least one task");
+        }
+        if (classWeights != null) {
+            Task primary = tasks.get(0);
+            int[] counts = primary.train().classCounts();
+            long classes = outputClasses(primary.output());
+            if (classes > counts.length) {
+                counts = Arrays.copyOf(counts, (int) classes);
+            }
+            double[] w = classWeights.resolve(counts);
+            primaryWeights = new float[w.length];
+            for (int k = 0; k < w.length; k++) {
+                primaryWeights[k] = (float) w[k];
+            }
         }
         for (Task task : tasks) {
             checkTask(task);
@@ -575,7 +577,9 @@ public final class Trainer implements AutoCloseable {
                     Task task = tasks.get(t);
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
                     NDArray logits = logits(task.train(), batch, idx[t], forward, task.output(), cached[t]); // (B, classes)
-                    losses[t] = crossEntropy(logits, y); // ()
+                    losses[t] = t == 0 && primaryWeights != null
+                            ? weightedCrossEntropy(logits, y, primaryWeights)
+                            : crossEntropy(logits, y); // ()
                     float factor = (float) (task.weight() * weight);
                     NDArray term = factor == 1f ? losses[t] : losses[t].mul(FloeEngine.scalar(losses[t], factor));
                     total = total == null ? term : total.add(term);
@@ -635,27 +639,26 @@ public final class Trainer implements AutoCloseable {
         return evaluate(Examples.of(data, input), output);
     }
 
-    /** Mean cross-entropy and accuracy on {@code data} in inference mode, read at graph output {@code out}. */
+    /**
+     * Mean cross-entropy, accuracy and confusion matrix on {@code data} in inference mode, read at
+     * graph output {@code out} (through the feature cache when the current stage's frozen prefix is
+     * cached).
+     */
     public EvalResult evaluate(Examples data, String out) {
         checkData(data, out);
-        double lossSum = 0;
-        long correct = 0;
         Features features = prefix != null && prefix.usable() ? features(data) : null;
         cachedPassSeconds += features == null ? 0 : features.computeSeconds();
-        for (int from = 0; from < data.size(); from += evalBatchSize) {
-            int to = (int) Math.min(data.size(), (long) from + evalBatchSize);
-            int[] idx = new int[to - from];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = from + i;
-            }
-            try (NDManager batch = graph.manager().newSubManager()) {
-                NDArray y = data.labels(batch, idx);
-                NDArray logits = logits(data, batch, idx, ForwardContext.INFERENCE, out, features);
-                lossSum += crossEntropy(logits, y).getFloat() * idx.length;
-                correct += logits.argMax(1).eq(y).sum().toType(DataType.INT64, false).getLong();
-            }
-        }
-        return new EvalResult(lossSum / data.size(), (double) correct / data.size(), data.size());
+        return Evaluator.evaluate(data, evalBatchSize,
+                (batch, idx) -> logits(data, batch, idx, ForwardContext.INFERENCE, out, features), graph);
+    }
+
+    /** {@code Σ_i w[y_i] · (-log softmax(logits_i)[y_i]) / Σ_i w[y_i]} over the batch. */
+    static NDArray weightedCrossEntropy(NDArray logits, NDArray labels, float[] weights) {
+        NDArray logProbs = logits.logSoftmax(1); // (B, C)
+        NDArray oneHot = labels.oneHot((int) logits.getShape().get(1)); // (B, C)
+        NDArray w = oneHot.mul(FloeEngine.owned(labels.getManager().create(weights))).sum(new int[] {1}); // (B)
+        NDArray picked = logProbs.mul(oneHot).sum(new int[] {1}); // (B)
+        return picked.mul(w).sum().div(w.sum()).neg();
     }
 
     /** Mean over the batch of {@code -log softmax(logits)[label]}. */
@@ -745,8 +748,19 @@ public final class Trainer implements AutoCloseable {
         private Map<String, String> provenance = Map.of();
         private FeatureCache cache;
         private List<String> checkpointing = List.of();
+        private ClassWeights classWeights;
 
         private Builder() {}
+
+        /**
+         * Weights the first task's training loss by class ({@link ClassWeights}); default none (the
+         * plain mean). Fixed weights must be one per class of the task's output, checked when the
+         * run starts. Evaluation loss is not weighted.
+         */
+        public Builder classWeights(ClassWeights weights) {
+            this.classWeights = weights;
+            return this;
+        }
 
         /**
          * Gradient checkpointing: segments whose path matches one of these globs keep only their

@@ -89,7 +89,7 @@ class ExperimentConfigTest {
         assertEquals(List.of(FreezeRule.freeze("encoder/**"), FreezeRule.train("encoder/block2/**", 0.1)),
                 c.freezePolicy().rules());
         assertEquals(new OptimizerSpec.AdamW(0.002, 0.9, 0.999, 1e-8, 0.01), c.optimizer().toSpec());
-        assertEquals(new ExperimentConfig.Training(3, 64, 1, 0.0, null), c.training());
+        assertEquals(new ExperimentConfig.Training(3, 64, 1, 0.0, null, null), c.training());
     }
 
     @Test
@@ -122,7 +122,7 @@ class ExperimentConfigTest {
     void unknownKeyIsNamedWithItsSectionLineAndTheValidKeys() {
         ConfigException e = error("  batch_size: 64", "  batch_size: 64\n  epoch: 2");
 
-        assertEquals("exp.yaml line 24, column 3: training: unknown key 'epoch'; valid keys are batch_size, clip_grad_norm, epochs, gradient_accumulation, lr_schedule;"
+        assertEquals("exp.yaml line 24, column 3: training: unknown key 'epoch'; valid keys are batch_size, class_weights, clip_grad_norm, epochs, gradient_accumulation, lr_schedule;"
                 + " fix the spelling or remove the key", e.getMessage());
         assertEquals("training", e.where());
         assertEquals(24, e.line());
@@ -132,7 +132,7 @@ class ExperimentConfigTest {
     void misspeltRequiredKeyIsReportedAsUnknownNotAsMissing() {
         ConfigException e = error("  batch_size: 64", "  batchsize: 64");
 
-        assertMentions(e, "line 23", "training: unknown key 'batchsize'", "valid keys are batch_size, clip_grad_norm, epochs, gradient_accumulation, lr_schedule");
+        assertMentions(e, "line 23", "training: unknown key 'batchsize'", "valid keys are batch_size, class_weights, clip_grad_norm, epochs, gradient_accumulation, lr_schedule");
     }
 
     @Test

@@ -1,0 +1,157 @@
+package dev.floe.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.io.Json;
+import java.io.BufferedWriter;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Files to predict on that have no labels, made readable by the labelled readers ({@link CsvReader},
+ * {@link TextReader}, {@link IdxReader}) so predictions read their examples exactly as training
+ * read its own: a copy of the file with a placeholder label on every example. The placeholder
+ * means nothing; callers that copy must not report accuracy on such a file.
+ */
+public final class Unlabeled {
+
+    private static final int GZIP_MAGIC_0 = 0x1f;
+    private static final int GZIP_MAGIC_1 = 0x8b;
+
+    private Unlabeled() {}
+
+    /** Whether the CSV file's header names column {@code column}. */
+    public static boolean csvHasColumn(Path file, String column) {
+        return TextFiles.read(file, text -> {
+            List<String> header = new CsvRecords(text, file, ',').next();
+            return header != null && header.stream().anyMatch(c -> c.trim().equals(column));
+        });
+    }
+
+    /**
+     * Writes {@code out}: the CSV file {@code in} (plain or gzipped) with a last column
+     * {@code column} holding {@code value} in every record, quoted as RFC 4180 wants.
+     */
+    public static void csvWithLabel(Path in, Path out, String column, String value) {
+        TextFiles.read(in, text -> {
+            CsvRecords records = new CsvRecords(text, in, ',');
+            try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+                boolean header = true;
+                for (List<String> r = records.next(); r != null; r = records.next()) {
+                    for (String cell : r) {
+                        w.write(quoted(cell));
+                        w.write(',');
+                    }
+                    w.write(quoted(header ? column : value));
+                    w.write('\n');
+                    header = false;
+                }
+            }
+            return null;
+        });
+    }
+
+    private static String quoted(String cell) {
+        if (cell.indexOf(',') < 0 && cell.indexOf('"') < 0 && cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) {
+            return cell;
+        }
+        return '"' + cell.replace("\"", "\"\"") + '"';
+    }
+
+    /** Whether the first JSON object of the JSON Lines file has field {@code field}. */
+    public static boolean jsonlHasField(Path file, String field) {
+        ObjectMapper json = Json.mapper();
+        return TextFiles.read(file, text -> {
+            for (String line = text.readLine(); line != null; line = text.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    JsonNode node = json.readTree(line.strip().replace("\uFEFF", ""));
+                    return node != null && node.isObject() && node.has(field);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    return true; // not JSON: let the reader report it with its line
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Writes {@code out}: the JSON Lines file {@code in} with {@code field: value} added to every
+     * object that lacks it (lines that are not objects are copied for the reader to report).
+     */
+    public static void jsonlWithLabel(Path in, Path out, String field, String value) {
+        ObjectMapper json = Json.mapper();
+        TextFiles.read(in, text -> {
+            try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+                for (String line = text.readLine(); line != null; line = text.readLine()) {
+                    String copy = line;
+                    if (!line.isBlank()) {
+                        try {
+                            JsonNode node = json.readTree(line.replace("\uFEFF", ""));
+                            if (node instanceof ObjectNode o && !o.has(field)) {
+                                o.put(field, value);
+                                copy = json.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                                        .writeValueAsString(o);
+                            }
+                        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                            // copied as it is: the reader names the line
+                        }
+                    }
+                    w.write(copy);
+                    w.write('\n');
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Writes {@code out}: an IDX labels file of label {@code label} for every image of the IDX
+     * images file {@code images} (plain or gzipped).
+     *
+     * @param label a class index in [0, 255]
+     * @throws DataFormatException if {@code images} does not start as an IDX images file
+     */
+    public static void idxLabels(Path images, Path out, int label) {
+        int count;
+        try (InputStream raw = new java.io.BufferedInputStream(Files.newInputStream(images))) {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            InputStream in = b0 == GZIP_MAGIC_0 && b1 == GZIP_MAGIC_1 ? new GZIPInputStream(raw) : raw;
+            DataInputStream data = new DataInputStream(in);
+            int magic = data.readInt();
+            if (magic != IdxReader.IMAGES_MAGIC) {
+                throw new DataFormatException(images, String.format(java.util.Locale.ROOT,
+                        "starts with 0x%08x, not the IDX images magic 0x%08x; give an IDX images file", magic,
+                        IdxReader.IMAGES_MAGIC));
+            }
+            count = data.readInt();
+        } catch (java.io.EOFException e) {
+            throw new DataFormatException(images, "is shorter than an IDX images header; give an IDX images file");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + images + ": " + e.getMessage(), e);
+        }
+        try (DataOutputStream o = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(out)))) {
+            o.writeInt(IdxReader.LABELS_MAGIC);
+            o.writeInt(count);
+            for (int i = 0; i < count; i++) {
+                o.writeByte(label);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+        }
+    }
+}
