@@ -41,6 +41,7 @@ record Metric(String key, String label, Unit unit) {
 
     static final String ACCURACY = "final_accuracy";
     static final String LOSS = "final_loss";
+    static final String F1_MACRO = "final_f1_macro";
     static final String TRAIN_SECONDS = "train_seconds";
     static final String PEAK_RSS_MB = "peak_rss_mb";
     static final String OPTIMIZER_STATE_BYTES = "optimizer_state_bytes";
@@ -49,6 +50,7 @@ record Metric(String key, String label, Unit unit) {
     static final List<Metric> KNOWN = List.of(
             new Metric(ACCURACY, "accuracy %", Unit.FRACTION),
             new Metric(LOSS, "eval loss", Unit.NUMBER),
+            new Metric(F1_MACRO, "macro-F1 %", Unit.FRACTION),
             new Metric(TRAIN_SECONDS, "train s", Unit.SECONDS),
             new Metric(PEAK_RSS_MB, "peak memory MiB", Unit.MEBIBYTES),
             new Metric("examples_per_second", "examples/s", Unit.PER_SECOND),

@@ -74,7 +74,8 @@ record RunResult(ReportRun run, Map<String, Double> values, List<StageCurve> sta
     }
 
     /**
-     * The numbers of a finished run's outcome: final accuracy and loss, train time, peak memory,
+     * The numbers of a finished run's outcome: final accuracy, loss and macro-F1 (when recorded), train
+     * time, peak memory,
      * optimizer state, then every entry of {@code outcome.metrics} (an entry named like one of the
      * former replaces it).
      */
@@ -83,6 +84,9 @@ record RunResult(ReportRun run, Map<String, Double> values, List<StageCurve> sta
         if (outcome.finalEval() != null) {
             putIfFinite(values, Metric.ACCURACY, outcome.finalEval().accuracy());
             putIfFinite(values, Metric.LOSS, outcome.finalEval().loss());
+            if (outcome.finalEval().f1Macro() != null) {
+                putIfFinite(values, Metric.F1_MACRO, outcome.finalEval().f1Macro());
+            }
         }
         putIfFinite(values, Metric.TRAIN_SECONDS, outcome.trainSeconds());
         if (outcome.peakRssMb() > 0) { // -1 where the platform does not report it

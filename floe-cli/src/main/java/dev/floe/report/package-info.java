@@ -10,7 +10,7 @@
  *   <li>{@code axes}: {@code [{name, values: [...]}]}, values in order of first appearance; the
  *     first value is the one the others are compared with</li>
  *   <li>{@code metrics}: {@code [{key, label, unit}]}, the numbers shown, in column order. Keys:
- *     {@code final_accuracy}, {@code final_loss} (the final evaluation), {@code train_seconds},
+ *     {@code final_accuracy}, {@code final_loss}, {@code final_f1_macro} (the final evaluation), {@code train_seconds},
  *     {@code peak_rss_mb}, {@code optimizer_state_bytes} (from the manifest's outcome), then every key
  *     of the outcome's {@code metrics} ({@code trainable_params}, {@code total_params},
  *     {@code examples_per_second}, {@code param_bytes}, {@code grad_bytes}, {@code activation_bytes},

@@ -89,6 +89,8 @@ class ReportTest {
         assertEquals(Math.abs(a1 - a2) / Math.sqrt(2), acc.get("std").asDouble(), 1e-12);
         assertEquals(2, acc.get("n").asInt());
         assertEquals(1000.0, full.get("stats").get("trainable_params").get("mean").asDouble());
+        assertEquals((a1 + a2) / 2 - SyntheticRuns.MACRO_F1_GAP, full.get("stats").get("final_f1_macro").get("mean").asDouble(),
+                1e-12, "macro-F1 comes from the manifest's final_eval");
         JsonNode curve = full.get("curves").get(0);
         assertEquals("train", curve.get("stage").asText());
         assertEquals(4, curve.get("eval_accuracy_per_epoch").size());
@@ -184,7 +186,7 @@ class ReportTest {
     @Test
     void aNumberSomeRunsDidNotRecordIsAbsentFromTheirJsonAndADashInThePage() throws Exception {
         SyntheticRuns.Result with = new SyntheticRuns.Result(0.8, 0.2, 3, 500,
-                Map.of("examples_per_second", 1234.0, "final_f1_macro", 0.75), List.of(0.8), List.of(0.5));
+                Map.of("examples_per_second", 1234.0, "final_auc", 0.75), List.of(0.8), List.of(0.5));
         Path a = SyntheticRuns.finishedRun(tmp.resolve("with"), "with.yaml", 0.01, 1, with);
         Path b = SyntheticRuns.finishedRun(tmp.resolve("without"), "without.yaml", 0.01, 1,
                 new SyntheticRuns.Result(0.7, 0.3, 2, 400, Map.of(), List.of(0.7), List.of(0.6)));
@@ -193,14 +195,14 @@ class ReportTest {
         JsonNode json = report.json();
         assertEquals(1234.0, variant(json, "with").get("stats").get("examples_per_second").get("mean").asDouble());
         assertFalse(variant(json, "without").get("stats").has("examples_per_second"));
-        assertFalse(json.get("runs").get(1).get("values").has("final_f1_macro"));
+        assertFalse(json.get("runs").get(1).get("values").has("final_auc"));
         Path html = tmp.resolve("out/report.html");
         report.write(tmp.resolve("out/sweep.json"), html);
         String page = Files.readString(html);
         Matcher row = Pattern.compile("<tr data-variant=\"without\">(.*?)</tr>").matcher(page);
         assertTrue(row.find(), "a row for the variant without the numbers");
         assertTrue(row.group(1).contains("<td data-v=\"\">–</td>"), row.group(1));
-        assertTrue(page.contains("final f1 macro %"), "the task metric has a column");
+        assertTrue(page.contains("final auc %"), "the task metric has a column");
         assertEquals(json.get("title").asText(),
                 Json.mapper().readTree(tmp.resolve("out/sweep.json").toFile()).get("title").asText());
     }
