@@ -121,12 +121,7 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
             eval = eval == null ? null : filter(eval, keep, "data.test");
         }
         if (eval == null && d.evalFraction() > 0) {
-            long held = Math.round(d.evalFraction() * train.size());
-            if (held < 1 || held >= train.size()) {
-                throw new ConfigException("data.eval_fraction", "eval_fraction " + d.evalFraction() + " of "
-                        + train.size() + " training examples holds out " + held + "; both parts need examples:"
-                        + " change eval_fraction or limit", null);
-            }
+            checkHoldOut(d.evalFraction(), train.size());
             Dataset.Split split = train.split(d.evalFraction(), seed);
             eval = split.first();
             train = split.second();
@@ -443,12 +438,7 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
             train = train.subset(first);
         }
         if (eval == null && d.evalFraction() > 0) {
-            long held = Math.round(d.evalFraction() * train.size());
-            if (held < 1 || held >= train.size()) {
-                throw new ConfigException("data.eval_fraction", "eval_fraction " + d.evalFraction() + " of "
-                        + train.size() + " training examples holds out " + held + "; both parts need examples:"
-                        + " change eval_fraction or limit", null);
-            }
+            checkHoldOut(d.evalFraction(), train.size());
             TextDataset.Split split = train.split(d.evalFraction(), seed);
             eval = split.first();
             train = split.second();
@@ -523,6 +513,20 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                             + " entries; set vocab to the tokenizer's vocabulary size or use its tokenizer", null);
                 }
             }
+        }
+    }
+
+    /**
+     * {@code data.eval_fraction} of {@code size} training examples leaves examples on both sides.
+     *
+     * @throws ConfigException at {@code data.eval_fraction} otherwise
+     */
+    private static void checkHoldOut(double evalFraction, int size) {
+        long held = Math.round(evalFraction * size);
+        if (held < 1 || held >= size) {
+            throw new ConfigException("data.eval_fraction", "eval_fraction " + evalFraction + " of " + size
+                    + " training examples holds out " + held + "; both parts need examples: change eval_fraction or"
+                    + " limit", null);
         }
     }
 }
