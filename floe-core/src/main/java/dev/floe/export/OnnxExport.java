@@ -7,7 +7,6 @@ import dev.floe.graph.ElementType;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
-import dev.floe.peft.Lora;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,7 +41,7 @@ public final class OnnxExport {
      */
     public static byte[] toOnnx(ModelGraph graph, Normalization normalization, String producerVersion) {
         checkExportable(graph);
-        mergeLora(graph);
+        WeightsExport.mergeLora(graph);
         OnnxGraphBuilder g = new OnnxGraphBuilder();
         Map<String, String> values = new HashMap<>(); // "component.port" or graph input name -> ONNX value
         for (Map.Entry<String, TensorSpec> in : graph.inputs().entrySet()) {
@@ -96,14 +95,6 @@ public final class OnnxExport {
     private static Map<String, String> emit(Component c, Map<String, String> args, OnnxGraphBuilder g) {
         ComponentExporter<Component> e = (ComponentExporter<Component>) EXPORTERS.get(c.getClass());
         return e.emit(c, args, g);
-    }
-
-    private static void mergeLora(ModelGraph graph) {
-        for (String name : Lora.attached(graph).keySet()) {
-            if (graph.activeAdapters().contains(name) && !Lora.isMerged(graph, name)) {
-                Lora.merge(graph, name);
-            }
-        }
     }
 
     private static String normalize(OnnxGraphBuilder g, String input, TensorSpec spec, String x, Normalization n) {
