@@ -4,12 +4,14 @@ import dev.floe.components.ConvEncoder;
 import dev.floe.components.LinearHead;
 import dev.floe.components.Mlp;
 import dev.floe.components.MlpHead;
+import dev.floe.components.TransformerEncoder;
 import dev.floe.graph.Component;
 import dev.floe.nn.BatchNorm;
 import dev.floe.nn.Layer;
 import dev.floe.nn.Linear;
 import dev.floe.nn.LinearDelta;
 import dev.floe.nn.Param;
+import dev.floe.peft.AdapterSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,7 @@ final class BuiltInExporters {
             return Map.of("logits", linear(g, c, c.name() + "/fc2", h));
         });
         m.put(Mlp.class, (ComponentExporter<Mlp>) BuiltInExporters::mlp);
+        m.put(TransformerEncoder.class, new TransformerExporter());
         return m;
     }
 
@@ -77,27 +80,61 @@ final class BuiltInExporters {
     }
 
     /**
-     * {@code y = x W^T + b} for {@code x (B, in)} as one {@code Gemm}.
+     * {@code y = x W^T + b} of the {@link Linear} at {@code path}: one {@code Gemm} for {@code x (B, in)},
+     * {@code MatMul} and {@code Add} for {@code x (..., in)} ({@code matrixInput} false); then any
+     * active bottleneck adapter on the layer, {@code y + up(act(down(y)))}.
      *
-     * @throws ExportException if the layer has an active extra (an unmerged LoRA or similar) on top
+     * @throws ExportException if the layer has another active extra on top (e.g. an unmerged LoRA)
      */
-    static String linear(OnnxGraphBuilder g, Component c, String path, String x) {
-        checkNoActiveDelta(c, path);
-        return g.node("Gemm", path, List.of(x, g.param(param(c, path + "/weight")), g.param(param(c, path + "/bias"))),
-                OnnxGraphBuilder.Attribute.of("transB", 1L));
-    }
-
-    static void checkNoActiveDelta(Component c, String path) {
+    static String linear(OnnxGraphBuilder g, Component c, String path, String x, boolean matrixInput) {
+        String y = dense(g, param(c, path + "/weight"), param(c, path + "/bias"), x, path, matrixInput);
         Layer layer = c.layers().get(path);
         if (layer instanceof Linear l) {
             for (LinearDelta d : l.deltas()) {
-                if (d.active()) {
-                    throw new ExportException("component " + c.name() + ": layer " + path + " has the active extra '"
-                            + d.name() + "' (" + d.getClass().getSimpleName() + "), which cannot be exported; merge"
-                            + " it into the layer's weights or deactivate it first");
+                if (!d.active()) {
+                    continue;
                 }
+                AdapterSpec spec = g.adapter(d.name());
+                if (spec == null) {
+                    throw new ExportException("component " + c.name() + " (" + c.getClass().getSimpleName() + "): layer "
+                            + path + " has the active extra '" + d.name() + "', which cannot be exported; merge it into"
+                            + " the layer's weights or deactivate it first");
+                }
+                String a = path + "/adapter/" + d.name();
+                String h = dense(g, param(c, a + "/down/weight"), param(c, a + "/down/bias"), y, a + "/down", matrixInput);
+                h = spec.activation() == AdapterSpec.Activation.RELU ? g.node("Relu", a + "/relu", List.of(h)) : gelu(g, a, h);
+                y = g.node("Add", a + "/add", List.of(y, dense(g, param(c, a + "/up/weight"), param(c, a + "/up/bias"), h,
+                        a + "/up", matrixInput)));
             }
         }
+        return y;
+    }
+
+    static String linear(OnnxGraphBuilder g, Component c, String path, String x) {
+        return linear(g, c, path, x, true);
+    }
+
+    private static String dense(OnnxGraphBuilder g, Param w, Param b, String x, String hint, boolean matrixInput) {
+        if (matrixInput) {
+            return g.node("Gemm", hint, List.of(x, g.param(w), g.param(b)), OnnxGraphBuilder.Attribute.of("transB", 1L));
+        }
+        return g.node("Add", hint, List.of(g.node("MatMul", hint + "/matmul", List.of(x, g.transposed(w))), g.param(b)));
+    }
+
+    /** GELU in its exact erf form: {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+    static String gelu(OnnxGraphBuilder g, String hint, String x) {
+        String e = g.node("Erf", hint + "/gelu/erf", List.of(g.node("Div", hint + "/gelu/scaled",
+                List.of(x, g.scalar(hint + "/gelu/sqrt2", (float) Math.sqrt(2.0))))));
+        String onePlus = g.node("Add", hint + "/gelu/one_plus", List.of(e, g.scalar(hint + "/gelu/one", 1f)));
+        String half = g.node("Mul", hint + "/gelu/half_x", List.of(x, g.scalar(hint + "/gelu/half", 0.5f)));
+        return g.node("Mul", hint + "/gelu", List.of(half, onePlus));
+    }
+
+    /** {@code LayerNormalization} over the last axis, with the layer's weight, bias and epsilon. */
+    static String layerNorm(OnnxGraphBuilder g, Component c, String path, String x, float epsilon) {
+        return g.node("LayerNormalization", path, List.of(x, g.param(param(c, path + "/weight")),
+                        g.param(param(c, path + "/bias"))),
+                OnnxGraphBuilder.Attribute.of("axis", -1L), OnnxGraphBuilder.Attribute.of("epsilon", epsilon));
     }
 
     static Param param(Component c, String path) {

@@ -7,6 +7,7 @@ import dev.floe.graph.ElementType;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
+import dev.floe.peft.Adapters;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,8 +21,9 @@ import java.util.stream.Collectors;
  * dimensions such as {@code batch} stay dynamic).
  *
  * <p>Exportable component types: {@code conv_encoder}, {@code linear_head}, {@code mlp_head},
- * {@code mlp}. Active LoRA modules are merged into their layers' weights first (this changes the
- * graph's weights in place, not its outputs).
+ * {@code mlp}, {@code transformer} and {@code minilm}. Active LoRA modules are merged into their
+ * layers' weights first (this changes the graph's weights in place, not its outputs); active
+ * bottleneck adapters become nodes of their own.
  */
 public final class OnnxExport {
 
@@ -43,6 +45,7 @@ public final class OnnxExport {
         checkExportable(graph);
         WeightsExport.mergeLora(graph);
         OnnxGraphBuilder g = new OnnxGraphBuilder();
+        g.adapters(Adapters.attached(graph));
         Map<String, String> values = new HashMap<>(); // "component.port" or graph input name -> ONNX value
         for (Map.Entry<String, TensorSpec> in : graph.inputs().entrySet()) {
             String v = g.input(in.getKey(), in.getValue());

@@ -4,6 +4,7 @@ import dev.floe.graph.Dim;
 import dev.floe.graph.ElementType;
 import dev.floe.graph.TensorSpec;
 import dev.floe.nn.Param;
+import dev.floe.peft.AdapterSpec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -71,6 +72,17 @@ public final class OnnxGraphBuilder {
     private final Set<String> names = new HashSet<>();
     private final Map<String, String> paramValues = new HashMap<>();
     private final Map<String, Integer> counters = new HashMap<>();
+    private final Map<String, AdapterSpec> adapters = new HashMap<>();
+
+    /** Makes these bottleneck adapters' specs known to the layer emitters (by module name). */
+    public void adapters(Map<String, AdapterSpec> specs) {
+        adapters.putAll(specs);
+    }
+
+    /** The spec of the bottleneck adapter of this name, or null when there is none. */
+    public AdapterSpec adapter(String name) {
+        return adapters.get(name);
+    }
 
     /**
      * Declares a graph input of this shape; symbolic dimensions stay symbolic (e.g. {@code batch}).
@@ -111,6 +123,39 @@ public final class OnnxGraphBuilder {
         ByteBuffer raw = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(values);
         initializers.add(tensor(name, dims, FLOAT, raw.array()));
+        return name;
+    }
+
+    /** A float32 scalar constant. */
+    public String scalar(String hint, float value) {
+        return constant(hint, new long[0], new float[] {value});
+    }
+
+    /** The value holding the transpose of this matrix parameter (rows become columns; added on first use). */
+    public String transposed(Param p) {
+        long[] shape = p.shape().getShape();
+        if (shape.length != 2) {
+            throw new IllegalArgumentException("parameter " + p.path() + " has shape " + p.shape() + "; transposing needs a matrix");
+        }
+        return paramValues.computeIfAbsent(p.path() + "^T", key -> {
+            float[] v = p.toFloatArray();
+            int rows = (int) shape[0];
+            int cols = (int) shape[1];
+            float[] t = new float[v.length];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    t[c * rows + r] = v[r * cols + c];
+                }
+            }
+            return constant(p.path() + "_T", new long[] {cols, rows}, t);
+        });
+    }
+
+    /** An int64 scalar constant (an index). */
+    public String int64Scalar(String hint, long value) {
+        String name = fresh(hint);
+        ByteBuffer raw = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value);
+        initializers.add(tensor(name, new long[0], INT64, raw.array()));
         return name;
     }
 
