@@ -8,11 +8,11 @@ import dev.floe.graph.ModelGraph;
 import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
 import dev.floe.peft.Adapters;
+import dev.floe.torchscript.TorchScriptComponent;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Turns a built {@link ModelGraph} into an ONNX model that computes the graph's outputs in
@@ -79,17 +79,24 @@ public final class OnnxExport {
         return g.toModel("floe", producerVersion);
     }
 
+    /** The config types (model.components[].type) that export, as users write them. */
+    public static final String EXPORTABLE_TYPES = "conv_encoder, linear_head, mlp_head, mlp, transformer, minilm";
+
     /**
      * Checks that every component of {@code graph} has an exporter.
      *
-     * @throws ExportException naming the first component that has none, and its type
+     * @throws ExportException naming the first component that has none, its type and the exportable types
      */
     public static void checkExportable(ModelGraph graph) {
         for (Component c : graph.components()) {
             if (!EXPORTERS.containsKey(c.getClass())) {
-                throw new ExportException("component " + c.name() + " has type " + c.getClass().getSimpleName()
-                        + ", which cannot be exported to ONNX; exportable types are "
-                        + EXPORTERS.keySet().stream().map(Class::getSimpleName).collect(Collectors.joining(", ")));
+                String type = c instanceof TorchScriptComponent ? "type torchscript" : "Java type " + c.getClass().getName();
+                String why = c instanceof TorchScriptComponent
+                        ? "Floe cannot see the operations inside a TorchScript model; export that model to ONNX from"
+                                + " PyTorch (torch.onnx.export) instead"
+                        : "Floe has no ONNX exporter for it";
+                throw new ExportException("component " + c.name() + " (" + type + ") cannot be exported to ONNX: " + why
+                        + "; exportable types are " + EXPORTABLE_TYPES);
             }
         }
     }

@@ -22,7 +22,9 @@ import dev.floe.graph.TensorSpec;
 import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
+import dev.floe.torchscript.TorchScriptComponent;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -173,8 +175,25 @@ class OnnxExportTest {
                 .output("logits", "custom.logits")
                 .build()) {
             ExportException e = assertThrows(ExportException.class, () -> OnnxExport.toOnnx(g, null, "test"));
-            assertTrue(e.getMessage().startsWith("component custom has type Custom, which cannot be exported to ONNX"),
+            assertTrue(e.getMessage().startsWith("component custom (Java type dev.floe.export.OnnxExportTest$Custom) cannot be"
+                    + " exported to ONNX: Floe has no ONNX exporter for it; exportable types are conv_encoder,"),
                     e.getMessage());
+        }
+    }
+
+    @Test
+    void aTorchScriptComponentIsRefusedWithItsNameAndType() throws Exception {
+        Path file = Path.of(OnnxExportTest.class.getResource("/dev/floe/torchscript/mlp_scripted.pt").toURI());
+        try (ModelGraph g = ModelGraph.builder()
+                .input("x", TensorSpec.of("[batch, 8]"))
+                .add(TorchScriptComponent.builder().name("ts").role(Role.ENCODER).file(file).input("x", "[batch, 8]")
+                        .output("y", "[batch, 3]").build())
+                .wire("x", "ts.x")
+                .output("logits", "ts.y")
+                .build()) {
+            ExportException e = assertThrows(ExportException.class, () -> OnnxExport.toOnnx(g, null, "test"));
+            assertTrue(e.getMessage().startsWith("component ts (type torchscript) cannot be exported to ONNX: Floe cannot"
+                    + " see the operations inside a TorchScript model; export that model to ONNX from PyTorch"), e.getMessage());
         }
     }
 }
