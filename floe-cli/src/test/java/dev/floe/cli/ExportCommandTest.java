@@ -86,6 +86,7 @@ class ExportCommandTest {
                     diff = Math.max(diff, Math.abs(logits[b][k] - expected[b * 5 + k]));
                 }
             }
+            System.out.printf("image run with normalize: ONNX Runtime vs Floe max abs diff %.2e%n", diff);
             assertTrue(diff < 1e-4, "max abs diff " + diff);
         }
 
@@ -130,5 +131,68 @@ class ExportCommandTest {
         Result none = floe("export", run.toString());
         assertEquals(2, none.code());
         assertTrue(none.err().contains("--onnx FILE and/or --safetensors FILE"), none.err());
+    }
+
+    @Test
+    void anUnmergedLoraTextRunExportsMergedAndOnnxRuntimeAgrees() throws Exception {
+        Path text = Files.createDirectories(dir.resolve("text"));
+        StringBuilder train = new StringBuilder();
+        for (String[] row : new String[][] {{"cheap pills buy now", "spam"}, {"meeting at noon", "ham"},
+                {"win money fast", "spam"}, {"review the report", "ham"}}) {
+            train.append("{\"text\": \"").append(row[0]).append("\", \"label\": \"").append(row[1]).append("\"}\n");
+        }
+        Files.writeString(text.resolve("train.jsonl"), train.toString());
+        Files.writeString(text.resolve("test.jsonl"), train.toString());
+        Path config = Files.writeString(text.resolve("lora.yaml"), PredictTextLoraTest.CONFIG.replace("MERGE", "false"));
+        Path textRun = text.resolve("run");
+        Result r = floe("train", config.toString(), "--out", textRun.toString(), "--no-progress");
+        assertEquals(0, r.code(), r.err());
+
+        Path onnx = text.resolve("lora.onnx");
+        Path weights = text.resolve("lora.safetensors");
+        Result export = floe("export", textRun.toString(), "--onnx", onnx.toString(), "--safetensors", weights.toString());
+        assertEquals(0, export.code(), export.err());
+
+        long[] ids = {101, 2000, 3000, 4000, 102, 101, 5000, 102, 0, 0}; // two rows of five, the second padded
+        long[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+        float[] expected;
+        try (TrainedRun trained = TrainedRun.open(textRun); NDManager m = trained.graph().manager().newSubManager()) {
+            expected = trained.graph().forward(Map.of("input_ids", m.create(ids, new Shape(2, 5)),
+                    "attention_mask", m.create(mask, new Shape(2, 5))), ForwardContext.INFERENCE).get("logits").toFloatArray();
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession s = env.createSession(onnx.toString(), new OrtSession.SessionOptions());
+                OnnxTensor i = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(ids), new long[] {2, 5});
+                OnnxTensor k = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(mask), new long[] {2, 5});
+                OrtSession.Result out = s.run(Map.of("input_ids", i, "attention_mask", k))) {
+            float[][] logits = (float[][]) out.get(0).getValue();
+            double diff = 0;
+            for (int b = 0; b < 2; b++) {
+                for (int c = 0; c < 2; c++) {
+                    diff = Math.max(diff, Math.abs(logits[b][c] - expected[b * 2 + c]));
+                }
+            }
+            System.out.printf("text LoRA run: ONNX Runtime vs Floe max abs diff %.2e%n", diff);
+            assertTrue(diff < 1e-4, "max abs diff " + diff);
+        }
+
+        // the merged weights hold no LoRA factors: a config without peft loads them through model.init
+        JsonNode description = Json.mapper().readTree(text.resolve("lora.safetensors.json").toFile());
+        assertEquals("[\"qv\"]", description.get("merged_lora").toString());
+        ObjectNode yaml = (ObjectNode) new YAMLMapper().readTree(PredictTextLoraTest.CONFIG.replace("MERGE", "false"));
+        yaml.remove("peft");
+        yaml.remove("policy");
+        ObjectNode model = ((ObjectNode) description.get("model")).deepCopy();
+        model.set("init", description.get("init"));
+        yaml.set("model", model);
+        byte[] bytes = new YAMLMapper().writeValueAsString(yaml).getBytes(StandardCharsets.UTF_8);
+        try (Experiment rebuilt = Experiment.build(ExperimentConfig.parse(bytes, "merged.yaml"), text);
+                NDManager m = rebuilt.graph().manager().newSubManager()) {
+            float[] merged = rebuilt.graph().forward(Map.of("input_ids", m.create(ids, new Shape(2, 5)),
+                    "attention_mask", m.create(mask, new Shape(2, 5))), ForwardContext.INFERENCE).get("logits").toFloatArray();
+            for (int j = 0; j < expected.length; j++) {
+                assertEquals(expected[j], merged[j], 1e-4, "logit " + j);
+            }
+        }
     }
 }

@@ -104,7 +104,7 @@ public final class WeightsExport {
         ObjectNode ports = root.putObject("ports");
         for (Component c : graph.components()) {
             ObjectNode node = ports.putObject(c.name());
-            node.put("type", c.getClass().getSimpleName());
+            node.put("java_class", c.getClass().getName());
             ObjectNode in = node.putObject("inputs");
             for (PortSpec p : c.inputs()) {
                 in.put(p.name(), p.spec().toString());
