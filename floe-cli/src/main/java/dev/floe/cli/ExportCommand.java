@@ -3,6 +3,7 @@ package dev.floe.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.floe.config.Normalization;
 import dev.floe.export.OnnxExport;
+import dev.floe.export.OnnxGraphBuilder;
 import dev.floe.export.WeightsExport;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
@@ -12,8 +13,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -59,10 +58,8 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("nothing to export; give --onnx FILE and/or --safetensors FILE");
         }
         Path description = safetensors == null ? null : safetensors.resolveSibling(safetensors.getFileName() + ".json");
-        List<Path> targets = new ArrayList<>();
         for (Path p : new Path[] {onnx, safetensors, description}) {
             if (p != null) {
-                targets.add(p);
                 if (Files.exists(p) && !force) {
                     throw new IllegalArgumentException(p + " already exists; give another file, or --force to replace it");
                 }
@@ -71,16 +68,16 @@ final class ExportCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (TrainedRun trained = TrainedRun.open(run)) {
             String version = Versions.current().get("floe");
+            // everything that can fail on the model is computed before the first file is written
             byte[] model = onnx == null ? null
                     : OnnxExport.toOnnx(trained.graph(), normalization(run.resolve(TrainCommand.NORMALIZATION_FILE)), version);
+            String json = safetensors == null ? null : WeightsExport.describe(trained.graph(),
+                    trained.manifest().recipe().config().text(), safetensors.getFileName().toString());
             if (model != null) {
                 AtomicFiles.writeBytes(onnx, model);
-                out.printf(Locale.ROOT, "wrote %s (ONNX opset %d, %,d bytes)%n", onnx,
-                        dev.floe.export.OnnxGraphBuilder.OPSET, model.length);
+                out.printf(Locale.ROOT, "wrote %s (ONNX opset %d, %,d bytes)%n", onnx, OnnxGraphBuilder.OPSET, model.length);
             }
             if (safetensors != null) {
-                String json = WeightsExport.describe(trained.graph(), trained.manifest().recipe().config().text(),
-                        safetensors.getFileName().toString());
                 WeightsExport.write(trained.graph(), safetensors, Map.of("floe.exported_from", run.toString()));
                 AtomicFiles.writeString(description, json);
                 out.printf(Locale.ROOT, "wrote %s and %s%n", safetensors, description);
