@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * Emits the ONNX nodes that compute one component type's forward pass in inference mode
- * (dropout off, batch norm on its running statistics).
+ * (dropout off, batch norm on its running statistics). Floe's built-in component types have one
+ * each; give one for a component type of your own to
+ * {@link OnnxExport#toOnnx(dev.floe.graph.ModelGraph, dev.floe.config.Normalization, String, Map)}.
  *
  * @param <C> the component type
  */

@@ -42,7 +42,18 @@ public final class OnnxExport {
      *     or when the normalisation does not fit the input's shape
      */
     public static byte[] toOnnx(ModelGraph graph, Normalization normalization, String producerVersion) {
-        checkExportable(graph);
+        return toOnnx(graph, normalization, producerVersion, Map.of());
+    }
+
+    /**
+     * As {@link #toOnnx(ModelGraph, Normalization, String)}, with exporters for further component
+     * classes (exact class match; an entry for a built-in class replaces the built-in exporter).
+     */
+    public static byte[] toOnnx(ModelGraph graph, Normalization normalization, String producerVersion,
+            Map<Class<? extends Component>, ComponentExporter<?>> extra) {
+        Map<Class<? extends Component>, ComponentExporter<?>> exporters = new HashMap<>(EXPORTERS);
+        exporters.putAll(extra);
+        checkExportable(graph, exporters);
         WeightsExport.mergeLora(graph);
         OnnxGraphBuilder g = new OnnxGraphBuilder();
         g.adapters(Adapters.attached(graph));
@@ -61,7 +72,7 @@ public final class OnnxExport {
                     args.put(w.to().port(), values.get(w.from().toString()));
                 }
             }
-            Map<String, String> produced = emit(c, args, g);
+            Map<String, String> produced = emit(exporters.get(c.getClass()), c, args, g);
             for (PortSpec out : c.outputs()) {
                 String v = produced.get(out.name());
                 if (v == null) {
@@ -88,8 +99,12 @@ public final class OnnxExport {
      * @throws ExportException naming the first component that has none, its type and the exportable types
      */
     public static void checkExportable(ModelGraph graph) {
+        checkExportable(graph, EXPORTERS);
+    }
+
+    private static void checkExportable(ModelGraph graph, Map<Class<? extends Component>, ComponentExporter<?>> exporters) {
         for (Component c : graph.components()) {
-            if (!EXPORTERS.containsKey(c.getClass())) {
+            if (!exporters.containsKey(c.getClass())) {
                 String type = c instanceof TorchScriptComponent ? "type torchscript" : "Java type " + c.getClass().getName();
                 String why = c instanceof TorchScriptComponent
                         ? "Floe cannot see the operations inside a TorchScript model; export that model to ONNX from"
@@ -102,9 +117,9 @@ public final class OnnxExport {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, String> emit(Component c, Map<String, String> args, OnnxGraphBuilder g) {
-        ComponentExporter<Component> e = (ComponentExporter<Component>) EXPORTERS.get(c.getClass());
-        return e.emit(c, args, g);
+    private static Map<String, String> emit(ComponentExporter<?> exporter, Component c, Map<String, String> args,
+            OnnxGraphBuilder g) {
+        return ((ComponentExporter<Component>) exporter).emit(c, args, g);
     }
 
     private static String normalize(OnnxGraphBuilder g, String input, TensorSpec spec, String x, Normalization n) {

@@ -182,6 +182,27 @@ class OnnxExportTest {
     }
 
     @Test
+    void aComponentTypeExportsWithAnExporterOfItsOwn() throws Exception {
+        Random r = new Random(6);
+        try (ModelGraph g = ModelGraph.builder()
+                .input("image", TensorSpec.of("[batch, 1, " + H + ", " + H + "]"))
+                .add(ConvEncoder.builder().name("encoder").input(1, H, H).widths(8).build())
+                .add(new Custom())
+                .wire("image", "encoder.in")
+                .wire("encoder.features", "custom.in")
+                .output("logits", "custom.logits")
+                .build()) {
+            randomizeStatistics(g, r);
+            ComponentExporter<Custom> firstThree = (c, in, b) -> Map.of("logits", b.node("Slice", "custom/first3",
+                    List.of(in.get("in"), b.int64s("custom/starts", 0), b.int64s("custom/ends", 3), b.int64s("custom/axes", 1))));
+            byte[] model = OnnxExport.toOnnx(g, null, "test", Map.of(Custom.class, firstThree));
+            float[] x = randomImages(r, 2);
+            double diff = maxAbsDiff(graphLogits(g, x, 2), onnxLogits(model, x, 2));
+            assertTrue(diff < 1e-4, "max abs diff " + diff);
+        }
+    }
+
+    @Test
     void aTorchScriptComponentIsRefusedWithItsNameAndType() throws Exception {
         Path file = Path.of(OnnxExportTest.class.getResource("/dev/floe/torchscript/mlp_scripted.pt").toURI());
         try (ModelGraph g = ModelGraph.builder()
