@@ -18,6 +18,7 @@ module dev.floe.core {
     exports dev.floe.data;
     exports dev.floe.engine;
     exports dev.floe.explain;
+    exports dev.floe.export;
     exports dev.floe.freeze;
     exports dev.floe.graph;
     exports dev.floe.io;
