@@ -92,6 +92,10 @@ final class ExplainTextCommand implements Callable<Integer> {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("text", text);
         summary.put("tokens", tokenizer.tokens(text));
+        List<float[][]> attention = attention(r, component);
+        summary.put("layers", r.layers().stream().filter(l -> l.startsWith(component + "/")).toList());
+        summary.put("attention", attention);
+        summary.put("rollout", Attention.rollout(r, component, 0));
         r.outputs().forEach((name, o) -> {
             summary.put(name, o.values());
             int best = 0;
@@ -122,6 +126,12 @@ final class ExplainTextCommand implements Callable<Integer> {
         files.put(SUMMARY, (Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         return files;
+    }
+
+    /** Per layer of {@code component}, in order, its attention averaged over heads (rows: queries, each summing to 1). */
+    static List<float[][]> attention(Attention.Recording r, String component) {
+        return r.layers().stream().filter(l -> l.startsWith(component + "/"))
+                .map(l -> Attention.meanOverHeads(r, l, 0)).toList();
     }
 
     private TransformerEncoder encoder(ModelGraph graph) {
