@@ -110,4 +110,46 @@ class ExplainTextRunTest {
         double change = ig.get("logit").asDouble() - ig.get("baseline_logit").asDouble();
         assertEquals(change, sum, 0.01 * Math.abs(change) + 1e-4, "token attributions add up to the logit change");
     }
+
+    @Test
+    void comparesTwoRunsOnTheSameTextSideBySide() throws Exception {
+        Path frozen = trainTextRun(dir, "frozen", false);
+        Path lora = trainTextRun(dir, "lora", true);
+        Path single = dir.resolve("single");
+        assertEquals(0, floe("explain-text", frozen.toString(), "claim your prize", "--out", single.toString()).code());
+        Path out = dir.resolve("compared");
+        Result r = floe("explain-text", frozen.toString(), "--compare", lora.toString(), "claim your prize",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+
+        BufferedImage one = ImageIO.read(single.resolve("layer-1.png").toFile());
+        BufferedImage both = ImageIO.read(out.resolve("layer-1.png").toFile());
+        assertTrue(both.getWidth() > 2 * one.getWidth(), "both runs' heatmaps in one picture: " + both.getWidth());
+        JsonNode summary = Json.mapper().readTree(out.resolve(ExplainTextCommand.SUMMARY).toFile());
+        assertEquals(frozen.toString(), summary.get("a").get("run").asText());
+        assertEquals(summary.get("a").get("explanation").get("tokens"), summary.get("b").get("explanation").get("tokens"));
+        JsonNode differences = summary.get("differences");
+        assertEquals(3, differences.size(), "two layers and the rollout: " + differences);
+        JsonNode a0 = summary.get("a").get("explanation").get("attention").get(0);
+        JsonNode b0 = summary.get("b").get("explanation").get("attention").get(0);
+        double sum = 0;
+        for (int i = 0; i < a0.size(); i++) {
+            for (int j = 0; j < a0.size(); j++) {
+                sum += Math.abs(a0.get(i).get(j).asDouble() - b0.get(i).get(j).asDouble());
+            }
+        }
+        assertEquals(sum / (a0.size() * a0.size()), differences.get(0).get("mean_abs_difference").asDouble(), 1e-9);
+        assertTrue(differences.get(0).get("mean_abs_difference").asDouble() > 0, "LoRA on the attention changes it");
+        String page = Files.readString(out.resolve(ExplainTextCommand.COMPARE_PAGE));
+        assertTrue(page.contains("A: frozen") && page.contains("B: lora") && page.contains("data:image/png;base64,"),
+                page.substring(0, Math.min(500, page.length())));
+        assertEquals(2 * a0.size(), page.split("<span class=\"t\"", -1).length - 1, "both runs' tokens highlighted");
+
+        Path self = dir.resolve("self");
+        assertEquals(0, floe("explain-text", lora.toString(), "--compare", lora.toString(), "claim your prize",
+                "--out", self.toString()).code());
+        for (JsonNode d : Json.mapper().readTree(self.resolve(ExplainTextCommand.SUMMARY).toFile()).get("differences")) {
+            assertEquals(0.0, d.get("max_abs_difference").asDouble(), 0.0, "a run against itself: " + d);
+        }
+    }
 }
