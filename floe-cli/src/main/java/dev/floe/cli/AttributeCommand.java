@@ -30,6 +30,11 @@ import picocli.CommandLine.Spec;
  * for the class the model predicts, drawn as a PNG beside the image, and {@code attributions.json}
  * lists per example the label, the prediction, the logit at the image and at the baseline, and the
  * sum of the attributions (which should be their difference).
+ *
+ * <p>For a text run (a graph input {@code input_ids}) each evaluation text gets integrated gradients
+ * at its encoder's embeddings from a baseline of padding ids (same length and mask), for the
+ * predicted class: {@code tokens.html} shows the texts' word pieces coloured by their attribution,
+ * with label and prediction, and {@code attributions.json} holds the numbers per token.
  */
 @Command(
         name = "attribute",
@@ -72,6 +77,9 @@ final class AttributeCommand implements Callable<Integer> {
         List<byte[]> pictures = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (TrainedRun trained = TrainedRun.open(run)) {
+            if (trained.graph().inputs().containsKey(dev.floe.text.TokenizedExamples.INPUT_IDS)) {
+                return attributeTexts(trained, stdout);
+            }
             ExperimentConfig cfg = trained.config();
             Path base = trained.baseDir();
             ModelGraph graph = trained.graph();
@@ -122,6 +130,90 @@ final class AttributeCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "wrote %d saliency picture(s) and %s to %s%n", pictures.size(), SUMMARY, dir);
         stdout.flush();
         return 0;
+    }
+
+    static final String TOKENS_PAGE = "tokens.html";
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "text runs: the tokenizer.json whose word pieces name the token ids (default: MiniLM's, bundled)")
+    Path tokenizerFile;
+
+    /** The text-run branch: token attributions of the first evaluation texts, as tokens.html and attributions.json. */
+    private int attributeTexts(TrainedRun trained, PrintWriter stdout) throws java.io.IOException {
+        ModelGraph graph = trained.graph();
+        String encoder = graph.components().stream().filter(c -> c instanceof dev.floe.components.TransformerEncoder)
+                .map(dev.floe.graph.Component::name).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                        "run " + run + " feeds input_ids but has no transformer encoder to attribute through"));
+        if (!(trained.evaluationData() instanceof dev.floe.text.TokenizedExamples data)) {
+            throw new IllegalArgumentException("run " + run + " feeds input_ids but its evaluation data is not text");
+        }
+        TokenNames names = TokenNames.of(tokenizerFile, dev.floe.text.MiniLm.TOKENIZER_RESOURCE);
+        String output = trained.output();
+        List<String> labels = trained.labels();
+        int k = Math.min(examples, data.size());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        StringBuilder page = new StringBuilder(TokenHighlights.pageStart("floe attribute: " + run.getFileName()));
+        page.append("<p>Integrated gradients at ").append(TokenHighlights.escape(encoder)).append("/embeddings from a"
+                + " padding-id baseline, ").append(steps).append(" steps, for the predicted class: red tokens raise its"
+                + " logit, blue ones lower it (hover for the value).</p>\n<table><tr><th>#</th><th>label</th>"
+                + "<th>predicted</th><th>tokens</th><th>logit − baseline</th><th>sum of attributions</th></tr>\n");
+        for (int i = 0; i < k; i++) {
+            long[] ids = data.ids(i);
+            long[] mask = new long[ids.length];
+            java.util.Arrays.fill(mask, 1L);
+            Map<String, long[][]> in = new LinkedHashMap<>();
+            for (String name : graph.inputs().keySet()) {
+                in.put(name, new long[][] {name.equals(dev.floe.text.TokenizedExamples.INPUT_IDS) ? ids
+                        : name.equals(dev.floe.text.TokenizedExamples.ATTENTION_MASK) ? mask : new long[ids.length]});
+            }
+            Map<String, long[][]> baseline = new LinkedHashMap<>(in);
+            baseline.put(dev.floe.text.TokenizedExamples.INPUT_IDS, new long[][] {new long[ids.length]});
+            float[] logits = dev.floe.explain.Attention.record(graph, in).outputs().get(output).values();
+            int predicted = argmax(logits);
+            Attributions.SegmentAttribution ig = Attributions.integratedGradientsAt(graph, encoder + "/embeddings",
+                    output, in, baseline, predicted, steps);
+            List<String> tokens = new ArrayList<>();
+            for (long id : ids) {
+                tokens.add(names.name(id));
+            }
+            float[] perToken = ig.perPosition();
+            double[] v = new double[perToken.length];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = perToken[j];
+            }
+            String label = className(labels, data.label(i));
+            String pred = className(labels, predicted);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("example", i);
+            row.put("label", label);
+            row.put("predicted", pred);
+            row.put("tokens", tokens);
+            row.put("per_token", perToken);
+            row.put("logit", ig.attribution().output());
+            row.put("baseline_logit", ig.attribution().baselineOutput());
+            row.put("attribution_sum", ig.attribution().sum());
+            rows.add(row);
+            page.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%s</td><td>%s%s</td><td>%s</td><td>%.4f</td>"
+                    + "<td>%.4f</td></tr>%n", i, TokenHighlights.escape(label), TokenHighlights.escape(pred),
+                    pred.equals(label) ? "" : " ✗", TokenHighlights.tokens(tokens, v),
+                    ig.attribution().output() - ig.attribution().baselineOutput(), ig.attribution().sum()));
+        }
+        page.append("</table>\n").append(TokenHighlights.pageEnd());
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("run", run.toString());
+        summary.put("method", "integrated gradients at " + encoder + "/embeddings from the padding-id baseline, " + steps
+                + " steps, for the predicted class; per_token sums each token's embedding attributions");
+        summary.put("examples", rows);
+        Path dir = OutputDir.prepare(out, "attribute", force);
+        AtomicFiles.writeString(dir.resolve(TOKENS_PAGE), page.toString());
+        AtomicFiles.writeString(dir.resolve(SUMMARY), Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n");
+        stdout.printf(Locale.ROOT, "wrote token attributions of %d text(s) to %s and %s in %s%n", k, TOKENS_PAGE, SUMMARY, dir);
+        stdout.flush();
+        return 0;
+    }
+
+    private static String className(List<String> labels, int k) {
+        return labels != null && k >= 0 && k < labels.size() ? labels.get(k) : Integer.toString(k);
     }
 
     static String fileName(int example) {

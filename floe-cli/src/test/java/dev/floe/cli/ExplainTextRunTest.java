@@ -152,4 +152,31 @@ class ExplainTextRunTest {
             assertEquals(0.0, d.get("max_abs_difference").asDouble(), 0.0, "a run against itself: " + d);
         }
     }
+
+    @Test
+    void attributeHighlightsTheTokensOfATextRunsEvaluationTexts() throws Exception {
+        Path run = trainTextRun(dir, "lora", true);
+        Path out = dir.resolve("tokens");
+        Result r = floe("attribute", run.toString(), "--examples", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode summary = Json.mapper().readTree(out.resolve(AttributeCommand.SUMMARY).toFile());
+        JsonNode examples = summary.get("examples");
+        assertEquals(2, examples.size());
+        assertEquals("spam", examples.get(0).get("label").asText(), "labels by name, as test.jsonl has them");
+        assertEquals(java.util.List.of("[CLS]", "win", "cheap", "pills", "[SEP]"),
+                Json.mapper().convertValue(examples.get(0).get("tokens"), java.util.List.class));
+        String page = Files.readString(out.resolve(AttributeCommand.TOKENS_PAGE));
+        for (JsonNode e : examples) {
+            assertEquals(e.get("tokens").size(), e.get("per_token").size());
+            double sum = 0;
+            for (JsonNode v : e.get("per_token")) {
+                sum += v.asDouble();
+            }
+            double change = e.get("logit").asDouble() - e.get("baseline_logit").asDouble();
+            assertEquals(change, sum, 0.01 * Math.abs(change) + 1e-4, "attributions add up to the logit change: " + e);
+            assertTrue(page.contains(">" + e.get("predicted").asText() + "<") || page.contains(">" + e.get("predicted").asText() + " ✗<"), page);
+        }
+        assertEquals(5 + examples.get(1).get("tokens").size(), page.split("<span class=\"t\"", -1).length - 1);
+        assertTrue(page.contains(">pills</span>"), page);
+    }
 }
