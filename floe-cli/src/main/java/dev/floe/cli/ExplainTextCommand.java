@@ -28,6 +28,11 @@ import picocli.CommandLine.Spec;
  * with the word pieces on both axes, plus {@code explanation.json} (tokens, the graph's outputs and
  * their argmax, and per token the integrated-gradients attribution of the first output's predicted
  * class through the encoder's embeddings, from a padding-id baseline).
+ *
+ * <p>With {@code --compare RUN_B} both runs explain the same text: each picture holds run A's on the
+ * left and run B's on the right, {@code explanation.json} holds both runs' explanations ({@code a},
+ * {@code b}) and per layer the mean and largest |attention_A − attention_B| ({@code differences}),
+ * and {@code compare.html} shows the pictures and both runs' token attributions side by side.
  */
 @Command(
         name = "explain-text",
@@ -52,6 +57,10 @@ final class ExplainTextCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "folder for the PNGs and explanation.json")
     Path out;
 
+    @Option(names = "--compare", paramLabel = "RUN_B",
+            description = "a second finished text run to explain the same text with, side by side")
+    Path compare;
+
     @Option(names = "--force", description = "write into a folder that already holds files")
     boolean force;
 
@@ -62,15 +71,9 @@ final class ExplainTextCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        Map<String, byte[]> files;
-        try (TrainedRun trained = TrainedRun.open(run)) {
-            ModelGraph graph = trained.graph();
-            TransformerEncoder encoder = encoder(graph);
-            int max = (int) Math.min(Integer.MAX_VALUE, encoder.config().maxPositions());
-            try (Tokenizer tokenizer = tokenizerFile != null ? Tokenizer.fromFile(tokenizerFile, max)
-                    : Tokenizer.fromResource(MiniLm.TOKENIZER_RESOURCE, max)) {
-                files = explain(graph, encoder.name(), tokenizer, text);
-            }
+        Map<String, byte[]> files = explainRun(run);
+        if (compare != null) {
+            files = compare(files, explainRun(compare));
         }
         Path dir = OutputDir.prepare(out, "explain-text", force);
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -79,6 +82,131 @@ final class ExplainTextCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "wrote %d file(s) to %s%n", files.size(), dir);
         stdout.flush();
         return 0;
+    }
+
+    /** {@link #explain} for the run in {@code dir}. */
+    private Map<String, byte[]> explainRun(Path dir) throws java.io.IOException {
+        try (TrainedRun trained = TrainedRun.open(dir)) {
+            ModelGraph graph = trained.graph();
+            TransformerEncoder encoder = encoder(dir, graph);
+            int max = (int) Math.min(Integer.MAX_VALUE, encoder.config().maxPositions());
+            try (Tokenizer tokenizer = tokenizerFile != null ? Tokenizer.fromFile(tokenizerFile, max)
+                    : Tokenizer.fromResource(MiniLm.TOKENIZER_RESOURCE, max)) {
+                return explain(graph, encoder.name(), tokenizer, text);
+            }
+        }
+    }
+
+    static final String COMPARE_PAGE = "compare.html";
+
+    /**
+     * The files of {@code --compare}: each picture of run A beside the same-named picture of run B
+     * (pictures only one run has are kept as they are, named {@code a-} or {@code b-}),
+     * {@value #SUMMARY} with both explanations and the per-layer attention differences, and
+     * {@value #COMPARE_PAGE}.
+     */
+    private Map<String, byte[]> compare(Map<String, byte[]> a, Map<String, byte[]> b) throws java.io.IOException {
+        String labelA = "A: " + run.getFileName();
+        String labelB = "B: " + compare.getFileName();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> f : a.entrySet()) {
+            if (f.getKey().equals(SUMMARY)) {
+                continue;
+            }
+            byte[] other = b.get(f.getKey());
+            if (other == null) {
+                files.put("a-" + f.getKey(), f.getValue());
+            } else {
+                files.put(f.getKey(), Heatmaps.png(TokenHighlights.sideBySide(read(f.getValue()), labelA, read(other), labelB)));
+            }
+        }
+        b.forEach((name, png) -> {
+            if (!name.equals(SUMMARY) && !a.containsKey(name)) {
+                files.put("b-" + name, png);
+            }
+        });
+        com.fasterxml.jackson.databind.JsonNode sa = Json.mapper().readTree(a.get(SUMMARY));
+        com.fasterxml.jackson.databind.JsonNode sb = Json.mapper().readTree(b.get(SUMMARY));
+        List<Map<String, Object>> differences = new java.util.ArrayList<>();
+        int layers = Math.min(sa.get("attention").size(), sb.get("attention").size());
+        for (int l = 0; l < layers; l++) {
+            differences.add(difference("layer " + l, sa.get("attention").get(l), sb.get("attention").get(l)));
+        }
+        differences.add(difference("rollout", sa.get("rollout"), sb.get("rollout")));
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("text", text);
+        summary.put("a", Map.of("run", run.toString(), "explanation", sa));
+        summary.put("b", Map.of("run", compare.toString(), "explanation", sb));
+        summary.put("differences", differences);
+        summary.put("pictures", List.copyOf(files.keySet()));
+        files.put(COMPARE_PAGE, comparePage(labelA, sa, labelB, sb, differences, files)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        files.put(SUMMARY, (Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(summary) + "\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return files;
+    }
+
+    /** Mean and largest |a − b| over the cells of two same-sized attention matrices. */
+    static Map<String, Object> difference(String what, com.fasterxml.jackson.databind.JsonNode a,
+            com.fasterxml.jackson.databind.JsonNode b) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(what + ": run A's attention covers " + a.size() + " tokens, run B's "
+                    + b.size() + "; compare runs whose encoders take the same tokens (same --tokenizer, max_positions)");
+        }
+        double sum = 0;
+        double max = 0;
+        int cells = 0;
+        for (int i = 0; i < a.size(); i++) {
+            for (int j = 0; j < a.get(i).size(); j++) {
+                double d = Math.abs(a.get(i).get(j).asDouble() - b.get(i).get(j).asDouble());
+                sum += d;
+                max = Math.max(max, d);
+                cells++;
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("what", what);
+        m.put("mean_abs_difference", cells == 0 ? 0.0 : sum / cells);
+        m.put("max_abs_difference", max);
+        return m;
+    }
+
+    private String comparePage(String labelA, com.fasterxml.jackson.databind.JsonNode a, String labelB,
+            com.fasterxml.jackson.databind.JsonNode b, List<Map<String, Object>> differences, Map<String, byte[]> pictures) {
+        StringBuilder h = new StringBuilder(TokenHighlights.pageStart("floe explain-text: " + labelA + " vs " + labelB));
+        h.append("<p>Text: <b>").append(TokenHighlights.escape(text)).append("</b></p>\n");
+        h.append("<h2>Token attributions (integrated gradients, predicted class; red raises its logit, blue lowers it)"
+                + "</h2>\n<table>\n");
+        for (Object[] side : new Object[][] {{labelA, a}, {labelB, b}}) {
+            com.fasterxml.jackson.databind.JsonNode s = (com.fasterxml.jackson.databind.JsonNode) side[1];
+            com.fasterxml.jackson.databind.JsonNode ig = s.get("token_attributions");
+            List<String> tokens = new java.util.ArrayList<>();
+            s.get("tokens").forEach(t -> tokens.add(t.asText()));
+            double[] v = new double[ig.get("per_token").size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = ig.get("per_token").get(i).asDouble();
+            }
+            h.append("<tr><th>").append(TokenHighlights.escape((String) side[0])).append("<br>class ")
+                    .append(ig.get("class").asInt()).append("</th><td>").append(TokenHighlights.tokens(tokens, v))
+                    .append("</td></tr>\n");
+        }
+        h.append("</table>\n<h2>Attention, mean |A − B| per layer</h2>\n<table><tr><th></th><th>mean</th><th>max</th></tr>\n");
+        for (Map<String, Object> d : differences) {
+            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.4f</td><td>%.4f</td></tr>%n", d.get("what"),
+                    (double) d.get("mean_abs_difference"), (double) d.get("max_abs_difference")));
+        }
+        h.append("</table>\n");
+        pictures.forEach((name, png) -> h.append("<h3>").append(TokenHighlights.escape(name)).append("</h3>\n")
+                .append(TokenHighlights.image(png, name)).append('\n'));
+        return h.append(TokenHighlights.pageEnd()).toString();
+    }
+
+    private static java.awt.image.BufferedImage read(byte[] png) {
+        try {
+            return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -92,6 +220,10 @@ final class ExplainTextCommand implements Callable<Integer> {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("text", text);
         summary.put("tokens", tokenizer.tokens(text));
+        List<float[][]> attention = attention(r, component);
+        summary.put("layers", r.layers().stream().filter(l -> l.startsWith(component + "/")).toList());
+        summary.put("attention", attention);
+        summary.put("rollout", Attention.rollout(r, component, 0));
         r.outputs().forEach((name, o) -> {
             summary.put(name, o.values());
             int best = 0;
@@ -124,7 +256,13 @@ final class ExplainTextCommand implements Callable<Integer> {
         return files;
     }
 
-    private TransformerEncoder encoder(ModelGraph graph) {
+    /** Per layer of {@code component}, in order, its attention averaged over heads (rows: queries, each summing to 1). */
+    static List<float[][]> attention(Attention.Recording r, String component) {
+        return r.layers().stream().filter(l -> l.startsWith(component + "/"))
+                .map(l -> Attention.meanOverHeads(r, l, 0)).toList();
+    }
+
+    private static TransformerEncoder encoder(Path run, ModelGraph graph) {
         for (Component c : graph.components()) {
             if (c instanceof TransformerEncoder t) {
                 return t;

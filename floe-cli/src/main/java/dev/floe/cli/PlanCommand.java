@@ -65,15 +65,14 @@ final class PlanCommand implements Callable<Integer> {
         try (Experiment experiment = build(cfg, config, registryOptions, swap.swaps)) {
             Map<String, Path> files = dataFiles(cfg, config);
             if (STDOUT.equals(json)) {
-                out.println(jsonStages(experiment));
+                out.println(jsonStages(experiment, cfg));
             } else {
                 out.print(SwapOptions.lines(experiment));
-                out.print(explainStages(experiment, params));
-                out.print(activationLines(experiment, cfg));
+                out.print(params ? explainStages(experiment, true) : explainStages(experiment, cfg));
                 out.print(dataLines(files));
                 if (json != null) {
                     Path file = Path.of(json);
-                    AtomicFiles.writeString(file, jsonStages(experiment) + "\n");
+                    AtomicFiles.writeString(file, jsonStages(experiment, cfg) + "\n");
                     out.println("wrote " + file);
                 }
             }
@@ -109,10 +108,25 @@ final class PlanCommand implements Callable<Integer> {
      * tensor when {@code params}, else one per declared layer.
      */
     static String explainStages(Experiment experiment, boolean params) {
-        List<FreezePlan> plans = experiment.plans();
-        java.util.function.Function<FreezePlan, String> table = plan -> params
+        return explainStages(experiment, plan -> params
                 ? plan.explain(experiment.optimizer())
-                : plan.explainLayers(experiment.optimizer(), cachedComponents(plan));
+                : plan.explainLayers(experiment.optimizer(), cachedComponents(plan)));
+    }
+
+    /**
+     * Every stage's per-layer table with the checkpointed and activation-bytes columns of
+     * {@link #activations} for one {@code training.batch_size} batch, each followed by its activation
+     * totals (or why they were not estimated).
+     */
+    static String explainStages(Experiment experiment, ExperimentConfig cfg) {
+        return explainStages(experiment, plan -> {
+            Activations a = activations(experiment, cfg, plan);
+            return plan.explainLayers(experiment.optimizer(), cachedComponents(plan), a.bySegment()) + a.line();
+        });
+    }
+
+    private static String explainStages(Experiment experiment, java.util.function.Function<FreezePlan, String> table) {
+        List<FreezePlan> plans = experiment.plans();
         StringBuilder sb = new StringBuilder();
         experiment.peftSummary().forEach(line -> sb.append(line).append(System.lineSeparator()));
         if (plans.size() == 1) {
@@ -132,34 +146,40 @@ final class PlanCommand implements Callable<Integer> {
     }
 
     /**
-     * Per component and layer: whether {@code checkpointing} checkpoints it and the bytes it keeps for
-     * the backward pass of one {@code training.batch_size} batch without and with checkpointing
-     * (measured on one all-zero batch under the first stage's plan).
+     * What one {@code training.batch_size} batch keeps for backward under {@code plan} (measured on one
+     * all-zero batch, so it needs every symbolic input dimension other than {@code batch} fixed).
+     *
+     * @param bySegment per component and checkpointable layer; empty when not estimated
+     * @param segments the same, as JSON-ready rows ({@code path, checkpointed, bytes, kept_bytes})
+     * @param line one line: batch, checkpointed segments and the totals without and with checkpointing,
+     *     or why nothing was estimated
      */
-    static String activationLines(Experiment experiment, ExperimentConfig cfg) {
+    record Activations(Map<String, dev.floe.freeze.LayerActivation> bySegment, String line,
+            dev.floe.train.ActivationEstimate estimate) {}
+
+    static Activations activations(Experiment experiment, ExperimentConfig cfg, FreezePlan plan) {
         String nl = System.lineSeparator();
         dev.floe.train.GradientCheckpointing ckpt =
                 dev.floe.train.GradientCheckpointing.of(experiment.graph(), cfg.checkpointing());
         dev.floe.train.ActivationEstimate est;
         try {
-            est = dev.floe.train.ActivationEstimate.measure(experiment.graph(),
-                    experiment.plans().get(0).trainingContext(), ckpt,
-                    Map.of("batch", (long) cfg.training().batchSize()));
+            est = dev.floe.train.ActivationEstimate.measure(experiment.graph(), plan.trainingContext(), ckpt,
+                    dims(experiment, cfg));
         } catch (IllegalArgumentException e) {
-            return "activation memory: not estimated (" + e.getMessage() + ")" + nl;
+            return new Activations(Map.of(), "activation memory: not estimated (" + e.getMessage() + ")" + nl, null);
         }
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "activation memory kept for backward, batch %d (checkpointing: %s)%n", cfg.training().batchSize(),
-                cfg.checkpointing().isEmpty() ? "none" : String.join(", ", cfg.checkpointing())));
-        String row = "  %-28s %-12s %12s %12s%n";
-        sb.append(String.format(Locale.ROOT, row, "segment", "checkpointed", "without", "with"));
+        Map<String, dev.floe.freeze.LayerActivation> by = new java.util.LinkedHashMap<>();
         for (dev.floe.train.ActivationEstimate.Row r : est.rows()) {
-            sb.append(String.format(Locale.ROOT, row, r.path(), r.checkpointed() ? "yes" : "no",
-                    dev.floe.train.ActivationEstimate.mib(r.bytes()), dev.floe.train.ActivationEstimate.mib(r.keptBytes())));
+            by.put(r.path(), new dev.floe.freeze.LayerActivation(r.checkpointed(), r.bytes(), r.keptBytes()));
         }
-        sb.append(String.format(Locale.ROOT, row, "total", "", dev.floe.train.ActivationEstimate.mib(est.totalBytes()),
-                dev.floe.train.ActivationEstimate.mib(est.totalKeptBytes())));
-        return sb.toString();
+        Long seq = dims(experiment, cfg).get("seq");
+        String line = String.format(Locale.ROOT,
+                "activation memory kept for backward (act_B, act_kept_B), batch %d%s (checkpointing: %s): %s without"
+                        + " checkpointing, %s with%n", cfg.training().batchSize(),
+                seq == null ? "" : ", seq " + seq + " (the longest a batch of texts can be)",
+                cfg.checkpointing().isEmpty() ? "none" : String.join(", ", cfg.checkpointing()),
+                dev.floe.train.ActivationEstimate.mib(est.totalBytes()), dev.floe.train.ActivationEstimate.mib(est.totalKeptBytes()));
+        return new Activations(by, line, est);
     }
 
     /** The components whose outputs the feature cache serves under this plan (none when it is off). */
@@ -177,14 +197,29 @@ final class PlanCommand implements Callable<Integer> {
                 : "feature cache: off — " + p.whyOff() + System.lineSeparator();
     }
 
-    /** One plan (single stage) or {@code {"stages": [{"name", "epochs", "plan"}...]}}. */
-    static String jsonStages(Experiment experiment) throws java.io.IOException {
+    /**
+     * One plan (single stage) or {@code {"stages": [{"name", "epochs", "plan"}...]}}; each plan has
+     * {@code "activations"}: {@code batch}, {@code checkpointing}, {@code segments} (per component and
+     * checkpointable layer: {@code path, checkpointed, bytes, kept_bytes}), {@code total_bytes} and
+     * {@code total_kept_bytes}, or {@code not_estimated} with the reason.
+     */
+    static String jsonStages(Experiment experiment, ExperimentConfig cfg) throws java.io.IOException {
         List<FreezePlan> plans = experiment.plans();
-        if (plans.size() == 1) {
-            return plans.get(0).toJson(experiment.optimizer());
-        }
         com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper()
                 .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+        java.util.function.Function<FreezePlan, com.fasterxml.jackson.databind.JsonNode> planJson = plan -> {
+            try {
+                com.fasterxml.jackson.databind.node.ObjectNode n =
+                        (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(plan.toJson(experiment.optimizer()));
+                n.set("activations", activationsJson(mapper, experiment, cfg, activations(experiment, cfg, plan)));
+                return n;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        if (plans.size() == 1) {
+            return mapper.writeValueAsString(planJson.apply(plans.get(0)));
+        }
         com.fasterxml.jackson.databind.node.ObjectNode root = mapper.createObjectNode();
         com.fasterxml.jackson.databind.node.ArrayNode arr = root.putArray("stages");
         for (int i = 0; i < plans.size(); i++) {
@@ -193,9 +228,47 @@ final class PlanCommand implements Callable<Integer> {
             n.put("name", st.name());
             n.put("epochs", st.epochs());
             n.put("lr_schedule", st.lr().describe());
-            n.set("plan", mapper.readTree(plans.get(i).toJson(experiment.optimizer())));
+            n.set("plan", planJson.apply(plans.get(i)));
         }
         return mapper.writeValueAsString(root);
+    }
+
+    /**
+     * Sizes of the symbolic input dimensions for the estimate: {@code batch} is
+     * {@code training.batch_size}; for text data, {@code seq} is {@code data.max_tokens} (default: 128,
+     * at most the encoder's positions), the longest a batch can be.
+     */
+    private static Map<String, Long> dims(Experiment experiment, ExperimentConfig cfg) {
+        Map<String, Long> dims = new java.util.LinkedHashMap<>();
+        dims.put("batch", (long) cfg.training().batchSize());
+        if ("text".equals(cfg.data().format())) {
+            long positions = experiment.graph().components().stream()
+                    .filter(c -> c instanceof dev.floe.components.TransformerEncoder)
+                    .mapToLong(c -> ((dev.floe.components.TransformerEncoder) c).config().maxPositions())
+                    .min().orElse(Long.MAX_VALUE);
+            dims.put("seq", cfg.data().maxTokens() != null ? (long) cfg.data().maxTokens()
+                    : Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, positions));
+        }
+        return dims;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode activationsJson(
+            com.fasterxml.jackson.databind.ObjectMapper mapper, Experiment experiment, ExperimentConfig cfg, Activations a) {
+        com.fasterxml.jackson.databind.node.ObjectNode n = mapper.createObjectNode();
+        dims(experiment, cfg).forEach(n::put);
+        cfg.checkpointing().forEach(n.putArray("checkpointing")::add);
+        if (a.estimate() == null) {
+            n.put("not_estimated", a.line().strip());
+            return n;
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode rows = n.putArray("segments");
+        for (dev.floe.train.ActivationEstimate.Row r : a.estimate().rows()) {
+            rows.addObject().put("path", r.path()).put("checkpointed", r.checkpointed()).put("bytes", r.bytes())
+                    .put("kept_bytes", r.keptBytes());
+        }
+        n.put("total_bytes", a.estimate().totalBytes());
+        n.put("total_kept_bytes", a.estimate().totalKeptBytes());
+        return n;
     }
 
     /** {@link Experiment#build} with relative paths taken from the config's folder and errors naming the file. */

@@ -53,6 +53,42 @@ class AttributeCommandTest {
     }
 
     @Test
+    void comparePutsTwoRunsSaliencyOfTheSameImagesSideBySide(@TempDir Path dir) throws Exception {
+        Path[] runs = new Path[2];
+        for (int i = 0; i < 2; i++) {
+            Path sub = Files.createDirectories(dir.resolve("c" + i));
+            Path config = PlanCommandTest.exampleWith(sub, "epochs: 10", "epochs: 1");
+            if (i == 1) {
+                Files.writeString(config, Files.readString(config).replace("seed: 42", "seed: 7"));
+            }
+            runs[i] = dir.resolve("run" + i);
+            PlanCommandTest.Result t = floe("train", config.toString(), "--out", runs[i].toString(), "--no-progress");
+            assertEquals(0, t.code(), t.err());
+        }
+        Path single = dir.resolve("single");
+        assertEquals(0, floe("attribute", runs[0].toString(), "--examples", "2", "--out", single.toString()).code());
+        Path out = dir.resolve("both");
+        PlanCommandTest.Result r = floe("attribute", runs[0].toString(), "--compare", runs[1].toString(), "--examples", "2",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        BufferedImage one = ImageIO.read(single.resolve(AttributeCommand.fileName(0)).toFile());
+        BufferedImage both = ImageIO.read(out.resolve(AttributeCommand.fileName(0)).toFile());
+        assertTrue(both.getWidth() > 2 * one.getWidth() && both.getHeight() > one.getHeight(),
+                both.getWidth() + "x" + both.getHeight() + " vs " + one.getWidth() + "x" + one.getHeight());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve(AttributeCommand.SUMMARY).toFile());
+        JsonNode alone = new ObjectMapper().readTree(single.resolve(AttributeCommand.SUMMARY).toFile());
+        for (int i = 0; i < 2; i++) {
+            JsonNode e = summary.get("examples").get(i);
+            assertEquals(alone.get("examples").get(i).get("logit").asDouble(), e.get("a").get("logit").asDouble(), 1e-5,
+                    "run A's numbers are the ones it gives alone");
+            double corr = e.get("correlation").asDouble();
+            assertTrue(corr > -1.0001 && corr < 1.0001 && e.get("mean_abs_difference").asDouble() > 0, e.toString());
+        }
+        String page = Files.readString(out.resolve(AttributeCommand.COMPARE_PAGE));
+        assertTrue(page.contains("A: run0") && page.contains("B: run1") && page.contains("data:image/png;base64,"), page.substring(0, 300));
+    }
+
+    @Test
     void aFolderWithoutARunIsRefusedWithoutWritingAnything(@TempDir Path dir) {
         Path out = dir.resolve("never");
         PlanCommandTest.Result r = floe("attribute", dir.toString(), "--out", out.toString());

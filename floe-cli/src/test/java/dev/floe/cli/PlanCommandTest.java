@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -82,15 +83,42 @@ class PlanCommandTest {
 
         assertEquals(0, r.code(), r.err());
         assertTrue(plain.out().contains("(checkpointing: none)"), plain.out());
-        String block = r.out().lines().filter(l -> l.startsWith("  encoder/block1 ")).findFirst().orElseThrow(
-                () -> new AssertionError("no row for encoder/block1 in\n" + r.out()));
-        String[] cells = block.trim().split("\\s{2,}");
-        assertEquals("yes", cells[1], block);
-        double without = Double.parseDouble(cells[2].replace(" MiB", ""));
-        double with = Double.parseDouble(cells[3].replace(" MiB", ""));
-        assertTrue(with < without / 2, "a checkpointed block keeps only its output: " + block);
-        String stem = r.out().lines().filter(l -> l.startsWith("  encoder/stem ")).findFirst().orElseThrow();
-        assertTrue(stem.contains(" no "), stem);
+        assertTrue(r.out().contains("(checkpointing: encoder/block*)"), r.out());
+        assertTrue(r.out().lines().noneMatch(l -> l.startsWith("  segment ")), "no separate activation table:\n" + r.out());
+        String header = r.out().lines().filter(l -> l.startsWith("layer ")).findFirst().orElseThrow();
+        assertEquals(List.of("checkpointed", "act_B", "act_kept_B"), List.of(header.trim().split("\\s+")).subList(7, 10), header);
+        String[] block = cells(r.out(), "encoder/block1");
+        assertEquals("yes", block[7], String.join(" ", block));
+        long without = Long.parseLong(block[8].replace(",", ""));
+        long with = Long.parseLong(block[9].replace(",", ""));
+        assertTrue(with < without / 2, "a checkpointed block keeps only its output: " + String.join(" ", block));
+        String[] plainBlock = cells(plain.out(), "encoder/block1");
+        assertEquals(List.of("no", block[8], block[8]), List.of(plainBlock).subList(7, 10), "unchanged without checkpointing");
+        assertEquals("no", cells(r.out(), "encoder/stem")[7]);
+
+        Result json = floe("plan", config.toString(), "--json", "-");
+        assertEquals(0, json.code(), json.err());
+        com.fasterxml.jackson.databind.JsonNode act = dev.floe.io.Json.mapper().readTree(json.out()).get("activations");
+        assertEquals("[\"encoder/block*\"]", act.get("checkpointing").toString());
+        long kept = 0;
+        boolean sawBlock = false;
+        for (com.fasterxml.jackson.databind.JsonNode seg : act.get("segments")) {
+            if (seg.get("path").asText().equals("encoder/block1")) {
+                sawBlock = true;
+                assertTrue(seg.get("checkpointed").asBoolean(), seg.toString());
+                assertEquals(without, seg.get("bytes").asLong());
+                assertEquals(with, seg.get("kept_bytes").asLong());
+            }
+            kept += seg.get("path").asText().contains("/") ? 0 : seg.get("kept_bytes").asLong();
+        }
+        assertTrue(sawBlock, act.toString());
+        assertEquals(act.get("total_kept_bytes").asLong(), kept, "components' kept bytes add up to the total");
+    }
+
+    /** The whitespace-separated cells of the per-layer table's row for {@code layer}. */
+    private static String[] cells(String out, String layer) {
+        return out.lines().filter(l -> l.startsWith(layer + " ")).findFirst().orElseThrow(
+                () -> new AssertionError("no row for " + layer + " in\n" + out)).trim().split("\\s+");
     }
 
     @Test

@@ -485,7 +485,17 @@ public final class FreezePlan {
      * {@code cachedComponents}) and the deciding rule; then the totals of {@link #explain}.
      */
     public String explainLayers(OptimizerSpec spec, Set<String> cachedComponents) {
-        return FreezePlanReport.explainLayers(this, spec, cachedComponents);
+        return FreezePlanReport.explainLayers(this, spec, cachedComponents, Map.of());
+    }
+
+    /**
+     * {@link #explainLayers(OptimizerSpec, Set)} with three more columns from {@code activations}
+     * (by segment path: components and their layers): whether the layer is checkpointed and the bytes
+     * it keeps for backward without and with checkpointing. A component's own row shows what the
+     * component keeps beyond its listed layers; a row without a segment shows {@code -}.
+     */
+    public String explainLayers(OptimizerSpec spec, Set<String> cachedComponents, Map<String, LayerActivation> activations) {
+        return FreezePlanReport.explainLayers(this, spec, cachedComponents, activations);
     }
 
     /**

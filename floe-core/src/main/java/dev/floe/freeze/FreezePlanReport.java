@@ -104,9 +104,12 @@ final class FreezePlanReport {
      * they differ), effective learning rate (a range when its trainable parameters differ), bytes of
      * its parameters (fp32) and of their optimizer state, whether its outputs come from the feature
      * cache ({@code cachedComponents}), and the deciding rule (the first one, with how many others
-     * decide some of its parameters). Then the same totals as {@link #explain}.
+     * decide some of its parameters). With {@code activations} (by segment path), also whether the
+     * row is checkpointed and its activation bytes without and with checkpointing (a component's own
+     * row: the component's less its rows' layers). Then the same totals as {@link #explain}.
      */
-    static String explainLayers(FreezePlan plan, OptimizerSpec spec, java.util.Set<String> cachedComponents) {
+    static String explainLayers(FreezePlan plan, OptimizerSpec spec, java.util.Set<String> cachedComponents,
+            Map<String, LayerActivation> activations) {
         Map<String, List<Entry>> rows = new LinkedHashMap<>();
         Map<String, String> componentOf = new LinkedHashMap<>();
         for (dev.floe.graph.Component c : plan.graph().components()) {
@@ -139,14 +142,16 @@ final class FreezePlanReport {
             });
         }
         int w = Math.max(5, rows.keySet().stream().mapToInt(String::length).max().orElse(5));
-        String fmt = "%-" + w + "s %10s  %-12s  %-13s  %10s  %12s  %-6s  %s%n";
+        boolean act = !activations.isEmpty();
+        String fmt = "%-" + w + "s %10s  %-12s  %-13s  %10s  %12s  %-6s  " + (act ? "%-12s  %12s  %12s  " : "%s%s%s")
+                + "%s%n";
         StringBuilder sb = new StringBuilder();
         String settings = policySettings(plan.policy());
         if (!settings.isEmpty()) {
             sb.append("policy: ").append(settings).append('\n');
         }
         sb.append(String.format(Locale.ROOT, fmt, "layer", "params", "state", "lr", "param_B", "optimizer_B", "cached",
-                "rule"));
+                act ? "checkpointed" : "", act ? "act_B" : "", act ? "act_kept_B" : "", "rule"));
         for (Map.Entry<String, List<Entry>> row : rows.entrySet()) {
             List<Entry> es = row.getValue();
             long params = es.stream().mapToLong(e -> e.param().size()).sum();
@@ -170,13 +175,52 @@ final class FreezePlanReport {
             }
             String lr = lo > hi ? "-" : lo == hi ? fmt(lo) : fmt(lo) + "–" + fmt(hi);
             String rule = rules.iterator().next() + (rules.size() > 1 ? " (+" + (rules.size() - 1) + " more)" : "");
+            String[] a = act ? activationCells(row.getKey(), componentOf, activations)
+                    : new String[] {"", "", ""};
             sb.append(String.format(Locale.ROOT, fmt, row.getKey(), String.format(Locale.ROOT, "%,d", params),
                     String.join("+", states), lr, String.format(Locale.ROOT, "%,d", params * FP32_BYTES),
                     String.format(Locale.ROOT, "%,d", es.stream().mapToLong(e -> e.optimizerBytes(spec)).sum()),
-                    cachedComponents.contains(componentOf.get(row.getKey())) ? "yes" : "no", rule));
+                    cachedComponents.contains(componentOf.get(row.getKey())) ? "yes" : "no", a[0], a[1], a[2], rule));
         }
         sb.append(totalsLine(plan, spec));
         return sb.toString();
+    }
+
+    /**
+     * The checkpointed, activation-bytes and kept-bytes cells of one table row: a layer's own segment;
+     * for the row that stands for the rest of its component (the component's own row, or else its only
+     * row without a segment of its own) the component's segment less the segments of its other rows.
+     */
+    private static String[] activationCells(String row, Map<String, String> componentOf,
+            Map<String, LayerActivation> activations) {
+        String component = componentOf.get(row);
+        LayerActivation own = activations.get(row);
+        if (own != null && !row.equals(component)) {
+            return cells(own.checkpointed(), own.bytes(), own.keptBytes());
+        }
+        LayerActivation whole = activations.get(component);
+        List<String> siblings = componentOf.entrySet().stream().filter(e -> e.getValue().equals(component))
+                .map(Map.Entry::getKey).toList();
+        List<String> without = siblings.stream().filter(r -> r.equals(component) || !activations.containsKey(r)).toList();
+        boolean rest = row.equals(component) || (!siblings.contains(component) && without.size() == 1);
+        if (whole == null || !rest) {
+            return new String[] {"-", "-", "-"};
+        }
+        long bytes = whole.bytes();
+        long kept = whole.keptBytes();
+        for (String r : siblings) {
+            LayerActivation layer = r.equals(component) ? null : activations.get(r);
+            if (layer != null) {
+                bytes -= layer.bytes();
+                kept -= layer.keptBytes();
+            }
+        }
+        return cells(whole.checkpointed(), bytes, kept);
+    }
+
+    private static String[] cells(boolean checkpointed, long bytes, long kept) {
+        return new String[] {checkpointed ? "yes" : "no", String.format(Locale.ROOT, "%,d", Math.max(0, bytes)),
+                String.format(Locale.ROOT, "%,d", Math.max(0, kept))};
     }
 
     private static String policySettings(FreezePolicy policy) {

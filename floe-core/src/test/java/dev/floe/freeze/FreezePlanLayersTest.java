@@ -73,4 +73,29 @@ class FreezePlanLayersTest {
             assertTrue(plain.matches("plain\\s+27\\s+train\\s+0\\.01\\s+108\\s+216\\s+no\\s+\\(default: train\\)"), plain);
         }
     }
+
+    @Test
+    void activationColumnsShowLayersOwnBytesAndTheRestOfTheirComponent() {
+        try (ModelGraph g = ModelGraph.builder().input("image", TensorSpec.of("[batch, 1, 28, 28]"))
+                .add(ConvEncoder.builder().name("encoder").widths(4, 8).build()).add(new Plain())
+                .wire("image", "encoder.in").wire("encoder.features", "plain.in").output("logits", "plain.logits")
+                .build()) {
+            FreezePlan plan = FreezePolicy.builder().freeze("encoder/**").build().resolve(g);
+            Map<String, LayerActivation> act = Map.of(
+                    "encoder", new LayerActivation(false, 10_000, 4_000),
+                    "encoder/stem", new LayerActivation(false, 3_000, 3_000),
+                    "encoder/block1", new LayerActivation(true, 6_000, 500),
+                    "plain", new LayerActivation(false, 40, 40));
+            String table = plan.explainLayers(OptimizerSpec.adamW(0.01), Set.of(), act);
+            Map<String, String> rows = rows(table);
+
+            assertTrue(table.lines().findFirst().orElseThrow().matches(".*cached\\s+checkpointed\\s+act_B\\s+act_kept_B\\s+rule"), table);
+            assertTrue(rows.get("encoder/stem").matches(".*\\s+no\\s+no\\s+3,000\\s+3,000\\s+#1.*"), rows.get("encoder/stem"));
+            assertTrue(rows.get("encoder/block1").matches(".*\\s+no\\s+yes\\s+6,000\\s+500\\s+#1.*"), rows.get("encoder/block1"));
+            // plain declares no layers: its row is the whole component
+            assertTrue(rows.get("plain").matches(".*\\s+no\\s+no\\s+40\\s+40\\s+\\(default.*"), rows.get("plain"));
+            assertEquals(plan.explainLayers(OptimizerSpec.adamW(0.01), Set.of()),
+                    plan.explainLayers(OptimizerSpec.adamW(0.01), Set.of(), Map.of()), "no activations, no columns");
+        }
+    }
 }
