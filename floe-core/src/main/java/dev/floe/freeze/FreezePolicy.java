@@ -94,14 +94,29 @@ public record FreezePolicy(
     }
 
     /**
-     * Resolves the policy against the graph.
+     * Resolves the policy against the graph. The host-freezing rules of the graph's active LoRA
+     * modules and adapters ({@link dev.floe.peft.Peft#hostRules}, e.g. {@code freeze encoder/**})
+     * come first, so the policy's rules can override them; a host rule whose glob the policy
+     * already lists is left out (the policy's rule decides).
+     *
+     * @param graph the built graph, with its LoRA modules and adapters injected
+     * @return the plan: each parameter's state and the rule that decided it
      *
      * @throws IllegalArgumentException when a rule matches no parameter (naming the rule and the
      *     nearest existing paths), when two rules with the same glob text disagree (naming both),
      *     or when a per-component layer decay names a component that is missing or has no layer order
      */
     public FreezePlan resolve(ModelGraph graph) {
-        return FreezePlan.resolve(graph, this);
+        List<FreezeRule> host = dev.floe.peft.Peft.hostRules(graph);
+        if (host.isEmpty()) {
+            return FreezePlan.resolve(graph, this);
+        }
+        java.util.Set<String> own = new java.util.HashSet<>();
+        rules.forEach(r -> own.add(r.glob()));
+        List<FreezeRule> all = new ArrayList<>();
+        host.stream().filter(r -> !own.contains(r.glob())).forEach(all::add);
+        all.addAll(rules);
+        return FreezePlan.resolve(graph, withRules(all));
     }
 
     /** Builds a policy rule by rule, in order. */

@@ -4,6 +4,8 @@ package dev.floe.peft;
  * A LoRA module: each targeted Linear {@code y = x Wᵀ + b} becomes
  * {@code y = x Wᵀ + b + (alpha / rank) · dropout(x) Aᵀ Bᵀ} with A {@code (rank, in)} and
  * B {@code (out, rank)}; B starts at zero, so an injected module starts as the identity.
+ * Injecting it ({@link Lora#inject(dev.floe.graph.ModelGraph, LoraSpec)}) freezes the rest of the
+ * component holding it unless asked not to ({@link Lora#inject(dev.floe.graph.ModelGraph, LoraSpec, boolean)}).
  *
  * @param name module name, unique in the graph (letters, digits, '_', '-')
  * @param rank r, at least 1 and at most {@code min(in, out)} of every targeted layer (checked at injection)
