@@ -55,9 +55,90 @@ public final class MiniLm implements AutoCloseable {
         return TransformerEncoder.builder().name(name).config(CONFIG).build();
     }
 
-    /** A new tokenizer for this model, truncating to {@link #MAX_TOKENS}; the caller closes it. */
+    /**
+     * A new tokenizer for this model, truncating to {@link #MAX_TOKENS}; the caller closes it.
+     *
+     * @return the tokenizer
+     */
     public static Tokenizer newTokenizer() {
-        return Tokenizer.fromResource(TOKENIZER_RESOURCE, MAX_TOKENS);
+        return newTokenizer(MAX_TOKENS);
+    }
+
+    /**
+     * A new tokenizer for this model; the caller closes it.
+     *
+     * @param maxTokens the length every text is cut to, in word pieces with the special tokens,
+     *     from 2 to {@link TransformerEncoder.Config#maxPositions()} (512); shorter is faster
+     * @return the tokenizer
+     * @throws IllegalArgumentException if {@code maxTokens} is outside that range
+     */
+    public static Tokenizer newTokenizer(int maxTokens) {
+        if (maxTokens < 2 || maxTokens > CONFIG.maxPositions()) {
+            throw new IllegalArgumentException("maxTokens must be from 2 to " + CONFIG.maxPositions()
+                    + " (MiniLM's positions), found " + maxTokens + "; " + MAX_TOKENS + " is the model's usual length");
+        }
+        return Tokenizer.fromResource(TOKENIZER_RESOURCE, maxTokens);
+    }
+
+    /**
+     * A classifier: pretrained MiniLM ({@value #COMPONENT}) with a new linear head
+     * ({@value TextClassifier#HEAD}) on its pooled output, inputs {@code input_ids} and
+     * {@code attention_mask} wired, output {@value TextClassifier#LOGITS}; plus a tokenizer cutting
+     * texts to {@code maxTokens}. Every parameter trains until a freeze policy or
+     * {@link dev.floe.peft.Lora#inject} says otherwise. Takes a few seconds.
+     *
+     * @param classNames the classes, in class order; at least 2, distinct
+     * @param maxTokens the tokenizer's length limit (see {@link #newTokenizer(int)})
+     * @return the classifier; the caller closes it
+     * @throws IllegalArgumentException if there are fewer than 2 classes, a name repeats, or
+     *     {@code maxTokens} is out of range
+     */
+    public static TextClassifier classifier(List<String> classNames, int maxTokens) {
+        if (classNames.size() < 2 || new java.util.HashSet<>(classNames).size() != classNames.size()) {
+            throw new IllegalArgumentException("a classifier needs at least 2 distinct class names, found " + classNames);
+        }
+        Tokenizer tok = newTokenizer(maxTokens);
+        TransformerEncoder enc = encoder(COMPONENT);
+        TensorSpec ids = TensorSpec.of("[batch, seq]", ElementType.INT64);
+        ModelGraph graph;
+        try {
+            graph = ModelGraph.builder()
+                    .input(TokenizedExamples.INPUT_IDS, ids)
+                    .input(TokenizedExamples.ATTENTION_MASK, ids)
+                    .add(enc)
+                    .add(dev.floe.components.LinearHead.of(TextClassifier.HEAD, CONFIG.hidden(), classNames.size()))
+                    .wire(TokenizedExamples.INPUT_IDS, COMPONENT + ".input_ids")
+                    .wire(TokenizedExamples.ATTENTION_MASK, COMPONENT + ".attention_mask")
+                    .wire(COMPONENT + ".pooled", TextClassifier.HEAD + ".in")
+                    .output(TextClassifier.LOGITS, TextClassifier.HEAD + ".logits")
+                    .build();
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+        try {
+            loadWeights(enc);
+            return new TextClassifier(graph, tok, classNames);
+        } catch (RuntimeException e) {
+            graph.close();
+            tok.close();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #classifier(List, int)} with classes named {@code 0} to {@code numClasses - 1} and
+     * {@link #MAX_TOKENS}.
+     *
+     * @param numClasses at least 2
+     * @return the classifier; the caller closes it
+     */
+    public static TextClassifier classifier(int numClasses) {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < numClasses; i++) {
+            names.add(Integer.toString(i));
+        }
+        return classifier(names, MAX_TOKENS);
     }
 
     /** Reads the ONNX model from the class path (about 90 MB). */
