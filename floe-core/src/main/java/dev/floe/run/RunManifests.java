@@ -103,11 +103,37 @@ public final class RunManifests {
             String key = "model.init[" + i + "]";
             files.add(fileRecord(key, ConfigPaths.configFile(inits.get(i).path(), base, key + ".path")));
         }
+        files.addAll(componentFiles(config.model().components(), base));
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
                 files, config.seed(), engineThreads(), null, sourcedRecords(config, experiment));
         return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
                 versions(), reproduces, null);
+    }
+
+    /**
+     * The files {@code model.components} read: each {@code type: torchscript} component's
+     * {@code file}, and each {@code type: transformer} component's {@code onnx} and (unless it is the
+     * bundled {@code minilm}) {@code tokenizer}, keyed by their config key, so a changed file changes
+     * the recipe.
+     */
+    private static List<RunManifest.FileRecord> componentFiles(List<dev.floe.config.ComponentConfig> components,
+            Path base) {
+        List<RunManifest.FileRecord> out = new ArrayList<>();
+        for (int i = 0; i < components.size(); i++) {
+            String key = "model.components[" + i + "]";
+            if (components.get(i) instanceof dev.floe.config.ComponentConfig.TorchScript t) {
+                out.add(fileRecord(key + ".file", ConfigPaths.configFile(t.file(), base, key + ".file")));
+            } else if (components.get(i) instanceof dev.floe.config.ComponentConfig.Transformer t) {
+                if (t.onnx() != null) {
+                    out.add(fileRecord(key + ".onnx", ConfigPaths.configFile(t.onnx(), base, key + ".onnx")));
+                }
+                if (!dev.floe.config.ComponentConfig.Transformer.MINILM_TOKENIZER.equals(t.tokenizer())) {
+                    out.add(fileRecord(key + ".tokenizer", ConfigPaths.configFile(t.tokenizer(), base, key + ".tokenizer")));
+                }
+            }
+        }
+        return out;
     }
 
     /** The {@code from:} components' resolved versions, or null when the config has none. */
