@@ -21,6 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
 class JavaQuickstartTest {
 
     @Test
+    void theReadmeShowsThisTestsQuickstartCode() throws Exception {
+        Path readme = Path.of("..", "README.md");
+        String source = Files.readString(Path.of("src/test/java/dev/floe/text/JavaQuickstartTest.java"));
+        String code = source.substring(source.lastIndexOf("// QUICKSTART BEGIN"), source.lastIndexOf("// QUICKSTART END"));
+        List<String> lines = code.lines().skip(1).map(String::strip).filter(l -> !l.isEmpty()).toList();
+        String section = Files.readString(readme);
+        section = section.substring(section.indexOf("## Use from Java"));
+        List<String> shown = section.lines().map(String::strip).toList();
+        int at = shown.indexOf(lines.get(0));
+        assertTrue(at >= 0, "README's Use from Java section lacks: " + lines.get(0));
+        assertEquals(lines, shown.subList(at, at + lines.size()), "README's Use from Java code differs from this test's");
+        assertTrue(lines.size() + 1 <= 30, "the quickstart is at most 30 lines");
+    }
+
+    @Test
     void quickstartTrainsLoraOnMiniLmSavesTheAdapterAndPredicts(@TempDir Path dir) throws Exception {
         List<String> texts = List.of("WIN a FREE prize now, click here", "Cheap pills, limited offer, buy now",
                 "You have been selected for a cash reward", "Lowest mortgage rates, act today",
