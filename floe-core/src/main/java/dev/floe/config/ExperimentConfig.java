@@ -42,7 +42,7 @@ import java.util.Set;
  * at once), sizes positive, rates in range, and the defaults of optional keys filled in, so an
  * accessor never returns null unless its Javadoc says so. {@link #load(Path)} adds where in the
  * file a problem is. What needs the whole model (ports, wiring, whether a policy rule matches a
- * parameter) is checked by {@link Experiment#build}.
+ * parameter) is checked by {@link dev.floe.run.Experiment#build}.
  *
  * @param seed seeds parameter initialisation, data selection and shuffling; default 0
  * @param data what to train and evaluate on; required

@@ -30,11 +30,12 @@ import java.util.Map;
  * module keeps running statistics) train even where rules freeze them, and those BatchNorm modules
  * run in training mode, so their running statistics update. Layer norms are unaffected.
  *
+ * <p>The constructor throws {@code IllegalArgumentException} naming the field and the valid range.
+ *
  * @param rules the rules in order; copied
  * @param layerDecay policy-wide γ in (0, 1]; 1 = off
  * @param componentLayerDecay γ per component name, each in (0, 1]; overrides {@code layerDecay}; copied
  * @param trainBn whether BatchNorm scale and shift always train
- * @throws IllegalArgumentException naming the field and the valid range
  */
 public record FreezePolicy(
         List<FreezeRule> rules, double layerDecay, Map<String, Double> componentLayerDecay, boolean trainBn) {

@@ -63,6 +63,8 @@ public final class Adapters {
     /**
      * Switches the named adapter on.
      *
+     * @param graph the graph holding the adapter
+     * @param name the adapter's name
      * @throws IllegalArgumentException if no adapter has that name
      */
     public static void activate(ModelGraph graph, String name) {
@@ -73,6 +75,8 @@ public final class Adapters {
     /**
      * Switches the named adapter off; its parameters stay attached.
      *
+     * @param graph the graph holding the adapter
+     * @param name the adapter's name
      * @throws IllegalArgumentException if no adapter has that name
      */
     public static void deactivate(ModelGraph graph, String name) {
@@ -80,7 +84,12 @@ public final class Adapters {
         graph.activeAdapters().remove(name);
     }
 
-    /** The attached adapters' specs by name (active or not). */
+    /**
+     * The attached adapters' specs by name (active or not).
+     *
+     * @param graph the graph to look in
+     * @return the specs by adapter name, in injection order
+     */
     public static Map<String, AdapterSpec> attached(ModelGraph graph) {
         return Targets.attached(graph, AdapterModule.class, AdapterSpec.class);
     }
@@ -88,6 +97,9 @@ public final class Adapters {
     /**
      * The module paths of the layers the named adapter follows.
      *
+     * @param graph the graph holding the adapter
+     * @param name the adapter's name
+     * @return the layer paths, in graph order
      * @throws IllegalArgumentException if no adapter has that name
      */
     public static List<String> layers(ModelGraph graph, String name) {

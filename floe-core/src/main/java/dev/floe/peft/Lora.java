@@ -68,6 +68,8 @@ public final class Lora {
     /**
      * Switches the named module on (its deltas add to the layers' outputs from the next forward).
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is merged (unmerge it instead)
      */
@@ -80,6 +82,8 @@ public final class Lora {
     /**
      * Switches the named module off; its parameters stay attached.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is merged (its update is in the base weights: unmerge it)
      */
@@ -94,6 +98,8 @@ public final class Lora {
      * layer, in place) and switches its deltas off, so outputs stay the same (within float
      * rounding) at the cost of one matrix product per layer, not two.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is already merged or is not active
      */
@@ -112,6 +118,8 @@ public final class Lora {
      * Undoes {@link #merge}: subtracts exactly what merge added (the factors as they were then)
      * and switches the module back on.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is not merged
      */
@@ -126,13 +134,21 @@ public final class Lora {
     /**
      * Whether the named module is merged into the base weights.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @return true while it is merged
      * @throws IllegalArgumentException if no LoRA module has that name
      */
     public static boolean isMerged(ModelGraph graph, String name) {
         return Targets.find(graph, name, LoraModule.class).merged();
     }
 
-    /** The attached LoRA modules' specs by name (active or not). */
+    /**
+     * The attached LoRA modules' specs by name (active or not).
+     *
+     * @param graph the graph to look in
+     * @return the specs by module name, in injection order
+     */
     public static Map<String, LoraSpec> attached(ModelGraph graph) {
         return Targets.attached(graph, LoraModule.class, LoraSpec.class);
     }
@@ -140,6 +156,9 @@ public final class Lora {
     /**
      * The module paths of the layers the named module is attached to.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @return the layer paths, in graph order
      * @throws IllegalArgumentException if no LoRA module has that name
      */
     public static List<String> layers(ModelGraph graph, String name) {

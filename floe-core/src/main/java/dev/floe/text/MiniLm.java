@@ -50,7 +50,12 @@ public final class MiniLm implements AutoCloseable {
         this.tokenizer = tokenizer;
     }
 
-    /** An encoder with MiniLM's sizes and random weights, to add to a graph and then {@link #loadWeights}. */
+    /**
+     * An encoder with MiniLM's sizes and random weights, to add to a graph and then {@link #loadWeights}.
+     *
+     * @param name the component name
+     * @return the encoder
+     */
     public static TransformerEncoder encoder(String name) {
         return TransformerEncoder.builder().name(name).config(CONFIG).build();
     }
@@ -141,7 +146,7 @@ public final class MiniLm implements AutoCloseable {
         return classifier(names, MAX_TOKENS);
     }
 
-    /** Reads the ONNX model from the class path (about 90 MB). */
+    /** {@return the ONNX model, read from the class path (about 90 MB)} */
     public static OnnxModel onnx() {
         try (InputStream in = MiniLm.class.getClassLoader().getResourceAsStream(ONNX_RESOURCE)) {
             if (in == null) {
@@ -158,6 +163,7 @@ public final class MiniLm implements AutoCloseable {
     /**
      * Loads the pretrained weights into a built encoder made by {@link #encoder(String)}.
      *
+     * @param encoder an encoder made by {@link #encoder(String)}, in a built graph
      * @throws IllegalStateException if the encoder is not part of a built graph yet
      * @throws IllegalArgumentException if its sizes differ from {@link #CONFIG}; nothing is loaded then
      */
@@ -170,6 +176,8 @@ public final class MiniLm implements AutoCloseable {
      * the encoder {@value #COMPONENT} with pretrained weights, and outputs {@code hidden}
      * {@code [batch, seq, 384]} and {@code pooled} {@code [batch, 384]}; plus the tokenizer.
      * Takes a few seconds.
+     *
+     * @return the loaded model; the caller closes it
      */
     public static MiniLm load() {
         TransformerEncoder enc = encoder(COMPONENT);
@@ -197,17 +205,17 @@ public final class MiniLm implements AutoCloseable {
         }
     }
 
-    /** The graph (inputs {@code input_ids}, {@code attention_mask}; outputs {@code hidden}, {@code pooled}). */
+    /** {@return the graph (inputs {@code input_ids}, {@code attention_mask}; outputs {@code hidden}, {@code pooled})} */
     public ModelGraph graph() {
         return graph;
     }
 
-    /** The encoder component. */
+    /** {@return the encoder component} */
     public TransformerEncoder encoder() {
         return encoder;
     }
 
-    /** The tokenizer this model was loaded with. */
+    /** {@return the tokenizer this model was loaded with} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -216,6 +224,7 @@ public final class MiniLm implements AutoCloseable {
      * Sentence vectors: the mean of the last hidden states over each text's tokens (special tokens
      * included, padding excluded), in inference mode.
      *
+     * @param texts the texts, each cut to the tokenizer's length
      * @return one 384-vector per text, in order
      */
     public float[][] embed(List<String> texts) {
