@@ -336,14 +336,14 @@ public record ExperimentConfig(
     /**
      * The rules {@code peft.freeze_host} puts before the policy: {@code freeze COMPONENT/**} for each
      * component, in graph order, that holds a module named in {@code peft.active}; empty without a
-     * {@code peft} section or with {@code freeze_host: false}. These are {@link dev.floe.peft.Peft#hostRules}
+     * {@code peft} section or with {@code freeze_host: false}. These are {@link FreezePolicy#hostRules}
      * of the graph {@link GraphChecks#injectPeft} injected into, the rules {@link FreezePolicy#resolve} applies.
      *
      * @param graph the built graph with the modules injected
      * @return the rules, in the order the plan numbers them
      */
     public List<dev.floe.freeze.FreezeRule> peftHostRules(dev.floe.graph.ModelGraph graph) {
-        return peft == null ? List.of() : dev.floe.peft.Peft.hostRules(graph);
+        return peft == null ? List.of() : FreezePolicy.hostRules(graph);
     }
 
     /** A policy rule on the same glob as a host rule would be refused as a conflict; say what to do instead. */

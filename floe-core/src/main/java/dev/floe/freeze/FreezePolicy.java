@@ -96,7 +96,7 @@ public record FreezePolicy(
 
     /**
      * Resolves the policy against the graph. The host-freezing rules of the graph's active LoRA
-     * modules and adapters ({@link dev.floe.peft.Peft#hostRules}, e.g. {@code freeze encoder/**})
+     * modules and adapters ({@link #hostRules}, e.g. {@code freeze encoder/**})
      * come first, so the policy's rules can override them; a host rule whose glob the policy
      * already lists is left out (the policy's rule decides).
      *
@@ -108,7 +108,7 @@ public record FreezePolicy(
      *     or when a per-component layer decay names a component that is missing or has no layer order
      */
     public FreezePlan resolve(ModelGraph graph) {
-        List<FreezeRule> host = dev.floe.peft.Peft.hostRules(graph);
+        List<FreezeRule> host = hostRules(graph);
         if (host.isEmpty()) {
             return FreezePlan.resolve(graph, this);
         }
@@ -118,6 +118,33 @@ public record FreezePolicy(
         host.stream().filter(r -> !own.contains(r.glob())).forEach(all::add);
         all.addAll(rules);
         return FreezePlan.resolve(graph, withRules(all));
+    }
+
+    /**
+     * The rules host freezing puts before a policy's own rules: {@code freeze COMPONENT/**} for each
+     * component, in graph order, that holds parameters of a LoRA module or adapter that is both in
+     * {@link ModelGraph#activeAdapters()} and in {@link ModelGraph#hostFreezingAdapters()}. The
+     * config key {@code peft.freeze_host} and the Java injection methods set the same switch.
+     *
+     * @param graph the graph with its modules injected
+     * @return the rules, empty when no active module freezes its host
+     */
+    public static List<FreezeRule> hostRules(ModelGraph graph) {
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        for (dev.floe.nn.Param p : graph.parameters().values()) {
+            if (p.kind().isAdapter() && graph.activeAdapters().contains(p.adapter())
+                    && graph.hostFreezingAdapters().contains(p.adapter())) {
+                int slash = p.path().indexOf('/');
+                hosts.add(slash < 0 ? p.path() : p.path().substring(0, slash));
+            }
+        }
+        List<FreezeRule> out = new ArrayList<>();
+        for (dev.floe.graph.Component c : graph.components()) {
+            if (hosts.contains(c.name())) {
+                out.add(FreezeRule.freeze(c.name() + "/**"));
+            }
+        }
+        return out;
     }
 
     /** Builds a policy rule by rule, in order. */

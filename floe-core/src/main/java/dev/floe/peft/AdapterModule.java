@@ -25,17 +25,6 @@ final class AdapterModule implements PeftModule {
     private final Set<String> active;
     private final List<Target> targets = new ArrayList<>();
     private final Map<String, Param> params = new LinkedHashMap<>();
-    private boolean freezesHost = true;
-
-    @Override
-    public boolean freezesHost() {
-        return freezesHost;
-    }
-
-    @Override
-    public void freezesHost(boolean freeze) {
-        this.freezesHost = freeze;
-    }
 
     private AdapterModule(AdapterSpec spec, Set<String> active) {
         this.spec = spec;

@@ -17,7 +17,7 @@ import java.util.Map;
  *
  * <p>Freezing follows PEFT: while an adapter injected by {@link #inject(ModelGraph, AdapterSpec)}
  * is active, the whole component holding it is frozen by a rule {@code freeze COMPONENT/**} that
- * {@link FreezePolicy#resolve} puts before the policy's own rules ({@link Peft#hostRules}); a later
+ * {@link FreezePolicy#resolve} puts before the policy's own rules ({@link FreezePolicy#hostRules}); a later
  * policy rule can train part of it again. {@code inject(graph, spec, false)} leaves the host to
  * the policy. Configs set the same switch with {@code peft.freeze_host}.
  *

@@ -19,7 +19,7 @@ import java.util.Map;
  * <p>Freezing follows PEFT: while a module injected by {@link #inject(ModelGraph, LoraSpec)} is
  * active, the whole component holding it (e.g. {@code encoder}) is frozen by a rule
  * {@code freeze COMPONENT/**} that {@link FreezePolicy#resolve} puts before the policy's own rules
- * ({@link Peft#hostRules}), so only the LoRA factors and the components outside it (e.g. a head)
+ * ({@link FreezePolicy#hostRules}), so only the LoRA factors and the components outside it (e.g. a head)
  * train. A later rule of the policy can train part of the host again, e.g.
  * {@code train encoder/pooler/**}; {@code inject(graph, spec, false)} leaves the host to the policy
  * instead. Either way the base parameters (weight and bias) of the layers a LoRA module wraps stay frozen. Configs set

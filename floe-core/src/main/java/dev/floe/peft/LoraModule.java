@@ -28,18 +28,7 @@ final class LoraModule implements PeftModule {
     private final Set<String> active;
     private final List<Layer> layers = new ArrayList<>();
     private final Map<String, Param> params = new LinkedHashMap<>();
-    private boolean freezesHost = true;
     private boolean merged;
-
-    @Override
-    public boolean freezesHost() {
-        return freezesHost;
-    }
-
-    @Override
-    public void freezesHost(boolean freeze) {
-        this.freezesHost = freeze;
-    }
 
     private LoraModule(LoraSpec spec, Set<String> active) {
         this.spec = spec;

@@ -16,12 +16,6 @@ sealed interface PeftModule permits LoraModule, AdapterModule {
     /** Its parameters by path, in creation order. */
     Map<String, Param> params();
 
-    /** Whether the rest of each component holding it is frozen while it is active (default true). */
-    boolean freezesHost();
-
-    /** Sets {@link #freezesHost()}; set once, right after creation. */
-    void freezesHost(boolean freeze);
-
     /** True while its weights are folded into the base weights (LoRA only). */
     boolean merged();
 

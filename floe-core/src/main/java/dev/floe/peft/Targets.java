@@ -43,7 +43,10 @@ final class Targets {
         List<Target> targets = resolve(graph, spec);
         Map<String, long[]> planned = planner.plan(spec, targets);
         checkFree(graph, spec, targets, planned.keySet());
-        creator.create(graph, spec, targets).freezesHost(freezeHost);
+        creator.create(graph, spec, targets);
+        if (freezeHost) {
+            graph.hostFreezingAdapters().add(spec.name());
+        }
         graph.activeAdapters().add(spec.name());
         return paths(targets);
     }

@@ -157,7 +157,7 @@ class LoraTest {
     void injectFreezesTheRestOfTheHostComponentUnlessAskedNotTo() {
         try (ModelGraph g = graph(1)) {
             Lora.inject(g, LoraSpec.of("qv", 4, "encoder/fc*"));
-            assertEquals(List.of(dev.floe.freeze.FreezeRule.freeze("encoder/**")), Peft.hostRules(g));
+            assertEquals(List.of(dev.floe.freeze.FreezeRule.freeze("encoder/**")), FreezePolicy.hostRules(g));
             FreezePlan plan = FreezePolicy.trainAll().resolve(g);
             for (Param p : g.parameters().values()) {
                 boolean trains = plan.entry(p.path()).trains();
@@ -171,12 +171,12 @@ class LoraTest {
             assertFalse(partly.entry("encoder/fc1/weight").trains(), "base weight under an active LoRA");
             // switched off, the module no longer freezes its host
             Lora.deactivate(g, "qv");
-            assertEquals(List.of(), Peft.hostRules(g));
+            assertEquals(List.of(), FreezePolicy.hostRules(g));
             assertTrue(FreezePolicy.trainAll().resolve(g).entry("encoder/out/weight").trains());
         }
         try (ModelGraph g = graph(1)) {
             Lora.inject(g, LoraSpec.of("qv", 4, "encoder/fc*"), false);
-            assertEquals(List.of(), Peft.hostRules(g));
+            assertEquals(List.of(), FreezePolicy.hostRules(g));
             FreezePlan plan = FreezePolicy.trainAll().resolve(g);
             assertTrue(plan.entry("encoder/out/weight").trains(), "without host freezing the policy decides");
             assertFalse(plan.entry("encoder/fc1/weight").trains(), "base weight under an active LoRA");
