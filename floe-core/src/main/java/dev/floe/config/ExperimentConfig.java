@@ -42,7 +42,7 @@ import java.util.Set;
  * at once), sizes positive, rates in range, and the defaults of optional keys filled in, so an
  * accessor never returns null unless its Javadoc says so. {@link #load(Path)} adds where in the
  * file a problem is. What needs the whole model (ports, wiring, whether a policy rule matches a
- * parameter) is checked by {@link Experiment#build}.
+ * parameter) is checked by {@link dev.floe.run.Experiment#build}.
  *
  * @param seed seeds parameter initialisation, data selection and shuffling; default 0
  * @param data what to train and evaluate on; required
@@ -276,7 +276,7 @@ public record ExperimentConfig(
             }
             try {
                 int layers = p.layers() != null ? p.layers() : order.size();
-                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(hostRules), layers, p.epochsPerStage(), p.lrScale(),
+                return dev.floe.schedule.Schedule.progressive(graph, p.component(), freezePolicy(), layers, p.epochsPerStage(), p.lrScale(),
                         p.lrSchedule() == null ? base : StageConfig.parseSchedule(p.lrSchedule()),
                         p.earlyStopping() == null ? null : p.earlyStopping().toEarlyStopping());
             } catch (IllegalArgumentException e) {
@@ -285,9 +285,9 @@ public record ExperimentConfig(
         }
         if (stages.isEmpty()) {
             return dev.floe.schedule.Schedule.single(new dev.floe.schedule.Stage(
-                    "train", freezePolicy(hostRules), training.epochs(), base, null));
+                    "train", freezePolicy(), training.epochs(), base, null));
         }
-        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(freezePolicy(hostRules).rules());
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(freezePolicy().rules());
         List<dev.floe.schedule.Stage> out = new java.util.ArrayList<>();
         for (StageConfig sc : stages) {
             sc.policy().forEach(r -> rules.add(r.toRule()));
@@ -323,13 +323,12 @@ public record ExperimentConfig(
         return TensorSpec.of(s.substring(0, close + 1), element);
     }
 
-    /** The {@code policy} rules as a {@link FreezePolicy} (without the rules of {@code peft.freeze_host}). */
+    /**
+     * The {@code policy} rules as a {@link FreezePolicy}; the rules of {@code peft.freeze_host} are not
+     * among them ({@link FreezePolicy#resolve} puts them first).
+     */
     public FreezePolicy freezePolicy() {
-        return freezePolicy(List.of());
-    }
-
-    private FreezePolicy freezePolicy(List<dev.floe.freeze.FreezeRule> first) {
-        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>(first);
+        List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>();
         policy.forEach(r -> rules.add(r.toRule()));
         return new FreezePolicy(rules, layerDecay, layerDecayByComponent, trainBn);
     }
@@ -337,25 +336,14 @@ public record ExperimentConfig(
     /**
      * The rules {@code peft.freeze_host} puts before the policy: {@code freeze COMPONENT/**} for each
      * component, in graph order, that holds a module named in {@code peft.active}; empty without a
-     * {@code peft} section or with {@code freeze_host: false}.
+     * {@code peft} section or with {@code freeze_host: false}. These are {@link FreezePolicy#hostRules}
+     * of the graph {@link GraphChecks#injectPeft} injected into, the rules {@link FreezePolicy#resolve} applies.
      *
      * @param graph the built graph with the modules injected
+     * @return the rules, in the order the plan numbers them
      */
     public List<dev.floe.freeze.FreezeRule> peftHostRules(dev.floe.graph.ModelGraph graph) {
-        if (peft == null) {
-            return List.of();
-        }
-        java.util.Set<String> hosts = new java.util.HashSet<>();
-        java.util.Map<String, dev.floe.peft.LoraSpec> lora = dev.floe.peft.Lora.attached(graph);
-        for (String name : peft.active()) {
-            List<String> layers = lora.containsKey(name)
-                    ? dev.floe.peft.Lora.layers(graph, name)
-                    : dev.floe.peft.Adapters.layers(graph, name);
-            layers.forEach(path -> hosts.add(path.substring(0, path.indexOf('/') < 0 ? path.length() : path.indexOf('/'))));
-        }
-        List<String> ordered = graph.components().stream().map(dev.floe.graph.Component::name)
-                .filter(hosts::contains).toList();
-        return peft.hostRules(ordered);
+        return peft == null ? List.of() : FreezePolicy.hostRules(graph);
     }
 
     /** A policy rule on the same glob as a host rule would be refused as a conflict; say what to do instead. */

@@ -127,14 +127,14 @@ public final class GraphChecks {
         }
         for (int i = 0; i < peft.lora().size(); i++) {
             try {
-                dev.floe.peft.Lora.inject(graph, peft.lora().get(i).toSpec());
+                dev.floe.peft.Lora.inject(graph, peft.lora().get(i).toSpec(), peft.freezeHost());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("peft.lora[" + i + "]", e.getMessage(), e);
             }
         }
         for (int i = 0; i < peft.adapters().size(); i++) {
             try {
-                dev.floe.peft.Adapters.inject(graph, peft.adapters().get(i).toSpec());
+                dev.floe.peft.Adapters.inject(graph, peft.adapters().get(i).toSpec(), peft.freezeHost());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("peft.adapters[" + i + "]", e.getMessage(), e);
             }

@@ -1,6 +1,5 @@
 package dev.floe.config;
 
-import dev.floe.freeze.FreezeRule;
 import dev.floe.peft.AdapterSpec;
 import dev.floe.peft.LoraSpec;
 import java.util.ArrayList;
@@ -111,19 +110,6 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             throw Fields.inside(List.of("target"), e.getMessage() + "; target is a glob over Linear layer paths, e.g."
                     + " \"encoder/**/attention/self/{query,value}\"");
         }
-    }
-
-    /**
-     * The rules host freezing puts before the policy: {@code freeze COMPONENT/**} for every host
-     * component, in the order given.
-     *
-     * @param hosts the components holding an active module
-     */
-    List<FreezeRule> hostRules(List<String> hosts) {
-        if (!freezeHost) {
-            return List.of();
-        }
-        return hosts.stream().map(h -> FreezeRule.freeze(h + "/**")).toList();
     }
 
     /**

@@ -30,11 +30,12 @@ import java.util.Map;
  * module keeps running statistics) train even where rules freeze them, and those BatchNorm modules
  * run in training mode, so their running statistics update. Layer norms are unaffected.
  *
+ * <p>The constructor throws {@code IllegalArgumentException} naming the field and the valid range.
+ *
  * @param rules the rules in order; copied
  * @param layerDecay policy-wide γ in (0, 1]; 1 = off
  * @param componentLayerDecay γ per component name, each in (0, 1]; overrides {@code layerDecay}; copied
  * @param trainBn whether BatchNorm scale and shift always train
- * @throws IllegalArgumentException naming the field and the valid range
  */
 public record FreezePolicy(
         List<FreezeRule> rules, double layerDecay, Map<String, Double> componentLayerDecay, boolean trainBn) {
@@ -94,14 +95,56 @@ public record FreezePolicy(
     }
 
     /**
-     * Resolves the policy against the graph.
+     * Resolves the policy against the graph. The host-freezing rules of the graph's active LoRA
+     * modules and adapters ({@link #hostRules}, e.g. {@code freeze encoder/**})
+     * come first, so the policy's rules can override them; a host rule whose glob the policy
+     * already lists is left out (the policy's rule decides).
+     *
+     * @param graph the built graph, with its LoRA modules and adapters injected
+     * @return the plan: each parameter's state and the rule that decided it
      *
      * @throws IllegalArgumentException when a rule matches no parameter (naming the rule and the
      *     nearest existing paths), when two rules with the same glob text disagree (naming both),
      *     or when a per-component layer decay names a component that is missing or has no layer order
      */
     public FreezePlan resolve(ModelGraph graph) {
-        return FreezePlan.resolve(graph, this);
+        List<FreezeRule> host = hostRules(graph);
+        if (host.isEmpty()) {
+            return FreezePlan.resolve(graph, this);
+        }
+        java.util.Set<String> own = new java.util.HashSet<>();
+        rules.forEach(r -> own.add(r.glob()));
+        List<FreezeRule> all = new ArrayList<>();
+        host.stream().filter(r -> !own.contains(r.glob())).forEach(all::add);
+        all.addAll(rules);
+        return FreezePlan.resolve(graph, withRules(all));
+    }
+
+    /**
+     * The rules host freezing puts before a policy's own rules: {@code freeze COMPONENT/**} for each
+     * component, in graph order, that holds parameters of a LoRA module or adapter that is both in
+     * {@link ModelGraph#activeAdapters()} and in {@link ModelGraph#hostFreezingAdapters()}. The
+     * config key {@code peft.freeze_host} and the Java injection methods set the same switch.
+     *
+     * @param graph the graph with its modules injected
+     * @return the rules, empty when no active module freezes its host
+     */
+    public static List<FreezeRule> hostRules(ModelGraph graph) {
+        java.util.Set<String> hosts = new java.util.HashSet<>();
+        for (dev.floe.nn.Param p : graph.parameters().values()) {
+            if (p.kind().isAdapter() && graph.activeAdapters().contains(p.adapter())
+                    && graph.hostFreezingAdapters().contains(p.adapter())) {
+                int slash = p.path().indexOf('/');
+                hosts.add(slash < 0 ? p.path() : p.path().substring(0, slash));
+            }
+        }
+        List<FreezeRule> out = new ArrayList<>();
+        for (dev.floe.graph.Component c : graph.components()) {
+            if (hosts.contains(c.name())) {
+                out.add(FreezeRule.freeze(c.name() + "/**"));
+            }
+        }
+        return out;
     }
 
     /** Builds a policy rule by rule, in order. */

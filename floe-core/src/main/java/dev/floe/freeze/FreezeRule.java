@@ -14,13 +14,14 @@ import java.util.Locale;
  * {@code weightDecay} applies it to every trainable parameter it decides, norm and bias parameters
  * included.
  *
+ * <p>The constructor throws {@code IllegalArgumentException} naming the rule, the field and the valid range.
+ *
  * @param glob a {@link PathGlob}, e.g. {@code encoder/block3/**}
  * @param action what to do with matching parameters
  * @param lrScale multiplier on the base learning rate for trainable matches, finite and &gt; 0 (1 =
  *     unchanged); must be 1 on a freeze rule
  * @param weightDecay decay coefficient for trainable matches, finite and &ge; 0, or null for the
  *     default described above; must be null on a freeze rule
- * @throws IllegalArgumentException naming the rule, the field and the valid range
  */
 public record FreezeRule(String glob, Action action, double lrScale, Double weightDecay) {
 

@@ -65,6 +65,7 @@ public final class ModelGraph implements AutoCloseable {
     private final List<Wire> wires;
     private final Map<String, Endpoint> outputs;
     private final Set<String> activeAdapters = new java.util.LinkedHashSet<>();
+    private final Set<String> hostFreezingAdapters = new java.util.LinkedHashSet<>();
     private final NDManager manager;
     private final long seed;
 
@@ -167,6 +168,7 @@ public final class ModelGraph implements AutoCloseable {
         b.outputs.putAll(outputs);
         ModelGraph replaced = b.build();
         replaced.activeAdapters.addAll(activeAdapters);
+        replaced.hostFreezingAdapters.addAll(hostFreezingAdapters);
         return replaced;
     }
 
@@ -233,6 +235,18 @@ public final class ModelGraph implements AutoCloseable {
      */
     public Set<String> activeAdapters() {
         return activeAdapters;
+    }
+
+    /**
+     * Names of the LoRA modules and adapters that, while active, freeze the rest of each component
+     * holding them: freeze plans resolved afterwards put {@code freeze COMPONENT/**} before the
+     * policy's own rules. Injection fills it (PEFT's default; the injection methods take an option
+     * to leave a module out). The set is live and mutable. Not thread-safe.
+     *
+     * @return the live set
+     */
+    public Set<String> hostFreezingAdapters() {
+        return hostFreezingAdapters;
     }
 
     /** The seed parameters were initialised from. */

@@ -9,11 +9,12 @@ import java.util.Locale;
  * For a BERT encoder, target the attention output and feed-forward output projections:
  * {@code encoder/**}{@code /{attention/output/dense,output/dense}}.
  *
+ * <p>The constructor throws {@code IllegalArgumentException} naming the adapter and the bad field.
+ *
  * @param name module name, unique in the graph (letters, digits, '_', '-')
  * @param bottleneck hidden width, at least 1 and at most the output width of every targeted layer
  * @param target glob over the module paths of the Linear layers whose output the adapter follows
  * @param activation the nonlinearity between down and up
- * @throws IllegalArgumentException naming the adapter and the bad field
  */
 public record AdapterSpec(String name, int bottleneck, String target, Activation activation) implements PeftSpec {
 
@@ -24,7 +25,13 @@ public record AdapterSpec(String name, int bottleneck, String target, Activation
         /** Gaussian error linear unit (as in BERT). */
         GELU;
 
-        /** Parses {@code relu} or {@code gelu} (any case), or fails listing them. */
+        /**
+         * Parses {@code relu} or {@code gelu} (any case), or fails listing them.
+         *
+         * @param text the name as written
+         * @return the activation
+         * @throws IllegalArgumentException naming the text and the choices when it is neither
+         */
         public static Activation parse(String text) {
             for (Activation a : values()) {
                 if (a.name().equalsIgnoreCase(text.trim())) {
@@ -40,6 +47,15 @@ public record AdapterSpec(String name, int bottleneck, String target, Activation
         }
     }
 
+    /**
+     * Checks every field.
+     *
+     * @param name see the class comment
+     * @param bottleneck see the class comment
+     * @param target see the class comment
+     * @param activation see the class comment
+     * @throws IllegalArgumentException naming the adapter and the bad field
+     */
     public AdapterSpec {
         Names.checkName("adapter", name);
         if (bottleneck < 1) {
@@ -53,7 +69,14 @@ public record AdapterSpec(String name, int bottleneck, String target, Activation
         }
     }
 
-    /** A ReLU adapter. */
+    /**
+     * A ReLU adapter.
+     *
+     * @param name module name, unique in the graph
+     * @param bottleneck hidden width, at least 1
+     * @param target glob over Linear module paths
+     * @return the spec
+     */
     public static AdapterSpec of(String name, int bottleneck, String target) {
         return new AdapterSpec(name, bottleneck, target, Activation.RELU);
     }

@@ -1,5 +1,6 @@
 package dev.floe.peft;
 
+import dev.floe.freeze.FreezePolicy;
 import dev.floe.graph.ModelGraph;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,15 @@ import java.util.Map;
  * Dropout on the branch runs only where the forward context says module
  * {@code <linear path>/lora/<name>} trains.
  *
+ * <p>Freezing follows PEFT: while a module injected by {@link #inject(ModelGraph, LoraSpec)} is
+ * active, the whole component holding it (e.g. {@code encoder}) is frozen by a rule
+ * {@code freeze COMPONENT/**} that {@link FreezePolicy#resolve} puts before the policy's own rules
+ * ({@link FreezePolicy#hostRules}), so only the LoRA factors and the components outside it (e.g. a head)
+ * train. A later rule of the policy can train part of the host again, e.g.
+ * {@code train encoder/pooler/**}; {@code inject(graph, spec, false)} leaves the host to the policy
+ * instead. Either way the base parameters (weight and bias) of the layers a LoRA module wraps stay frozen. Configs set
+ * the same switch with {@code peft.freeze_host}.
+ *
  * <p>Not thread-safe, like the graph.
  */
 public final class Lora {
@@ -23,21 +33,43 @@ public final class Lora {
 
     /**
      * Attaches a LoRA module to every Linear whose module path matches {@code spec.target()} and
-     * makes it active. Everything is checked before any parameter is created, so a failed call
-     * leaves the graph unchanged.
+     * makes it active, freezing the rest of each component that holds it while it is active (see
+     * the class comment); same as {@code inject(graph, spec, true)}. Everything is checked before
+     * any parameter is created, so a failed call leaves the graph unchanged.
      *
+     * @param graph the built graph
+     * @param spec what to attach and where
      * @return the module paths of the layers it was attached to, in graph order
      * @throws IllegalArgumentException when the glob matches no Linear (naming the glob and the
      *     nearest Linear paths), the rank exceeds {@code min(in, out)} of a matched layer (naming
      *     the layer and its sizes), or the name is taken by another LoRA module or adapter
      */
     public static List<String> inject(ModelGraph graph, LoraSpec spec) {
-        return Targets.inject(graph, spec, LoraModule::plan, LoraModule::create);
+        return inject(graph, spec, true);
+    }
+
+    /**
+     * As {@link #inject(ModelGraph, LoraSpec)}, choosing whether the host components are frozen.
+     *
+     * @param graph the built graph
+     * @param spec what to attach and where
+     * @param freezeHost true (PEFT's default): freeze the rest of each component holding the module
+     *     while it is active; false: those parameters follow the freeze policy (the wrapped
+     *     layers' base weights stay frozen regardless)
+     * @return the module paths of the layers it was attached to, in graph order
+     * @throws IllegalArgumentException when the glob matches no Linear (naming the glob and the
+     *     nearest Linear paths), the rank exceeds {@code min(in, out)} of a matched layer (naming
+     *     the layer and its sizes), or the name is taken by another LoRA module or adapter
+     */
+    public static List<String> inject(ModelGraph graph, LoraSpec spec, boolean freezeHost) {
+        return Targets.inject(graph, spec, freezeHost, LoraModule::plan, LoraModule::create);
     }
 
     /**
      * Switches the named module on (its deltas add to the layers' outputs from the next forward).
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is merged (unmerge it instead)
      */
@@ -50,6 +82,8 @@ public final class Lora {
     /**
      * Switches the named module off; its parameters stay attached.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is merged (its update is in the base weights: unmerge it)
      */
@@ -64,6 +98,8 @@ public final class Lora {
      * layer, in place) and switches its deltas off, so outputs stay the same (within float
      * rounding) at the cost of one matrix product per layer, not two.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is already merged or is not active
      */
@@ -82,6 +118,8 @@ public final class Lora {
      * Undoes {@link #merge}: subtracts exactly what merge added (the factors as they were then)
      * and switches the module back on.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
      * @throws IllegalStateException if it is not merged
      */
@@ -96,13 +134,21 @@ public final class Lora {
     /**
      * Whether the named module is merged into the base weights.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @return true while it is merged
      * @throws IllegalArgumentException if no LoRA module has that name
      */
     public static boolean isMerged(ModelGraph graph, String name) {
         return Targets.find(graph, name, LoraModule.class).merged();
     }
 
-    /** The attached LoRA modules' specs by name (active or not). */
+    /**
+     * The attached LoRA modules' specs by name (active or not).
+     *
+     * @param graph the graph to look in
+     * @return the specs by module name, in injection order
+     */
     public static Map<String, LoraSpec> attached(ModelGraph graph) {
         return Targets.attached(graph, LoraModule.class, LoraSpec.class);
     }
@@ -110,6 +156,9 @@ public final class Lora {
     /**
      * The module paths of the layers the named module is attached to.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @return the layer paths, in graph order
      * @throws IllegalArgumentException if no LoRA module has that name
      */
     public static List<String> layers(ModelGraph graph, String name) {

@@ -67,6 +67,9 @@ public final class PeftIo {
     /**
      * Writes the named module's parameters and metadata to {@code file}, atomically.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @param file where to write the adapter file (safetensors)
      * @throws IllegalArgumentException if no module has that name
      * @throws IllegalStateException if a LoRA module is merged into the base components (the base
      *     would not hash as the one the module was trained on): unmerge it first
@@ -81,7 +84,12 @@ public final class PeftIo {
      * metadata (for example the run manifest's {@code floe.run_id} and {@code floe.recipe_sha256}),
      * so the file tells which run made it. Keys must not start with {@code peft.} or {@code floe.format}.
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @param file where to write the adapter file (safetensors)
+     * @param provenance extra metadata entries, written as given
      * @throws IllegalArgumentException if a provenance key would replace one of the file's own keys
+     * @throws IOException if writing fails; the file is then unchanged
      */
     public static void save(ModelGraph graph, String name, Path file, Map<String, String> provenance) throws IOException {
         for (String key : provenance.keySet()) {
@@ -109,10 +117,13 @@ public final class PeftIo {
 
     /**
      * Loads a module saved by {@link #save}. If no module of that name is attached it is injected
-     * from the spec in the file (and is then active); an attached one must have the same spec and
+     * from the spec in the file (and is then active, freezing the rest of its host components as
+     * {@link Lora#inject(ModelGraph, LoraSpec)} does); an attached one must have the same spec and
      * keeps its active state. Everything — format, spec, targets, base hash, tensor names, dtypes
      * and shapes — is checked before the graph is touched, so a failed load changes nothing.
      *
+     * @param graph the graph to load into
+     * @param file an adapter file written by {@link #save}
      * @return the module's spec
      * @throws IllegalArgumentException if the file is not a PEFT file of a known version, the
      *     graph's base differs from the one the module was trained on (naming both hashes), the
@@ -176,6 +187,9 @@ public final class PeftIo {
      * The content hash ({@code sha256:<hex>}) of the base the named module is attached to: every
      * non-adapter parameter of the components that hold its layers (see the class comment).
      *
+     * @param graph the graph holding the module
+     * @param name the module's name
+     * @return {@code sha256:} followed by 64 hex digits
      * @throws IllegalArgumentException if no module has that name
      */
     public static String baseHash(ModelGraph graph, String name) {

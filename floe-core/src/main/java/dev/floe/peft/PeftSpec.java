@@ -6,12 +6,12 @@ package dev.floe.peft;
  */
 public sealed interface PeftSpec permits LoraSpec, AdapterSpec {
 
-    /** The module's name: unique in a graph across LoRA modules and adapters. */
+    /** {@return the module's name: unique in a graph across LoRA modules and adapters} */
     String name();
 
-    /** A {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}. */
+    /** {@return a {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}} */
     String target();
 
-    /** {@code "lora"} or {@code "adapter"}, as written in files and messages. */
+    /** {@return {@code "lora"} or {@code "adapter"}, as written in files and messages} */
     String kind();
 }

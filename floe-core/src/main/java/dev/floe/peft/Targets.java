@@ -38,11 +38,15 @@ final class Targets {
      *
      * @return the module paths of the layers it was attached to, in graph order
      */
-    static <S extends PeftSpec> List<String> inject(ModelGraph graph, S spec, Planner<S> planner, Creator<S> creator) {
+    static <S extends PeftSpec> List<String> inject(ModelGraph graph, S spec, boolean freezeHost, Planner<S> planner,
+            Creator<S> creator) {
         List<Target> targets = resolve(graph, spec);
         Map<String, long[]> planned = planner.plan(spec, targets);
         checkFree(graph, spec, targets, planned.keySet());
         creator.create(graph, spec, targets);
+        if (freezeHost) {
+            graph.hostFreezingAdapters().add(spec.name());
+        }
         graph.activeAdapters().add(spec.name());
         return paths(targets);
     }

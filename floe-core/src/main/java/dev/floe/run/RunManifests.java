@@ -80,6 +80,7 @@ public final class RunManifests {
      * @param experiment the built experiment (graph with init weights, plans)
      * @param data the data read for it
      * @param reproduces the id of the run being reproduced, or null
+     * @return the manifest with the recipe and no outcome yet
      */
     public static RunManifest start(String command, String source, Path base, byte[] configBytes,
             ExperimentConfig config, Experiment experiment, ExperimentData data, String reproduces) {
@@ -103,11 +104,37 @@ public final class RunManifests {
             String key = "model.init[" + i + "]";
             files.add(fileRecord(key, ConfigPaths.configFile(inits.get(i).path(), base, key + ".path")));
         }
+        files.addAll(componentFiles(config.model().components(), base));
         RunManifest.Recipe recipe = new RunManifest.Recipe(cfg, graphRecord(experiment.graph()),
                 stageRecords(experiment.schedule().stages(), experiment.plans(), experiment.optimizer()), sets,
                 files, config.seed(), engineThreads(), null, sourcedRecords(config, experiment));
         return new RunManifest(FORMAT, newId(), command, Instant.now().toString(), recipe, recipeSha256(recipe),
                 versions(), reproduces, null);
+    }
+
+    /**
+     * The files {@code model.components} read: each {@code type: torchscript} component's
+     * {@code file}, and each {@code type: transformer} component's {@code onnx} and (unless it is the
+     * bundled {@code minilm}) {@code tokenizer}, keyed by their config key, so a changed file changes
+     * the recipe.
+     */
+    private static List<RunManifest.FileRecord> componentFiles(List<dev.floe.config.ComponentConfig> components,
+            Path base) {
+        List<RunManifest.FileRecord> out = new ArrayList<>();
+        for (int i = 0; i < components.size(); i++) {
+            String key = "model.components[" + i + "]";
+            if (components.get(i) instanceof dev.floe.config.ComponentConfig.TorchScript t) {
+                out.add(fileRecord(key + ".file", ConfigPaths.configFile(t.file(), base, key + ".file")));
+            } else if (components.get(i) instanceof dev.floe.config.ComponentConfig.Transformer t) {
+                if (t.onnx() != null) {
+                    out.add(fileRecord(key + ".onnx", ConfigPaths.configFile(t.onnx(), base, key + ".onnx")));
+                }
+                if (!dev.floe.config.ComponentConfig.Transformer.MINILM_TOKENIZER.equals(t.tokenizer())) {
+                    out.add(fileRecord(key + ".tokenizer", ConfigPaths.configFile(t.tokenizer(), base, key + ".tokenizer")));
+                }
+            }
+        }
+        return out;
     }
 
     /** The {@code from:} components' resolved versions, or null when the config has none. */
@@ -128,8 +155,11 @@ public final class RunManifests {
      * Captures what makes a run that is not made from a config (a demo, a benchmark): its settings
      * as JSON, its seed and the files it reads.
      *
+     * @param command the command, e.g. {@code demo}
      * @param settings a record or map of the run's settings (serialised field by field)
+     * @param seed the run's seed
      * @param files the files it reads, by name
+     * @return the manifest with the recipe and no outcome yet
      */
     public static RunManifest startCommand(String command, Object settings, long seed, Map<String, Path> files) {
         List<RunManifest.FileRecord> read = new ArrayList<>();
@@ -143,9 +173,11 @@ public final class RunManifests {
     /**
      * The manifest of a run not made from a config, completed with its named results.
      *
+     * @param started the manifest {@link #startCommand} made
      * @param metrics named results, for example {@code top_block.accuracy}
      * @param trainSeconds training time summed over everything the run trained
      * @param wallSeconds wall time of the process from start to end
+     * @return the finished manifest
      */
     public static RunManifest finishCommand(RunManifest started, Map<String, Double> metrics, double trainSeconds,
             double wallSeconds) {
@@ -156,8 +188,12 @@ public final class RunManifests {
     /**
      * The manifest completed with what the run gave.
      *
+     * @param started the manifest {@link #start} made
+     * @param graph the trained graph (its weights are fingerprinted)
+     * @param result what training gave
      * @param weightsFile the run's weights file, or null when it wrote none
      * @param wallSeconds wall time of this process from start to end
+     * @return the finished manifest
      */
     public static RunManifest finish(RunManifest started, ModelGraph graph, ExperimentResult result, Path weightsFile,
             double wallSeconds) {
@@ -192,12 +228,23 @@ public final class RunManifests {
                 result.optimizerStateBytes(), new TreeMap<>(result.measurements())));
     }
 
-    /** Writes {@code dir/manifest.json} atomically. */
+    /**
+     * Writes {@code dir/manifest.json} atomically.
+     *
+     * @param dir the run folder
+     * @param manifest the manifest
+     * @throws IOException if writing fails; an existing file is then unchanged
+     */
     public static void write(Path dir, RunManifest manifest) throws IOException {
         AtomicFiles.writeString(dir.resolve(FILE), toJson(manifest));
     }
 
-    /** The manifest as JSON text. */
+    /**
+     * The manifest as JSON text.
+     *
+     * @param manifest the manifest
+     * @return indented JSON
+     */
     public static String toJson(RunManifest manifest) {
         try {
             return JSON.writeValueAsString(manifest) + "\n";
@@ -210,6 +257,7 @@ public final class RunManifests {
      * Reads a run folder's manifest.
      *
      * @param runDir a run folder, or a manifest file
+     * @return the manifest
      * @throws IllegalArgumentException naming the file when it is missing, not a manifest or of an
      *     unknown format
      */
@@ -239,6 +287,9 @@ public final class RunManifests {
      * Hex SHA-256 of the recipe's canonical JSON (keys sorted, null fields left out), leaving out
      * where files were (the config's source and base folder, file paths) but not what they held:
      * equal for two runs made the same way from wherever they were started.
+     *
+     * @param recipe the recipe
+     * @return 64 lower-case hex digits
      */
     public static String recipeSha256(RunManifest.Recipe recipe) {
         try {

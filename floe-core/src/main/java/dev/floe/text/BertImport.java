@@ -44,6 +44,8 @@ public final class BertImport {
     /**
      * Loads every parameter of {@code encoder} from {@code model}, in place.
      *
+     * @param encoder the built encoder to load into
+     * @param model the ONNX export whose initializers hold the weights
      * @throws IllegalStateException if the encoder is not part of a built graph yet
      * @throws IllegalArgumentException listing the problems when a parameter would be left
      *     unassigned or assigned twice, an initializer maps to no parameter, a MatMul weight cannot be

@@ -50,17 +50,103 @@ public final class MiniLm implements AutoCloseable {
         this.tokenizer = tokenizer;
     }
 
-    /** An encoder with MiniLM's sizes and random weights, to add to a graph and then {@link #loadWeights}. */
+    /**
+     * An encoder with MiniLM's sizes and random weights, to add to a graph and then {@link #loadWeights}.
+     *
+     * @param name the component name
+     * @return the encoder
+     */
     public static TransformerEncoder encoder(String name) {
         return TransformerEncoder.builder().name(name).config(CONFIG).build();
     }
 
-    /** A new tokenizer for this model, truncating to {@link #MAX_TOKENS}; the caller closes it. */
+    /**
+     * A new tokenizer for this model, truncating to {@link #MAX_TOKENS}; the caller closes it.
+     *
+     * @return the tokenizer
+     */
     public static Tokenizer newTokenizer() {
-        return Tokenizer.fromResource(TOKENIZER_RESOURCE, MAX_TOKENS);
+        return newTokenizer(MAX_TOKENS);
     }
 
-    /** Reads the ONNX model from the class path (about 90 MB). */
+    /**
+     * A new tokenizer for this model; the caller closes it.
+     *
+     * @param maxTokens the length every text is cut to, in word pieces with the special tokens,
+     *     from 2 to {@link TransformerEncoder.Config#maxPositions()} (512); shorter is faster
+     * @return the tokenizer
+     * @throws IllegalArgumentException if {@code maxTokens} is outside that range
+     */
+    public static Tokenizer newTokenizer(int maxTokens) {
+        if (maxTokens < 2 || maxTokens > CONFIG.maxPositions()) {
+            throw new IllegalArgumentException("maxTokens must be from 2 to " + CONFIG.maxPositions()
+                    + " (MiniLM's positions), found " + maxTokens + "; " + MAX_TOKENS + " is the model's usual length");
+        }
+        return Tokenizer.fromResource(TOKENIZER_RESOURCE, maxTokens);
+    }
+
+    /**
+     * A classifier: pretrained MiniLM ({@value #COMPONENT}) with a new linear head
+     * ({@value TextClassifier#HEAD}) on its pooled output, inputs {@code input_ids} and
+     * {@code attention_mask} wired, output {@value TextClassifier#LOGITS}; plus a tokenizer cutting
+     * texts to {@code maxTokens}. Every parameter trains until a freeze policy or
+     * {@link dev.floe.peft.Lora#inject} says otherwise. Takes a few seconds.
+     *
+     * @param classNames the classes, in class order; at least 2, distinct
+     * @param maxTokens the tokenizer's length limit (see {@link #newTokenizer(int)})
+     * @return the classifier; the caller closes it
+     * @throws IllegalArgumentException if there are fewer than 2 classes, a name repeats, or
+     *     {@code maxTokens} is out of range
+     */
+    public static TextClassifier classifier(List<String> classNames, int maxTokens) {
+        if (classNames.size() < 2 || new java.util.HashSet<>(classNames).size() != classNames.size()) {
+            throw new IllegalArgumentException("a classifier needs at least 2 distinct class names, found " + classNames);
+        }
+        Tokenizer tok = newTokenizer(maxTokens);
+        TransformerEncoder enc = encoder(COMPONENT);
+        TensorSpec ids = TensorSpec.of("[batch, seq]", ElementType.INT64);
+        ModelGraph graph;
+        try {
+            graph = ModelGraph.builder()
+                    .input(TokenizedExamples.INPUT_IDS, ids)
+                    .input(TokenizedExamples.ATTENTION_MASK, ids)
+                    .add(enc)
+                    .add(dev.floe.components.LinearHead.of(TextClassifier.HEAD, CONFIG.hidden(), classNames.size()))
+                    .wire(TokenizedExamples.INPUT_IDS, COMPONENT + ".input_ids")
+                    .wire(TokenizedExamples.ATTENTION_MASK, COMPONENT + ".attention_mask")
+                    .wire(COMPONENT + ".pooled", TextClassifier.HEAD + ".in")
+                    .output(TextClassifier.LOGITS, TextClassifier.HEAD + ".logits")
+                    .build();
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+        try {
+            loadWeights(enc);
+            return new TextClassifier(graph, tok, classNames);
+        } catch (RuntimeException e) {
+            graph.close();
+            tok.close();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #classifier(List, int)} with classes named {@code 0} to {@code numClasses - 1} and
+     * {@link #MAX_TOKENS}.
+     *
+     * @param numClasses at least 2
+     * @return the classifier; the caller closes it
+     */
+    public static TextClassifier classifier(int numClasses) {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < numClasses; i++) {
+            names.add(Integer.toString(i));
+        }
+        return classifier(names, MAX_TOKENS);
+    }
+
+    /** {@return the ONNX model, read from the class path (about 90 MB)} */
     public static OnnxModel onnx() {
         try (InputStream in = MiniLm.class.getClassLoader().getResourceAsStream(ONNX_RESOURCE)) {
             if (in == null) {
@@ -77,6 +163,7 @@ public final class MiniLm implements AutoCloseable {
     /**
      * Loads the pretrained weights into a built encoder made by {@link #encoder(String)}.
      *
+     * @param encoder an encoder made by {@link #encoder(String)}, in a built graph
      * @throws IllegalStateException if the encoder is not part of a built graph yet
      * @throws IllegalArgumentException if its sizes differ from {@link #CONFIG}; nothing is loaded then
      */
@@ -89,6 +176,8 @@ public final class MiniLm implements AutoCloseable {
      * the encoder {@value #COMPONENT} with pretrained weights, and outputs {@code hidden}
      * {@code [batch, seq, 384]} and {@code pooled} {@code [batch, 384]}; plus the tokenizer.
      * Takes a few seconds.
+     *
+     * @return the loaded model; the caller closes it
      */
     public static MiniLm load() {
         TransformerEncoder enc = encoder(COMPONENT);
@@ -116,17 +205,17 @@ public final class MiniLm implements AutoCloseable {
         }
     }
 
-    /** The graph (inputs {@code input_ids}, {@code attention_mask}; outputs {@code hidden}, {@code pooled}). */
+    /** {@return the graph (inputs {@code input_ids}, {@code attention_mask}; outputs {@code hidden}, {@code pooled})} */
     public ModelGraph graph() {
         return graph;
     }
 
-    /** The encoder component. */
+    /** {@return the encoder component} */
     public TransformerEncoder encoder() {
         return encoder;
     }
 
-    /** The tokenizer this model was loaded with. */
+    /** {@return the tokenizer this model was loaded with} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -135,6 +224,7 @@ public final class MiniLm implements AutoCloseable {
      * Sentence vectors: the mean of the last hidden states over each text's tokens (special tokens
      * included, padding excluded), in inference mode.
      *
+     * @param texts the texts, each cut to the tokenizer's length
      * @return one 384-vector per text, in order
      */
     public float[][] embed(List<String> texts) {

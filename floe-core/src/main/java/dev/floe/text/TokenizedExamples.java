@@ -50,7 +50,9 @@ public final class TokenizedExamples implements Examples {
     /**
      * Tokenizes every text of {@code data}; labels and class count come from it.
      *
+     * @param data the texts and labels
      * @param tokenizer used now only; its {@code maxLength} truncates
+     * @return the examples
      */
     public static TokenizedExamples of(TextDataset data, Tokenizer tokenizer) {
         Objects.requireNonNull(data, "data");
@@ -66,6 +68,7 @@ public final class TokenizedExamples implements Examples {
      * @param labels one per text, each in {@code [0, numClasses)}
      * @param numClasses at least 1
      * @param tokenizer used now only; its {@code maxLength} truncates
+     * @return the examples
      * @throws IllegalArgumentException if the sizes disagree, a label is out of range, or a text is null
      */
     public static TokenizedExamples of(
@@ -102,7 +105,9 @@ public final class TokenizedExamples implements Examples {
     /**
      * The examples at {@code indices}, in that order (an index may repeat).
      *
+     * @param indices example indices, each in {@code [0, size)}
      * @param what appended to the name, e.g. {@code hard-ham-1}
+     * @return the subset
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, size)}
      */
     public TokenizedExamples subset(int[] indices, String what) {
@@ -135,17 +140,27 @@ public final class TokenizedExamples implements Examples {
         return labels[checkIndex(i)];
     }
 
-    /** Number of tokens of example {@code i}, special tokens included. */
+    /**
+     * Number of tokens of example {@code i}, special tokens included.
+     *
+     * @param i the example, in {@code [0, size)}
+     * @return the count
+     */
     public int tokens(int i) {
         return ids[checkIndex(i)].length;
     }
 
-    /** Token ids of example {@code i}, unpadded (a copy). */
+    /**
+     * Token ids of example {@code i}, unpadded.
+     *
+     * @param i the example, in {@code [0, size)}
+     * @return a copy of its ids
+     */
     public long[] ids(int i) {
         return ids[checkIndex(i)].clone();
     }
 
-    /** Mean number of tokens per example (0 for an empty set). */
+    /** {@return the mean number of tokens per example (0 for an empty set)} */
     public double meanTokens() {
         long sum = 0;
         for (long[] row : ids) {

@@ -47,6 +47,16 @@ public final class Tokenizer implements AutoCloseable {
      */
     public record Encoded(int batch, int length, long[] inputIds, long[] attentionMask, long[] tokenTypeIds) {
 
+        /**
+         * Checks that the three arrays hold {@code batch × length} values each.
+         *
+         * @param batch see the record comment
+         * @param length see the record comment
+         * @param inputIds see the record comment
+         * @param attentionMask see the record comment
+         * @param tokenTypeIds see the record comment
+         * @throws IllegalArgumentException naming the sizes when they disagree
+         */
         public Encoded {
             long n = (long) batch * length;
             if (batch < 0 || length < 0 || inputIds.length != n || attentionMask.length != n
@@ -58,12 +68,22 @@ public final class Tokenizer implements AutoCloseable {
             }
         }
 
-        /** Row {@code i}'s ids, padding included. */
+        /**
+         * Row {@code i}'s ids, padding included.
+         *
+         * @param i the row, in {@code [0, batch)}
+         * @return a copy of {@code length} ids
+         */
         public long[] ids(int i) {
             return java.util.Arrays.copyOfRange(inputIds, i * length, (i + 1) * length);
         }
 
-        /** Number of real (non-padding) tokens in row {@code i}. */
+        /**
+         * Number of real (non-padding) tokens in row {@code i}.
+         *
+         * @param i the row, in {@code [0, batch)}
+         * @return the count, special tokens included
+         */
         public int tokens(int i) {
             int n = 0;
             for (int j = 0; j < length; j++) {
@@ -75,6 +95,9 @@ public final class Tokenizer implements AutoCloseable {
         /**
          * The arrays as {@code input_ids}, {@code attention_mask}, {@code token_type_ids}, each
          * {@code (batch, length)} int64, attached to {@code manager}.
+         *
+         * @param manager owns the arrays; closing it frees them
+         * @return the three arrays by name
          */
         public Map<String, NDArray> toArrays(NDManager manager) {
             Shape shape = new Shape(batch, length);
@@ -88,8 +111,10 @@ public final class Tokenizer implements AutoCloseable {
     /**
      * A tokenizer read from a {@code tokenizer.json} file.
      *
+     * @param file the {@code tokenizer.json}
      * @param maxLength longest encoding in tokens, special tokens included; &gt;= 2
      * @throws IOException if the file cannot be read
+     * @return the tokenizer; the caller closes it
      * @throws IllegalArgumentException naming the file when it is not a valid tokenizer
      */
     public static Tokenizer fromFile(Path file, int maxLength) throws IOException {
@@ -103,6 +128,9 @@ public final class Tokenizer implements AutoCloseable {
      * A tokenizer read from a class-path resource holding a {@code tokenizer.json}, e.g.
      * {@code all-minilm-l6-v2-tokenizer.json}.
      *
+     * @param resource the resource name, looked up with this library's class loader
+     * @param maxLength longest encoding in tokens, special tokens included; &gt;= 2
+     * @return the tokenizer; the caller closes it
      * @throws IllegalArgumentException naming the resource when it is missing or invalid
      */
     public static Tokenizer fromResource(String resource, int maxLength) {
@@ -145,19 +173,21 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(tokenizer, maxLength, source);
     }
 
-    /** Longest encoding in tokens, special tokens included. */
+    /** {@return the longest encoding in tokens, special tokens included} */
     public int maxLength() {
         return maxLength;
     }
 
-    /** Where the vocabulary came from. */
+    /** {@return where the vocabulary came from (a file path or {@code classpath:} resource)} */
     public String source() {
         return source;
     }
 
     /**
-     * Encodes texts as one padded batch.
+     * Encodes texts as one padded batch, each cut to {@link #maxLength()}.
      *
+     * @param texts at least one text, none null
+     * @return the batch, padded to its longest encoding
      * @throws IllegalArgumentException if {@code texts} is empty or holds null
      */
     public Encoded encode(List<String> texts) {
@@ -187,7 +217,12 @@ public final class Tokenizer implements AutoCloseable {
         return new Encoded(batch, length, ids, mask, types);
     }
 
-    /** The word pieces of one text, special tokens included (for inspection). */
+    /**
+     * The word pieces of one text, special tokens included (for inspection).
+     *
+     * @param text the text
+     * @return its word pieces, in order
+     */
     public List<String> tokens(String text) {
         return List.of(tokenizer.encode(text).getTokens());
     }

@@ -154,6 +154,36 @@ class LoraTest {
     }
 
     @Test
+    void injectFreezesTheRestOfTheHostComponentUnlessAskedNotTo() {
+        try (ModelGraph g = graph(1)) {
+            Lora.inject(g, LoraSpec.of("qv", 4, "encoder/fc*"));
+            assertEquals(List.of(dev.floe.freeze.FreezeRule.freeze("encoder/**")), FreezePolicy.hostRules(g));
+            FreezePlan plan = FreezePolicy.trainAll().resolve(g);
+            for (Param p : g.parameters().values()) {
+                boolean trains = plan.entry(p.path()).trains();
+                assertEquals(p.adapter() != null || p.path().startsWith("head/"), trains,
+                        p.path() + ": with train-all only the LoRA factors and the head train");
+            }
+            // a later policy rule trains part of the host again; the wrapped layer's base weight stays frozen
+            FreezePlan partly = FreezePolicy.builder().train("encoder/out/**").train("encoder/fc1/**").build().resolve(g);
+            assertTrue(partly.entry("encoder/out/weight").trains());
+            assertFalse(partly.entry("encoder/fc2/weight").trains());
+            assertFalse(partly.entry("encoder/fc1/weight").trains(), "base weight under an active LoRA");
+            // switched off, the module no longer freezes its host
+            Lora.deactivate(g, "qv");
+            assertEquals(List.of(), FreezePolicy.hostRules(g));
+            assertTrue(FreezePolicy.trainAll().resolve(g).entry("encoder/out/weight").trains());
+        }
+        try (ModelGraph g = graph(1)) {
+            Lora.inject(g, LoraSpec.of("qv", 4, "encoder/fc*"), false);
+            assertEquals(List.of(), FreezePolicy.hostRules(g));
+            FreezePlan plan = FreezePolicy.trainAll().resolve(g);
+            assertTrue(plan.entry("encoder/out/weight").trains(), "without host freezing the policy decides");
+            assertFalse(plan.entry("encoder/fc1/weight").trains(), "base weight under an active LoRA");
+        }
+    }
+
+    @Test
     void loraTrainingLeavesTheBaseBitIdenticalAndTrainsOnlyTheFactorsAndTheHead() {
         try (ModelGraph g = graph(5)) {
             Lora.inject(g, LoraSpec.of("task", 4, "encoder/**"));
