@@ -22,7 +22,7 @@ public record Profile(
         int steps, int batchSize, String optimizer, double lr, Series loss, List<LayerProfile> layers,
         List<ComponentProfile> components) {
 
-    /** Version of the JSON layout written by {@link #toJson()}. */
+    /** Version of the JSON layout written by {@link #toJson(FreezeAdvice)}. */
     public static final int FORMAT_VERSION = 1;
 
     public Profile {
