@@ -64,6 +64,9 @@ final class ExplainTextCommand implements Callable<Integer> {
     @Option(names = "--force", description = "write into a folder that already holds files")
     boolean force;
 
+    @Option(names = "--heads", description = "also draw every head of every layer (layer-<i>-head-<h>.png)")
+    boolean heads;
+
     @Option(names = "--tokenizer", paramLabel = "FILE",
             description = "tokenizer.json to encode the text with (default: MiniLM's word pieces, bundled)")
     Path tokenizerFile;
@@ -92,7 +95,7 @@ final class ExplainTextCommand implements Callable<Integer> {
             int max = (int) Math.min(Integer.MAX_VALUE, encoder.config().maxPositions());
             try (Tokenizer tokenizer = tokenizerFile != null ? Tokenizer.fromFile(tokenizerFile, max)
                     : Tokenizer.fromResource(MiniLm.TOKENIZER_RESOURCE, max)) {
-                return explain(graph, encoder.name(), tokenizer, text);
+                return explain(graph, encoder.name(), tokenizer, text, heads);
             }
         }
     }
@@ -215,7 +218,13 @@ final class ExplainTextCommand implements Callable<Integer> {
      */
     static Map<String, byte[]> explain(ModelGraph graph, String component, Tokenizer tokenizer, String text)
             throws java.io.IOException {
-        Map<String, byte[]> files = new LinkedHashMap<>(TextAttentionPictures.draw(graph, component, tokenizer, text));
+        return explain(graph, component, tokenizer, text, false);
+    }
+
+    /** {@link #explain(ModelGraph, String, Tokenizer, String)}, with each head's picture when {@code heads}. */
+    static Map<String, byte[]> explain(ModelGraph graph, String component, Tokenizer tokenizer, String text, boolean heads)
+            throws java.io.IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>(TextAttentionPictures.draw(graph, component, tokenizer, text, heads));
         Attention.Recording r = Attention.record(graph, tokenizer.encode(List.of(text)));
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("text", text);

@@ -2,6 +2,7 @@ package dev.floe.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.floe.components.LinearHead;
 import dev.floe.components.TransformerEncoder;
@@ -43,6 +44,12 @@ class TextAttentionPicturesTest {
                         image.getWidth() + "x" + image.getHeight());
             }
             assertThrows(IllegalArgumentException.class, () -> TextAttentionPictures.draw(g, "head", tok, text));
+            Map<String, byte[]> withHeads = TextAttentionPictures.draw(g, "encoder", tok, text, true);
+            assertEquals(List.of("layer-0.png", "layer-0-head-0.png", "layer-0-head-1.png", "layer-1.png",
+                    "layer-1-head-0.png", "layer-1-head-1.png", TextAttentionPictures.ROLLOUT), List.copyOf(withHeads.keySet()));
+            for (byte[] png : withHeads.values()) {
+                assertTrue(ImageIO.read(new ByteArrayInputStream(png)).getWidth() > tokens * Heatmaps.CELL);
+            }
             Map<String, byte[]> all = ExplainTextCommand.explain(g, "encoder", tok, text);
             com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper()
                     .readTree(all.get(ExplainTextCommand.SUMMARY));
