@@ -1,8 +1,8 @@
 package dev.floe.cli;
 
+import dev.floe.report.Html;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
@@ -51,7 +51,7 @@ final class TokenHighlights {
 
     /** An {@code <img>} holding {@code png} inline. */
     static String image(byte[] png, String alt) {
-        return "<img alt=\"" + escape(alt) + "\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(png) + "\">";
+        return Html.pngImage(png, alt);
     }
 
     /**
@@ -79,6 +79,6 @@ final class TokenHighlights {
     }
 
     static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return Html.escape(s);
     }
 }

@@ -3,7 +3,7 @@ package dev.floe.profile.report;
 import dev.floe.profile.FreezeAdvice;
 import dev.floe.profile.LayerProfile;
 import dev.floe.profile.Profile;
-import java.util.Base64;
+import dev.floe.report.Html;
 import java.util.Locale;
 import java.util.Map;
 
@@ -58,8 +58,7 @@ public final class ProfileHtml {
                 .append(" <code>progressive</code> with these):</p>\n<pre>").append(esc(advice.policyYaml()))
                 .append("</pre>\n<h2>Charts</h2>\n");
         for (Map.Entry<String, byte[]> c : charts.entrySet()) {
-            h.append("<p><img alt=\"").append(esc(c.getKey())).append("\" src=\"data:image/png;base64,")
-                    .append(Base64.getEncoder().encodeToString(c.getValue())).append("\"></p>\n");
+            h.append("<p>").append(Html.pngImage(c.getValue(), c.getKey())).append("</p>\n");
         }
         h.append("</body></html>\n");
         return h.toString();
@@ -70,6 +69,6 @@ public final class ProfileHtml {
     }
 
     static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return Html.escape(s);
     }
 }
