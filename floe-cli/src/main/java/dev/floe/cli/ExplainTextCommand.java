@@ -7,6 +7,7 @@ import dev.floe.graph.ModelGraph;
 import dev.floe.run.TrainedRun;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
+import dev.floe.report.Png;
 import dev.floe.text.MiniLm;
 import dev.floe.text.Tokenizer;
 import java.io.PrintWriter;
@@ -205,11 +206,7 @@ final class ExplainTextCommand implements Callable<Integer> {
     }
 
     private static java.awt.image.BufferedImage read(byte[] png) {
-        try {
-            return javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return Png.decode(png);
     }
 
     /**

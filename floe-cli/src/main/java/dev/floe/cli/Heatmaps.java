@@ -1,5 +1,6 @@
 package dev.floe.cli;
 
+import dev.floe.report.Png;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -7,11 +8,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * Pictures of explanations, drawn headless with java.awt: an image beside its saliency overlay, and
@@ -141,15 +138,7 @@ final class Heatmaps {
 
     /** PNG bytes of {@code image}. */
     static byte[] png(BufferedImage image) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(image, "png", bytes)) {
-                throw new IllegalStateException("no PNG writer in this Java runtime");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("encoding a PNG in memory failed: " + e.getMessage(), e);
-        }
-        return bytes.toByteArray();
+        return Png.encode(image);
     }
 
     private static Color blend(Color a, Color b, float t) {

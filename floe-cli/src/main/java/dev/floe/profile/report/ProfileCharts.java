@@ -3,14 +3,10 @@ package dev.floe.profile.report;
 import dev.floe.profile.ComponentProfile;
 import dev.floe.profile.LayerProfile;
 import dev.floe.profile.Profile;
+import dev.floe.report.Png;
 import java.awt.Color;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
@@ -113,13 +109,6 @@ public final class ProfileCharts {
     }
 
     private static byte[] png(JFreeChart chart) {
-        BufferedImage image = chart.createBufferedImage(WIDTH, HEIGHT);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(image, "png", bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode a chart as PNG: " + e.getMessage(), e);
-        }
-        return bytes.toByteArray();
+        return Png.encode(chart.createBufferedImage(WIDTH, HEIGHT));
     }
 }
