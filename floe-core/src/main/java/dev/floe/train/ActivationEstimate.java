@@ -91,20 +91,14 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
     }
 
     /** A forward context that records, per segment, the bytes it leaves alive, its outputs and its dropout elements. */
-    private static final class Measuring implements ForwardContext {
-        private final ForwardContext base;
+    private static final class Measuring extends DelegatingContext {
         private final NDManager batch;
         private final Map<String, long[]> measured = new LinkedHashMap<>(); // path -> {bytes, output bytes, dropout elements}
         private final Deque<long[]> open = new ArrayDeque<>();
 
         Measuring(ForwardContext base, NDManager batch) {
-            this.base = base;
+            super(base);
             this.batch = batch;
-        }
-
-        @Override
-        public boolean training(String modulePath) {
-            return base.training(modulePath);
         }
 
         @Override
@@ -131,7 +125,7 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
             for (long[] m : open) {
                 m[2] += input.getShape().size();
             }
-            return base.dropout(path, input, rate);
+            return super.dropout(path, input, rate);
         }
 
         @Override
