@@ -15,7 +15,6 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -147,11 +146,10 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
                 List<Row> layers = new ArrayList<>();
                 for (String child : c.checkpointSegments()) {
                     String path = c.name() + "/" + child;
-                    Optional<long[]> lm = Optional.ofNullable(measured.get(path));
-                    if (lm.isEmpty()) {
-                        continue;
+                    long[] m = measured.get(path);
+                    if (m == null) {
+                        continue; // not run
                     }
-                    long[] m = lm.get();
                     boolean checkpointed = ckpt.segments().contains(path);
                     long layerKept = unit ? 0 : checkpointed ? m[1] + m[2] : m[0];
                     if (!unit && checkpointed) {
