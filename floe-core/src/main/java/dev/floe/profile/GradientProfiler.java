@@ -10,6 +10,7 @@ import dev.floe.engine.FloeEngine;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
+import dev.floe.nn.Losses;
 import dev.floe.nn.Param;
 import dev.floe.optim.GradientClipping;
 import dev.floe.optim.GroupedOptimizer;
@@ -153,7 +154,7 @@ public final class GradientProfiler {
                     probe.end(c, produced, env);
                 }
                 NDArray logits = env.get(source.toString()); // (B, classes)
-                NDArray loss = crossEntropy(logits, y); // ()
+                NDArray loss = Losses.crossEntropy(logits, y); // ()
                 tally.loss[s] = loss.getFloat();
                 gc.backward(loss);
                 probe.backward();
@@ -214,13 +215,6 @@ public final class GradientProfiler {
         for (int i = 0; i < delta.length; i++) {
             tally.updateRatio[i][s] = weight[i] == 0 ? 0 : Math.sqrt(delta[i] / weight[i]);
         }
-    }
-
-    /** Mean over the batch of {@code -log softmax(logits)[label]}. */
-    private static NDArray crossEntropy(NDArray logits, NDArray labels) {
-        NDArray logProbs = logits.logSoftmax(1); // (B, C)
-        NDArray picked = logProbs.mul(labels.oneHot((int) logits.getShape().get(1))).sum(new int[] {1}); // (B)
-        return picked.mean().neg(); // ()
     }
 
     /** The components {@code last} depends on, and itself, in execution order. */

@@ -99,16 +99,8 @@ public final class Measurements {
         m.put(TRAINABLE_PARAMS, (double) plan.trainableCount());
         m.put(TOTAL_PARAMS, (double) plan.totalCount());
         m.put(EXAMPLES_PER_SECOND, examplesPerSecond(training.epochs()));
-        long paramBytes = 0;
-        for (Param p : graph.parameters().values()) {
-            paramBytes += p.size() * p.dataType().getNumOfBytes();
-        }
-        long gradBytes = 0;
-        for (Param p : plan.trainable()) {
-            gradBytes += p.size() * p.dataType().getNumOfBytes();
-        }
-        m.put(PARAM_BYTES, (double) paramBytes);
-        m.put(GRAD_BYTES, (double) gradBytes);
+        m.put(PARAM_BYTES, (double) bytes(graph.parameters().values()));
+        m.put(GRAD_BYTES, (double) bytes(plan.trainable()));
         m.put(OPTIMIZER_STATE_BYTES, (double) optimizerStateBytes);
         m.put(ACTIVATION_BYTES, (double) activationBytes(graph, plan, train, batchSize));
         Examples timed = eval != null ? eval : train;
@@ -120,6 +112,15 @@ public final class Measurements {
         m.put(LATENCY_B32_P95_MS, percentile(b32, 95));
         m.put(CACHE_SECONDS_SAVED, cacheSecondsSaved);
         return m;
+    }
+
+    /** Bytes of {@code params} as stored, one value per scalar. */
+    private static long bytes(Iterable<Param> params) {
+        long bytes = 0;
+        for (Param p : params) {
+            bytes += p.size() * p.dataType().getNumOfBytes();
+        }
+        return bytes;
     }
 
     /** Training examples over training seconds of the given epochs; 0 when none ran. */

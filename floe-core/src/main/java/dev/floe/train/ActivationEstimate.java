@@ -15,7 +15,6 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -91,20 +90,14 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
     }
 
     /** A forward context that records, per segment, the bytes it leaves alive, its outputs and its dropout elements. */
-    private static final class Measuring implements ForwardContext {
-        private final ForwardContext base;
+    private static final class Measuring extends DelegatingContext {
         private final NDManager batch;
         private final Map<String, long[]> measured = new LinkedHashMap<>(); // path -> {bytes, output bytes, dropout elements}
         private final Deque<long[]> open = new ArrayDeque<>();
 
         Measuring(ForwardContext base, NDManager batch) {
-            this.base = base;
+            super(base);
             this.batch = batch;
-        }
-
-        @Override
-        public boolean training(String modulePath) {
-            return base.training(modulePath);
         }
 
         @Override
@@ -131,7 +124,7 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
             for (long[] m : open) {
                 m[2] += input.getShape().size();
             }
-            return base.dropout(path, input, rate);
+            return super.dropout(path, input, rate);
         }
 
         @Override
@@ -153,11 +146,10 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
                 List<Row> layers = new ArrayList<>();
                 for (String child : c.checkpointSegments()) {
                     String path = c.name() + "/" + child;
-                    Optional<long[]> lm = Optional.ofNullable(measured.get(path));
-                    if (lm.isEmpty()) {
-                        continue;
+                    long[] m = measured.get(path);
+                    if (m == null) {
+                        continue; // not run
                     }
-                    long[] m = lm.get();
                     boolean checkpointed = ckpt.segments().contains(path);
                     long layerKept = unit ? 0 : checkpointed ? m[1] + m[2] : m[0];
                     if (!unit && checkpointed) {

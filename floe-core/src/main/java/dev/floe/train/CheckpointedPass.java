@@ -31,9 +31,8 @@ import java.util.function.UnaryOperator;
  * same random draws as {@code dropout(input)}) and multiplies: the same values as without
  * checkpointing. The mask is kept as one byte per element and replayed in the recomputation.
  */
-final class CheckpointedPass implements ForwardContext {
+final class CheckpointedPass extends DelegatingContext {
 
-    private final ForwardContext base;
     private final GradientCheckpointing checkpointing;
     private final NDManager batch;
     private final List<Saved> saved = new ArrayList<>();
@@ -58,14 +57,9 @@ final class CheckpointedPass implements ForwardContext {
     }
 
     CheckpointedPass(ForwardContext base, GradientCheckpointing checkpointing, NDManager batch) {
-        this.base = base;
+        super(base);
         this.checkpointing = checkpointing;
         this.batch = batch;
-    }
-
-    @Override
-    public boolean training(String modulePath) {
-        return base.training(modulePath);
     }
 
     @Override

@@ -663,9 +663,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Mean over the batch of {@code -log softmax(logits)[label]}. */
     static NDArray crossEntropy(NDArray logits, NDArray labels) {
-        NDArray logProbs = logits.logSoftmax(1); // (B, C)
-        NDArray picked = logProbs.mul(labels.oneHot((int) logits.getShape().get(1))).sum(new int[] {1}); // (B)
-        return picked.mean().neg();
+        return dev.floe.nn.Losses.crossEntropy(logits, labels);
     }
 
     private void checkTask(Task task) {
