@@ -4,6 +4,7 @@ import dev.floe.config.ConfigException;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.data.Examples;
+import dev.floe.data.TextReader;
 import dev.floe.data.Unlabeled;
 import dev.floe.graph.Dim;
 import dev.floe.graph.ModelGraph;
@@ -20,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -280,9 +280,7 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     private static boolean isJsonl(Path file) {
-        String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
-        return n.endsWith(".jsonl") || n.endsWith(".ndjson");
+        return TextReader.Format.fromName(file) == TextReader.Format.JSONL;
     }
 
     private String describeFormat() {
