@@ -217,6 +217,7 @@ public final class TrainedRun implements AutoCloseable {
             Path read = file;
             Path labelsFile = idxLabels;
             boolean labelled = true;
+            boolean jsonl = ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file);
             if (ExperimentConfig.Data.IDX.equals(d.format())) {
                 if (idxLabels == null) {
                     if (needLabels) {
@@ -228,7 +229,7 @@ public final class TrainedRun implements AutoCloseable {
                     labelsFile = temp;
                     labelled = false;
                 }
-            } else if (ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file)) {
+            } else if (jsonl) {
                 if (!Unlabeled.jsonlHasField(file, d.labelColumn())) {
                     labelled = false;
                     temp = Files.createTempFile("floe-unlabeled", ".jsonl");
@@ -243,7 +244,7 @@ public final class TrainedRun implements AutoCloseable {
             }
             if (!labelled && needLabels) {
                 throw new IllegalArgumentException("data file " + file + " has no labels (no '" + d.labelColumn()
-                        + "' " + (ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file) ? "field" : "column")
+                        + "' " + (jsonl ? "field" : "column")
                         + ", which data.label_column of the run's config names); evaluation needs labels — add them,"
                         + " or use floe predict");
             }
