@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import dev.floe.data.Examples;
 import dev.floe.data.TextDataset;
@@ -373,13 +372,9 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
 
     /** JSON Lines or CSV, from the file name ({@code .jsonl}, {@code .ndjson}, {@code .csv}, each optionally {@code .gz}). */
     static TextReader.Format textFormat(String file, String key) {
-        String n = Path.of(file).getFileName().toString().toLowerCase(Locale.ROOT);
-        n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
-        if (n.endsWith(".jsonl") || n.endsWith(".ndjson")) {
-            return TextReader.Format.JSONL;
-        }
-        if (n.endsWith(".csv")) {
-            return TextReader.Format.CSV;
+        TextReader.Format format = TextReader.Format.fromName(Path.of(file));
+        if (format != null) {
+            return format;
         }
         throw new ConfigException(key, "cannot tell whether '" + file + "' is JSON Lines or CSV from its name;"
                 + " format text reads .jsonl, .ndjson or .csv files (optionally gzipped, .gz): rename the file", null);

@@ -48,7 +48,22 @@ public final class TextReader {
         /** JSON Lines: one object per line. */
         JSONL,
         /** RFC 4180 comma-separated values with a header row. */
-        CSV
+        CSV;
+
+        /**
+         * The format a file name says: {@code .jsonl} or {@code .ndjson} is JSONL, {@code .csv} is CSV,
+         * each optionally followed by {@code .gz}, in any case.
+         *
+         * @return the format, or null when the name ends in none of these
+         */
+        public static Format fromName(Path path) {
+            String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
+            n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
+            if (n.endsWith(".jsonl") || n.endsWith(".ndjson")) {
+                return JSONL;
+            }
+            return n.endsWith(".csv") ? CSV : null;
+        }
     }
 
     /**
@@ -107,19 +122,10 @@ public final class TextReader {
         return builder().setPath(path).build().read();
     }
 
-    /** Whether the name ends in .gz, in any case (the content decides whether it is gunzipped). */
-    private static boolean gzipped(Path path) {
-        return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
-    }
-
     private static Format formatOf(Path path) {
-        String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
-        n = gzipped(path) ? n.substring(0, n.length() - 3) : n;
-        if (n.endsWith(".jsonl") || n.endsWith(".ndjson")) {
-            return Format.JSONL;
-        }
-        if (n.endsWith(".csv")) {
-            return Format.CSV;
+        Format format = Format.fromName(path);
+        if (format != null) {
+            return format;
         }
         throw new IllegalArgumentException("cannot tell the format of " + path + " from its name (expected .jsonl,"
                 + " .ndjson or .csv, optionally .gz); call optFormat(TextReader.Format.JSONL) or CSV");

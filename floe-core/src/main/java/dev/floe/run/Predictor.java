@@ -140,10 +140,10 @@ public final class Predictor implements AutoCloseable {
         Path temp = null;
         try {
             temp = Files.createTempFile("floe-texts", ".jsonl");
+            var line = Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
             try (BufferedWriter w = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
                 for (String t : texts) {
-                    w.write(Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                            .writeValueAsString(java.util.Map.of(d.textColumn(), t)));
+                    w.write(line.writeValueAsString(java.util.Map.of(d.textColumn(), t)));
                     w.write('\n');
                 }
             }

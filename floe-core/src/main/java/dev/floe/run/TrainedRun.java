@@ -4,6 +4,7 @@ import dev.floe.config.ConfigException;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.data.Examples;
+import dev.floe.data.TextReader;
 import dev.floe.data.Unlabeled;
 import dev.floe.graph.Dim;
 import dev.floe.graph.ModelGraph;
@@ -20,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -217,6 +217,7 @@ public final class TrainedRun implements AutoCloseable {
             Path read = file;
             Path labelsFile = idxLabels;
             boolean labelled = true;
+            boolean jsonl = ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file);
             if (ExperimentConfig.Data.IDX.equals(d.format())) {
                 if (idxLabels == null) {
                     if (needLabels) {
@@ -228,7 +229,7 @@ public final class TrainedRun implements AutoCloseable {
                     labelsFile = temp;
                     labelled = false;
                 }
-            } else if (ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file)) {
+            } else if (jsonl) {
                 if (!Unlabeled.jsonlHasField(file, d.labelColumn())) {
                     labelled = false;
                     temp = Files.createTempFile("floe-unlabeled", ".jsonl");
@@ -243,7 +244,7 @@ public final class TrainedRun implements AutoCloseable {
             }
             if (!labelled && needLabels) {
                 throw new IllegalArgumentException("data file " + file + " has no labels (no '" + d.labelColumn()
-                        + "' " + (ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file) ? "field" : "column")
+                        + "' " + (jsonl ? "field" : "column")
                         + ", which data.label_column of the run's config names); evaluation needs labels — add them,"
                         + " or use floe predict");
             }
@@ -280,9 +281,7 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     private static boolean isJsonl(Path file) {
-        String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        n = n.endsWith(".gz") ? n.substring(0, n.length() - 3) : n;
-        return n.endsWith(".jsonl") || n.endsWith(".ndjson");
+        return TextReader.Format.fromName(file) == TextReader.Format.JSONL;
     }
 
     private String describeFormat() {
