@@ -1051,15 +1051,11 @@ public final class Registry implements AutoCloseable {
             Names.name(t.name());
             Names.tag(t.tag());
         }
-        // check conflicts before writing anything
-        List<Boolean> addTag = store.read(c -> {
-            List<Boolean> out = new ArrayList<>();
-            for (BundleTag t : bundleTags) {
-                out.add(checkTag(c, t, dir));
-            }
-            return out;
-        });
+        // check conflicts before writing anything: tags (checked again inside the write), then versions
         List<Boolean> add = store.read(c -> {
+            for (BundleTag t : bundleTags) {
+                checkTag(c, t, dir);
+            }
             List<Boolean> out = new ArrayList<>();
             for (BundleEntry e : entries) {
                 ComponentVersion here = Store.version(c, e.version().name(), e.version().version());
