@@ -86,9 +86,8 @@ public final class BenchHarness {
         double wall = (System.nanoTime() - start) / 1e9;
         Path file = outDir.resolve(RESULTS_FILE);
         try {
-            ObjectMapper mapper = mapper();
-            ObjectNode root = root(mapper, wall);
-            root.set("settings", mapper.valueToTree(settings));
+            ObjectMapper mapper = Json.mapper();
+            ObjectNode root = root(mapper, wall, settings);
             root.putArray("benches");
             soakJson(root.putObject("soak"), soak);
             AtomicFiles.writeString(file, mapper.writeValueAsString(root) + "\n");
@@ -145,12 +144,8 @@ public final class BenchHarness {
         return String.format(Locale.ROOT, "%.3f", ms);
     }
 
-    private static ObjectMapper mapper() {
-        return Json.mapper();
-    }
-
-    /** The file's head: version, environment, wall time and the process's peak RSS. */
-    private static ObjectNode root(ObjectMapper mapper, double wallSeconds) {
+    /** The file's head: version, environment, wall time, the process's peak RSS and the settings. */
+    private static ObjectNode root(ObjectMapper mapper, double wallSeconds, Object settings) {
         ObjectNode root = mapper.createObjectNode();
         root.put("format_version", FORMAT_VERSION);
         ObjectNode env = root.putObject("environment");
@@ -162,6 +157,7 @@ public final class BenchHarness {
         env.put("engine", FloeEngine.get().getEngineName() + " " + FloeEngine.get().getVersion());
         root.put("wall_seconds", wallSeconds);
         root.put("peak_rss_mb", ProcessStats.peakRssMb());
+        root.set("settings", mapper.valueToTree(settings));
         return root;
     }
 
@@ -207,9 +203,8 @@ public final class BenchHarness {
     }
 
     static String json(BenchSettings settings, List<BenchResult> results, double wallSeconds) throws IOException {
-        ObjectMapper mapper = mapper();
-        ObjectNode root = root(mapper, wallSeconds);
-        root.set("settings", mapper.valueToTree(settings));
+        ObjectMapper mapper = Json.mapper();
+        ObjectNode root = root(mapper, wallSeconds, settings);
         ArrayNode arr = root.putArray("benches");
         for (BenchResult r : results) {
             ObjectNode o = arr.addObject();

@@ -1,14 +1,11 @@
 package dev.floe.bench;
 
-import dev.floe.components.LinearHead;
 import dev.floe.components.TransformerEncoder;
 import dev.floe.data.Examples;
 import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
-import dev.floe.graph.ElementType;
 import dev.floe.graph.ModelGraph;
-import dev.floe.graph.TensorSpec;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.Trainer;
 import java.util.List;
@@ -104,10 +101,7 @@ final class CheckpointBench {
     }
 
     static ModelGraph graph(Size z) {
-        return ModelGraph.builder()
-                .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
-                .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
-                .add(TransformerEncoder.builder()
+        return Synthetic.textClassifier(TransformerEncoder.builder()
                         .name("encoder")
                         .vocab(Synthetic.VOCAB)
                         .hidden(z.hidden())
@@ -116,13 +110,7 @@ final class CheckpointBench {
                         .intermediate(z.intermediate())
                         .maxPositions(z.seq())
                         .dropout(DROPOUT)
-                        .build())
-                .add(LinearHead.of("head", z.hidden(), 2))
-                .wire("input_ids", "encoder.input_ids")
-                .wire("attention_mask", "encoder.attention_mask")
-                .wire("encoder.pooled", "head.in")
-                .output("logits", "head.logits")
-                .seed(SEED)
-                .build();
+                        .build(),
+                z.hidden(), SEED);
     }
 }

@@ -1,13 +1,10 @@
 package dev.floe.bench;
 
-import dev.floe.components.LinearHead;
 import dev.floe.components.TransformerEncoder;
 import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
-import dev.floe.graph.ElementType;
 import dev.floe.graph.ModelGraph;
-import dev.floe.graph.TensorSpec;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.peft.Lora;
 import dev.floe.peft.LoraSpec;
@@ -78,10 +75,7 @@ final class LoraBench {
 
     private static ModelGraph graph(BenchSettings s) {
         long hidden = s.transformerHidden();
-        return ModelGraph.builder()
-                .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
-                .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
-                .add(TransformerEncoder.builder()
+        return Synthetic.textClassifier(TransformerEncoder.builder()
                         .name("encoder")
                         .vocab(Synthetic.VOCAB)
                         .hidden(hidden)
@@ -89,13 +83,7 @@ final class LoraBench {
                         .heads(hidden / BenchSettings.HEAD_WIDTH)
                         .maxPositions(s.seqLength())
                         .dropout(0f)
-                        .build())
-                .add(LinearHead.of("head", hidden, 2))
-                .wire("input_ids", "encoder.input_ids")
-                .wire("attention_mask", "encoder.attention_mask")
-                .wire("encoder.pooled", "head.in")
-                .output("logits", "head.logits")
-                .seed(SEED)
-                .build();
+                        .build(),
+                hidden, SEED);
     }
 }

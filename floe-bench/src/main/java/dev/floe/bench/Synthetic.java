@@ -3,9 +3,14 @@ package dev.floe.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.floe.components.LinearHead;
+import dev.floe.components.TransformerEncoder;
 import dev.floe.data.Dataset;
 import dev.floe.engine.FloeEngine;
 import dev.floe.data.Examples;
+import dev.floe.graph.ElementType;
+import dev.floe.graph.ModelGraph;
+import dev.floe.graph.TensorSpec;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -94,6 +99,25 @@ final class Synthetic {
                         "attention_mask", FloeEngine.owned(manager.create(mask, shape))); // (B, T)
             }
         };
+    }
+
+    /**
+     * A two-class text classifier over {@link #tokens}: graph inputs {@code input_ids} and
+     * {@code attention_mask} feed {@code encoder} (which must be named {@code "encoder"} and be
+     * {@code hidden} wide), whose pooled output feeds a linear head; graph output {@code logits}.
+     */
+    static ModelGraph textClassifier(TransformerEncoder encoder, long hidden, long seed) {
+        return ModelGraph.builder()
+                .input("input_ids", TensorSpec.of("[batch, seq]", ElementType.INT64))
+                .input("attention_mask", TensorSpec.of("[batch, seq]", ElementType.INT64))
+                .add(encoder)
+                .add(LinearHead.of("head", hidden, 2))
+                .wire("input_ids", "encoder.input_ids")
+                .wire("attention_mask", "encoder.attention_mask")
+                .wire("encoder.pooled", "head.in")
+                .output("logits", "head.logits")
+                .seed(seed)
+                .build();
     }
 
     /** Indices {@code from .. from+count-1}. */

@@ -35,6 +35,14 @@ final class Names {
         return tag;
     }
 
+    /** Checks the component name of a new version and, unless it is {@code null}, the tag to give it. */
+    static void nameAndTag(String name, String tag) {
+        name(name);
+        if (tag != null) {
+            tag(tag);
+        }
+    }
+
     private static String check(String what, String value, String example) {
         if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException(what + " is empty; give one such as " + example);

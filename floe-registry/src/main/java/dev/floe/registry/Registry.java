@@ -111,10 +111,7 @@ public final class Registry implements AutoCloseable {
      */
     public synchronized ComponentVersion publish(Path runDir, String component, String name, String tag,
             VersionRef parent) {
-        Names.name(name);
-        if (tag != null) {
-            Names.tag(tag);
-        }
+        Names.nameAndTag(name, tag);
         RunManifest m = RunManifests.read(runDir);
         if (m.recipe().graph() == null || m.recipe().config() == null || m.recipe().config().resolved() == null) {
             throw new IllegalArgumentException("run " + runDir + " was made by floe " + m.command()
@@ -228,10 +225,7 @@ public final class Registry implements AutoCloseable {
      */
     public synchronized ComponentVersion importWeights(Path file, JsonNode componentConfig, String prefix,
             Map<String, String> renames, String name, String tag, VersionRef parent) {
-        Names.name(name);
-        if (tag != null) {
-            Names.tag(tag);
-        }
+        Names.nameAndTag(name, tag);
         ComponentConfig cc = parseComponent(componentConfig);
         WeightFiles.Format format = WeightFiles.format(file);
         String from = prefix == null ? format.defaultPrefix(cc.name())
@@ -319,10 +313,7 @@ public final class Registry implements AutoCloseable {
      * from {@code componentConfig} with {@code seed} and stores its initial parameters.
      */
     public synchronized ComponentVersion initialise(JsonNode componentConfig, long seed, String name, String tag) {
-        Names.name(name);
-        if (tag != null) {
-            Names.tag(tag);
-        }
+        Names.nameAndTag(name, tag);
         ComponentConfig cc = parseComponent(componentConfig);
         Component built = cc.toComponent();
         ModelGraph graph = graphOf(built, seed);
@@ -373,10 +364,7 @@ public final class Registry implements AutoCloseable {
      */
     public synchronized ComponentVersion publishComponent(Component built, JsonNode componentConfig, Trained trained,
             String name, String tag) {
-        Names.name(name);
-        if (tag != null) {
-            Names.tag(tag);
-        }
+        Names.nameAndTag(name, tag);
         ComponentConfig cc = parseComponent(componentConfig);
         if (!cc.name().equals(built.name())) {
             throw new IllegalArgumentException("component config " + componentConfig + " is named '" + cc.name()
@@ -1063,15 +1051,11 @@ public final class Registry implements AutoCloseable {
             Names.name(t.name());
             Names.tag(t.tag());
         }
-        // check conflicts before writing anything
-        List<Boolean> addTag = store.read(c -> {
-            List<Boolean> out = new ArrayList<>();
-            for (BundleTag t : bundleTags) {
-                out.add(checkTag(c, t, dir));
-            }
-            return out;
-        });
+        // check conflicts before writing anything: tags (checked again inside the write), then versions
         List<Boolean> add = store.read(c -> {
+            for (BundleTag t : bundleTags) {
+                checkTag(c, t, dir);
+            }
             List<Boolean> out = new ArrayList<>();
             for (BundleEntry e : entries) {
                 ComponentVersion here = Store.version(c, e.version().name(), e.version().version());
