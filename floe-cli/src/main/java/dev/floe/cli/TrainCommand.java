@@ -53,7 +53,7 @@ final class TrainCommand implements Callable<Integer> {
     static final String WEIGHTS_FILE = "weights.safetensors";
     static final String METRICS_FILE = "metrics.json";
     /** Text runs: the class names in label order, {@code {"labels": [...]}}. */
-    static final String LABELS_FILE = "labels.json";
+    static final String LABELS_FILE = dev.floe.run.TrainedRun.LABELS;
     /** With {@code data.normalize}: the shift and scale per feature fitted on the training split. */
     static final String NORMALIZATION_FILE = "normalization.json";
     /** Weights metadata key holding the config's SHA-256. */
