@@ -41,6 +41,7 @@ public final class FloeEngine {
     /**
      * Returns the PyTorch engine, starting it on first use.
      *
+     * @return DJL's PyTorch engine, the same instance for the whole JVM
      * @throws IllegalStateException if the engine cannot start (for example the native jar is
      *     missing from the class path), with the cause and the fix
      */
@@ -66,6 +67,10 @@ public final class FloeEngine {
      * {@code staging}. Wrap every {@code NDManager.create} from Java data in it: {@code staging}
      * lives over a Java direct buffer (see the class comment), the copy does not, so its lifetime is
      * the tensor's own however long autograd or a view keeps it.
+     *
+     * @param staging a tensor made from Java data; closed by this call, do not use it afterwards
+     * @return a copy in libtorch-owned memory with the same shape, dtype and manager as
+     *     {@code staging}
      */
     public static NDArray owned(NDArray staging) {
         try (staging) {
@@ -80,17 +85,30 @@ public final class FloeEngine {
      * autograd keeps the tensor for the backward pass, which then reads memory the garbage
      * collector may already have freed (with the loss scaled by {@code mul(Number)},
      * {@code ConvGradientStressTest} gets garbage gradients in about one pass in ten).
+     *
+     * @param like the tensor the scalar is combined with; the scalar takes its manager, device and
+     *     dtype
+     * @param value the scalar's value
+     * @return a 0-dimensional tensor in libtorch-owned memory, attached to {@code like}'s manager
      */
     public static NDArray scalar(NDArray like, float value) {
         return like.getManager().full(new Shape(), value, like.getDataType());
     }
 
-    /** A new root manager on the CPU; the caller owns it and must close it. */
+    /**
+     * A new root manager on the CPU; the caller owns it and must close it.
+     *
+     * @return a new root manager; closing it frees every array made under it
+     */
     public static NDManager newManager() {
         return get().newBaseManager();
     }
 
-    /** Seeds the engine's own random generator (dropout masks, shuffles done in native code). */
+    /**
+     * Seeds the engine's own random generator (dropout masks, shuffles done in native code).
+     *
+     * @param seed the seed for libtorch's generator
+     */
     public static void seed(long seed) {
         get().setRandomSeed((int) (seed ^ (seed >>> 32)));
     }
@@ -98,6 +116,8 @@ public final class FloeEngine {
     /**
      * Number of native arrays alive in the whole engine: every root manager (models, optimizer
      * state, batches) hangs below the engine's system manager.
+     *
+     * @return the count of live native arrays over all managers of the engine
      */
     public static int liveArraysEverywhere() {
         try (NDManager probe = newManager()) {
@@ -108,6 +128,9 @@ public final class FloeEngine {
     /**
      * Bytes of the native arrays alive under {@code manager} and its sub-managers (each array counted
      * at its own size, so views of one storage are counted once per view).
+     *
+     * @param manager the manager whose arrays are measured; it is not changed
+     * @return the summed size in bytes of the live arrays under {@code manager}
      */
     public static long liveBytes(NDManager manager) {
         long bytes = 0;
@@ -117,7 +140,12 @@ public final class FloeEngine {
         return bytes;
     }
 
-    /** Number of native arrays alive under the given manager and all of its sub-managers. */
+    /**
+     * Number of native arrays alive under the given manager and all of its sub-managers.
+     *
+     * @param manager the manager whose arrays are counted; it is not changed
+     * @return the count of live native arrays under {@code manager}
+     */
     public static int liveArrays(NDManager manager) {
         return manager.getManagedArrays().size();
     }

@@ -15,12 +15,22 @@ public final class ProcessStats {
 
     private ProcessStats() {}
 
-    /** Peak resident set size (VmHWM) in MiB, or -1 where {@code /proc} is unavailable. */
+    /**
+     * Peak resident set size (VmHWM) in MiB, or -1 where {@code /proc} is unavailable.
+     *
+     * @return the peak resident set size in MiB, or a negative value when {@code /proc} cannot be
+     *     read
+     */
     public static double peakRssMb() {
         return readKb("VmHWM:") / 1024.0;
     }
 
-    /** Current resident set size (VmRSS) in MiB, or -1 where {@code /proc} is unavailable. */
+    /**
+     * Current resident set size (VmRSS) in MiB, or -1 where {@code /proc} is unavailable.
+     *
+     * @return the current resident set size in MiB, or a negative value when {@code /proc} cannot
+     *     be read
+     */
     public static double rssMb() {
         return readKb("VmRSS:") / 1024.0;
     }
