@@ -93,12 +93,24 @@ public final class FeatureCache implements AutoCloseable {
         this.shared = shared;
     }
 
-    /** A cache holding at most {@code bytes} in memory and nothing on disk. */
+    /**
+     * A cache holding at most {@code bytes} in memory and nothing on disk.
+     *
+     * @param bytes memory budget in bytes for cached values; entries that do not fit are not cached
+     * @return a new cache with empty counters
+     */
     public static FeatureCache inMemory(long bytes) {
         return new FeatureCache(bytes, null, false);
     }
 
-    /** A cache holding at most {@code memoryBytes} in memory and the rest in {@code dir}. */
+    /**
+     * A cache holding at most {@code memoryBytes} in memory and the rest in {@code dir}.
+     *
+     * @param dir directory for entries beyond the memory budget; created when the first entry is
+     *     written
+     * @param memoryBytes memory budget in bytes before entries go to {@code dir}
+     * @return a new cache with empty counters
+     */
     public static FeatureCache onDisk(Path dir, long memoryBytes) {
         return new FeatureCache(memoryBytes, dir, false);
     }
@@ -107,6 +119,9 @@ public final class FeatureCache implements AutoCloseable {
      * A cache that writes every entry it computes into {@code dir} and reads entries other
      * processes wrote there; safe for several processes at once (see the class comment). Entries are
      * served memory-mapped from the directory.
+     *
+     * @param dir directory shared by the processes; created when the first entry is written
+     * @return a new cache with empty counters
      */
     public static FeatureCache shared(Path dir) {
         return new FeatureCache(0, dir, true);
@@ -117,6 +132,7 @@ public final class FeatureCache implements AutoCloseable {
      * example the run manifest's {@code floe.run_id} and {@code floe.recipe_sha256}), so an entry
      * tells which run made it. They play no part in the key.
      *
+     * @param names key/value pairs to record; copied, later changes to the map are not seen
      * @return this cache
      */
     public FeatureCache provenance(Map<String, String> names) {
@@ -124,7 +140,11 @@ public final class FeatureCache implements AutoCloseable {
         return this;
     }
 
-    /** Counters so far. */
+    /**
+     * Counters so far.
+     *
+     * @return a snapshot of the hit, miss and rebuild counters; later lookups do not change it
+     */
     public Stats stats() {
         return new Stats(hits, misses, rebuilt, computeSeconds);
     }
@@ -133,6 +153,10 @@ public final class FeatureCache implements AutoCloseable {
      * The prefix's boundary values for every example of {@code data}, from the cache or computed now
      * (in inference mode, which is how frozen components run).
      *
+     * @param graph the graph whose prefix components compute the values
+     * @param prefix the frozen prefix to cache, from {@link Prefix#of}; must be
+     *     {@link Prefix#usable()}
+     * @param data the examples, in the order the returned rows follow
      * @return null when the entry fits neither the memory budget nor a directory (then the caller
      *     runs the prefix as usual)
      */
@@ -212,7 +236,14 @@ public final class FeatureCache implements AutoCloseable {
         }
     }
 
-    /** The entry's key (exposed for tests and reports). */
+    /**
+     * The entry's key (exposed for tests and reports).
+     *
+     * @param graph the graph whose prefix weights enter the key
+     * @param prefix the frozen prefix whose components and boundary enter the key
+     * @param data the examples whose content enters the key
+     * @return a hex digest that changes when the prefix weights, the boundary or the data change
+     */
     public static String key(ModelGraph graph, Prefix prefix, Examples data) {
         List<Param> params = new ArrayList<>();
         for (Param p : graph.parameters().values()) {

@@ -38,17 +38,27 @@ public final class Features {
      * Seconds the prefix took to compute these values when the entry was made (by this process or,
      * for an entry read from disk, by the one that wrote it; 0 for entries written before this was
      * recorded): the time one pass over the data saves by reading them instead.
+     *
+     * @return seconds, 0 or more
      */
     public double computeSeconds() {
         return computeSeconds;
     }
 
-    /** Number of examples. */
+    /**
+     * Number of examples.
+     *
+     * @return the number of examples the entry holds
+     */
     public int rows() {
         return rows;
     }
 
-    /** Bytes held (in memory or mapped). */
+    /**
+     * Bytes held (in memory or mapped).
+     *
+     * @return the size of the cached values in bytes (4 per float)
+     */
     public long bytes() {
         long n = 0;
         for (FloatBuffer b : values.values()) {
@@ -68,6 +78,10 @@ public final class Features {
     /**
      * The cached values of the given examples as arrays in {@code manager}, keyed {@code component.port}
      * as {@link dev.floe.graph.ModelGraph#forwardFrom} takes them.
+     *
+     * @param manager the manager that owns the returned arrays; the caller closes it
+     * @param indices example indices into the cached rows, in batch order
+     * @return one array per boundary value, shaped {@code [indices.length, ...row shape]}
      */
     public Map<String, NDArray> gather(NDManager manager, int[] indices) {
         Map<String, NDArray> out = new LinkedHashMap<>();

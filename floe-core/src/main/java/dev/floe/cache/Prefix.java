@@ -23,12 +23,25 @@ import java.util.Set;
  */
 public record Prefix(List<String> components, List<String> boundary, boolean needsGraphInputs, String whyOff) {
 
+    /**
+     * Copies the lists, so the prefix does not change when the caller's lists do.
+     *
+     * @param components prefix component names, in graph order
+     * @param boundary values the rest of the graph reads from the prefix
+     * @param needsGraphInputs whether a trainable component also reads a graph input directly
+     * @param whyOff null when caching applies; otherwise the reason it does not, for
+     *     {@code floe plan}
+     */
     public Prefix {
         components = List.copyOf(components);
         boundary = List.copyOf(boundary);
     }
 
-    /** True when features can be cached. */
+    /**
+     * True when features can be cached.
+     *
+     * @return true when {@link #whyOff()} is null
+     */
     public boolean usable() {
         return whyOff == null;
     }
@@ -36,6 +49,9 @@ public record Prefix(List<String> components, List<String> boundary, boolean nee
     /**
      * Finds the frozen prefix of {@code plan} for the given graph outputs.
      *
+     * @param plan the resolved freeze plan of the graph
+     * @return the prefix; when nothing can be cached, {@link #usable()} is false and
+     *     {@link #whyOff()} says why
      * @param outputs graph output names the training reads
      */
     public static Prefix of(FreezePlan plan, Collection<String> outputs) {
