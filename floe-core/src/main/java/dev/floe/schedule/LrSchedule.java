@@ -42,15 +42,25 @@ public sealed interface LrSchedule
      */
     double factor(long step, long totalSteps);
 
-    /** The config {@code type} name, one of {@link #TYPES}. */
+    /**
+     * The config {@code type} name, one of {@link #TYPES}.
+     *
+     * @return the {@code type} value this schedule is written with in a config
+     */
     String type();
 
-    /** One line for plan printing, e.g. {@code slanted_triangular: cut_fraction 0.1, ratio 32; ...}. */
+    /**
+     * One line for plan printing, e.g. {@code slanted_triangular: cut_fraction 0.1, ratio 32; ...}.
+     *
+     * @return a human-readable one-line summary with every field
+     */
     String describe();
 
     /**
      * The config form: an unmodifiable ordered map with {@code type} first and every field (defaults
      * included) in snake_case; {@code parse(s.toMap()).equals(s)}.
+     *
+     * @return the schedule as config keys and values, {@code type} first
      */
     Map<String, Object> toMap();
 
@@ -62,6 +72,8 @@ public sealed interface LrSchedule
      * {@code cut_fraction} 0.1, {@code ratio} 32 (ULMFiT's values). Whole-number fields accept any
      * integral number (so {@code 1e3} is read as 1000).
      *
+     * @param config the {@code lr_schedule} section of a config, keys in snake_case
+     * @return the schedule the section describes, defaults filled in
      * @throws IllegalArgumentException for a missing or unknown type (listing the valid ones), an
      *     unknown key (listing the valid keys), a value of the wrong kind, or a field out of range;
      *     messages use the config key names
@@ -70,12 +82,20 @@ public sealed interface LrSchedule
         return ScheduleParser.parse(config);
     }
 
-    /** The factor 1 at every step. */
+    /**
+     * The factor 1 at every step.
+     *
+     * @return the constant schedule
+     */
     static Constant constant() {
         return new Constant();
     }
 
-    /** Slanted triangular with ULMFiT's values: {@code cut_fraction} 0.1, {@code ratio} 32. */
+    /**
+     * Slanted triangular with ULMFiT's values: {@code cut_fraction} 0.1, {@code ratio} 32.
+     *
+     * @return the default slanted triangular schedule
+     */
     static SlantedTriangular slantedTriangular() {
         return new SlantedTriangular(SlantedTriangular.DEFAULT_CUT_FRACTION, SlantedTriangular.DEFAULT_RATIO);
     }
@@ -131,6 +151,14 @@ public sealed interface LrSchedule
 
         static final String TYPE = "warmup_cosine";
 
+        /**
+         * Checks the fields.
+         *
+         * @param warmupSteps steps of linear warm-up, &ge; 0 (0 for none)
+         * @param minFactor factor at the last step, in [0, 1]
+         * @throws IllegalArgumentException if {@code warmupSteps} is negative or {@code minFactor}
+         *     is not in [0, 1]
+         */
         public WarmupCosine {
             if (warmupSteps < 0) {
                 throw new IllegalArgumentException(
@@ -215,6 +243,15 @@ public sealed interface LrSchedule
          */
         private static final double CUT_SLACK = 1e-9;
 
+        /**
+         * Checks the fields.
+         *
+         * @param cutFraction fraction of the stage spent rising, in (0, 1); ULMFiT uses 0.1
+         * @param ratio how many times smaller the lowest factor is than the peak, finite and &ge; 1
+         *     (1 is constant); ULMFiT uses 32
+         * @throws IllegalArgumentException if {@code cutFraction} is not in (0, 1) or {@code ratio}
+         *     is below 1 or infinite
+         */
         public SlantedTriangular {
             if (!(cutFraction > 0 && cutFraction < 1)) {
                 throw new IllegalArgumentException(
@@ -231,6 +268,8 @@ public sealed interface LrSchedule
         /**
          * The step with factor 1: {@code floor(totalSteps * cutFraction)}, in {@code [0, totalSteps)}.
          *
+         * @param totalSteps the stage's number of optimizer steps, at least 1
+         * @return the zero-based step at which the factor peaks
          * @throws IllegalArgumentException if {@code totalSteps < 1}
          */
         public long cutStep(long totalSteps) {

@@ -17,6 +17,12 @@ import java.util.Set;
  */
 public record Schedule(List<Stage> stages) {
 
+    /**
+     * Copies the stage list and checks it.
+     *
+     * @param stages at least one, with unique names
+     * @throws IllegalArgumentException if there is no stage or two stages share a name
+     */
     public Schedule {
         if (stages == null || stages.isEmpty()) {
             throw new IllegalArgumentException("a schedule needs at least one stage");
@@ -30,7 +36,12 @@ public record Schedule(List<Stage> stages) {
         }
     }
 
-    /** A single stage. */
+    /**
+     * A single stage.
+     *
+     * @param stage the only stage
+     * @return a schedule of that one stage
+     */
     public static Schedule single(Stage stage) {
         return new Schedule(List.of(stage));
     }
@@ -42,6 +53,8 @@ public record Schedule(List<Stage> stages) {
      * while earlier-unfrozen layers keep training. Each stage restarts {@code lr} with its own
      * warm-up.
      *
+     * @return the stages: one for the head, then one per unfrozen layer, named after what they
+     *     unfreeze
      * @param graph the graph whose {@code encoder} component gives the layer order
      * @param encoder the component to unfreeze gradually
      * @param base the policy whose rules come before the schedule's own (for example other frozen

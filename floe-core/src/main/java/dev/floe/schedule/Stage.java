@@ -20,6 +20,21 @@ public record Stage(
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
 
+    /**
+     * Checks the fields; a null {@code lr} becomes {@link LrSchedule#constant()}.
+     *
+     * @param name unique within the run, e.g. {@code head}, {@code unfreeze-block2}
+     * @param policy the complete policy for this stage (not a difference from the previous one)
+     * @param epochs passes over the training data
+     * @param lr learning-rate multiplier as a function of the step within the stage
+     * @param earlyStopping null for none; needs an evaluation set
+     * @param maxSteps budget in optimizer steps (0 = none): the stage ends after this many steps
+     *     even in the middle of an epoch, and its learning-rate schedule spans min(epochs·steps per
+     *     epoch, maxSteps)
+     * @throws IllegalArgumentException if the name is null or has characters other than letters,
+     *     digits, '_', '.' and '-', the policy is null, {@code epochs} is below 1 or
+     *     {@code maxSteps} is negative
+     */
     public Stage {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException(
@@ -40,12 +55,27 @@ public record Stage(
         }
     }
 
-    /** A stage budgeted in epochs only. */
+    /**
+     * A stage budgeted in epochs only.
+     *
+     * @param name the stage name (letters, digits, '_', '.', '-')
+     * @param policy the stage's complete freeze policy
+     * @param epochs passes over the training data, at least 1
+     * @param lr learning-rate multiplier over the stage's steps; null for constant
+     * @param earlyStopping null for none
+     */
     public Stage(String name, FreezePolicy policy, int epochs, LrSchedule lr, EarlyStopping earlyStopping) {
         this(name, policy, epochs, lr, earlyStopping, 0);
     }
 
-    /** A stage with a constant learning rate and no early stopping. */
+    /**
+     * A stage with a constant learning rate and no early stopping.
+     *
+     * @param name the stage name (letters, digits, '_', '.', '-')
+     * @param policy the stage's complete freeze policy
+     * @param epochs passes over the training data, at least 1
+     * @return a stage with {@link LrSchedule#constant()}, no early stopping and no step budget
+     */
     public static Stage of(String name, FreezePolicy policy, int epochs) {
         return new Stage(name, policy, epochs, LrSchedule.constant(), null);
     }
