@@ -128,7 +128,14 @@ public final class AtomicFiles {
         forceDirectory(directory);
     }
 
-    /** Writes {@code content} as UTF-8 to {@code target}, atomically; see {@link #write}. */
+    /**
+     * Writes {@code content} as UTF-8 to {@code target}, atomically; see {@link #write}.
+     *
+     * @param target the file to write; replaced if it exists
+     * @param content the text to write
+     * @throws IOException if the temporary file cannot be written or moved into place;
+     *     {@code target} is then unchanged
+     */
     public static void writeString(Path target, String content) throws IOException {
         Objects.requireNonNull(content, "content");
         writeBytes(target, content.getBytes(StandardCharsets.UTF_8));
@@ -139,6 +146,8 @@ public final class AtomicFiles {
      * byte. Not atomic: a failure may leave part of the copy; copy into a temporary name and
      * rename when that matters.
      *
+     * @param from the folder to copy
+     * @param to the new folder's path; must not exist
      * @throws IOException if {@code to} exists or a file cannot be read or written
      */
     public static void copyTree(Path from, Path to) throws IOException {
@@ -154,7 +163,13 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes a file or a folder with everything in it; nothing happens when it does not exist. */
+    /**
+     * Deletes a file or a folder with everything in it; nothing happens when it does not exist.
+     *
+     * @param path the file or folder to delete
+     * @throws IOException if something below {@code path} cannot be deleted; part of it may be gone
+     *     then
+     */
     public static void deleteTree(Path path) throws IOException {
         if (!Files.exists(path)) {
             return;
@@ -166,7 +181,14 @@ public final class AtomicFiles {
         }
     }
 
-    /** Writes {@code content} to {@code target}, atomically; see {@link #write}. */
+    /**
+     * Writes {@code content} to {@code target}, atomically; see {@link #write}.
+     *
+     * @param target the file to write; replaced if it exists
+     * @param content the bytes to write
+     * @throws IOException if the temporary file cannot be written or moved into place;
+     *     {@code target} is then unchanged
+     */
     public static void writeBytes(Path target, byte[] content) throws IOException {
         Objects.requireNonNull(content, "content");
         write(target, out -> out.write(content));

@@ -34,7 +34,11 @@ public enum DType {
         this.byteSize = byteSize;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return the size of one element in bytes
+     */
     public int byteSize() {
         return byteSize;
     }
@@ -42,6 +46,9 @@ public enum DType {
     /**
      * The type whose safetensors dtype string is {@code name} (case-sensitive, as the format
      * requires), or empty if Floe does not support it.
+     *
+     * @param name a safetensors dtype string such as {@code F32}
+     * @return the matching type, or empty
      */
     public static Optional<DType> forName(String name) {
         for (DType type : values()) {

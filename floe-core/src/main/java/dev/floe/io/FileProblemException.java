@@ -23,7 +23,11 @@ public abstract class FileProblemException extends IllegalArgumentException {
         this.file = file;
     }
 
-    /** The offending file, as given. */
+    /**
+     * The offending file, as given.
+     *
+     * @return the file path as the caller gave it
+     */
     public Path file() {
         return file;
     }

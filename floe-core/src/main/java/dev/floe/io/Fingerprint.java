@@ -37,32 +37,57 @@ public final class Fingerprint {
 
     private Fingerprint() {}
 
-    /** A new fingerprint that starts with {@code tag}'s ASCII bytes (no length prefix). */
+    /**
+     * A new fingerprint that starts with {@code tag}'s ASCII bytes (no length prefix).
+     *
+     * @param tag the format tag, ASCII
+     * @return a new fingerprint
+     */
     public static Fingerprint of(String tag) {
         Fingerprint f = new Fingerprint();
         f.putRaw(tag.getBytes(StandardCharsets.US_ASCII));
         return f;
     }
 
-    /** Adds a 4-byte int. */
+    /**
+     * Adds a 4-byte int.
+     *
+     * @param v the value
+     * @return this fingerprint
+     */
     public Fingerprint putInt(int v) {
         room(Integer.BYTES).putInt(v);
         return this;
     }
 
-    /** Adds an 8-byte long. */
+    /**
+     * Adds an 8-byte long.
+     *
+     * @param v the value
+     * @return this fingerprint
+     */
     public Fingerprint putLong(long v) {
         room(Long.BYTES).putLong(v);
         return this;
     }
 
-    /** Adds a float's IEEE 754 bits (4 bytes). */
+    /**
+     * Adds a float's IEEE 754 bits (4 bytes).
+     *
+     * @param v the value
+     * @return this fingerprint
+     */
     public Fingerprint putFloat(float v) {
         room(Float.BYTES).putFloat(v);
         return this;
     }
 
-    /** Adds every value, in order. */
+    /**
+     * Adds every value, in order.
+     *
+     * @param values the values
+     * @return this fingerprint
+     */
     public Fingerprint putFloats(float[] values) {
         for (float v : values) {
             putFloat(v);
@@ -70,7 +95,12 @@ public final class Fingerprint {
         return this;
     }
 
-    /** Adds every value, in order. */
+    /**
+     * Adds every value, in order.
+     *
+     * @param values the values
+     * @return this fingerprint
+     */
     public Fingerprint putInts(int[] values) {
         for (int v : values) {
             putInt(v);
@@ -78,7 +108,12 @@ public final class Fingerprint {
         return this;
     }
 
-    /** Adds the UTF-8 length (int) and bytes of {@code s}; null is written as length -1. */
+    /**
+     * Adds the UTF-8 length (int) and bytes of {@code s}; null is written as length -1.
+     *
+     * @param s the string, or null
+     * @return this fingerprint
+     */
     public Fingerprint putString(String s) {
         if (s == null) {
             return putInt(-1);
@@ -88,21 +123,35 @@ public final class Fingerprint {
         return putRaw(bytes);
     }
 
-    /** Adds raw bytes without a length. */
+    /**
+     * Adds raw bytes without a length.
+     *
+     * @param bytes the bytes
+     * @return this fingerprint
+     */
     public Fingerprint putRaw(byte[] bytes) {
         drain();
         sha.update(bytes);
         return this;
     }
 
-    /** Adds a buffer's remaining bytes without a length (the buffer's position moves to its limit). */
+    /**
+     * Adds a buffer's remaining bytes without a length (the buffer's position moves to its limit).
+     *
+     * @param bytes the buffer; its position ends at its limit
+     * @return this fingerprint
+     */
     public Fingerprint putRaw(ByteBuffer bytes) {
         drain();
         sha.update(bytes);
         return this;
     }
 
-    /** Lower-case hex SHA-256 of everything added. The fingerprint cannot be used afterwards. */
+    /**
+     * Lower-case hex SHA-256 of everything added. The fingerprint cannot be used afterwards.
+     *
+     * @return 64 lower-case hex digits
+     */
     public String hex() {
         drain();
         return HexFormat.of().formatHex(sha.digest());
@@ -111,6 +160,9 @@ public final class Fingerprint {
     /**
      * The content hash ({@code sha256:<hex>}) of these parameters' paths, shapes and current values,
      * independent of their order in the collection (see the class comment for the layout).
+     *
+     * @param params the parameters to hash; their arrays are read, not changed
+     * @return {@code sha256:} followed by 64 lower-case hex digits
      */
     public static String weights(Collection<Param> params) {
         TreeMap<String, Param> byPath = new TreeMap<>();

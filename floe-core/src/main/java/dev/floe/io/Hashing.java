@@ -15,7 +15,11 @@ public final class Hashing {
 
     private Hashing() {}
 
-    /** A new SHA-256 digest (every Java platform has one). */
+    /**
+     * A new SHA-256 digest (every Java platform has one).
+     *
+     * @return a new digest
+     */
     public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -24,12 +28,23 @@ public final class Hashing {
         }
     }
 
-    /** Lower-case hex SHA-256 of the bytes. */
+    /**
+     * Lower-case hex SHA-256 of the bytes.
+     *
+     * @param bytes the bytes to hash
+     * @return 64 lower-case hex digits
+     */
     public static String sha256Hex(byte[] bytes) {
         return HexFormat.of().formatHex(sha256().digest(bytes));
     }
 
-    /** Lower-case hex SHA-256 of a file's content, read in chunks. */
+    /**
+     * Lower-case hex SHA-256 of a file's content, read in chunks.
+     *
+     * @param file the file to hash
+     * @return 64 lower-case hex digits
+     * @throws IOException if the file cannot be read
+     */
     public static String sha256Hex(Path file) throws IOException {
         MessageDigest md = sha256();
         try (InputStream in = Files.newInputStream(file)) {

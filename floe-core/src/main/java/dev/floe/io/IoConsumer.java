@@ -13,6 +13,7 @@ public interface IoConsumer<T> {
     /**
      * Consumes {@code t}.
      *
+     * @param t the value to consume
      * @throws IOException if writing or reading fails; callers such as {@link AtomicFiles} propagate it
      */
     void accept(T t) throws IOException;

@@ -20,12 +20,21 @@ public final class Json {
 
     private Json() {}
 
-    /** The shared mapper (thread-safe; do not reconfigure it — {@code copy()} it instead). */
+    /**
+     * The shared mapper (thread-safe; do not reconfigure it — {@code copy()} it instead).
+     *
+     * @return the shared mapper
+     */
     public static ObjectMapper mapper() {
         return MAPPER;
     }
 
-    /** {@code value} as indented JSON with a final newline. */
+    /**
+     * {@code value} as indented JSON with a final newline.
+     *
+     * @param value a value Jackson can serialise
+     * @return the JSON text, ending in a newline
+     */
     public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value) + "\n";

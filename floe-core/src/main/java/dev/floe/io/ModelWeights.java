@@ -27,7 +27,12 @@ public final class ModelWeights {
 
     private ModelWeights() {}
 
-    /** A copy of every parameter's values (buffers included), by path, in memory. */
+    /**
+     * A copy of every parameter's values (buffers included), by path, in memory.
+     *
+     * @param graph the graph to read; its arrays are not changed
+     * @return a new map from parameter path to its values, row-major
+     */
     public static Map<String, float[]> snapshot(ModelGraph graph) {
         Map<String, float[]> values = new LinkedHashMap<>();
         for (Param p : graph.parameters().values()) {
@@ -36,7 +41,13 @@ public final class ModelWeights {
         return values;
     }
 
-    /** Writes a {@link #snapshot} back in place; parameters missing from it are left as they are. */
+    /**
+     * Writes a {@link #snapshot} back in place; parameters missing from it are left as they are.
+     *
+     * @param graph the graph whose parameters are overwritten
+     * @param values values by parameter path, as {@link #snapshot} returns them; each must have the
+     *     parameter's element count
+     */
     public static void restore(ModelGraph graph, Map<String, float[]> values) {
         for (Param p : graph.parameters().values()) {
             float[] v = values.get(p.path());
@@ -46,13 +57,27 @@ public final class ModelWeights {
         }
     }
 
-    /** Writes all parameters (buffers included), atomically, with {@code metadata} plus the format version. */
+    /**
+     * Writes all parameters (buffers included), atomically, with {@code metadata} plus the format
+     * version.
+     *
+     * @param graph the graph to save
+     * @param file the safetensors file to write; replaced if it exists
+     * @param metadata string metadata stored in the file's header
+     * @throws IOException if the file cannot be written; an existing file is then unchanged
+     */
     public static void save(ModelGraph graph, Path file, Map<String, String> metadata) throws IOException {
         save(graph, file, metadata, "");
     }
 
     /**
      * Writes the parameters whose path starts with {@code prefix} (e.g. {@code encoder/}), atomically.
+     *
+     * @param graph the graph to save
+     * @param file the safetensors file to write; replaced if it exists
+     * @param metadata string metadata stored in the file's header
+     * @param prefix the path prefix that selects parameters; the empty string selects all
+     * @throws IOException if the file cannot be written; an existing file is then unchanged
      */
     public static void save(ModelGraph graph, Path file, Map<String, String> metadata, String prefix) throws IOException {
         prefix = asPrefix(prefix);
@@ -77,7 +102,15 @@ public final class ModelWeights {
         return prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
     }
 
-    /** Loads every parameter of the graph from {@code file}; the file must hold exactly those tensors. */
+    /**
+     * Loads every parameter of the graph from {@code file}; the file must hold exactly those
+     * tensors.
+     *
+     * @param graph the graph whose parameters are overwritten
+     * @param file the safetensors file to read
+     * @return the file's metadata
+     * @throws IOException if the file cannot be read
+     */
     public static Map<String, String> load(ModelGraph graph, Path file) throws IOException {
         return load(graph, file, "");
     }
@@ -85,6 +118,10 @@ public final class ModelWeights {
     /**
      * Loads the parameters under {@code prefix} (all of them, and nothing else may be in the file).
      *
+     * @param graph the graph whose parameters are overwritten
+     * @param file the safetensors file to read
+     * @param prefix the path prefix that selects the parameters to load, e.g. {@code encoder/}
+     * @throws IOException if the file cannot be read
      * @return the file's metadata
      * @throws IllegalArgumentException naming the tensor when one is missing, unexpected, of the
      *     wrong dtype or of the wrong shape; nothing is loaded then

@@ -185,6 +185,7 @@ public final class Safetensors {
     /**
      * Reads every tensor and the metadata of {@code file}.
      *
+     * @param file the safetensors file to read
      * @return tensors in the order of their data offsets, and the metadata (empty if none)
      * @throws SafetensorsFormatException if the file is not a valid safetensors file (see the class
      *     comment), or a tensor is larger than {@value #MAX_TENSOR_BYTES} bytes
@@ -222,6 +223,8 @@ public final class Safetensors {
      * Reads and validates only the header of {@code file}: names, dtypes, shapes, offsets and
      * metadata. The offsets are checked against the file size, so a truncated file fails here too.
      *
+     * @param file the safetensors file to read
+     * @return the parsed header; no tensor data is read
      * @throws SafetensorsFormatException if the file is not a valid safetensors file
      * @throws IOException if the file cannot be opened or read
      */

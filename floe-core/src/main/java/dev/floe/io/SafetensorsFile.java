@@ -10,7 +10,12 @@ import java.util.Map;
  */
 public record SafetensorsFile(Map<String, TensorData> tensors, Map<String, String> metadata) {
 
-    /** Copies both maps, keeping the iteration order of {@code tensors}. */
+    /**
+     * Copies both maps, keeping the iteration order of {@code tensors}.
+     *
+     * @param tensors tensors by name, in the order of their data offsets in the file; unmodifiable
+     * @param metadata the {@code __metadata__} string map, empty if the file has none; unmodifiable
+     */
     public SafetensorsFile {
         tensors = OrderedMaps.copy(tensors, "tensors");
         metadata = OrderedMaps.copy(metadata, "metadata");

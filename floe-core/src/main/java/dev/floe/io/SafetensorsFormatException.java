@@ -36,7 +36,11 @@ public final class SafetensorsFormatException extends IllegalArgumentException {
         this.file = file;
     }
 
-    /** The file that failed to read. */
+    /**
+     * The file that failed to read.
+     *
+     * @return the file path as the caller gave it
+     */
     public Path file() {
         return file;
     }

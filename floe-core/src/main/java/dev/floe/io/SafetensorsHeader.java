@@ -16,7 +16,14 @@ import java.util.Objects;
 public record SafetensorsHeader(
         Map<String, TensorEntry> tensors, Map<String, String> metadata, long dataStart) {
 
-    /** Copies both maps, keeping the iteration order of {@code tensors}. */
+    /**
+     * Copies both maps, keeping the iteration order of {@code tensors}.
+     *
+     * @param tensors entries by tensor name, in the order of their data offsets; unmodifiable
+     * @param metadata the {@code __metadata__} string map, empty if the file has none; unmodifiable
+     * @param dataStart byte position in the file where the data section (offset 0) begins: 8 plus
+     *     the header length
+     */
     public SafetensorsHeader {
         tensors = OrderedMaps.copy(tensors, "tensors");
         metadata = OrderedMaps.copy(metadata, "metadata");
@@ -42,6 +49,11 @@ public record SafetensorsHeader(
     public record TensorEntry(DType dtype, long[] shape, long begin, long end) {
 
         /**
+         * @param dtype element type
+         * @param shape dimensions, outermost first; {@code []} is a scalar
+         * @param begin first byte, relative to the start of the data section
+         * @param end one past the last byte, relative to the start of the data section;
+         *     {@code end - begin} equals the element count times the dtype size
          * @throws IllegalArgumentException if offsets are negative or reversed, or the byte range
          *     does not match the shape and dtype
          */
@@ -80,18 +92,30 @@ public record SafetensorsHeader(
             }
         }
 
-        /** The dimensions, as a copy. */
+        /**
+         * The dimensions, as a copy.
+         *
+         * @return a new copy of the dimensions, outermost first
+         */
         @Override
         public long[] shape() {
             return shape.clone();
         }
 
-        /** The number of elements: the product of the shape (1 for a scalar). */
+        /**
+         * The number of elements: the product of the shape (1 for a scalar).
+         *
+         * @return the element count
+         */
         public long numElements() {
             return Shapes.elementCount(shape, "tensor entry");
         }
 
-        /** The number of data bytes: {@code end - begin}. */
+        /**
+         * The number of data bytes: {@code end - begin}.
+         *
+         * @return the byte count of the tensor's data
+         */
         public long byteLength() {
             return end - begin;
         }

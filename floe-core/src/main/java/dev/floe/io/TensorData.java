@@ -29,6 +29,10 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
     /**
      * Validates and takes a view of {@code data}'s remaining bytes.
      *
+     * @param dtype element type
+     * @param shape dimensions, outermost first; {@code []} is a scalar; every dimension
+     *     {@code >= 0}
+     * @param data exactly {@code numElements() * dtype.byteSize()} remaining bytes, little-endian
      * @throws IllegalArgumentException if a dimension is negative or the byte count of
      *     {@code data} does not match the shape and dtype
      */
@@ -68,6 +72,9 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
      * An {@link DType#F32} tensor holding {@code values} in row-major order. Bit patterns are kept
      * exactly (NaN payloads, {@code -0.0f}, subnormals).
      *
+     * @param shape dimensions, outermost first; copied
+     * @param values the elements, row-major; copied
+     * @return a new F32 tensor
      * @throws IllegalArgumentException if {@code values.length} is not the shape's element count
      */
     public static TensorData ofFloats(long[] shape, float[] values) {
@@ -90,7 +97,11 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         return new TensorData(DType.F32, shape, bytes);
     }
 
-    /** The dimensions, as a copy. */
+    /**
+     * The dimensions, as a copy.
+     *
+     * @return a new copy of the dimensions, outermost first
+     */
     @Override
     public long[] shape() {
         return shape.clone();
@@ -99,18 +110,28 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
     /**
      * The elements' bytes as a read-only, little-endian buffer positioned at 0 whose limit is the
      * byte count. Each call returns a new view, so moving its position does not affect this tensor.
+     *
+     * @return a new read-only little-endian view of the element bytes
      */
     @Override
     public ByteBuffer data() {
         return data.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The number of elements: the product of the shape (1 for a scalar). */
+    /**
+     * The number of elements: the product of the shape (1 for a scalar).
+     *
+     * @return the element count
+     */
     public long numElements() {
         return Shapes.elementCount(shape, "tensor data");
     }
 
-    /** The number of data bytes: {@code numElements() * dtype().byteSize()}. */
+    /**
+     * The number of data bytes: {@code numElements() * dtype().byteSize()}.
+     *
+     * @return the byte count of the data
+     */
     public int byteLength() {
         return data.remaining();
     }
@@ -118,6 +139,7 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
     /**
      * The elements as floats, row-major, bit patterns kept exactly.
      *
+     * @return a new array with the elements
      * @throws IllegalStateException if the dtype is not {@link DType#F32}; no other dtype is
      *     converted (not even F16 or BF16)
      */
