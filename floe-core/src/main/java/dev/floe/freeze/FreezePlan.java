@@ -63,7 +63,11 @@ public final class FreezePlan {
         /** A parameter of an active bottleneck adapter: trains. */
         ADAPTER;
 
-        /** True for states that receive gradients and optimizer updates (train, lora, adapter). */
+        /**
+         * True for states that receive gradients and optimizer updates (train, lora, adapter).
+         *
+         * @return true for train, lora and adapter
+         */
         public boolean trains() {
             return this == TRAIN || this == LORA || this == ADAPTER;
         }
@@ -91,22 +95,44 @@ public final class FreezePlan {
     public record Entry(
             Param param, State state, int ruleIndex, String rule, double lrScale, double layerScale, Double weightDecay) {
 
-        /** An entry without layer decay and with the default weight decay. */
+        /**
+         * An entry without layer decay and with the default weight decay.
+         *
+         * @param param the parameter
+         * @param state its state
+         * @param ruleIndex index of the deciding rule in the policy, or -1 when none matched
+         * @param rule the deciding rule as text
+         * @param lrScale the rule's learning-rate scale
+         */
         public Entry(Param param, State state, int ruleIndex, String rule, double lrScale) {
             this(param, state, ruleIndex, rule, lrScale, 1.0, null);
         }
 
-        /** The path. */
+        /**
+         * The path.
+         *
+         * @return the parameter's path
+         */
         public String path() {
             return param.path();
         }
 
-        /** True when the parameter receives gradients (train, lora or adapter). */
+        /**
+         * True when the parameter receives gradients (train, lora or adapter).
+         *
+         * @return true for states train, lora and adapter
+         */
         public boolean trains() {
             return state.trains();
         }
 
-        /** Effective learning rate {@code spec.lr() * lrScale}, or 0 when the parameter does not train. */
+        /**
+         * Effective learning rate {@code spec.lr() * lrScale}, or 0 when the parameter does not
+         * train.
+         *
+         * @param spec the optimizer
+         * @return the learning rate this parameter trains at
+         */
         public double lr(OptimizerSpec spec) {
             return trains() ? spec.lr() * lrScale : 0.0;
         }
@@ -115,6 +141,9 @@ public final class FreezePlan {
          * Effective weight decay: 0 when the parameter does not train; the rule's value when set;
          * otherwise the spec's for matrices and kernels (WEIGHT, LORA_A, LORA_B, adapter tensors of
          * two or more dimensions) and 0 for biases, norm parameters and 1-D adapter tensors.
+         *
+         * @param spec the optimizer, whose weight decay is the default
+         * @return the weight decay applied to this parameter
          */
         public double weightDecay(OptimizerSpec spec) {
             if (!trains()) {
@@ -126,7 +155,12 @@ public final class FreezePlan {
             return decaysByDefault(param) ? spec.weightDecay() : 0.0;
         }
 
-        /** Optimizer state bytes for this parameter (0 unless it trains). */
+        /**
+         * Optimizer state bytes for this parameter (0 unless it trains).
+         *
+         * @param spec the optimizer
+         * @return bytes of fp32 optimizer state for this parameter
+         */
         public long optimizerBytes(OptimizerSpec spec) {
             return trains() ? param.size() * spec.stateBytesPerParameter() : 0L;
         }
@@ -359,22 +393,39 @@ public final class FreezePlan {
     }
 
 
-    /** The graph this plan was resolved against. */
+    /**
+     * The graph this plan was resolved against.
+     *
+     * @return the graph
+     */
     public ModelGraph graph() {
         return graph;
     }
 
-    /** The policy it came from. */
+    /**
+     * The policy it came from.
+     *
+     * @return the policy
+     */
     public FreezePolicy policy() {
         return policy;
     }
 
-    /** Entries by parameter path, in the graph's order. */
+    /**
+     * Entries by parameter path, in the graph's order.
+     *
+     * @return an unmodifiable map from parameter path to entry
+     */
     public Map<String, Entry> entries() {
         return entries;
     }
 
-    /** The entry for a path. */
+    /**
+     * The entry for a path.
+     *
+     * @param path a parameter path
+     * @return the entry
+     */
     public Entry entry(String path) {
         Entry e = entries.get(path);
         if (e == null) {
@@ -383,37 +434,67 @@ public final class FreezePlan {
         return e;
     }
 
-    /** Parameters that receive gradients (states train, lora and adapter), in the graph's order. */
+    /**
+     * Parameters that receive gradients (states train, lora and adapter), in the graph's order.
+     *
+     * @return the trainable parameters
+     */
     public List<Param> trainable() {
         return entries.values().stream().filter(Entry::trains).map(Entry::param).toList();
     }
 
-    /** Scalar count of parameters that receive gradients (train, lora and adapter). */
+    /**
+     * Scalar count of parameters that receive gradients (train, lora and adapter).
+     *
+     * @return the number of trainable scalars
+     */
     public long trainableCount() {
         return entries.values().stream().filter(Entry::trains).mapToLong(e -> e.param.size()).sum();
     }
 
-    /** Scalar count of frozen parameters (buffers excluded). */
+    /**
+     * Scalar count of frozen parameters (buffers excluded).
+     *
+     * @return the number of frozen scalars
+     */
     public long frozenCount() {
         return count(State.FROZEN);
     }
 
-    /** Scalar count of buffers (running statistics). */
+    /**
+     * Scalar count of buffers (running statistics).
+     *
+     * @return the number of buffer scalars
+     */
     public long bufferCount() {
         return count(State.BUFFER);
     }
 
-    /** Scalar count of parameters in one state. */
+    /**
+     * Scalar count of parameters in one state.
+     *
+     * @param s the state
+     * @return the number of scalars in parameters with state {@code s}
+     */
     public long count(State s) {
         return entries.values().stream().filter(e -> e.state == s).mapToLong(e -> e.param.size()).sum();
     }
 
-    /** Scalar count of everything. */
+    /**
+     * Scalar count of everything.
+     *
+     * @return the number of scalars in all parameters, buffers included
+     */
     public long totalCount() {
         return entries.values().stream().mapToLong(e -> e.param.size()).sum();
     }
 
-    /** Optimizer state bytes this plan implies for the given optimizer. */
+    /**
+     * Optimizer state bytes this plan implies for the given optimizer.
+     *
+     * @param spec the optimizer
+     * @return bytes of optimizer state (fp32) for the trainable parameters
+     */
     public long optimizerBytes(OptimizerSpec spec) {
         return trainableCount() * spec.stateBytesPerParameter();
     }
@@ -429,6 +510,8 @@ public final class FreezePlan {
      * The context for training passes: a module runs in training mode only when some parameter
      * below it trains; a BatchNorm whose scale and shift train only because of train_bn runs in
      * training mode itself (its running statistics update) without switching on its ancestors.
+     *
+     * @return a new context for training forward passes of this plan's graph
      */
     public ForwardContext trainingContext() {
         return trainingModules::contains;
@@ -438,6 +521,9 @@ public final class FreezePlan {
      * Optimizer groups: parameters that train, grouped by effective learning-rate scale (rule
      * {@code lr_scale} × layer decay) and effective weight decay (see {@link Entry#weightDecay}).
      * Groups are named {@code lr_scale=<s>,wd=<d>} and appear in the order of their first member.
+     *
+     * @param spec the optimizer, whose weight decay applies where no rule sets one
+     * @return the groups; every trainable parameter is in exactly one
      */
     public List<ParamGroup> groups(OptimizerSpec spec) {
         Map<String, List<Param>> byKey = new LinkedHashMap<>();
@@ -464,6 +550,9 @@ public final class FreezePlan {
      * {@code spec.lr() × scale}, weight decay, optimizer bytes, what decided it), then totals of
      * trainable and frozen parameters with the bytes of their weights, gradients and optimizer
      * state (fp32). Parameters that do not train show {@code -} for rate and decay.
+     *
+     * @param spec the optimizer, for learning rates and state bytes
+     * @return the table as text, lines ending in a newline
      */
     public String explain(OptimizerSpec spec) {
         return FreezePlanReport.explain(this, spec);
@@ -473,6 +562,9 @@ public final class FreezePlan {
      * A shorter table: one row per module (the parent path of its parameters) with its parameter
      * count, how many of them train, are frozen or are buffers, its states and its optimizer bytes;
      * then the same totals as {@link #explain(OptimizerSpec)}.
+     *
+     * @param spec the optimizer, for state bytes
+     * @return the table as text, lines ending in a newline
      */
     public String explainModules(OptimizerSpec spec) {
         return FreezePlanReport.explainModules(this, spec);
@@ -483,6 +575,10 @@ public final class FreezePlan {
      * order is one row): parameter count, state, effective learning rate, parameter and optimizer
      * bytes, whether the layer's outputs come from the feature cache (its component is in
      * {@code cachedComponents}) and the deciding rule; then the totals of {@link #explain}.
+     *
+     * @param spec the optimizer, for learning rates and state bytes
+     * @param cachedComponents names of the components whose outputs are served by the feature cache
+     * @return the table as text, lines ending in a newline
      */
     public String explainLayers(OptimizerSpec spec, Set<String> cachedComponents) {
         return FreezePlanReport.explainLayers(this, spec, cachedComponents, Map.of());
@@ -493,6 +589,11 @@ public final class FreezePlan {
      * (by segment path: components and their layers): whether the layer is checkpointed and the bytes
      * it keeps for backward without and with checkpointing. A component's own row shows what the
      * component keeps beyond its listed layers; a row without a segment shows {@code -}.
+     *
+     * @param spec the optimizer, for learning rates and state bytes
+     * @param cachedComponents names of the components whose outputs are served by the feature cache
+     * @param activations activation bytes by segment path
+     * @return the table as text, lines ending in a newline
      */
     public String explainLayers(OptimizerSpec spec, Set<String> cachedComponents, Map<String, LayerActivation> activations) {
         return FreezePlanReport.explainLayers(this, spec, cachedComponents, activations);
@@ -503,6 +604,9 @@ public final class FreezePlan {
      * "parameters":[...], "totals":{...}}}. Each parameter has path, kind, shape, params, state,
      * rule, lr_scale, layer_scale, lr and weight_decay (null when it does not train) and
      * optimizer_bytes.
+     *
+     * @param spec the optimizer, for learning rates, weight decay and state bytes
+     * @return the JSON text
      */
     public String toJson(OptimizerSpec spec) {
         return FreezePlanReport.toJson(this, spec);

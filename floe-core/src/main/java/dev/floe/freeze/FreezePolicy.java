@@ -40,6 +40,16 @@ import java.util.Map;
 public record FreezePolicy(
         List<FreezeRule> rules, double layerDecay, Map<String, Double> componentLayerDecay, boolean trainBn) {
 
+    /**
+     * Copies the rules and the per-component map and checks the layer decay values.
+     *
+     * @param rules the rules in order; copied
+     * @param layerDecay policy-wide γ in (0, 1]; 1 = off
+     * @param componentLayerDecay γ per component name, each in (0, 1]; overrides
+     *     {@code layerDecay}; copied
+     * @param trainBn whether BatchNorm scale and shift always train
+     * @throws IllegalArgumentException if {@code rules} is null or a γ is missing or outside (0, 1]
+     */
     public FreezePolicy {
         if (rules == null) {
             throw new IllegalArgumentException("a freeze policy needs a rule list (possibly empty)");
@@ -59,7 +69,11 @@ public record FreezePolicy(
         componentLayerDecay = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(componentLayerDecay));
     }
 
-    /** Rules only: no layer decay, no train_bn. */
+    /**
+     * Rules only: no layer decay, no train_bn.
+     *
+     * @param rules the rules in order; copied
+     */
     public FreezePolicy(List<FreezeRule> rules) {
         this(rules, 1.0, Map.of(), false);
     }
@@ -73,22 +87,41 @@ public record FreezePolicy(
     }
 
     /** The policy with no rules: everything trains. */
-    /** The same settings (layer decay, train_bn) with other rules; schedules build each stage's policy this way. */
+    /**
+     * The same settings (layer decay, train_bn) with other rules; schedules build each stage's
+     * policy this way.
+     *
+     * @param newRules the rules for the new policy; copied
+     * @return a new policy with {@code newRules} and this policy's layer decay and train_bn
+     */
     public FreezePolicy withRules(List<FreezeRule> newRules) {
         return new FreezePolicy(newRules, layerDecay, componentLayerDecay, trainBn);
     }
 
-    /** Everything trains: no rules, no layer decay, no train_bn. */
+    /**
+     * Everything trains: no rules, no layer decay, no train_bn.
+     *
+     * @return the policy that trains every parameter
+     */
     public static FreezePolicy trainAll() {
         return new FreezePolicy(List.of());
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder with no rules, no layer decay and train_bn off
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The γ that applies to a component: its own, else the policy-wide one. */
+    /**
+     * The γ that applies to a component: its own, else the policy-wide one.
+     *
+     * @param component a component name
+     * @return γ in (0, 1]: the component's own value when set, else {@link #layerDecay()}
+     */
     public double layerDecayFor(String component) {
         Double own = componentLayerDecay.get(component);
         return own != null ? own : layerDecay;
@@ -156,31 +189,60 @@ public record FreezePolicy(
 
         private Builder() {}
 
-        /** Freezes what matches. */
+        /**
+         * Freezes what matches.
+         *
+         * @param glob a parameter path glob such as {@code encoder/**}
+         * @return this builder
+         */
         public Builder freeze(String glob) {
             rules.add(FreezeRule.freeze(glob));
             return this;
         }
 
-        /** Trains what matches. */
+        /**
+         * Trains what matches.
+         *
+         * @param glob a parameter path glob such as {@code head/**}
+         * @return this builder
+         */
         public Builder train(String glob) {
             rules.add(FreezeRule.train(glob));
             return this;
         }
 
-        /** Trains what matches at {@code lrScale} times the base learning rate. */
+        /**
+         * Trains what matches at {@code lrScale} times the base learning rate.
+         *
+         * @param glob a parameter path glob
+         * @param lrScale multiplier of the base learning rate, &gt; 0
+         * @return this builder
+         */
         public Builder train(String glob, double lrScale) {
             rules.add(FreezeRule.train(glob, lrScale));
             return this;
         }
 
-        /** Trains what matches at {@code lrScale} times the base learning rate with weight decay {@code weightDecay}. */
+        /**
+         * Trains what matches at {@code lrScale} times the base learning rate with weight decay
+         * {@code weightDecay}.
+         *
+         * @param glob a parameter path glob
+         * @param lrScale multiplier of the base learning rate, &gt; 0
+         * @param weightDecay weight decay for the matched parameters, &ge; 0
+         * @return this builder
+         */
         public Builder train(String glob, double lrScale, double weightDecay) {
             rules.add(FreezeRule.train(glob, lrScale, weightDecay));
             return this;
         }
 
-        /** Adds a rule. */
+        /**
+         * Adds a rule.
+         *
+         * @param rule the rule, applied after the rules added before it
+         * @return this builder
+         */
         public Builder rule(FreezeRule rule) {
             rules.add(rule);
             return this;
@@ -189,6 +251,8 @@ public record FreezePolicy(
         /**
          * Policy-wide layer decay γ in (0, 1] (default 1 = off).
          *
+         * @param gamma γ in (0, 1]
+         * @return this builder
          * @throws IllegalArgumentException when γ is outside (0, 1]
          */
         public Builder layerDecay(double gamma) {
@@ -200,6 +264,9 @@ public record FreezePolicy(
         /**
          * Layer decay γ in (0, 1] for one component, overriding the policy-wide value.
          *
+         * @param component the component name
+         * @param gamma γ in (0, 1]
+         * @return this builder
          * @throws IllegalArgumentException when γ is outside (0, 1] or this component already has one
          */
         public Builder layerDecay(String component, double gamma) {
@@ -213,13 +280,22 @@ public record FreezePolicy(
             return this;
         }
 
-        /** Whether BatchNorm scale and shift train even where rules freeze them (default false). */
+        /**
+         * Whether BatchNorm scale and shift train even where rules freeze them (default false).
+         *
+         * @param trainBn true to train BatchNorm scale and shift everywhere
+         * @return this builder
+         */
         public Builder trainBn(boolean trainBn) {
             this.trainBn = trainBn;
             return this;
         }
 
-        /** The policy. */
+        /**
+         * The policy.
+         *
+         * @return a new policy with the rules in the order they were added
+         */
         public FreezePolicy build() {
             return new FreezePolicy(rules, layerDecay, componentLayerDecay, trainBn);
         }

@@ -32,7 +32,13 @@ public record FreezeRule(String glob, Action action, double lrScale, Double weig
         /** Gradients and optimizer updates. */
         TRAIN;
 
-        /** Parses {@code freeze} or {@code train}, or fails listing them. */
+        /**
+         * Parses {@code freeze} or {@code train}, or fails listing them.
+         *
+         * @param text {@code freeze} or {@code train}, any case, surrounding spaces ignored
+         * @return the action
+         * @throws IllegalArgumentException for any other text, listing the valid ones
+         */
         public static Action parse(String text) {
             for (Action a : values()) {
                 if (a.name().equalsIgnoreCase(text.trim())) {
@@ -49,6 +55,18 @@ public record FreezeRule(String glob, Action action, double lrScale, Double weig
         }
     }
 
+    /**
+     * Checks the rule.
+     *
+     * @param glob a {@link PathGlob}, e.g. {@code encoder/block3/**}
+     * @param action what to do with matching parameters
+     * @param lrScale multiplier on the base learning rate for trainable matches, finite and &gt; 0
+     *     (1 = unchanged); must be 1 on a freeze rule
+     * @param weightDecay decay coefficient for trainable matches, finite and &ge; 0, or null for
+     *     the default described above; must be null on a freeze rule
+     * @throws IllegalArgumentException if the action is missing, the glob does not compile, or a
+     *     scale or weight decay is out of range
+     */
     public FreezeRule {
         if (action == null) {
             throw new IllegalArgumentException("rule '" + glob + "' needs an action: freeze or train");
@@ -78,27 +96,56 @@ public record FreezeRule(String glob, Action action, double lrScale, Double weig
         }
     }
 
-    /** A rule with the default weight decay ({@code weightDecay == null}). */
+    /**
+     * A rule with the default weight decay ({@code weightDecay == null}).
+     *
+     * @param glob a parameter path glob
+     * @param action freeze or train
+     * @param lrScale multiplier of the base learning rate
+     */
     public FreezeRule(String glob, Action action, double lrScale) {
         this(glob, action, lrScale, null);
     }
 
-    /** {@code freeze glob}. */
+    /**
+     * {@code freeze glob}.
+     *
+     * @param glob a parameter path glob
+     * @return a freeze rule
+     */
     public static FreezeRule freeze(String glob) {
         return new FreezeRule(glob, Action.FREEZE, 1.0, null);
     }
 
-    /** {@code train glob}. */
+    /**
+     * {@code train glob}.
+     *
+     * @param glob a parameter path glob
+     * @return a train rule at the base learning rate
+     */
     public static FreezeRule train(String glob) {
         return new FreezeRule(glob, Action.TRAIN, 1.0, null);
     }
 
-    /** {@code train glob} at a scaled learning rate. */
+    /**
+     * {@code train glob} at a scaled learning rate.
+     *
+     * @param glob a parameter path glob
+     * @param lrScale multiplier of the base learning rate
+     * @return a train rule
+     */
     public static FreezeRule train(String glob, double lrScale) {
         return new FreezeRule(glob, Action.TRAIN, lrScale, null);
     }
 
-    /** {@code train glob} at a scaled learning rate with an explicit weight decay. */
+    /**
+     * {@code train glob} at a scaled learning rate with an explicit weight decay.
+     *
+     * @param glob a parameter path glob
+     * @param lrScale multiplier of the base learning rate
+     * @param weightDecay weight decay for the matched parameters
+     * @return a train rule
+     */
     public static FreezeRule train(String glob, double lrScale, double weightDecay) {
         return new FreezeRule(glob, Action.TRAIN, lrScale, weightDecay);
     }
