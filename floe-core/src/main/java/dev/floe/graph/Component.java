@@ -36,6 +36,9 @@ public abstract class Component {
     private boolean initialized;
 
     /**
+     * @param role the component's role in the graph
+     * @param inputs declared input ports; copied
+     * @param outputs declared output ports; copied
      * @param name unique within a graph; an identifier (letters, digits, '_', '-')
      * @throws IllegalArgumentException on a bad name or duplicate port names
      */
@@ -66,32 +69,58 @@ public abstract class Component {
         }
     }
 
-    /** The component's name, the first segment of its parameter paths. */
+    /**
+     * The component's name, the first segment of its parameter paths.
+     *
+     * @return the name
+     */
     public final String name() {
         return name;
     }
 
-    /** Its role. */
+    /**
+     * Its role.
+     *
+     * @return the role
+     */
     public final Role role() {
         return role;
     }
 
-    /** Declared inputs. */
+    /**
+     * Declared inputs.
+     *
+     * @return the input ports in declaration order, unmodifiable
+     */
     public final List<PortSpec> inputs() {
         return inputs;
     }
 
-    /** Declared outputs. */
+    /**
+     * Declared outputs.
+     *
+     * @return the output ports in declaration order, unmodifiable
+     */
     public final List<PortSpec> outputs() {
         return outputs;
     }
 
-    /** The input port with this name, or null. */
+    /**
+     * The input port with this name, or null.
+     *
+     * @param port a port name
+     * @return the spec, or null when there is no such input
+     */
     public final PortSpec input(String port) {
         return inputs.stream().filter(p -> p.name().equals(port)).findFirst().orElse(null);
     }
 
-    /** The output port with this name, or null. */
+    /**
+     * The output port with this name, or null.
+     *
+     * @param port a port name
+     * @return the spec, or null when there is no such output
+     */
     public final PortSpec output(String port) {
         return outputs.stream().filter(p -> p.name().equals(port)).findFirst().orElse(null);
     }
@@ -100,6 +129,8 @@ public abstract class Component {
      * Child module names from the bottom (closest to the input) to the top, e.g.
      * {@code [stem, block1, block2, block3]}. Schedules unfreeze from the top of this list and
      * layer-wise learning-rate decay counts along it. Empty when the component has no layer order.
+     *
+     * @return the layer names, bottom first
      */
     public List<String> layerOrder() {
         return List.of();
@@ -109,17 +140,28 @@ public abstract class Component {
      * Child modules that {@link #forward} runs through {@link ForwardContext#segment}, so gradient
      * checkpointing can recompute each of them on its own ({@code <component>/<child>} paths);
      * default none. The whole component is always a segment of its graph.
+     *
+     * @return the child module names that are checkpoint segments
      */
     public List<String> checkpointSegments() {
         return List.of();
     }
 
-    /** Parameters by path, in creation order; empty before the graph is built. */
+    /**
+     * Parameters by path, in creation order; empty before the graph is built.
+     *
+     * @return an unmodifiable map from parameter path to parameter
+     */
     public final Map<String, Param> parameters() {
         return Collections.unmodifiableMap(params);
     }
 
-    /** Layers with parameters by module path (e.g. {@code encoder/block1/conv1}); empty before the graph is built. */
+    /**
+     * Layers with parameters by module path (e.g. {@code encoder/block1/conv1}); empty before the
+     * graph is built.
+     *
+     * @return an unmodifiable map from module path to layer
+     */
     public final Map<String, Layer> layers() {
         return Collections.unmodifiableMap(layers);
     }
@@ -132,7 +174,11 @@ public abstract class Component {
         return new ParamScope(name, manager, seed, params, layers);
     }
 
-    /** Total scalar count of all parameters including buffers. */
+    /**
+     * Total scalar count of all parameters including buffers.
+     *
+     * @return the number of scalars
+     */
     public final long parameterCount() {
         long n = 0;
         for (Param p : params.values()) {
@@ -156,7 +202,11 @@ public abstract class Component {
         initialized = true;
     }
 
-    /** Creates the layers and their parameters under {@code scope} (whose path is {@link #name()}). */
+    /**
+     * Creates the layers and their parameters under {@code scope} (whose path is {@link #name()}).
+     *
+     * @param scope the scope that creates and names this component's parameters
+     */
     protected abstract void initialize(ParamScope scope);
 
     /**
@@ -168,7 +218,11 @@ public abstract class Component {
      */
     public abstract Map<String, NDArray> forward(ForwardContext context, Map<String, NDArray> inputs);
 
-    /** Module paths of the layers, for reports; default lists the distinct parents of parameters. */
+    /**
+     * Module paths of the layers, for reports; default lists the distinct parents of parameters.
+     *
+     * @return module paths, in creation order
+     */
     public List<String> modulePaths() {
         List<String> out = new ArrayList<>();
         for (String p : params.keySet()) {

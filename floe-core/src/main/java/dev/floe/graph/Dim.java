@@ -7,6 +7,12 @@ public sealed interface Dim {
 
     /** A dimension of known size. */
     record Fixed(long size) implements Dim {
+        /**
+         * Checks the size.
+         *
+         * @param size the size, &gt; 0
+         * @throws IllegalArgumentException if {@code size} is not positive
+         */
         public Fixed {
             if (size <= 0) {
                 throw new IllegalArgumentException("a fixed dimension must be positive, found " + size);
@@ -23,6 +29,12 @@ public sealed interface Dim {
     record Symbolic(String name) implements Dim {
         private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
+        /**
+         * Checks the name.
+         *
+         * @param name an identifier such as {@code batch}
+         * @throws IllegalArgumentException if {@code name} is not an identifier
+         */
         public Symbolic {
             if (name == null || !NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException(
@@ -36,7 +48,12 @@ public sealed interface Dim {
         }
     }
 
-    /** {@code "128"} gives a fixed dimension, {@code "batch"} a symbolic one. */
+    /**
+     * {@code "128"} gives a fixed dimension, {@code "batch"} a symbolic one.
+     *
+     * @param text a positive integer or an identifier
+     * @return the dimension
+     */
     static Dim parse(String text) {
         String t = text.trim();
         if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
@@ -45,12 +62,22 @@ public sealed interface Dim {
         return new Symbolic(t);
     }
 
-    /** A fixed dimension. */
+    /**
+     * A fixed dimension.
+     *
+     * @param size the size, &gt; 0
+     * @return a fixed dimension
+     */
     static Dim of(long size) {
         return new Fixed(size);
     }
 
-    /** A symbolic dimension. */
+    /**
+     * A symbolic dimension.
+     *
+     * @param name an identifier such as {@code batch}
+     * @return a symbolic dimension
+     */
     static Dim of(String name) {
         return new Symbolic(name);
     }

@@ -40,7 +40,11 @@ public final class ModelGraph implements AutoCloseable {
                     : new Endpoint(text.substring(0, dot).trim(), text.substring(dot + 1).trim());
         }
 
-        /** True for a graph input. */
+        /**
+         * True for a graph input.
+         *
+         * @return true when the endpoint is a graph input, false for a component output
+         */
         public boolean isGraphInput() {
             return component == null;
         }
@@ -98,6 +102,8 @@ public final class ModelGraph implements AutoCloseable {
      * current one is). Used before a component is swapped for another (for example a registry
      * version), so the wiring stays valid without re-checking it.
      *
+     * @param current the component in the graph
+     * @param replacement the component that would take its place
      * @throws GraphException naming the first port that differs, the spec expected and the spec found
      */
     public static void checkReplacement(Component current, Component replacement) {
@@ -143,6 +149,7 @@ public final class ModelGraph implements AutoCloseable {
      * graph, if any) is open, and closing it frees only its own. Freeze plans, optimizers and
      * caches bind to the graph they were made for: resolve them again for the new one.
      *
+     * @return a new graph sharing every other component with this one
      * @param componentName the component to replace
      * @param replacement a component of the same name whose ports equal the replaced one's
      * @throws GraphException when there is no such component, the replacement has another name, or
@@ -172,27 +179,49 @@ public final class ModelGraph implements AutoCloseable {
         return replaced;
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Graph inputs and their specs, in declaration order. */
+    /**
+     * Graph inputs and their specs, in declaration order.
+     *
+     * @return an unmodifiable map from input name to spec
+     */
     public Map<String, TensorSpec> inputs() {
         return inputs;
     }
 
-    /** Graph outputs and the component ports they come from. */
+    /**
+     * Graph outputs and the component ports they come from.
+     *
+     * @return an unmodifiable map from output name to the component port that produces it
+     */
     public Map<String, Endpoint> outputs() {
         return outputs;
     }
 
-    /** Components in a valid execution order (every component after the ones it reads). */
+    /**
+     * Components in a valid execution order (every component after the ones it reads).
+     *
+     * @return the components, each after every component it reads from
+     */
     public List<Component> components() {
         return order;
     }
 
-    /** The component with this name. */
+    /**
+     * The component with this name.
+     *
+     * @param name the component's name
+     * @return the component
+     * @throws GraphException if there is no such component
+     */
     public Component component(String name) {
         Component c = byName.get(name);
         if (c == null) {
@@ -203,12 +232,20 @@ public final class ModelGraph implements AutoCloseable {
         return c;
     }
 
-    /** The wires. */
+    /**
+     * The wires.
+     *
+     * @return the wires, unmodifiable
+     */
     public List<Wire> wires() {
         return wires;
     }
 
-    /** Every parameter (including buffers) by path, in execution order. */
+    /**
+     * Every parameter (including buffers) by path, in execution order.
+     *
+     * @return an unmodifiable map from parameter path to parameter
+     */
     public Map<String, Param> parameters() {
         Map<String, Param> all = new LinkedHashMap<>();
         for (Component c : order) {
@@ -221,6 +258,7 @@ public final class ModelGraph implements AutoCloseable {
      * A scope for adding parameters to a built component (LoRA modules, adapters). Created arrays
      * are owned by this graph.
      *
+     * @return a scope whose arrays belong to this graph
      * @param component the component's name
      * @throws GraphException if there is no such component
      */
@@ -232,6 +270,8 @@ public final class ModelGraph implements AutoCloseable {
      * Names of the LoRA modules and adapters that are switched on. The set is live and mutable:
      * LoRA deltas and adapters consult it on every forward pass, and freeze plans resolved
      * afterwards train only active ones. Not thread-safe.
+     *
+     * @return the live set of active module names
      */
     public Set<String> activeAdapters() {
         return activeAdapters;
@@ -249,12 +289,20 @@ public final class ModelGraph implements AutoCloseable {
         return hostFreezingAdapters;
     }
 
-    /** The seed parameters were initialised from. */
+    /**
+     * The seed parameters were initialised from.
+     *
+     * @return the seed
+     */
     public long seed() {
         return seed;
     }
 
-    /** Total scalar count of parameters including buffers. */
+    /**
+     * Total scalar count of parameters including buffers.
+     *
+     * @return the number of scalars
+     */
     public long parameterCount() {
         return parameters().values().stream().mapToLong(Param::size).sum();
     }
@@ -262,6 +310,8 @@ public final class ModelGraph implements AutoCloseable {
     /**
      * The manager that owns the parameters. For Floe's own training and caching code: arrays
      * created here live until the graph is closed.
+     *
+     * @return the graph's manager; do not close it
      */
     public NDManager manager() {
         return manager;
@@ -283,6 +333,8 @@ public final class ModelGraph implements AutoCloseable {
      * Runs only the components the named outputs depend on (training one head of a two-head graph
      * does not run the other head).
      *
+     * @param values graph input arrays by name; the caller keeps owning them
+     * @param context the forward context (training or inference mode, checkpointing)
      * @param wanted graph output names
      * @return those outputs by name
      * @throws GraphException naming an unknown output
@@ -297,6 +349,11 @@ public final class ModelGraph implements AutoCloseable {
      * supplied this way, and everything only they need, do not run. Feature caches use this to
      * skip a frozen prefix. Only the graph inputs still needed must be given.
      *
+     * @param values graph input arrays by name; the caller keeps owning them
+     * @param precomputed component outputs by {@code component.port}; the caller keeps owning them
+     * @param context the forward context
+     * @param wanted graph output names
+     * @return those outputs by name
      * @throws GraphException naming an unknown output or a missing or ill-fitting graph input
      */
     public Map<String, NDArray> forwardFrom(
@@ -340,6 +397,10 @@ public final class ModelGraph implements AutoCloseable {
     /**
      * Runs the graph and returns every value it computed (graph inputs by name, component outputs
      * as {@code component.port}). Used by caches that need intermediate values.
+     *
+     * @param values graph input arrays by name; the caller keeps owning them
+     * @param context the forward context
+     * @return every value by name
      */
     public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context) {
         return run(values, Map.of(), context, byName.keySet(), inputs.keySet());
@@ -348,6 +409,11 @@ public final class ModelGraph implements AutoCloseable {
     /**
      * Runs only the named components (which must be closed under their own inputs: each reads graph
      * inputs or other named components) and returns every value computed, as {@link #forwardAll}.
+     *
+     * @param values graph input arrays by name; the caller keeps owning them
+     * @param context the forward context
+     * @param components the components to run
+     * @return every value computed, by name
      */
     public Map<String, NDArray> forwardAll(Map<String, NDArray> values, ForwardContext context, Collection<String> components) {
         Set<String> wanted = new HashSet<>(components);
@@ -454,7 +520,13 @@ public final class ModelGraph implements AutoCloseable {
 
         private Builder() {}
 
-        /** Declares a graph input, e.g. {@code input("image", TensorSpec.of("[batch, 1, 28, 28]"))}. */
+        /**
+         * Declares a graph input, e.g. {@code input("image", TensorSpec.of("[batch, 1, 28, 28]"))}.
+         *
+         * @param name the input name, unique among graph inputs
+         * @param spec the shape and type the input must have
+         * @return this builder
+         */
         public Builder input(String name, TensorSpec spec) {
             if (inputs.containsKey(name)) {
                 throw new GraphException(Kind.DUPLICATE_NAME, "graph input '" + name + "' is declared twice");
@@ -464,7 +536,12 @@ public final class ModelGraph implements AutoCloseable {
             return this;
         }
 
-        /** Adds a component. Names must be unique (checked at {@link #build()}). */
+        /**
+         * Adds a component. Names must be unique (checked at {@link #build()}).
+         *
+         * @param component the component
+         * @return this builder
+         */
         public Builder add(Component component) {
             components.add(component);
             return this;
@@ -473,6 +550,7 @@ public final class ModelGraph implements AutoCloseable {
         /**
          * Wires a source to a component input.
          *
+         * @return this builder
          * @param from a graph input name ({@code image}) or a component output ({@code encoder.features})
          * @param to a component input ({@code head.in})
          */
@@ -488,7 +566,13 @@ public final class ModelGraph implements AutoCloseable {
             return this;
         }
 
-        /** Declares a graph output read from a component output ({@code component.port}). */
+        /**
+         * Declares a graph output read from a component output ({@code component.port}).
+         *
+         * @param name the output name
+         * @param from the component output, {@code component.port}
+         * @return this builder
+         */
         public Builder output(String name, String from) {
             Endpoint source = Endpoint.parse(from);
             if (source.isGraphInput()) {
@@ -503,7 +587,12 @@ public final class ModelGraph implements AutoCloseable {
             return this;
         }
 
-        /** Seed for parameter initialisation (default 0). */
+        /**
+         * Seed for parameter initialisation (default 0).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
@@ -512,6 +601,8 @@ public final class ModelGraph implements AutoCloseable {
         /**
          * Validates and builds the graph.
          *
+         * @return the graph; its parameters are created and owned by it (close the graph to free
+         *     them)
          * @throws GraphException on the first problem found: duplicate names, an unknown component
          *     or port, a shape or dtype mismatch, an input wired twice, a required input left
          *     unconnected, a cycle, or no output

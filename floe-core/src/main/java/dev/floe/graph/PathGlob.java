@@ -21,6 +21,8 @@ public final class PathGlob {
     /**
      * Compiles a glob.
      *
+     * @param glob the glob, e.g. {@code encoder/block{2,3}/**}
+     * @return the compiled glob
      * @throws IllegalArgumentException naming the glob and the position of an unbalanced brace, an
      *     empty glob, or a character that cannot appear in a path
      */
@@ -76,7 +78,12 @@ public final class PathGlob {
         return new PathGlob(g, Pattern.compile(re.toString()));
     }
 
-    /** True when the glob matches the path or one of its ancestor module paths. */
+    /**
+     * True when the glob matches the path or one of its ancestor module paths.
+     *
+     * @param path a parameter or module path
+     * @return true on a match
+     */
     public boolean matches(String path) {
         if (pattern.matcher(path).matches()) {
             return true;
@@ -92,6 +99,8 @@ public final class PathGlob {
     /**
      * The literal text before the first wildcard, without a trailing {@code /}: what to compare
      * parameter paths with for "nearest path" hints when the glob matches nothing.
+     *
+     * @return the prefix; empty when the glob starts with a wildcard
      */
     public String literalPrefix() {
         int cut = text.length();
@@ -109,6 +118,11 @@ public final class PathGlob {
      * The parameter and module paths (every prefix of {@code paths} that ends at a {@code /}, and the
      * paths themselves) closest to {@code literal}, at most {@code limit}: the "nearest paths" hint for
      * a glob that matches nothing.
+     *
+     * @param literal the text to compare with
+     * @param paths parameter paths
+     * @param limit the maximum number of results
+     * @return the closest paths, closest first
      */
     public static java.util.List<String> nearestPaths(String literal, java.util.Collection<String> paths, int limit) {
         java.util.Set<String> candidates = new java.util.LinkedHashSet<>();
@@ -124,6 +138,11 @@ public final class PathGlob {
     /**
      * The {@code limit} candidates closest to {@code query} by edit distance (ties by name), for
      * "did you mean" hints in error messages.
+     *
+     * @param query the misspelt name
+     * @param candidates the valid names
+     * @param limit the maximum number of results
+     * @return the closest candidates, closest first
      */
     public static java.util.List<String> nearest(String query, java.util.Collection<String> candidates, int limit) {
         return candidates.stream()

@@ -16,6 +16,13 @@ import java.util.stream.Collectors;
  */
 public record TensorSpec(List<Dim> dims, ElementType type) {
 
+    /**
+     * Copies the dimensions and checks them.
+     *
+     * @param dims dimensions, outermost first
+     * @param type element type
+     * @throws IllegalArgumentException if there are no dimensions or no element type
+     */
     public TensorSpec {
         if (dims == null || dims.isEmpty()) {
             throw new IllegalArgumentException("a tensor spec needs at least one dimension");
@@ -26,12 +33,23 @@ public record TensorSpec(List<Dim> dims, ElementType type) {
         dims = List.copyOf(dims);
     }
 
-    /** Parses {@code "[batch, 128]"} as a float32 spec. */
+    /**
+     * Parses {@code "[batch, 128]"} as a float32 spec.
+     *
+     * @param shape the shape, e.g. {@code [batch, 128]}
+     * @return the spec
+     */
     public static TensorSpec of(String shape) {
         return of(shape, ElementType.FLOAT32);
     }
 
-    /** Parses {@code "[batch, seq]"} with the given element type. */
+    /**
+     * Parses {@code "[batch, seq]"} with the given element type.
+     *
+     * @param shape the shape, e.g. {@code [batch, seq]}
+     * @param type the element type
+     * @return the spec
+     */
     public static TensorSpec of(String shape, ElementType type) {
         String s = shape.trim();
         if (!s.startsWith("[") || !s.endsWith("]")) {
@@ -45,12 +63,20 @@ public record TensorSpec(List<Dim> dims, ElementType type) {
         return new TensorSpec(dims, type);
     }
 
-    /** Number of dimensions. */
+    /**
+     * Number of dimensions.
+     *
+     * @return the number of dimensions
+     */
     public int rank() {
         return dims.size();
     }
 
-    /** The size of the last dimension if fixed. */
+    /**
+     * The size of the last dimension if fixed.
+     *
+     * @return the last dimension's size, or empty when it is symbolic
+     */
     public Optional<Long> lastSize() {
         return dims.get(dims.size() - 1) instanceof Dim.Fixed f ? Optional.of(f.size()) : Optional.empty();
     }
@@ -61,6 +87,7 @@ public record TensorSpec(List<Dim> dims, ElementType type) {
      * must bind to the same thing everywhere in the spec; a symbolic dimension produced never
      * satisfies a fixed one here.
      *
+     * @param produced the spec of the value offered to this port
      * @return empty when compatible, else a short reason
      */
     public Optional<String> acceptFrom(TensorSpec produced) {
@@ -92,6 +119,7 @@ public record TensorSpec(List<Dim> dims, ElementType type) {
     /**
      * Checks a concrete array against this spec.
      *
+     * @param array the array to check
      * @return empty when it fits, else a short reason
      */
     public Optional<String> check(NDArray array) {
