@@ -65,7 +65,11 @@ public final class CsvReader {
         this.labelValues = b.labelValues;
     }
 
-    /** A builder; {@link Builder#setPath} is required, everything else has a default. */
+    /**
+     * A builder; {@link Builder#setPath} is required, everything else has a default.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -74,6 +78,8 @@ public final class CsvReader {
      * Reads a comma-separated file with a header and a {@value #DEFAULT_LABEL_COLUMN} column,
      * inferring the number of classes as the largest label + 1.
      *
+     * @param path the CSV file, plain or gzipped
+     * @return the data set, one float feature per non-label column
      * @throws DataFormatException as {@link #read()}
      */
     public static Dataset read(Path path) {
@@ -83,6 +89,7 @@ public final class CsvReader {
     /**
      * Reads the file.
      *
+     * @return the data set, one float feature per column that is neither the label nor dropped
      * @throws DataFormatException naming the line, column and bad value if a cell is not a number,
      *     a line has the wrong number of columns, the header names a column twice or holds only
      *     numbers (the file has no header), the label column is missing, a label is not a
@@ -333,6 +340,8 @@ public final class CsvReader {
          * Decide from the first non-blank line whether the file has a header: it has none when every
          * cell of that line is a number. Without a header the label column needs
          * {@link #optLabelIndex}. Overrides {@link #optHeader}.
+         *
+         * @return this builder
          */
         public Builder optHeaderAuto() {
             this.autoHeader = true;
@@ -340,7 +349,13 @@ public final class CsvReader {
             return this;
         }
 
-        /** Columns to ignore, by header name; each must be in the header and not be the label column. */
+        /**
+         * Columns to ignore, by header name; each must be in the header and not be the label
+         * column.
+         *
+         * @param columns header names of the columns to ignore; copied
+         * @return this builder
+         */
         public Builder optDropColumns(List<String> columns) {
             this.dropColumns = List.copyOf(columns);
             return this;
@@ -350,6 +365,9 @@ public final class CsvReader {
          * The label values in class order, e.g. {@code ["1", "2", "3"]}: a row labelled
          * {@code values.get(k)} gets class {@code k}, and a label not in the list is an error.
          * The number of classes is then {@code values.size()}.
+         *
+         * @param values the label values, distinct; copied
+         * @return this builder
          */
         public Builder optLabelValues(List<String> values) {
             if (values.isEmpty()) {
@@ -359,19 +377,35 @@ public final class CsvReader {
             return this;
         }
 
-        /** The file to read (required). */
+        /**
+         * The file to read (required).
+         *
+         * @param path the CSV file, plain or gzipped ({@code .gz})
+         * @return this builder
+         */
         public Builder setPath(Path path) {
             this.path = Objects.requireNonNull(path, "path");
             return this;
         }
 
-        /** Header name of the label column; default {@value CsvReader#DEFAULT_LABEL_COLUMN}. Needs a header. */
+        /**
+         * Header name of the label column; default {@value CsvReader#DEFAULT_LABEL_COLUMN}. Needs a
+         * header.
+         *
+         * @param labelColumn the label column's header name
+         * @return this builder
+         */
         public Builder optLabelColumn(String labelColumn) {
             this.labelColumn = Objects.requireNonNull(labelColumn, "labelColumn");
             return this;
         }
 
-        /** 0-based position of the label column; required without a header, instead of a name. */
+        /**
+         * 0-based position of the label column; required without a header, instead of a name.
+         *
+         * @param labelIndex 0-based column position, at least 0
+         * @return this builder
+         */
         public Builder optLabelIndex(int labelIndex) {
             if (labelIndex < 0) {
                 throw new IllegalArgumentException("labelIndex is " + labelIndex + "; expected a 0-based column index");
@@ -380,14 +414,25 @@ public final class CsvReader {
             return this;
         }
 
-        /** Whether the first non-blank line holds column names; default true. */
+        /**
+         * Whether the first non-blank line holds column names; default true.
+         *
+         * @param header true when the first non-blank line names the columns
+         * @return this builder
+         */
         public Builder optHeader(boolean header) {
             this.header = header;
             this.autoHeader = false;
             return this;
         }
 
-        /** The character between cells; default ','. Cannot be part of a number, a quote or a line break. */
+        /**
+         * The character between cells; default ','. Cannot be part of a number, a quote or a line
+         * break.
+         *
+         * @param delimiter the cell separator
+         * @return this builder
+         */
         public Builder optDelimiter(char delimiter) {
             if (Character.isLetterOrDigit(delimiter) || ".+-\"\r\n".indexOf(delimiter) >= 0) {
                 throw new IllegalArgumentException("delimiter '" + delimiter
@@ -397,7 +442,12 @@ public final class CsvReader {
             return this;
         }
 
-        /** Number of classes, at least 1; default: the largest label in the file + 1. */
+        /**
+         * Number of classes, at least 1; default: the largest label in the file + 1.
+         *
+         * @param numClasses the number of classes, at least 1
+         * @return this builder
+         */
         public Builder optNumClasses(int numClasses) {
             if (numClasses < 1) {
                 throw new IllegalArgumentException("numClasses is " + numClasses + "; expected at least 1");
@@ -409,19 +459,30 @@ public final class CsvReader {
         /**
          * How error messages name the options that fix a file problem; default
          * {@link OptionNames#BUILDER}. A program reading these options from a config passes its keys.
+         *
+         * @param names the option names to use in messages
+         * @return this builder
          */
         public Builder optOptionNames(OptionNames names) {
             this.names = Objects.requireNonNull(names, "names");
             return this;
         }
 
-        /** Source description of the data set; default the path. */
+        /**
+         * Source description of the data set; default the path.
+         *
+         * @param name a description such as {@code "iris train"}
+         * @return this builder
+         */
         public Builder optName(String name) {
             this.name = Objects.requireNonNull(name, "name");
             return this;
         }
 
         /**
+         * Checks the options and makes the reader; nothing is read yet.
+         *
+         * @return a new reader
          * @throws IllegalStateException if no path is set, or the label column is given both by
          *     name and index, or there is no header and no label index
          */

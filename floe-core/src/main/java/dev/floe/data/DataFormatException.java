@@ -19,7 +19,13 @@ public final class DataFormatException extends FileProblemException {
         super(file, detail, null);
     }
 
-    /** As {@link #DataFormatException(Path, String)}, keeping the low-level cause. */
+    /**
+     * As {@link #DataFormatException(Path, String)}, keeping the low-level cause.
+     *
+     * @param file the offending file
+     * @param detail where, expected, found and fix
+     * @param cause the lower-level failure
+     */
     public DataFormatException(Path file, String detail, Throwable cause) {
         super(file, detail, cause);
     }

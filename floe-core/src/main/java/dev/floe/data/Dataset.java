@@ -68,6 +68,7 @@ public final class Dataset {
     /**
      * Creates a data set from copies of the given arrays.
      *
+     * @return a new data set holding copies of the arrays
      * @param name where the data came from, e.g. a file path; not blank
      * @param featureShape shape of one example; every dimension positive
      * @param features row-major {@code (labels.length, product(featureShape))} values
@@ -104,53 +105,97 @@ public final class Dataset {
         return (int) count;
     }
 
-    /** Where the data came from and how it was derived. */
+    /**
+     * Where the data came from and how it was derived.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
-    /** Number of examples. */
+    /**
+     * Number of examples.
+     *
+     * @return the number of examples
+     */
     public int size() {
         return labels.length;
     }
 
-    /** Number of floats per example: the product of {@link #featureShape()}. */
+    /**
+     * Number of floats per example: the product of {@link #featureShape()}.
+     *
+     * @return the number of floats per example
+     */
     public int featureCount() {
         return featureCount;
     }
 
-    /** Shape of one example, without the batch dimension (a copy). */
+    /**
+     * Shape of one example, without the batch dimension (a copy).
+     *
+     * @return a new copy of the shape
+     */
     public long[] featureShape() {
         return featureShape.clone();
     }
 
-    /** Number of classes; every label is in {@code [0, numClasses)}. */
+    /**
+     * Number of classes; every label is in {@code [0, numClasses)}.
+     *
+     * @return the number of classes
+     */
     public int numClasses() {
         return numClasses;
     }
 
-    /** Label of example {@code index}. */
+    /**
+     * Label of example {@code index}.
+     *
+     * @param index the example, in {@code [0, size)}
+     * @return its class index
+     */
     public int label(int index) {
         return labels[checkIndex(index)];
     }
 
-    /** All labels, {@code (size)} (a copy). */
+    /**
+     * All labels, {@code (size)} (a copy).
+     *
+     * @return a new array of the labels
+     */
     public int[] labels() {
         return labels.clone();
     }
 
-    /** All features, row-major {@code (size, featureCount)} (a copy). */
+    /**
+     * All features, row-major {@code (size, featureCount)} (a copy).
+     *
+     * @return a new array of all features
+     */
     public float[] features() {
         return features.clone();
     }
 
-    /** Features of example {@code index}, {@code (featureCount)} (a copy). */
+    /**
+     * Features of example {@code index}, {@code (featureCount)} (a copy).
+     *
+     * @param index the example, in {@code [0, size)}
+     * @return a new array of its features
+     */
     public float[] features(int index) {
         int from = checkIndex(index) * featureCount;
         return Arrays.copyOfRange(features, from, from + featureCount);
     }
 
-    /** Features of the given examples in the given order, row-major {@code (indices.length, featureCount)}. */
+    /**
+     * Features of the given examples in the given order, row-major
+     * {@code (indices.length, featureCount)}.
+     *
+     * @param indices example indices, each in {@code [0, size)}; may repeat
+     * @return a new array of their features
+     */
     public float[] gatherFeatures(int[] indices) {
         float[] batch = new float[Math.multiplyExact(indices.length, featureCount)];
         for (int row = 0; row < indices.length; row++) {
@@ -159,7 +204,12 @@ public final class Dataset {
         return batch;
     }
 
-    /** Labels of the given examples in the given order, {@code (indices.length)}. */
+    /**
+     * Labels of the given examples in the given order, {@code (indices.length)}.
+     *
+     * @param indices example indices, each in {@code [0, size)}; may repeat
+     * @return a new array of their labels
+     */
     public int[] gatherLabels(int[] indices) {
         int[] batch = new int[indices.length];
         for (int row = 0; row < indices.length; row++) {
@@ -168,7 +218,11 @@ public final class Dataset {
         return batch;
     }
 
-    /** Number of examples of each class, {@code (numClasses)}. */
+    /**
+     * Number of examples of each class, {@code (numClasses)}.
+     *
+     * @return a new array of counts by class index
+     */
     public int[] classCounts() {
         int[] counts = new int[numClasses];
         for (int label : labels) {
@@ -181,6 +235,8 @@ public final class Dataset {
      * The examples at {@code indices}, in that order; an index may repeat (e.g. for bootstrapping).
      * Labels and {@code numClasses} are unchanged.
      *
+     * @param indices example indices; may repeat
+     * @return a new data set of those examples
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, size)}
      */
     public Dataset subset(int[] indices) {
@@ -195,6 +251,8 @@ public final class Dataset {
      * Keeps only examples of the given classes, in their original order, and relabels class
      * {@code classes[k]} as {@code k}; the result has {@code classes.length} classes.
      *
+     * @param classes the classes to keep, in their new order
+     * @return a new data set with {@code classes.length} classes
      * @throws IllegalArgumentException if {@code classes} is empty, repeats a class or names one
      *     outside {@code [0, numClasses)}
      */
@@ -238,6 +296,9 @@ public final class Dataset {
      * shuffledIndices(seed)} and keeps the first {@code perClass} of each class. The result keeps
      * the original relative order of the chosen examples.
      *
+     * @param perClass examples to keep of each class, at least 1
+     * @param seed the shuffle seed
+     * @return a new data set of {@code perClass * numClasses()} examples
      * @throws IllegalArgumentException if {@code perClass < 1} or some class has fewer examples
      */
     public Dataset takePerClass(int perClass, long seed) {
@@ -270,6 +331,12 @@ public final class Dataset {
 
     /** Two disjoint parts of a data set that together hold all of its examples. */
     public record Split(Dataset first, Dataset second) {
+        /**
+         * Checks that neither part is null.
+         *
+         * @param first the first part
+         * @param second the second part
+         */
         public Split {
             Objects.requireNonNull(first, "first");
             Objects.requireNonNull(second, "second");
@@ -281,6 +348,8 @@ public final class Dataset {
      * {@link #shuffledIndices(long) shuffledIndices(seed)}, {@code second} the rest. Both keep the
      * original relative order. Not stratified: class proportions may differ between the parts.
      *
+     * @param seed the shuffle seed
+     * @return the two parts
      * @param fraction share of examples in {@code first}, strictly between 0 and 1
      * @throws IllegalArgumentException if {@code fraction} is not in {@code (0, 1)}
      */
@@ -293,6 +362,9 @@ public final class Dataset {
     /**
      * A permutation of {@code 0..size-1}: Fisher-Yates driven by {@code new Random(seed)}, so the
      * same seed and size give the same order on every run.
+     *
+     * @param seed the shuffle seed
+     * @return a new permutation array
      */
     public int[] shuffledIndices(long seed) {
         return Shuffles.permutation(size(), seed);
@@ -303,6 +375,8 @@ public final class Dataset {
      * {@code floe.data.Dataset/v1}, the rank (int) and dimensions (longs) of the feature shape,
      * numClasses (int), size (int), every feature value (IEEE 754 float bits) and every label
      * (int). The name is not hashed. Stable across runs and JVMs; changes if any value changes.
+     *
+     * @return 64 lower-case hex digits
      */
     public String fingerprint() {
         if (fingerprint == null) {

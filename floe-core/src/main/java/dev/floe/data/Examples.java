@@ -13,36 +13,70 @@ import java.util.Map;
  */
 public interface Examples {
 
-    /** How the examples were made, for records. */
+    /**
+     * How the examples were made, for records.
+     *
+     * @return the name
+     */
     String name();
 
-    /** Number of examples. */
+    /**
+     * Number of examples.
+     *
+     * @return the number of examples
+     */
     int size();
 
-    /** Number of classes; labels are in {@code [0, numClasses)}. */
+    /**
+     * Number of classes; labels are in {@code [0, numClasses)}.
+     *
+     * @return the number of classes
+     */
     int numClasses();
 
-    /** Label of example {@code i}. */
+    /**
+     * Label of example {@code i}.
+     *
+     * @param i the example, in {@code [0, size)}
+     * @return its class index
+     */
     int label(int i);
 
-    /** A content hash, stable across runs (feature caches key on it). */
+    /**
+     * A content hash, stable across runs (feature caches key on it).
+     *
+     * @return the hash, as lower-case hex
+     */
     String fingerprint();
 
     /**
      * The graph inputs for the given examples, in that order, created in {@code manager} (which the
      * caller closes after the batch).
+     *
+     * @param manager the manager the arrays are created in
+     * @param indices example indices in batch order
+     * @return the arrays by graph input name, batch dimension first
      */
     Map<String, NDArray> inputs(NDManager manager, int[] indices);
 
     /**
      * A seeded permutation of {@code 0..size-1}, the same one every data set type gives for the same
      * seed and size ({@link Dataset#shuffledIndices}, {@link TextDataset#shuffledIndices}).
+     *
+     * @param seed the shuffle seed
+     * @return a new permutation array
      */
     default int[] shuffledIndices(long seed) {
         return Shuffles.permutation(size(), seed);
     }
 
-    /** Labels of the given examples as an int64 array {@code (B)}. */
+    /**
+     * Labels of the given examples as an int64 array {@code (B)}.
+     *
+     * @param manager the manager the array is created in
+     * @param indices example indices in batch order
+     * @return an int64 array of the labels
+     */
     default NDArray labels(NDManager manager, int[] indices) {
         long[] y = new long[indices.length];
         for (int i = 0; i < indices.length; i++) {
@@ -51,7 +85,11 @@ public interface Examples {
         return FloeEngine.owned(manager.create(y));
     }
 
-    /** Number of examples of each class, {@code (numClasses)}. */
+    /**
+     * Number of examples of each class, {@code (numClasses)}.
+     *
+     * @return a new array of counts by class index
+     */
     default int[] classCounts() {
         int[] counts = new int[numClasses()];
         for (int i = 0; i < size(); i++) {
@@ -60,7 +98,14 @@ public interface Examples {
         return counts;
     }
 
-    /** A numeric data set feeding graph input {@code input} with {@code (B, ...featureShape)} floats. */
+    /**
+     * A numeric data set feeding graph input {@code input} with {@code (B, ...featureShape)}
+     * floats.
+     *
+     * @param data the numeric data set
+     * @param input the graph input name
+     * @return a view over {@code data}; nothing is copied
+     */
     static Examples of(Dataset data, String input) {
         return new Numeric(data, input);
     }
@@ -72,6 +117,12 @@ public interface Examples {
      * @param input the graph input they feed
      */
     record Numeric(Dataset data, String input) implements Examples {
+        /**
+         * Checks that neither field is null.
+         *
+         * @param data the examples
+         * @param input the graph input they feed
+         */
         public Numeric {
             java.util.Objects.requireNonNull(data, "data");
             java.util.Objects.requireNonNull(input, "input");

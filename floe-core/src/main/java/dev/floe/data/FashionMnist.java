@@ -18,8 +18,11 @@ public final class FashionMnist {
     public static final String DATASETS_ENV = "FLOE_DATASETS";
     /** Sub-folder of {@code datasets/} holding the IDX files. */
     public static final String FOLDER = "fashion-mnist";
+    /** Number of classes (clothing categories). */
     public static final int NUM_CLASSES = 10;
+    /** Number of examples in the bundled training subset. */
     public static final int TRAIN_SIZE = 12000;
+    /** Number of examples in the bundled test subset. */
     public static final int TEST_SIZE = 3000;
     /** Class names by label, 0 to 9. */
     public static final List<String> CLASS_NAMES = List.of(
@@ -30,6 +33,8 @@ public final class FashionMnist {
     /**
      * The {@value #TRAIN_SIZE} training examples.
      *
+     * @return the training set: 28×28 grey images as floats in [0, 1], {@value #NUM_CLASSES}
+     *     classes
      * @param datasetsDir the {@code datasets/} folder, e.g. from {@link #locateDatasets()}
      * @throws IllegalArgumentException if {@code datasetsDir} has no {@value #FOLDER} folder
      * @throws DataFormatException if a bundled file is damaged
@@ -38,7 +43,12 @@ public final class FashionMnist {
         return load(datasetsDir, "train");
     }
 
-    /** The {@value #TEST_SIZE} test examples; otherwise as {@link #train(Path)}. */
+    /**
+     * The {@value #TEST_SIZE} test examples; otherwise as {@link #train(Path)}.
+     *
+     * @param datasetsDir the {@code datasets/} folder
+     * @return the test set, shaped as {@link #train(Path)}'s
+     */
     public static Dataset test(Path datasetsDir) {
         return load(datasetsDir, "test");
     }

@@ -41,6 +41,9 @@ public final class IdxReader {
     /**
      * Reads all examples of an images file and its labels file.
      *
+     * @param images the IDX images file (ubyte), plain or gzipped
+     * @param labels the IDX labels file (ubyte), plain or gzipped
+     * @return the data set: pixels scaled to [0, 1], shaped {@code [rows, cols]} per example
      * @param numClasses number of classes; every label must be below it
      * @param name source description for the data set, e.g. {@code "fashion-mnist train"}
      * @throws DataFormatException if either file is not a well-formed ubyte IDX file, the counts
@@ -56,6 +59,11 @@ public final class IdxReader {
      * the rest of each file is not read, so a gzipped file's checksum is checked only when
      * {@code limit} covers every example.
      *
+     * @param images the IDX images file, plain or gzipped
+     * @param labels the IDX labels file, plain or gzipped
+     * @param numClasses number of classes; every label must be below it
+     * @param name source description for the data set
+     * @return the data set of at most {@code limit} examples
      * @param limit maximum number of examples, at least 0
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name, int limit) {
@@ -65,6 +73,14 @@ public final class IdxReader {
     /**
      * As {@link #read(Path, Path, int, String, int)}, naming the option that sets the number of
      * classes as {@code names.numClasses()} in messages (e.g. a config key).
+     *
+     * @param images the IDX images file, plain or gzipped
+     * @param labels the IDX labels file, plain or gzipped
+     * @param numClasses number of classes; every label must be below it
+     * @param name source description for the data set
+     * @param limit maximum number of examples, at least 0
+     * @param names the option names to use in messages
+     * @return the data set of at most {@code limit} examples
      */
     public static Dataset read(Path images, Path labels, int numClasses, String name, int limit, OptionNames names) {
         Objects.requireNonNull(name, "name");

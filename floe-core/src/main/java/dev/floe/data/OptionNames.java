@@ -23,7 +23,15 @@ public record OptionNames(String labelColumn, String labelIndex, String header, 
     public static final OptionNames BUILDER = new OptionNames("optLabelColumn", "optLabelIndex", "optHeader",
             "optDelimiter", "optNumClasses", "optDropColumns", "optLabelValues");
 
-    /** Names for a caller that offers no way to drop columns or list label values. */
+    /**
+     * Names for a caller that offers no way to drop columns or list label values.
+     *
+     * @param labelColumn name of the label column option
+     * @param labelIndex name of the label index option
+     * @param header name of the header option
+     * @param delimiter name of the delimiter option
+     * @param numClasses name of the number-of-classes option
+     */
     public OptionNames(String labelColumn, String labelIndex, String header, String delimiter, String numClasses) {
         this(labelColumn, labelIndex, header, delimiter, numClasses, null, null);
     }

@@ -62,6 +62,7 @@ public final class TextDataset {
     /**
      * Creates a data set from copies of the given values.
      *
+     * @return a new data set; the texts are copied
      * @param name where the data came from, e.g. a file path; not blank
      * @param texts one text per example; none null
      * @param labels one class index per text, each in {@code [0, classNames.size())}
@@ -73,47 +74,85 @@ public final class TextDataset {
         return new TextDataset(name, texts, labels.clone(), classNames);
     }
 
-    /** Where the data came from and how it was derived. */
+    /**
+     * Where the data came from and how it was derived.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
-    /** Number of examples. */
+    /**
+     * Number of examples.
+     *
+     * @return the number of examples
+     */
     public int size() {
         return labels.length;
     }
 
-    /** Number of classes. */
+    /**
+     * Number of classes.
+     *
+     * @return the number of classes
+     */
     public int numClasses() {
         return classNames.size();
     }
 
-    /** Class names; label {@code k} means {@code classNames().get(k)}. */
+    /**
+     * Class names; label {@code k} means {@code classNames().get(k)}.
+     *
+     * @return the class names, unmodifiable
+     */
     public List<String> classNames() {
         return classNames;
     }
 
-    /** The text of example {@code index}. */
+    /**
+     * The text of example {@code index}.
+     *
+     * @param index the example, in {@code [0, size)}
+     * @return its text
+     */
     public String text(int index) {
         return texts.get(checkIndex(index));
     }
 
-    /** All texts, in order (unmodifiable). */
+    /**
+     * All texts, in order (unmodifiable).
+     *
+     * @return the texts
+     */
     public List<String> texts() {
         return texts;
     }
 
-    /** Label of example {@code index}. */
+    /**
+     * Label of example {@code index}.
+     *
+     * @param index the example, in {@code [0, size)}
+     * @return its class index
+     */
     public int label(int index) {
         return labels[checkIndex(index)];
     }
 
-    /** All labels (a copy). */
+    /**
+     * All labels (a copy).
+     *
+     * @return a new array of the labels
+     */
     public int[] labels() {
         return labels.clone();
     }
 
-    /** Number of examples of each class, {@code (numClasses)}. */
+    /**
+     * Number of examples of each class, {@code (numClasses)}.
+     *
+     * @return a new array of counts by class index
+     */
     public int[] classCounts() {
         int[] counts = new int[classNames.size()];
         for (int label : labels) {
@@ -125,6 +164,8 @@ public final class TextDataset {
     /**
      * The examples at {@code indices}, in that order (an index may repeat); class names unchanged.
      *
+     * @param indices example indices; may repeat
+     * @return a new data set of those examples
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, size)}
      */
     public TextDataset subset(int[] indices) {
@@ -143,6 +184,12 @@ public final class TextDataset {
 
     /** Two disjoint parts of a data set that together hold all of its examples. */
     public record Split(TextDataset first, TextDataset second) {
+        /**
+         * Checks that neither part is null.
+         *
+         * @param first the first part
+         * @param second the second part
+         */
         public Split {
             Objects.requireNonNull(first, "first");
             Objects.requireNonNull(second, "second");
@@ -154,6 +201,9 @@ public final class TextDataset {
      * examples drawn by {@link #shuffledIndices(long)}, {@code second} the rest, both in the
      * original order. Not stratified.
      *
+     * @param fraction share of examples in {@code first}
+     * @param seed the shuffle seed
+     * @return the two parts
      * @throws IllegalArgumentException if {@code fraction} is not strictly between 0 and 1
      */
     public Split split(double fraction, long seed) {
@@ -162,7 +212,12 @@ public final class TextDataset {
         return new Split(subset(parts[0], name + how + "first]"), subset(parts[1], name + how + "second]"));
     }
 
-    /** A permutation of {@code 0..size-1}: Fisher–Yates driven by {@code new Random(seed)}. */
+    /**
+     * A permutation of {@code 0..size-1}: Fisher–Yates driven by {@code new Random(seed)}.
+     *
+     * @param seed the shuffle seed
+     * @return a new permutation array
+     */
     public int[] shuffledIndices(long seed) {
         return Shuffles.permutation(size(), seed);
     }
@@ -172,6 +227,8 @@ public final class TextDataset {
      * number of classes (int) and each class name, the size (int), then per example its text and its
      * label (int); every string as its UTF-8 byte length (int, big-endian) followed by the bytes. The
      * name is not hashed. Stable across runs and JVMs.
+     *
+     * @return 64 lower-case hex digits
      */
     public String fingerprint() {
         if (fingerprint == null) {

@@ -54,6 +54,7 @@ public final class TextReader {
          * The format a file name says: {@code .jsonl} or {@code .ndjson} is JSONL, {@code .csv} is CSV,
          * each optionally followed by {@code .gz}, in any case.
          *
+         * @param path the file whose name is read; the file is not opened
          * @return the format, or null when the name ends in none of these
          */
         public static Format fromName(Path path) {
@@ -75,6 +76,13 @@ public final class TextReader {
      * @param classNames the option listing the class names
      */
     public record OptionKeys(String textField, String labelField, String classNames) {
+        /**
+         * Checks that no name is null.
+         *
+         * @param textField the option choosing the text field or column
+         * @param labelField the option choosing the label field or column
+         * @param classNames the option listing the class names
+         */
         public OptionKeys {
             java.util.Objects.requireNonNull(textField, "textField");
             java.util.Objects.requireNonNull(labelField, "labelField");
@@ -112,12 +120,21 @@ public final class TextReader {
         this.keys = b.keys;
     }
 
-    /** A builder; {@link Builder#setPath} is required. */
+    /**
+     * A builder; {@link Builder#setPath} is required.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Reads a file with the default fields, inferring format and classes; see {@link #read()}. */
+    /**
+     * Reads a file with the default fields, inferring format and classes; see {@link #read()}.
+     *
+     * @param path a JSONL or CSV file, plain or gzipped
+     * @return the data set
+     */
     public static TextDataset read(Path path) {
         return builder().setPath(path).build().read();
     }
@@ -137,6 +154,7 @@ public final class TextReader {
     /**
      * Reads the file.
      *
+     * @return the data set
      * @throws DataFormatException naming the file, line and field when a line is not a JSON object,
      *     a field or column is missing or of the wrong type, a label is unknown or out of range, a
      *     file mixes string and integer labels, a CSV quote is unterminated or a record has the wrong
@@ -332,31 +350,59 @@ public final class TextReader {
 
         private Builder() {}
 
-        /** How messages name the options that fix a problem (default {@link TextReader#BUILDER}). */
+        /**
+         * How messages name the options that fix a problem (default {@link TextReader#BUILDER}).
+         *
+         * @param keys the option names to use in messages
+         * @return this builder
+         */
         public Builder optOptionKeys(OptionKeys keys) {
             this.keys = java.util.Objects.requireNonNull(keys, "keys");
             return this;
         }
 
-        /** The file to read (required). */
+        /**
+         * The file to read (required).
+         *
+         * @param path the JSONL or CSV file, plain or gzipped
+         * @return this builder
+         */
         public Builder setPath(Path path) {
             this.path = path;
             return this;
         }
 
-        /** The format; default from the file name ({@code .jsonl}, {@code .ndjson}, {@code .csv}, each optionally {@code .gz}). */
+        /**
+         * The format; default from the file name ({@code .jsonl}, {@code .ndjson}, {@code .csv},
+         * each optionally {@code .gz}).
+         *
+         * @param format the format
+         * @return this builder
+         */
         public Builder optFormat(Format format) {
             this.format = format;
             return this;
         }
 
-        /** The JSON field or CSV column holding the text (default {@value TextReader#DEFAULT_TEXT_FIELD}). */
+        /**
+         * The JSON field or CSV column holding the text (default
+         * {@value TextReader#DEFAULT_TEXT_FIELD}).
+         *
+         * @param field the field or column name
+         * @return this builder
+         */
         public Builder optTextField(String field) {
             this.textField = requireName(field, "text field");
             return this;
         }
 
-        /** The JSON field or CSV column holding the label (default {@value TextReader#DEFAULT_LABEL_FIELD}). */
+        /**
+         * The JSON field or CSV column holding the label (default
+         * {@value TextReader#DEFAULT_LABEL_FIELD}).
+         *
+         * @param field the field or column name
+         * @return this builder
+         */
         public Builder optLabelField(String field) {
             this.labelField = requireName(field, "label field");
             return this;
@@ -365,6 +411,9 @@ public final class TextReader {
         /**
          * Fixes the classes and their order (label {@code k} is {@code names.get(k)}); rows must use
          * these names or indices into them. Use the same names for train and test files.
+         *
+         * @param names distinct class names; copied
+         * @return this builder
          */
         public Builder optClassNames(List<String> names) {
             if (names == null || names.isEmpty()) {
@@ -374,7 +423,12 @@ public final class TextReader {
             return this;
         }
 
-        /** The data set's name (default: the path). */
+        /**
+         * The data set's name (default: the path).
+         *
+         * @param name a description such as {@code "reviews train"}
+         * @return this builder
+         */
         public Builder optName(String name) {
             this.name = name;
             return this;
@@ -388,6 +442,9 @@ public final class TextReader {
         }
 
         /**
+         * Checks the options and makes the reader; nothing is read yet.
+         *
+         * @return a new reader
          * @throws IllegalArgumentException if no path was set or the format cannot be told from its name
          */
         public TextReader build() {

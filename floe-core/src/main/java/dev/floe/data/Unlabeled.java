@@ -29,7 +29,13 @@ public final class Unlabeled {
 
     private Unlabeled() {}
 
-    /** Whether the CSV file's header names column {@code column}. */
+    /**
+     * Whether the CSV file's header names column {@code column}.
+     *
+     * @param file the CSV file, plain or gzipped
+     * @param column the column name
+     * @return true when the header has the column
+     */
     public static boolean csvHasColumn(Path file, String column) {
         return TextFiles.read(file, text -> {
             List<String> header = new CsvRecords(text, file, ',').next();
@@ -40,6 +46,11 @@ public final class Unlabeled {
     /**
      * Writes {@code out}: the CSV file {@code in} (plain or gzipped) with a last column
      * {@code column} holding {@code value} in every record, quoted as RFC 4180 wants.
+     *
+     * @param in the CSV file, plain or gzipped
+     * @param out the file to write, plain CSV
+     * @param column the new column's name
+     * @param value the label written in every record
      */
     public static void csvWithLabel(Path in, Path out, String column, String value) {
         TextFiles.read(in, text -> {
@@ -67,7 +78,13 @@ public final class Unlabeled {
         return '"' + cell.replace("\"", "\"\"") + '"';
     }
 
-    /** Whether the first JSON object of the JSON Lines file has field {@code field}. */
+    /**
+     * Whether the first JSON object of the JSON Lines file has field {@code field}.
+     *
+     * @param file the JSON Lines file, plain or gzipped
+     * @param field the field name
+     * @return true when the first object has the field
+     */
     public static boolean jsonlHasField(Path file, String field) {
         ObjectMapper json = Json.mapper();
         return TextFiles.read(file, text -> {
@@ -89,6 +106,11 @@ public final class Unlabeled {
     /**
      * Writes {@code out}: the JSON Lines file {@code in} with {@code field: value} added to every
      * object that lacks it (lines that are not objects are copied for the reader to report).
+     *
+     * @param in the JSON Lines file, plain or gzipped
+     * @param out the file to write, plain JSON Lines
+     * @param field the field to add
+     * @param value the label added to every object
      */
     public static void jsonlWithLabel(Path in, Path out, String field, String value) {
         ObjectMapper json = Json.mapper();
@@ -120,6 +142,8 @@ public final class Unlabeled {
      * Writes {@code out}: an IDX labels file of label {@code label} for every image of the IDX
      * images file {@code images} (plain or gzipped).
      *
+     * @param images the IDX images file
+     * @param out the IDX labels file to write
      * @param label a class index in [0, 255]
      * @throws DataFormatException if {@code images} does not start as an IDX images file
      */
