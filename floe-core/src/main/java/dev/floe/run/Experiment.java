@@ -80,6 +80,8 @@ public final class Experiment implements AutoCloseable {
     /**
      * Builds the graph, loads the {@code init} weights and resolves the policy.
      *
+     * @param config the checked config
+     * @return the experiment, owning its graph until {@link #close()}
      * @param baseDir the folder relative {@code init} paths start from, normally the config file's folder
      * @throws ConfigException naming the key: a component that cannot be made or whose parameters
      *     are too large to create ({@code model.components[i]}), a wire or output that names a
@@ -97,6 +99,9 @@ public final class Experiment implements AutoCloseable {
      * As {@link #build(ExperimentConfig, Path)}, resolving {@code from:} components through
      * {@code source}; their versions' weights are loaded before any {@code init} file.
      *
+     * @param config the checked config
+     * @param baseDir the folder the config's relative paths start from
+     * @return the experiment, owning its graph until {@link #close()}
      * @param source resolves {@code from: "SCHEME:REF"} entries, or null when the config has none
      * @throws ConfigException also naming {@code model.components[i].from} when the reference does
      *     not resolve (the message lists the versions and tags that exist), its scheme is not the
@@ -113,6 +118,10 @@ public final class Experiment implements AutoCloseable {
      * replaced component's (name and spec); the other components are built and seeded as without
      * the swap, so their initial weights are bit-identical.
      *
+     * @param config the checked config
+     * @param baseDir the folder the config's relative paths start from
+     * @param source resolves {@code from:} entries and swaps, or null when there are none
+     * @return the experiment, owning its graph until {@link #close()}
      * @param swaps component name to the reference of its replacement, e.g. {@code encoder → fmnist-encoder@4}
      * @throws ConfigException naming {@code --swap NAME=REF}: no component of that name, a reference
      *     that does not resolve, no source, or a port the replacement lacks or declares differently
@@ -326,37 +335,66 @@ public final class Experiment implements AutoCloseable {
         return this;
     }
 
-    /** The config. */
+    /**
+     * The config.
+     *
+     * @return the config
+     */
     public ExperimentConfig config() {
         return config;
     }
 
-    /** The built graph, with init weights loaded (before {@link #train}) or trained (after). */
+    /**
+     * The built graph, with init weights loaded (before {@link #train}) or trained (after).
+     *
+     * @return the graph, owned by this experiment
+     */
     public ModelGraph graph() {
         return graph;
     }
 
-    /** The {@code from:} and swapped components' resolved versions, in {@code model.components} order. */
+    /**
+     * The {@code from:} and swapped components' resolved versions, in {@code model.components}
+     * order.
+     *
+     * @return the resolved versions, one per sourced component
+     */
     public List<Sourced> sourced() {
         return sourced;
     }
 
-    /** The first stage's policy resolved against the graph. */
+    /**
+     * The first stage's policy resolved against the graph.
+     *
+     * @return the first stage's plan
+     */
     public FreezePlan plan() {
         return plan;
     }
 
-    /** The stages to run. */
+    /**
+     * The stages to run.
+     *
+     * @return the schedule
+     */
     public Schedule schedule() {
         return schedule;
     }
 
-    /** Every stage's resolved plan, in order. */
+    /**
+     * Every stage's resolved plan, in order.
+     *
+     * @return the plans, one per stage
+     */
     public List<FreezePlan> plans() {
         return plans;
     }
 
-    /** The optimizer spec. */
+    /**
+     * The optimizer spec.
+     *
+     * @return the optimizer spec
+     */
     public OptimizerSpec optimizer() {
         return optimizer;
     }
@@ -365,6 +403,7 @@ public final class Experiment implements AutoCloseable {
      * Checks that the data fits the model: one graph input whose shape takes the examples and one
      * graph output with as many classes as the data has.
      *
+     * @param data the training and evaluation examples
      * @throws ConfigException naming the keys to change
      */
     public void check(ExperimentData data) {
@@ -486,6 +525,8 @@ public final class Experiment implements AutoCloseable {
      * fingerprints, versions, start time) is captured before the first step. With the same config,
      * data and one engine thread, two runs give bit-identical weights.
      *
+     * @param data the training and evaluation examples
+     * @return the result: per-epoch metrics, final evaluation, provenance and measurements
      * @param listener receives progress (e.g. for a progress bar)
      * @throws ConfigException as {@link #check}
      */
@@ -498,6 +539,11 @@ public final class Experiment implements AutoCloseable {
      * {@code checkpoints} (when not null) and, with {@code resume}, continuing from the newest one
      * there.
      *
+     * @param data the training and evaluation examples
+     * @param listener receives progress
+     * @param checkpoints folder for checkpoints, or null for none
+     * @param resume whether to continue from the newest checkpoint in {@code checkpoints}
+     * @return the result, as {@link #train(ExperimentData, TrainingListener)}
      * @param fingerprint identifies the config; resuming a checkpoint made with another is refused
      */
     public ExperimentResult train(
@@ -508,6 +554,14 @@ public final class Experiment implements AutoCloseable {
     /**
      * As {@link #train(ExperimentData, TrainingListener, Path, boolean, String)}, recording
      * {@code provenance} (for example the run manifest's id and recipe hash) in every checkpoint.
+     *
+     * @param data the training and evaluation examples
+     * @param listener receives progress
+     * @param checkpoints folder for checkpoints, or null for none
+     * @param resume whether to continue from the newest checkpoint in {@code checkpoints}
+     * @param fingerprint identifies the config; resuming a checkpoint made with another is refused
+     * @param provenance names recorded in every checkpoint; copied
+     * @return the result, as {@link #train(ExperimentData, TrainingListener)}
      */
     public ExperimentResult train(ExperimentData data, TrainingListener listener, Path checkpoints, boolean resume,
             String fingerprint, Map<String, String> provenance) {
@@ -575,6 +629,8 @@ public final class Experiment implements AutoCloseable {
      * The names of the model's classes in label order: the text data's class names, else for numeric
      * data on some classes ({@code data.classes}) the original class numbers kept, else null.
      *
+     * @param config the config, for {@code data.classes}
+     * @return the class names, index = label, or null when the classes are just 0..k-1
      * @param dataLabels the class names the data was read with, or null
      */
     public static List<String> classNames(ExperimentConfig config, List<String> dataLabels) {
@@ -612,7 +668,11 @@ public final class Experiment implements AutoCloseable {
         return merged;
     }
 
-    /** What the {@code peft} section injected and froze, one line each; empty without one. */
+    /**
+     * What the {@code peft} section injected and froze, one line each; empty without one.
+     *
+     * @return the summary lines
+     */
     public List<String> peftSummary() {
         return GraphChecks.peftSummary(config, graph);
     }

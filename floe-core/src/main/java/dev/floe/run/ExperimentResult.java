@@ -51,6 +51,25 @@ public record ExperimentResult(
     /** Version of the {@link #toJson} layout, written as its {@code format} field. */
     public static final String FORMAT = "floe-metrics/1";
 
+    /**
+     * Copies the version and measurement maps (a null measurement map becomes empty).
+     *
+     * @param training per-epoch metrics, steps, training time and the final evaluation (null
+     *     without eval data)
+     * @param trainableParams scalar parameters that trained
+     * @param frozenParams scalar parameters frozen (buffers excluded)
+     * @param bufferParams BatchNorm running statistics
+     * @param totalParams everything
+     * @param optimizer optimizer name ({@code adamw}, {@code sgd})
+     * @param optimizerStateBytes optimizer state held after training, measured
+     * @param train the training data
+     * @param eval the evaluation data, or null
+     * @param seed the config's seed
+     * @param versions floe, djl, pytorch, java, os, arch
+     * @param startedAt when training started
+     * @param measurements {@link Measurements} of the trained graph by key (empty when not
+     *     measured)
+     */
     public ExperimentResult {
         versions = Collections.unmodifiableMap(new LinkedHashMap<>(versions));
         measurements = Collections.unmodifiableMap(new LinkedHashMap<>(measurements == null ? Map.of() : measurements));
@@ -65,12 +84,22 @@ public record ExperimentResult(
      * @param fingerprint {@link Dataset#fingerprint()}: SHA-256 of the content
      */
     public record DataSummary(String name, int examples, int classes, String fingerprint) {
-        /** Summarises a data set (hashes its content). */
+        /**
+         * Summarises a data set (hashes its content).
+         *
+         * @param data the data set
+         * @return its name, size, class count and fingerprint
+         */
         public static DataSummary of(Dataset data) {
             return new DataSummary(data.name(), data.size(), data.numClasses(), data.fingerprint());
         }
 
-        /** Summarises examples of any kind (hashes their content). */
+        /**
+         * Summarises examples of any kind (hashes their content).
+         *
+         * @param data the examples
+         * @return their name, size, class count and fingerprint
+         */
         public static DataSummary of(dev.floe.data.Examples data) {
             return new DataSummary(data.name(), data.size(), data.numClasses(), data.fingerprint());
         }
@@ -82,6 +111,7 @@ public record ExperimentResult(
      * second), final evaluation, steps, parameter counts, optimizer state bytes, data fingerprints,
      * versions and the {@link Measurements}.
      *
+     * @return the {@code metrics.json} text
      * @param configSha256 hex SHA-256 of the config file's bytes, or null
      */
     public String toJson(String configSha256) {
@@ -173,6 +203,9 @@ public record ExperimentResult(
     /**
      * {@code f1_macro}, {@code per_class} (name, precision, recall, f1, support), {@code confusion}
      * (row = true class) and {@code labels} (when named) of an evaluation with a confusion matrix.
+     *
+     * @param f the JSON object the fields are added to
+     * @param r an evaluation result with a confusion matrix
      */
     public static void putScores(ObjectNode f, EvalResult r) {
         dev.floe.train.ConfusionMatrix m = r.confusion();

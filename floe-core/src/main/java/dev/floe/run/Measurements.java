@@ -44,17 +44,29 @@ import java.util.Map;
  */
 public final class Measurements {
 
+    /** Key of the count of scalar parameters that train under the last stage's plan. */
     public static final String TRAINABLE_PARAMS = "trainable_params";
+    /** Key of the total scalar parameter count, buffers included. */
     public static final String TOTAL_PARAMS = "total_params";
+    /** Key of the training throughput, examples per second. */
     public static final String EXAMPLES_PER_SECOND = "examples_per_second";
+    /** Key of the bytes of all parameters and buffers. */
     public static final String PARAM_BYTES = "param_bytes";
+    /** Key of the gradient bytes of the trainable parameters. */
     public static final String GRAD_BYTES = "grad_bytes";
+    /** Key of the optimizer state bytes held at the end. */
     public static final String OPTIMIZER_STATE_BYTES = "optimizer_state_bytes";
+    /** Key of the activation bytes one training batch keeps for backward. */
     public static final String ACTIVATION_BYTES = "activation_bytes";
+    /** Key of the batch-1 inference latency median, milliseconds per example. */
     public static final String LATENCY_B1_P50_MS = "latency_b1_p50_ms";
+    /** Key of the batch-1 inference latency 95th percentile, milliseconds per example. */
     public static final String LATENCY_B1_P95_MS = "latency_b1_p95_ms";
+    /** Key of the batch-32 inference latency median, milliseconds per example. */
     public static final String LATENCY_B32_P50_MS = "latency_b32_p50_ms";
+    /** Key of the batch-32 inference latency 95th percentile, milliseconds per example. */
     public static final String LATENCY_B32_P95_MS = "latency_b32_p95_ms";
+    /** Key of the seconds the feature cache saved. */
     public static final String CACHE_SECONDS_SAVED = "cache_seconds_saved";
 
     /** Every key, in the order they are recorded. */

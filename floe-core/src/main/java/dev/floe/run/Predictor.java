@@ -53,6 +53,8 @@ public final class Predictor implements AutoCloseable {
     /**
      * Opens a finished run folder.
      *
+     * @param runDir the run folder
+     * @return a predictor owning the run's graph until {@link #close()}
      * @throws IllegalArgumentException naming the folder when it is not a finished run of this
      *     Floe's format (see {@link TrainedRun#open})
      */
@@ -64,12 +66,19 @@ public final class Predictor implements AutoCloseable {
      * The class names in label order: the run's labels when it has them (text runs); for a numeric
      * run on some classes ({@code data.classes}) the original class numbers it kept; else
      * {@code "0"}, {@code "1"}, ...
+     *
+     * @return the class names, index = label
      */
     public List<String> classNames() {
         return classNames;
     }
 
-    /** Whether the classes have names other than 0..k-1 (text classes, or the kept classes of a numeric run). */
+    /**
+     * Whether the classes have names other than 0..k-1 (text classes, or the kept classes of a
+     * numeric run).
+     *
+     * @return true when {@link #classNames()} are not simply 0..k-1
+     */
     public boolean namedClasses() {
         return run.labels() != null;
     }
@@ -84,11 +93,24 @@ public final class Predictor implements AutoCloseable {
      * @param trueLabel the example's label when the input had labels, else -1
      */
     public record Prediction(int index, int predicted, String label, List<Double> probabilities, int trueLabel) {
+        /**
+         * Copies the probabilities.
+         *
+         * @param index the example's position in the input (0-based)
+         * @param predicted the predicted class index
+         * @param label the predicted class's name
+         * @param probabilities softmax of the logits, one per class in label order
+         * @param trueLabel the example's label when the input had labels, else -1
+         */
         public Prediction {
             probabilities = List.copyOf(probabilities);
         }
 
-        /** The probability of the predicted class. */
+        /**
+         * The probability of the predicted class.
+         *
+         * @return {@code probabilities().get(predicted())}
+         */
         public double probability() {
             return probabilities.get(predicted);
         }
@@ -99,6 +121,8 @@ public final class Predictor implements AutoCloseable {
      * JSON Lines or CSV for text runs, IDX images for IDX runs. Labels are optional: a file without
      * the label column (field) is read with none.
      *
+     * @param file the examples to predict
+     * @return one prediction per example, in file order
      * @throws IllegalArgumentException or {@link dev.floe.data.DataFormatException} naming the file
      *     when it cannot be read as the run's data
      */
@@ -107,7 +131,13 @@ public final class Predictor implements AutoCloseable {
         return predict(in.examples(), in.labelled());
     }
 
-    /** As {@link #predict(Path)} for IDX images with their labels file (which may be null). */
+    /**
+     * As {@link #predict(Path)} for IDX images with their labels file (which may be null).
+     *
+     * @param images the IDX images file
+     * @param labels the IDX labels file, or null
+     * @return one prediction per image, in file order
+     */
     public List<Prediction> predict(Path images, Path labels) {
         TrainedRun.Input in = run.read(images, labels, false);
         return predict(in.examples(), in.labelled());
@@ -116,6 +146,9 @@ public final class Predictor implements AutoCloseable {
     /**
      * The class probabilities of every example of {@code file} ({@code [example][class]}, rows sum
      * to 1), read as {@link #predict(Path)} reads it.
+     *
+     * @param file the examples
+     * @return a new array of probabilities per example and class
      */
     public double[][] probabilities(Path file) {
         List<Prediction> p = predict(file);
@@ -129,6 +162,8 @@ public final class Predictor implements AutoCloseable {
     /**
      * Predicts texts (text runs), tokenized as the run tokenized its data.
      *
+     * @param texts the texts, in order
+     * @return one prediction per text, in order
      * @throws IllegalStateException if the run is not a text run
      */
     public List<Prediction> predictTexts(List<String> texts) {
@@ -159,6 +194,8 @@ public final class Predictor implements AutoCloseable {
      * Predicts numeric examples (numeric runs): each row holds one example's features, flattened in
      * the order of the model input's shape after the batch dimension.
      *
+     * @param rows one feature row per example
+     * @return one prediction per row, in order
      * @throws IllegalArgumentException if a row's length differs from the input's feature count
      */
     public List<Prediction> predictFeatures(float[][] rows) {
@@ -188,6 +225,8 @@ public final class Predictor implements AutoCloseable {
      * Loss, accuracy, per-class scores and confusion matrix on labelled examples in {@code file}
      * (the same numbers as {@code floe eval RUN --data FILE}).
      *
+     * @param file labelled examples in the run's data format
+     * @return the evaluation
      * @throws IllegalArgumentException if the file has no labels
      */
     public EvalResult evaluate(Path file) {

@@ -25,6 +25,8 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
     /**
      * Reads the recipe of {@code manifest} and checks its files.
      *
+     * @param manifest the manifest of the run to reproduce
+     * @return the recipe with its files checked
      * @throws IllegalArgumentException when the run was not made from a config, its recorded config
      *     does not match its recorded hash, or a file it read is missing or changed (naming the file,
      *     its config key, both hashes and the fix)
@@ -50,6 +52,7 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
      * Checks that the data read for the rerun is the data the run used: same files (by config key and
      * content) and same example fingerprints.
      *
+     * @param data the data read for the rerun
      * @throws IllegalArgumentException naming the file or data set that differs
      */
     public void checkData(ExperimentData data) {
@@ -88,6 +91,9 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
      * whose weights must still be the recorded ones. References the run did not record resolve as
      * {@code source} resolves them. Null stays null.
      *
+     * @param source the source that resolves references the run did not record, or null
+     * @return a source that resolves recorded references to their recorded versions, or null when
+     *     {@code source} is null
      * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
      */
     public ComponentSource pin(ComponentSource source) {

@@ -37,11 +37,23 @@ public record RunDiff(Map<String, List<Difference>> sections) {
      */
     public record Difference(String key, String a, String b) {}
 
+    /**
+     * Copies the sections.
+     *
+     * @param sections every section in a fixed order, each with its differences (empty when the
+     *     same)
+     */
     public RunDiff {
         sections = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sections));
     }
 
-    /** Compares two manifests. */
+    /**
+     * Compares two manifests.
+     *
+     * @param a the first run's manifest
+     * @param b the second run's manifest
+     * @return the differences by section
+     */
     public static RunDiff of(RunManifest a, RunManifest b) {
         Map<String, List<Difference>> out = new LinkedHashMap<>();
         out.put("config", diff(config(a), config(b)));
@@ -55,7 +67,12 @@ public record RunDiff(Map<String, List<Difference>> sections) {
         return new RunDiff(out);
     }
 
-    /** The differences of one section (empty when it is the same). */
+    /**
+     * The differences of one section (empty when it is the same).
+     *
+     * @param section a section name, e.g. {@code optimizer}
+     * @return the differences, unmodifiable
+     */
     public List<Difference> in(String section) {
         List<Difference> d = sections.get(section);
         if (d == null) {
@@ -64,7 +81,12 @@ public record RunDiff(Map<String, List<Difference>> sections) {
         return d;
     }
 
-    /** True when the two runs were made the same way and gave the same results (costs and versions aside). */
+    /**
+     * True when the two runs were made the same way and gave the same results (costs and versions
+     * aside).
+     *
+     * @return true when no section but costs and versions differs
+     */
     public boolean sameRecipeAndResults() {
         for (String s : List.of("config", "plan", "components", "data", "run", "results")) {
             if (!sections.get(s).isEmpty()) {
@@ -77,6 +99,10 @@ public record RunDiff(Map<String, List<Difference>> sections) {
     /**
      * A side-by-side text table, one block per section: {@code == section: same} or a row per
      * differing key with both values.
+     *
+     * @param nameA the first run's name in the header
+     * @param nameB the second run's name in the header
+     * @return the table, lines ending in a newline
      */
     public String render(String nameA, String nameB) {
         StringBuilder sb = new StringBuilder();

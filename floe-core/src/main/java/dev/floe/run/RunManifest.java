@@ -34,7 +34,12 @@ public record RunManifest(
         String reproduces,
         Outcome outcome) {
 
-    /** This manifest with its outcome set. */
+    /**
+     * This manifest with its outcome set.
+     *
+     * @param result the outcome
+     * @return a new manifest with {@code outcome} set
+     */
     public RunManifest finished(Outcome result) {
         return new RunManifest(format, id, command, startedAt, recipe, recipeSha256, versions, reproduces, result);
     }
@@ -67,7 +72,23 @@ public record RunManifest(
             @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
             List<SourcedRecord> registry) {
 
-        /** A recipe none of whose components came from a registry. */
+        /**
+         * A recipe none of whose components came from a registry.
+         *
+         * @param config the exact config and its resolved form, or null for runs not made from a
+         *     config
+         * @param graph the model's components and wiring, with each component's weights hash before
+         *     training, or null for runs that train several models (demos, benchmarks)
+         * @param stages per stage its budget and its freeze plan, grouped
+         * @param data the data sets with their content fingerprints
+         * @param files the files the run read: data files and weights loaded before training (by
+         *     config key)
+         * @param seed the run's seed
+         * @param engineThreads libtorch intra-op and inter-op threads ({@code num_threads},
+         *     {@code num_interop_threads})
+         * @param settings the settings of a run not made from a config (a demo's or a benchmark's),
+         *     or null
+         */
         public Recipe(ConfigRecord config, GraphRecord graph, List<StageRecord> stages, List<DataRecord> data,
                 List<FileRecord> files, long seed, Map<String, String> engineThreads, JsonNode settings) {
             this(config, graph, stages, data, files, seed, engineThreads, settings, null);
@@ -180,7 +201,15 @@ public record RunManifest(
             @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
             List<String> labels) {
 
-        /** A record of numeric data (no class names). */
+        /**
+         * A record of numeric data (no class names).
+         *
+         * @param role {@code train} or {@code eval}
+         * @param name how it was read and derived
+         * @param examples number of examples
+         * @param classes number of classes
+         * @param fingerprint content fingerprint of the examples
+         */
         public DataRecord(String role, String name, int examples, int classes, String fingerprint) {
             this(role, name, examples, classes, fingerprint, null);
         }
@@ -272,12 +301,23 @@ public record RunManifest(
             @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
             List<String> labels) {
 
-        /** Loss, accuracy and count only (as manifests before per-class scores). */
+        /**
+         * Loss, accuracy and count only (as manifests before per-class scores).
+         *
+         * @param loss mean cross-entropy
+         * @param accuracy share of correct predictions
+         * @param examples examples evaluated
+         */
         public FinalEval(double loss, double accuracy, int examples) {
             this(loss, accuracy, examples, null, null, null, null);
         }
 
-        /** The record of an evaluation (with its confusion matrix and scores when it has them). */
+        /**
+         * The record of an evaluation (with its confusion matrix and scores when it has them).
+         *
+         * @param r the evaluation result
+         * @return the record of {@code r}
+         */
         public static FinalEval of(dev.floe.train.EvalResult r) {
             dev.floe.train.ConfusionMatrix m = r.confusion();
             if (m == null) {

@@ -62,6 +62,8 @@ public final class TrainedRun implements AutoCloseable {
     /**
      * Opens the run in folder {@code runDir}.
      *
+     * @param runDir the run folder
+     * @return the opened run, owning its graph until {@link #close()}
      * @throws IllegalArgumentException naming the folder when it has no manifest, a manifest of
      *     another format version, was not made from a config, has no weights file (the run did not
      *     finish) or weights of another format, or its config no longer builds (e.g. a file it
@@ -137,32 +139,56 @@ public final class TrainedRun implements AutoCloseable {
         return Experiment.classNames(config, null);
     }
 
-    /** The run folder. */
+    /**
+     * The run folder.
+     *
+     * @return the run folder
+     */
     public Path dir() {
         return dir;
     }
 
-    /** The run's manifest. */
+    /**
+     * The run's manifest.
+     *
+     * @return the manifest
+     */
     public RunManifest manifest() {
         return manifest;
     }
 
-    /** The config that made the run. */
+    /**
+     * The config that made the run.
+     *
+     * @return the config
+     */
     public ExperimentConfig config() {
         return config;
     }
 
-    /** The folder the config's relative paths start from. */
+    /**
+     * The folder the config's relative paths start from.
+     *
+     * @return the base folder
+     */
     public Path baseDir() {
         return baseDir;
     }
 
-    /** The rebuilt graph with the trained weights (owned by this run until {@link #close()}). */
+    /**
+     * The rebuilt graph with the trained weights (owned by this run until {@link #close()}).
+     *
+     * @return the graph; do not close it, close the run
+     */
     public ModelGraph graph() {
         return experiment.graph();
     }
 
-    /** The graph output holding the logits. */
+    /**
+     * The graph output holding the logits.
+     *
+     * @return the output name
+     */
     public String output() {
         return output;
     }
@@ -171,18 +197,29 @@ public final class TrainedRun implements AutoCloseable {
      * The class names, label {@code k} is {@code labels().get(k)}: text classes, or the original
      * numbers of the classes a numeric run kept ({@code data.classes}); null when the classes are
      * simply 0..k-1.
+     *
+     * @return the class names, or null
      */
     public List<String> labels() {
         return labels;
     }
 
-    /** Number of classes of the output. */
+    /**
+     * Number of classes of the output.
+     *
+     * @return the number of classes
+     */
     public int classes() {
         ModelGraph.Endpoint source = graph().outputs().get(output);
         return graph().component(source.component()).output(source.port()).spec().lastSize().orElse(-1L).intValue();
     }
 
-    /** The examples the run evaluated on (its test files or held-out part), read and selected as training did. */
+    /**
+     * The examples the run evaluated on (its test files or held-out part), read and selected as
+     * training did.
+     *
+     * @return the evaluation examples
+     */
     public Examples evaluationData() {
         ExperimentData data;
         try {
@@ -200,6 +237,7 @@ public final class TrainedRun implements AutoCloseable {
     /**
      * Reads {@code file} with the run config's reader (same options, class names and preprocessing).
      *
+     * @param file the data file, in the run's data format
      * @param idxLabels IDX data: the labels file, or null (then the examples carry no labels)
      * @param needLabels whether the file must hold labels (evaluation) or may lack them (prediction)
      * @return the examples and whether they carry real labels
@@ -313,6 +351,9 @@ public final class TrainedRun implements AutoCloseable {
      * Loss, accuracy and confusion matrix of the trained weights on {@code data}, in the batches the
      * run evaluated in: on the run's own evaluation data this equals the run's final evaluation bit
      * for bit. The confusion matrix carries the class names when the run has them.
+     *
+     * @param data the examples, read as {@link #read} reads them
+     * @return loss, accuracy, per-class scores and confusion matrix
      */
     public EvalResult evaluate(Examples data) {
         int batch = Evaluator.batchSize(config.training().batchSize());

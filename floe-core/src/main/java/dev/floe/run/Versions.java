@@ -18,7 +18,11 @@ public final class Versions {
 
     private Versions() {}
 
-    /** {@code floe, djl, pytorch, java, os, arch}. */
+    /**
+     * {@code floe, djl, pytorch, java, os, arch}.
+     *
+     * @return an unmodifiable map from name to version
+     */
     public static Map<String, String> current() {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("floe", floe());
