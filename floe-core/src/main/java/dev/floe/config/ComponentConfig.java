@@ -36,15 +36,26 @@ import java.util.List;
 })
 public sealed interface ComponentConfig {
 
-    /** The component's name, the first segment of its parameter paths. */
+    /**
+     * The component's name, the first segment of its parameter paths.
+     *
+     * @return the name
+     */
     String name();
 
-    /** A new component as configured; each call gives a fresh instance for a new graph. */
+    /**
+     * A new component as configured; each call gives a fresh instance for a new graph.
+     *
+     * @return a new component
+     */
     Component toComponent();
 
     /**
      * The key of this entry that sets the shape of a port, for messages about wiring
      * ({@code widths} for a conv encoder's {@code features}); null for an unknown port.
+     *
+     * @param port a port name of the component
+     * @return the YAML key, or null
      */
     String keyOf(String port);
 
@@ -69,6 +80,14 @@ public sealed interface ComponentConfig {
         private static final List<Long> DEFAULT_INPUT = List.of(1L, 28L, 28L);
         private static final List<Long> DEFAULT_WIDTHS = List.of(16L, 32L, 64L);
 
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param input channels, height, width of the images; default {@code [1, 28, 28]}
+         * @param widths stem width, then one per residual block; default {@code [16, 32, 64]}
+         */
         public ConvEncoder {
             Fields.required().key("name", name).check("{name: encoder, type: conv_encoder, widths: [16, 32, 64]}");
             input = input == null ? DEFAULT_INPUT : Fields.list(input);
@@ -115,6 +134,16 @@ public sealed interface ComponentConfig {
      */
     @JsonIgnoreProperties("type")
     record Mlp(String name, Long inputs, List<Long> hidden, Long outputs, Double dropout) implements ComponentConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param inputs input features, required
+         * @param hidden hidden layer widths, bottom first; default none
+         * @param outputs output features, required
+         * @param dropout after each hidden layer while training, in [0, 1); default 0
+         */
         public Mlp {
             Fields.required().key("name", name).key("inputs", inputs).key("outputs", outputs)
                     .check("{name: mlp, type: mlp, inputs: 64, hidden: [32], outputs: 10}");
@@ -157,6 +186,15 @@ public sealed interface ComponentConfig {
      */
     @JsonIgnoreProperties("type")
     record LinearHead(String name, Long features, Long classes, Double dropout) implements ComponentConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param features input width, required
+         * @param classes number of classes, required
+         * @param dropout on the input features while training, in [0, 1); default 0
+         */
         public LinearHead {
             Fields.required().key("name", name).key("features", features).key("classes", classes)
                     .check("{name: head, type: linear_head, features: 64, classes: 10}");
@@ -188,6 +226,16 @@ public sealed interface ComponentConfig {
      */
     @JsonIgnoreProperties("type")
     record MlpHead(String name, Long features, Long hidden, Long classes, Double dropout) implements ComponentConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param features input width, required
+         * @param hidden hidden width, required
+         * @param classes number of classes, required
+         * @param dropout after the hidden layer while training, in [0, 1); default 0
+         */
         public MlpHead {
             Fields.required().key("name", name).key("features", features).key("hidden", hidden).key("classes", classes)
                     .check("{name: head, type: mlp_head, features: 64, hidden: 32, classes: 10}");
@@ -215,15 +263,26 @@ public sealed interface ComponentConfig {
      */
     sealed interface TextEncoder permits MiniLm, Transformer {
 
-        /** Word-piece vocabulary size; every token id must be below it. */
+        /**
+         * Word-piece vocabulary size; every token id must be below it.
+         *
+         * @return the vocabulary size
+         */
         Long vocab();
 
-        /** The longest sequence the position table covers, in tokens. */
+        /**
+         * The longest sequence the position table covers, in tokens.
+         *
+         * @return the position table's length
+         */
         Long maxPositions();
 
         /**
          * The tokenizer for this encoder, truncating to {@code maxTokens}; the caller closes it.
          *
+         * @param maxTokens the longest token sequence the tokenizer returns, special tokens
+         *     included
+         * @return a new tokenizer
          * @param baseDir the folder a relative {@code tokenizer} path starts from
          * @param key the config key of this component, for messages
          * @throws ConfigException naming {@code KEY.tokenizer} when the file is missing or not a tokenizer
@@ -264,6 +323,14 @@ public sealed interface ComponentConfig {
      */
     @JsonIgnoreProperties("type")
     record MiniLm(String name, String pooling, Double dropout) implements ComponentConfig, TextEncoder {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param pooling {@code mean} (default, as the model was trained) or {@code cls}
+         * @param dropout inside the encoder while it trains, in [0, 1); default 0.1 (the model's)
+         */
         public MiniLm {
             Fields.required().key("name", name).check("{name: encoder, type: minilm}");
             pooling = checkPooling(pooling);
@@ -328,6 +395,25 @@ public sealed interface ComponentConfig {
         /** The {@code tokenizer} value naming the bundled MiniLM tokenizer. */
         public static final String MINILM_TOKENIZER = "minilm";
 
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param vocab word-piece vocabulary size; default 30522 (the bundled MiniLM tokenizer's)
+         * @param hidden width of every token vector; required, divisible by {@code heads}
+         * @param layers number of transformer layers; required
+         * @param heads attention heads per layer; required
+         * @param intermediate feed-forward width; default 4 · hidden
+         * @param maxPositions {@code max_positions}: longest sequence, in tokens; default 512
+         * @param dropout in [0, 1); default 0.1
+         * @param pooling {@code mean} (default) or {@code cls}
+         * @param tokenizer {@code minilm} (default: the bundled MiniLM WordPiece tokenizer) or the
+         *     path of a Hugging Face {@code tokenizer.json}, relative to the config file
+         * @param onnx a BERT-style ONNX export ({@code torch.onnx}, Hugging Face names) whose
+         *     weights are loaded as trainable parameters when the graph is built, relative to the
+         *     config file; its sizes must be these; default none (random weights)
+         */
         public Transformer {
             Fields.required().key("name", name).key("hidden", hidden).key("layers", layers).key("heads", heads)
                     .check("{name: encoder, type: transformer, hidden: 32, layers: 2, heads: 2}");
@@ -403,6 +489,16 @@ public sealed interface ComponentConfig {
     @JsonIgnoreProperties("type")
     record TorchScript(String name, String file, java.util.Map<String, String> inputs,
             java.util.Map<String, String> outputs) implements ComponentConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name required
+         * @param file the {@code .pt} file, relative to the config file; required
+         * @param inputs input ports in the order {@code forward} takes them, e.g.
+         *     {@code {x: "[batch, 8]"}}; required
+         * @param outputs output ports in the order {@code forward} returns them; required
+         */
         public TorchScript {
             Fields.required().key("name", name).key("file", file).key("inputs", inputs).key("outputs", outputs)
                     .check("{name: encoder, type: torchscript, file: encoder.pt, inputs: {x: \"[batch, 8]\"},"
@@ -448,6 +544,7 @@ public sealed interface ComponentConfig {
         /**
          * Loads the module (into native memory, owned by the graph once built).
          *
+         * @return a new component running the TorchScript module
          * @param baseDir the folder {@code file} is relative to
          * @param key this entry's config key, for messages
          * @throws ConfigException naming {@code KEY.file} when the file is missing or not TorchScript,
@@ -478,6 +575,13 @@ public sealed interface ComponentConfig {
     @com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = FromSourceReader.class)
     @com.fasterxml.jackson.databind.annotation.JsonSerialize(using = FromSourceWriter.class)
     record FromSource(String name, String from) implements ComponentConfig {
+        /**
+         * Checks that {@code from} has the form {@code SCHEME:REF}; a bad value throws an exception
+         * naming its YAML key.
+         *
+         * @param name required; the component's name in this graph
+         * @param from {@code SCHEME:REF}, e.g. {@code registry:fmnist-encoder@prod}
+         */
         public FromSource {
             Fields.required().key("name", name).key("from", from)
                     .check("{name: encoder, from: \"registry:fmnist-encoder@prod\"}");
@@ -488,12 +592,20 @@ public sealed interface ComponentConfig {
             }
         }
 
-        /** The part before the first ':', e.g. {@code registry}. */
+        /**
+         * The part before the first ':', e.g. {@code registry}.
+         *
+         * @return the scheme
+         */
         public String scheme() {
             return from.substring(0, from.indexOf(':'));
         }
 
-        /** The part after the first ':', e.g. {@code fmnist-encoder@prod}. */
+        /**
+         * The part after the first ':', e.g. {@code fmnist-encoder@prod}.
+         *
+         * @return the reference
+         */
         public String ref() {
             return from.substring(from.indexOf(':') + 1);
         }

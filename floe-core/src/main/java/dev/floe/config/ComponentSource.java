@@ -9,12 +9,17 @@ import dev.floe.graph.ModelGraph;
  */
 public interface ComponentSource {
 
-    /** The scheme of a {@code from} value this source resolves, e.g. {@code registry}. */
+    /**
+     * The scheme of a {@code from} value this source resolves, e.g. {@code registry}.
+     *
+     * @return the scheme, without the colon
+     */
     String scheme();
 
     /**
      * Resolves a reference to a component version.
      *
+     * @return the resolved component version with its weights
      * @param ref the text after {@code scheme:}, e.g. {@code fmnist-encoder@prod} or {@code fmnist-encoder@3}
      * @param name the component's name in the graph being built (its parameter paths start with it)
      * @throws IllegalArgumentException naming the reference and the versions and tags that exist

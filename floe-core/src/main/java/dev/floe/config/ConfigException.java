@@ -18,10 +18,15 @@ public final class ConfigException extends IllegalArgumentException {
     /** Line or column value meaning "not known". */
     public static final int UNKNOWN = 0;
 
+    /** The config file as the user named it, or null. */
     private final String source;
+    /** 1-based line, or {@link #UNKNOWN}. */
     private final int line;
+    /** 1-based column, or {@link #UNKNOWN}. */
     private final int column;
+    /** Key path of the problem; empty for the whole config. */
     private final String where;
+    /** Expected, found and fix, without the location. */
     private final String detail;
 
     /**
@@ -41,7 +46,14 @@ public final class ConfigException extends IllegalArgumentException {
         this.detail = detail;
     }
 
-    /** An error at a key path, without file position (found after parsing, e.g. while building the graph). */
+    /**
+     * An error at a key path, without file position (found after parsing, e.g. while building the
+     * graph).
+     *
+     * @param where key path of the problem; empty for the whole config
+     * @param detail expected, found and fix
+     * @param cause the underlying failure, or null
+     */
     public ConfigException(String where, String detail, Throwable cause) {
         this(null, UNKNOWN, UNKNOWN, where, detail, cause);
     }
@@ -70,6 +82,9 @@ public final class ConfigException extends IllegalArgumentException {
      * The same error attributed to a config file, for errors found after parsing (building the
      * graph, resolving the policy, reading data), where the file is not known; unchanged when it
      * already names one.
+     *
+     * @param source the config file as the user named it
+     * @return a new exception naming {@code source}, or this one when it already names a file
      */
     public ConfigException withSource(String source) {
         return this.source != null || source == null
@@ -77,27 +92,48 @@ public final class ConfigException extends IllegalArgumentException {
                 : new ConfigException(source, line, column, where, detail, getCause());
     }
 
-    /** The config file as named by the user, or null. */
+    /**
+     * The config file as named by the user, or null.
+     *
+     * @return the file name, or null
+     */
     public String source() {
         return source;
     }
 
-    /** 1-based line of the problem, or {@link #UNKNOWN}. */
+    /**
+     * 1-based line of the problem, or {@link #UNKNOWN}.
+     *
+     * @return the line, or {@link #UNKNOWN}
+     */
     public int line() {
         return line;
     }
 
-    /** 1-based column of the problem, or {@link #UNKNOWN}. */
+    /**
+     * 1-based column of the problem, or {@link #UNKNOWN}.
+     *
+     * @return the column, or {@link #UNKNOWN}
+     */
     public int column() {
         return column;
     }
 
-    /** Key path of the problem ({@code training}, {@code model.components[1]}); empty for the whole config. */
+    /**
+     * Key path of the problem ({@code training}, {@code model.components[1]}); empty for the whole
+     * config.
+     *
+     * @return the key path
+     */
     public String where() {
         return where;
     }
 
-    /** The message without the location. */
+    /**
+     * The message without the location.
+     *
+     * @return the detail
+     */
     public String detail() {
         return detail;
     }

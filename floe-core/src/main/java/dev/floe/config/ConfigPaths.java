@@ -18,6 +18,9 @@ public final class ConfigPaths {
     /**
      * A data file: absolute as given; relative against {@code baseDir}, else against the datasets folder.
      *
+     * @param file the path as written in the config
+     * @param baseDir the config file's folder
+     * @return the existing file
      * @param key the config key, e.g. {@code data.train.images}, for the message
      * @throws ConfigException listing every place tried when the file exists in none
      */
@@ -51,6 +54,10 @@ public final class ConfigPaths {
     /**
      * A file relative to the config's folder only (weights to load).
      *
+     * @param file the path as written in the config
+     * @param baseDir the config file's folder
+     * @param key the config key, for the message
+     * @return the existing file
      * @throws ConfigException when it does not exist
      */
     public static Path configFile(String file, Path baseDir, String key) {

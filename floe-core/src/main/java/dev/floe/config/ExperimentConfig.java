@@ -44,6 +44,16 @@ import java.util.Set;
  * file a problem is. What needs the whole model (ports, wiring, whether a policy rule matches a
  * parameter) is checked by {@link dev.floe.run.Experiment#build}.
  *
+  * @param stages the stages to run in order, each adding its rules to {@code policy}; default one
+  *     stage of {@code training.epochs}
+  * @param progressive ULMFiT-style gradual unfreezing of one component instead of {@code stages};
+  *     default none
+  * @param layerDecay {@code layer_decay}: γ in (0, 1]; the i-th declared layer from the top of a
+  *     component learns at γ^i times its rate; default 1 (off)
+  * @param layerDecayByComponent {@code layer_decay_by_component}: γ per component name, overriding
+  *     {@code layer_decay}; default none
+  * @param trainBn {@code train_bn}: BatchNorm scale and shift train, and their statistics update,
+  *     even inside frozen components; default false
  * @param seed seeds parameter initialisation, data selection and shuffling; default 0
  * @param data what to train and evaluate on; required
  * @param model the graph; required
@@ -78,6 +88,35 @@ public record ExperimentConfig(
             "stages", "progressive", "layer_decay", "layer_decay_by_component", "train_bn", "peft", "checkpointing",
             "tasks");
 
+    /**
+     * Fills in defaults and checks the sections and how they combine; a bad value throws an
+     * exception naming its YAML key, what was expected and what was found.
+     *
+     * @param stages the stages to run in order, each adding its rules to {@code policy}; default
+     *     one stage of {@code training.epochs}
+     * @param progressive ULMFiT-style gradual unfreezing of one component instead of
+     *     {@code stages}; default none
+     * @param layerDecay {@code layer_decay}: γ in (0, 1]; the i-th declared layer from the top of a
+     *     component learns at γ^i times its rate; default 1 (off)
+     * @param layerDecayByComponent {@code layer_decay_by_component}: γ per component name,
+     *     overriding {@code layer_decay}; default none
+     * @param trainBn {@code train_bn}: BatchNorm scale and shift train, and their statistics
+     *     update, even inside frozen components; default false
+     * @param seed seeds parameter initialisation, data selection and shuffling; default 0
+     * @param data what to train and evaluate on; required
+     * @param model the graph; required
+     * @param policy freeze rules in order, last match wins; default none (everything trains)
+     * @param optimizer required
+     * @param training required
+     * @param peft LoRA modules and adapters to inject; default none
+     * @param checkpointing gradient checkpointing: globs over segment paths ({@code
+     *     encoder/layer.*}); each segment they match keeps only its inputs for the backward pass
+     *     and is recomputed then; default none. Whether each glob matches a segment is checked when
+     *     the graph is built.
+     * @param tasks multi-task training instead of {@code data}: one entry per task with its own
+     *     data, output and loss weight; the first task is the primary one (early stopping, final
+     *     evaluation)
+     */
     public ExperimentConfig {
         Fields.Required required = Fields.required();
         if (tasks == null) {
@@ -181,7 +220,11 @@ public record ExperimentConfig(
         }
     }
 
-    /** The number of tasks: the entries of {@code tasks}, or 1 with {@code data}. */
+    /**
+     * The number of tasks: the entries of {@code tasks}, or 1 with {@code data}.
+     *
+     * @return the number of tasks, at least 1
+     */
     public int taskCount() {
         return tasks == null ? 1 : tasks.size();
     }
@@ -189,6 +232,9 @@ public record ExperimentConfig(
     /**
      * A single-task config with task {@code i}'s data in place of {@code tasks} (everything else the
      * same), for reading that task's data.
+     *
+     * @param i the task index, in {@code [0, taskCount())}
+     * @return a new config for that task
      */
     public ExperimentConfig forTask(int i) {
         return new ExperimentConfig(seed, tasks.get(i).data(), model, policy, optimizer, training, stages, progressive,
@@ -198,6 +244,8 @@ public record ExperimentConfig(
     /**
      * Reads and checks a config file.
      *
+     * @param file the YAML file
+     * @return the checked config, defaults filled in
      * @throws ConfigException naming the file, line, column and key for malformed YAML, an unknown
      *     key (listing the valid ones), a missing required key, a value of the wrong type or out of
      *     range, or an unknown component or optimizer type (listing the valid ones); also when the
@@ -210,6 +258,7 @@ public record ExperimentConfig(
     /**
      * Parses and checks YAML text.
      *
+     * @return the checked config, defaults filled in
      * @param yaml the file's bytes, UTF-8
      * @param source how to name the file in messages, e.g. its path; may be null
      * @throws ConfigException as {@link #load(Path)}
@@ -221,6 +270,8 @@ public record ExperimentConfig(
     /**
      * The bytes of a config file.
      *
+     * @param file the config file
+     * @return the file's bytes
      * @throws ConfigException if it is missing or not a regular file
      * @throws UncheckedIOException if reading fails otherwise
      */
@@ -243,7 +294,12 @@ public record ExperimentConfig(
         }
     }
 
-    /** The config with every default filled in, as indented JSON with the YAML key names; absent optional keys are omitted. */
+    /**
+     * The config with every default filled in, as indented JSON with the YAML key names; absent
+     * optional keys are omitted.
+     *
+     * @return the JSON text
+     */
     public String toJson() {
         return ConfigReader.toJson(this);
     }
@@ -252,6 +308,7 @@ public record ExperimentConfig(
      * The run's stages: the {@code stages} list, the {@code progressive} template, or one stage of
      * {@code training.epochs} under {@code policy}.
      *
+     * @return the schedule of stages to run
      * @param graph the built graph ({@code progressive} reads its component's layer order)
      * @throws ConfigException naming {@code progressive.component} when there is no such component or
      *     it cannot be unfrozen by layers, {@code progressive.layers} when it has fewer layers
@@ -304,6 +361,8 @@ public record ExperimentConfig(
      * followed by an element type, e.g. {@code "[batch, 1, 28, 28]"} (float32) or
      * {@code "[batch, seq] int64"} (token ids).
      *
+     * @param text the spec text
+     * @return the spec
      * @throws IllegalArgumentException naming the shape or type that cannot be read
      */
     public static TensorSpec inputSpec(String text) {
@@ -326,6 +385,8 @@ public record ExperimentConfig(
     /**
      * The {@code policy} rules as a {@link FreezePolicy}; the rules of {@code peft.freeze_host} are not
      * among them ({@link FreezePolicy#resolve} puts them first).
+     *
+     * @return the policy
      */
     public FreezePolicy freezePolicy() {
         List<dev.floe.freeze.FreezeRule> rules = new java.util.ArrayList<>();
@@ -434,6 +495,46 @@ public record ExperimentConfig(
         /** {@code max_tokens} when not given. */
         public static final int DEFAULT_MAX_TOKENS = 128;
 
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param format {@code idx}, {@code csv} or {@code text}; required
+         * @param train the training files; required ({@code images} and {@code labels} for idx,
+         *     {@code path} for csv)
+         * @param test the evaluation files, or null (evaluate on {@code eval_fraction} of train, or
+         *     not at all)
+         * @param labelColumn {@code label_column}, csv and text: header name (or JSON field) of the
+         *     label column; default {@code label}
+         * @param textColumn {@code text_column}, text only: the column or JSON field holding the
+         *     text; default {@code text}
+         * @param labels text and csv: the class names (text) or label values as written (csv, e.g.
+         *     {@code [1, 2, 3]}) in class order; labels outside it are an error. Default: for text
+         *     the distinct labels of the training file, sorted; for csv class indices
+         *     0..num_classes-1
+         * @param maxTokens {@code max_tokens}, text only: word pieces per text, {@code [CLS]} and
+         *     {@code [SEP]} included; longer texts are cut. Default (null here) 128, or the
+         *     encoder's {@code max_positions} when that is smaller
+         * @param header csv only: {@code true} (default), {@code false} or {@code auto} (no header
+         *     when every cell of the first line is a number)
+         * @param delimiter csv only: the one character between cells; default {@code ,}
+         * @param labelIndex {@code label_index}, csv only: the label column's 0-based position,
+         *     instead of {@code label_column}; required with {@code header: false}
+         * @param dropColumns {@code drop_columns}, csv only: header names of columns to ignore
+         * @param normalize idx and csv: {@code standard} or {@code minmax}, fitted on the training
+         *     split only (after every selection step) and applied to training and evaluation
+         *     examples; default none
+         * @param numClasses {@code num_classes}: classes in the files, labels are 0 to
+         *     num_classes-1; required for idx and csv; for text, optional (checked against the
+         *     labels found)
+         * @param classes keep only these classes, relabelled 0..k-1 in this order; null keeps all
+         * @param perClass {@code per_class}: labelled training examples per class, drawn with the
+         *     seed; null keeps all
+         * @param evalFraction {@code eval_fraction}: share of train held out for evaluation when
+         *     there is no test set, in [0, 1); default 0 (no evaluation)
+         * @param limit read at most this many training examples, the first ones in the file; null
+         *     reads all
+         */
         public Data {
             Fields.required().key("format", format).key("train", train)
                     .check("data: {format: idx, train: {images: ..., labels: ...}, num_classes: 10}");
@@ -599,6 +700,8 @@ public record ExperimentConfig(
          * Number of classes the model sees: {@code classes.size()} when filtered, else
          * {@code labels.size()} or {@code num_classes}; -1 for text data that gives neither (the
          * training file decides).
+         *
+         * @return the number of classes, or -1 when the training file decides
          */
         public int effectiveClasses() {
             if (classes != null) {
@@ -620,6 +723,13 @@ public record ExperimentConfig(
      */
     public record DataFiles(String images, String labels, String path) {
 
+        /**
+         * Checks that no given file name is blank.
+         *
+         * @param images IDX images file, plain or gzipped
+         * @param labels IDX labels file, plain or gzipped
+         * @param path CSV file (csv), or JSON Lines or CSV file (text), plain or gzipped
+         */
         public DataFiles {
             Fields.notBlank("images", images);
             Fields.notBlank("labels", labels);
@@ -664,6 +774,19 @@ public record ExperimentConfig(
             Map<String, String> outputs,
             List<Init> init) {
 
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param inputs graph inputs and their shapes, e.g. {@code {image: "[batch, 1, 28, 28]"}};
+         *     required
+         * @param components required, at least one
+         * @param wires from a graph input or {@code component.port} to {@code component.port};
+         *     required
+         * @param outputs graph outputs read from {@code component.port}, e.g.
+         *     {@code {logits: head.logits}}; required, exactly one for training
+         * @param init weight files loaded after the graph is built, in order; default none
+         */
         public Model {
             Fields.required().key("inputs", inputs).key("components", components).key("wires", wires)
                     .key("outputs", outputs)
@@ -721,6 +844,13 @@ public record ExperimentConfig(
      * @param to a component input ({@code head.in}); required
      */
     public record Wire(String from, String to) {
+        /**
+         * Checks that both ends are given.
+         *
+         * @param from a graph input ({@code image}) or a component output ({@code
+         *     encoder.features}); required
+         * @param to a component input ({@code head.in}); required
+         */
         public Wire {
             Fields.required().key("from", from).key("to", to).check("{from: encoder.features, to: head.in}");
         }
@@ -734,6 +864,15 @@ public record ExperimentConfig(
      * @param prefix parameter path prefix such as {@code encoder/}; default empty (the whole model)
      */
     public record Init(String path, String prefix) {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param path a safetensors file; relative paths are resolved against the config file's
+         *     folder; required
+         * @param prefix parameter path prefix such as {@code encoder/}; default empty (the whole
+         *     model)
+         */
         public Init {
             Fields.required().key("path", path).check("{path: pretrained.safetensors, prefix: \"encoder/\"}");
             Fields.notBlank("path", path);
@@ -744,6 +883,8 @@ public record ExperimentConfig(
     /**
      * The {@code training} section.
      *
+     * @param classWeights {@code class_weights}: {@value #BALANCED} or one positive weight per
+     *     class in label order, weighting the training loss; default none
      * @param epochs passes over the training set, &ge; 1; required unless {@code stages} or
      *     {@code progressive} give the budget (then ignored)
      * @param batchSize {@code batch_size}: examples per forward pass, &ge; 1; required
@@ -759,6 +900,23 @@ public record ExperimentConfig(
         /** {@code class_weights: balanced}. */
         public static final String BALANCED = "balanced";
 
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param classWeights {@code class_weights}: {@value #BALANCED} or one positive weight per
+         *     class in label order, weighting the training loss; default none
+         * @param epochs passes over the training set, &ge; 1; required unless {@code stages} or
+         *     {@code progressive} give the budget (then ignored)
+         * @param batchSize {@code batch_size}: examples per forward pass, &ge; 1; required
+         * @param gradientAccumulation {@code gradient_accumulation}: batches summed per optimizer
+         *     step, &ge; 1; default 1
+         * @param clipGradNorm {@code clip_grad_norm}: global gradient-norm limit, &ge; 0 (0 = off);
+         *     default 0
+         * @param lrSchedule {@code lr_schedule}:
+         *     {@code {type: constant | warmup_cosine | slanted_triangular, ...}}; default constant;
+         *     restarted in every stage
+         */
         public Training {
             if (classWeights != null) {
                 classWeights(classWeights); // checks the form; the count is checked against the data's classes
@@ -777,7 +935,11 @@ public record ExperimentConfig(
             }
         }
 
-        /** {@code training.class_weights} as trainer weights, or null when not set. */
+        /**
+         * {@code training.class_weights} as trainer weights, or null when not set.
+         *
+         * @return the class weights, or null
+         */
         public dev.floe.train.ClassWeights classWeightsSpec() {
             return classWeights == null ? null : classWeights(classWeights);
         }

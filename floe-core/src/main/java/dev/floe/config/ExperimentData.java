@@ -67,6 +67,22 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
     /** Graph input that text data feeds with token ids. */
     public static final String INPUT_IDS = TokenizedExamples.INPUT_IDS;
 
+    /**
+     * Copies the files, labels and tasks.
+     *
+     * @param train the training examples after limit, class filter, hold-out and per-class
+     *     selection
+     * @param eval the evaluation examples, or null when the config has neither {@code test} nor
+     *     {@code eval_fraction}
+     * @param files the files read, by config key ({@code data.train.images}, ...), resolved
+     * @param labels the class names, label {@code k} is {@code labels.get(k)}: for text data, and
+     *     for csv data with {@code data.labels}; null otherwise (classes are numbers)
+     * @param normalization what {@code data.normalize} fitted on the training split, or null
+     * @param tasks with {@code tasks}: every task's data in config order (the first is also
+     *     {@code train}, {@code eval}, {@code labels} and {@code normalization} above, and
+     *     {@code files} holds every task's files); empty for a single-task config
+     * @throws IllegalArgumentException if there is no training set
+     */
     public ExperimentData {
         if (train == null) {
             throw new IllegalArgumentException("experiment data needs a training set");
@@ -76,18 +92,39 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
         tasks = tasks == null ? List.of() : List.copyOf(tasks);
     }
 
-    /** Single-task data. */
+    /**
+     * Single-task data.
+     *
+     * @param train the training examples
+     * @param eval the evaluation examples, or null
+     * @param files the files read, by config key; copied
+     * @param labels class names by label, or null
+     * @param normalization the fitted normalisation, or null
+     */
     public ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels,
             Normalization normalization) {
         this(train, eval, files, labels, normalization, List.of());
     }
 
-    /** Numeric data: no class names, no normalisation. */
+    /**
+     * Numeric data: no class names, no normalisation.
+     *
+     * @param train the training examples
+     * @param eval the evaluation examples, or null
+     * @param files the files read, by config key; copied
+     */
     public ExperimentData(Examples train, Examples eval, Map<String, Path> files) {
         this(train, eval, files, null, null, List.of());
     }
 
-    /** Data without normalisation. */
+    /**
+     * Data without normalisation.
+     *
+     * @param train the training examples
+     * @param eval the evaluation examples, or null
+     * @param files the files read, by config key; copied
+     * @param labels class names by label, or null
+     */
     public ExperimentData(Examples train, Examples eval, Map<String, Path> files, List<String> labels) {
         this(train, eval, files, labels, null, List.of());
     }
@@ -95,6 +132,8 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
     /**
      * Reads and selects the data.
      *
+     * @param config the checked config
+     * @return the data: training and evaluation examples, files read, class names and normalisation
      * @param baseDir the folder relative paths start from, normally the config file's folder
      * @throws ConfigException when a file is not found, is a folder or cannot be read (as
      *     {@link #locate}), or the selection is impossible (e.g. a class has fewer than
@@ -152,6 +191,9 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      * {@code data.classes} the examples of the other classes are dropped and labels renumbered as in
      * training.
      *
+     * @param config the checked config
+     * @param baseDir the folder relative paths start from
+     * @return the examples, transformed as the config's training data was
      * @param file a CSV file, a text file (JSON Lines or CSV), or IDX images
      * @param idxLabels the IDX labels file of {@code file} (IDX only; ignored otherwise)
      * @param classNames text data: the run's class names, label {@code k} is {@code classNames.get(k)}
@@ -208,6 +250,7 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      * regular file that can be opened for reading. Their contents are not read, so this is fast
      * whatever their size; a damaged file is found only by {@link #load}.
      *
+     * @param config the checked config
      * @param baseDir the folder relative paths start from, normally the config file's folder
      * @return the files by config key ({@code data.train.images}, {@code data.test.path}, ...), in
      *     config order

@@ -28,6 +28,7 @@ public final class GraphChecks {
     /**
      * Every wire's ends exist and their shapes agree, and every output names a component output.
      *
+     * @param model the {@code model} section
      * @param inputs the graph inputs by name
      * @param components the configured components, in {@code model.components} order
      * @throws ConfigException at {@code model.wires[i].from}/{@code .to} for an end that does not
@@ -81,6 +82,8 @@ public final class GraphChecks {
     /**
      * Every policy rule of the config (top level and stages) matches at least one parameter.
      *
+     * @param config the config
+     * @param graph the built graph
      * @throws ConfigException at {@code policy} or {@code stages[j]}, numbering the rule as the plan
      *     does (the rules of {@code peft.freeze_host} first, then the top-level rules, then each
      *     stage's in order) and naming its YAML key
@@ -116,6 +119,8 @@ public final class GraphChecks {
      * Injects the {@code peft} modules (LoRA first, then adapters, each in the order listed) and
      * switches off those not in {@code peft.active}.
      *
+     * @param config the config, whose {@code peft} section is read
+     * @param graph the built graph; modules are added to it
      * @throws ConfigException at {@code peft.lora[i]} or {@code peft.adapters[i]} when the target
      *     matches no Linear layer (naming the nearest ones), the rank or bottleneck is too large for
      *     a targeted layer, or the name is taken
@@ -155,6 +160,10 @@ public final class GraphChecks {
      * What the {@code peft} section did, one line each, for the plan: every module with its layers
      * and whether it is active, the rules host freezing added, and whether LoRA is merged at the end.
      * Empty without a {@code peft} section.
+     *
+     * @param config the config
+     * @param graph the graph after {@link #injectPeft}
+     * @return the summary lines
      */
     public static List<String> peftSummary(ExperimentConfig config, ModelGraph graph) {
         PeftConfig peft = config.peft();
@@ -191,6 +200,8 @@ public final class GraphChecks {
      * Every {@code checkpointing} glob matches at least one segment (a component or one of the
      * layers it can checkpoint).
      *
+     * @param config the config
+     * @param graph the built graph
      * @throws ConfigException at {@code checkpointing[i]}, naming the nearest segment paths
      */
     public static void checkpointingMatches(ExperimentConfig config, ModelGraph graph) {
@@ -209,6 +220,8 @@ public final class GraphChecks {
     /**
      * Every component named by {@code layer_decay_by_component} exists and has a layer order.
      *
+     * @param config the config
+     * @param graph the built graph
      * @throws ConfigException at {@code layer_decay_by_component.NAME}
      */
     public static void layerDecayComponents(ExperimentConfig config, ModelGraph graph) {

@@ -24,6 +24,14 @@ public record Normalization(String method, float[] shift, float[] scale) {
     /** The methods {@code data.normalize} accepts. */
     public static final java.util.List<String> METHODS = java.util.List.of("standard", "minmax");
 
+    /**
+     * Checks the method and that there is one shift and one scale per feature.
+     *
+     * @param method {@code standard} or {@code minmax}
+     * @param shift per feature, in the data set's feature order
+     * @param scale per feature, each &gt; 0
+     * @throws IllegalArgumentException if the method is unknown or the lengths differ
+     */
     public Normalization {
         if (!METHODS.contains(method)) {
             throw new IllegalArgumentException("normalize must be standard or minmax, found '" + method + "'");
@@ -39,6 +47,9 @@ public record Normalization(String method, float[] shift, float[] scale) {
     /**
      * Fits {@code method} on {@code train}: statistics per feature over all its examples.
      *
+     * @param method {@code standard} or {@code minmax}
+     * @param train the training data
+     * @return the fitted normalisation
      * @throws IllegalArgumentException if the method is unknown or the set is empty
      */
     public static Normalization fit(String method, Dataset train) {
@@ -82,6 +93,8 @@ public record Normalization(String method, float[] shift, float[] scale) {
     /**
      * {@code data} with every feature normalised; name, shape, labels and classes kept.
      *
+     * @param data the data set to normalise
+     * @return a new data set
      * @throws IllegalArgumentException if its feature count differs from this normalisation's
      */
     public Dataset apply(Dataset data) {
@@ -99,7 +112,12 @@ public record Normalization(String method, float[] shift, float[] scale) {
                 data.numClasses());
     }
 
-    /** {@code {"method": ..., "shift": [...], "scale": [...]}}: enough to normalise new inputs the same way. */
+    /**
+     * {@code {"method": ..., "shift": [...], "scale": [...]}}: enough to normalise new inputs the
+     * same way.
+     *
+     * @return the JSON text
+     */
     public String toJson() {
         return String.format(Locale.ROOT, "{%n  \"method\": \"%s\",%n  \"shift\": %s,%n  \"scale\": %s%n}%n", method,
                 Arrays.toString(shift), Arrays.toString(scale));

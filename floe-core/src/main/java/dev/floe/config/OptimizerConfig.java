@@ -19,7 +19,11 @@ import dev.floe.optim.OptimizerSpec;
 })
 public sealed interface OptimizerConfig {
 
-    /** The optimizer spec. */
+    /**
+     * The optimizer spec.
+     *
+     * @return the spec
+     */
     OptimizerSpec toSpec();
 
     /**
@@ -32,6 +36,16 @@ public sealed interface OptimizerConfig {
      * @param eps &gt; 0; default 1e-8
      */
     record AdamW(Double lr, Double weightDecay, Double beta1, Double beta2, Double eps) implements OptimizerConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param lr base learning rate, finite and &gt; 0; required
+         * @param weightDecay {@code weight_decay}, decoupled, &ge; 0; default 0.01
+         * @param beta1 in [0, 1); default 0.9
+         * @param beta2 in [0, 1); default 0.999
+         * @param eps &gt; 0; default 1e-8
+         */
         public AdamW {
             OptimizerSpec.AdamW defaults = OptimizerSpec.adamW(1.0);
             Fields.required().key("lr", lr).check("optimizer: {type: adamw, lr: 0.001}");
@@ -60,6 +74,14 @@ public sealed interface OptimizerConfig {
      * @param weightDecay {@code weight_decay}, L2 added to the gradient, &ge; 0; default 0
      */
     record Sgd(Double lr, Double momentum, Double weightDecay) implements OptimizerConfig {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param lr base learning rate, finite and &gt; 0; required
+         * @param momentum in [0, 1); default 0
+         * @param weightDecay {@code weight_decay}, L2 added to the gradient, &ge; 0; default 0
+         */
         public Sgd {
             Fields.required().key("lr", lr).check("optimizer: {type: sgd, lr: 0.05, momentum: 0.9}");
             momentum = momentum == null ? 0.0 : momentum;

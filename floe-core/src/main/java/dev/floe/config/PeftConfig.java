@@ -40,6 +40,17 @@ import java.util.Set;
 public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> active, Boolean merge,
         Boolean freezeHost) {
 
+    /**
+     * Fills in the defaults of absent keys and checks the values; a bad value throws an exception
+     * naming its YAML key, what was expected and what was found.
+     *
+     * @param lora LoRA modules, injected in this order before the adapters; default none
+     * @param adapters bottleneck adapters, injected after the LoRA modules; default none
+     * @param active names of the modules that are on during training; default all
+     * @param merge merge the active LoRA modules into the base weights when training ends; default
+     *     false
+     * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
+     */
     public PeftConfig {
         lora = Fields.list(lora);
         adapters = Fields.list(adapters);
@@ -123,6 +134,17 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
      * @param dropout on the LoRA branch's input while it trains, in [0, 1); default 0
      */
     public record Lora(String name, String target, Integer rank, Double alpha, Double dropout) {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name unique across lora and adapters; letters, digits, '_' and '-'; required
+         * @param target glob over Linear layer paths, e.g. {@code encoder/**}{@code
+         *     /attention/self/{query,value}}; required
+         * @param rank r, at least 1 and at most the smaller size of every targeted layer; required
+         * @param alpha the update is scaled by {@code alpha / rank}; default {@code rank} (scale 1)
+         * @param dropout on the LoRA branch's input while it trains, in [0, 1); default 0
+         */
         public Lora {
             Fields.required().key("name", name).key("target", target).key("rank", rank)
                     .check("{name: qv, target: \"encoder/**/attention/self/{query,value}\", rank: 8, alpha: 16}");
@@ -139,7 +161,11 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             return new LoraSpec(name, rank, alpha, dropout, target);
         }
 
-        /** The spec to inject. */
+        /**
+         * The spec to inject.
+         *
+         * @return the LoRA spec
+         */
         public LoraSpec toSpec() {
             return toSpec(name, target, rank, alpha, dropout);
         }
@@ -155,6 +181,17 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
      * @param activation {@code relu} (default) or {@code gelu}
      */
     public record Adapter(String name, String target, Integer bottleneck, String activation) {
+        /**
+         * Fills in the defaults of absent keys and checks the values; a bad value throws an
+         * exception naming its YAML key, what was expected and what was found.
+         *
+         * @param name unique across lora and adapters; letters, digits, '_' and '-'; required
+         * @param target glob over Linear layer paths, e.g. {@code encoder/**}{@code
+         *     /{attention/output/dense,output/dense}}; required
+         * @param bottleneck hidden width, at least 1 and at most every targeted layer's output
+         *     width; required
+         * @param activation {@code relu} (default) or {@code gelu}
+         */
         public Adapter {
             Fields.required().key("name", name).key("target", target).key("bottleneck", bottleneck)
                     .check("{name: bottleneck, target: \"encoder/**/output/dense\", bottleneck: 32}");
@@ -173,7 +210,11 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             return new AdapterSpec(name, bottleneck, target, AdapterSpec.Activation.parse(activation));
         }
 
-        /** The spec to inject. */
+        /**
+         * The spec to inject.
+         *
+         * @return the adapter spec
+         */
         public AdapterSpec toSpec() {
             return toSpec(name, target, bottleneck, activation);
         }

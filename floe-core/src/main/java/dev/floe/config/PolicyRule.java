@@ -24,6 +24,17 @@ import java.util.List;
  */
 public record PolicyRule(String freeze, String train, Double lrScale, Double weightDecay) {
 
+    /**
+     * Checks that the rule has exactly one action and only the keys that action allows; a bad rule
+     * throws an exception saying what to write instead.
+     *
+     * @param freeze glob of parameters to freeze, or null
+     * @param train glob of parameters to train, or null
+     * @param lrScale {@code lr_scale}: learning-rate multiplier for a train rule, finite and &gt;
+     *     0; default 1; null for a freeze rule
+     * @param weightDecay {@code weight_decay}: decay for everything the train rule matches (norm
+     *     and bias parameters included), &ge; 0; default: the optimizer's, for weights only
+     */
     public PolicyRule {
         if ((freeze == null) == (train == null)) {
             throw new IllegalArgumentException(
@@ -56,7 +67,11 @@ public record PolicyRule(String freeze, String train, Double lrScale, Double wei
         toRule(freeze, train, lrScale == null ? 1.0 : lrScale, weightDecay);
     }
 
-    /** The rule as {@link dev.floe.freeze.FreezePolicy} takes it. */
+    /**
+     * The rule as {@link dev.floe.freeze.FreezePolicy} takes it.
+     *
+     * @return the freeze rule
+     */
     public FreezeRule toRule() {
         return toRule(freeze, train, train != null ? lrScale : 1.0, weightDecay);
     }

@@ -26,6 +26,18 @@ public record ProgressiveConfig(
         Map<String, Object> lrSchedule,
         EarlyStoppingConfig earlyStopping) {
 
+    /**
+     * Fills in the defaults of absent keys and checks the values; a bad value throws an exception
+     * naming its YAML key, what was expected and what was found.
+     *
+     * @param component the component to unfreeze gradually; required
+     * @param layers how many of its layers to unfreeze; default all
+     * @param epochsPerStage {@code epochs_per_stage}: ≥ 1; required
+     * @param lrScale {@code lr_scale} of unfrozen layers; default 1
+     * @param lrSchedule {@code lr_schedule}: each stage's schedule; default
+     *     {@code training.lr_schedule}
+     * @param earlyStopping {@code early_stopping}: per stage; default none
+     */
     public ProgressiveConfig {
         Fields.required().key("component", component).key("epochs_per_stage", epochsPerStage)
                 .check("progressive: {component: encoder, epochs_per_stage: 2, lr_scale: 0.1}");

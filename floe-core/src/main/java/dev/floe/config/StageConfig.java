@@ -35,6 +35,19 @@ public record StageConfig(
         Map<String, Object> lrSchedule,
         EarlyStoppingConfig earlyStopping) {
 
+    /**
+     * Fills in the defaults of absent keys and checks the values; a bad value throws an exception
+     * naming its YAML key, what was expected and what was found.
+     *
+     * @param name unique stage name; required
+     * @param epochs budget, ≥ 1; required
+     * @param steps optional budget in optimizer steps, ≥ 1: the stage ends when either budget is
+     *     spent
+     * @param policy rules added by this stage; default none
+     * @param lrSchedule {@code lr_schedule}: this stage's schedule; default
+     *     {@code training.lr_schedule}
+     * @param earlyStopping {@code early_stopping}: default none
+     */
     public StageConfig {
         Fields.required().key("name", name).key("epochs", epochs).check("{name: head, epochs: 2, policy: [...]}");
         Fields.notBlank("name", name);

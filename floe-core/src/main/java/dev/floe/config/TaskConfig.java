@@ -18,6 +18,16 @@ package dev.floe.config;
  */
 public record TaskConfig(String name, String output, Double weight, ExperimentConfig.Data data) {
 
+    /**
+     * Fills in the defaults of absent keys and checks the values; a bad value throws an exception
+     * naming its YAML key, what was expected and what was found.
+     *
+     * @param name shown in metrics; unique; required
+     * @param output a graph output ({@code model.outputs}) holding this task's logits; required
+     * @param weight factor of this task's mean cross-entropy in the total loss, finite and &gt; 0;
+     *     default 1
+     * @param data the task's data, as the top-level {@code data} section; required
+     */
     public TaskConfig {
         Fields.required().key("name", name).key("output", output).key("data", data)
                 .check("- {name: topic, output: topic_logits, weight: 1.0, data: {format: csv, train: {path: a.csv},"

@@ -15,6 +15,10 @@ public final class YamlFiles {
     /**
      * Reads {@code yaml} into a record type whose components are the snake_case keys.
      *
+     * @param <T> the record type
+     * @param yaml the file's bytes, UTF-8
+     * @param type the record class
+     * @return the parsed record
      * @param source the file as the user named it, for messages
      * @param whenEmpty the message for a file with no document: what was expected
      * @throws ConfigException naming the line and key of an unknown key, a wrong type or malformed YAML
@@ -27,13 +31,20 @@ public final class YamlFiles {
      * The 1-based line where the key or list entry at {@code path} is written, or
      * {@link ConfigException#UNKNOWN} when the file does not have it.
      *
+     * @param yaml the file's bytes, UTF-8
+     * @return the line, or {@link ConfigException#UNKNOWN}
      * @param path keys (String) and list indices (Integer) from the top
      */
     public static int line(byte[] yaml, List<Object> path) {
         return ConfigReader.lineOf(yaml, path);
     }
 
-    /** A tree as YAML text, in the layout configs are read in. */
+    /**
+     * A tree as YAML text, in the layout configs are read in.
+     *
+     * @param tree the tree
+     * @return the YAML bytes, UTF-8
+     */
     public static byte[] toYaml(JsonNode tree) {
         return ConfigReader.toYaml(tree);
     }
