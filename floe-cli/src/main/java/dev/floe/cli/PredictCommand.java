@@ -35,6 +35,9 @@ final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of a finished floe train run")
     Path run;
 
@@ -100,7 +103,11 @@ final class PredictCommand implements Callable<Integer> {
         }
         List<Predictor.Explanation> explained;
         List<String> classes;
-        try (Predictor predictor = Predictor.open(run)) {
+        Predictor opened;
+        try (dev.floe.registry.RegistrySource registry = registryOptions.source()) {
+            opened = Predictor.open(run, registry);
+        }
+        try (Predictor predictor = opened) {
             explained = explain ? predictor.explain(input, labels, k, n)
                     : predictor.predict(input, labels).stream().map(p -> new Predictor.Explanation(p, List.of())).toList();
             classes = predictor.classNames();

@@ -67,6 +67,20 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
+     * Opens a finished run folder whose config takes components {@code from: "registry:..."},
+     * resolved in {@code registry} at the versions the run recorded ({@link TrainedRun#open(Path,
+     * dev.floe.config.ComponentSource)}).
+     *
+     * @param runDir the run folder
+     * @param registry where registry components are resolved, or null when the run used none
+     * @return the predictor; the caller closes it
+     * @throws IllegalArgumentException as {@link TrainedRun#open(Path, dev.floe.config.ComponentSource)}
+     */
+    public static Predictor open(Path runDir, dev.floe.config.ComponentSource registry) {
+        return new Predictor(TrainedRun.open(runDir, registry));
+    }
+
+    /**
      * The class names in label order: the run's labels when it has them (text runs); for a numeric
      * run on some classes ({@code data.classes}) the original class numbers it kept; else
      * {@code "0"}, {@code "1"}, ...

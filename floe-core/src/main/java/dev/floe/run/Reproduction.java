@@ -91,6 +91,20 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
      * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
      */
     public ComponentSource pin(ComponentSource source) {
+        return pin(manifest, source);
+    }
+
+    /**
+     * {@code source} with every registry reference {@code manifest}'s run resolved pinned to the
+     * version it resolved then, as {@link #pin(ComponentSource)}: for rebuilding the run's model
+     * ({@link TrainedRun#open(Path, ComponentSource)}) as much as for rerunning it.
+     *
+     * @param manifest the manifest of the run
+     * @param source the registry to resolve in, or null
+     * @return the pinned source, or {@code source} when the run resolved nothing (null stays null)
+     * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
+     */
+    public static ComponentSource pin(RunManifest manifest, ComponentSource source) {
         List<RunManifest.SourcedRecord> recorded = manifest.recipe().registry();
         if (source == null || recorded == null || recorded.isEmpty()) {
             return source;

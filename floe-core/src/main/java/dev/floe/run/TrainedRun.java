@@ -73,6 +73,24 @@ public final class TrainedRun implements AutoCloseable {
      *     names has moved), or the weights do not fit the rebuilt model
      */
     public static TrainedRun open(Path runDir) {
+        return open(runDir, null);
+    }
+
+    /**
+     * Opens the run in folder {@code runDir}, resolving the components its config takes
+     * {@code from: "registry:..."} (and those its {@code --swap} options replaced) in
+     * {@code registry}: each at the exact version the run recorded in its manifest, whose weights
+     * blob must still have the SHA-256 recorded then.
+     *
+     * @param runDir the run folder
+     * @param registry where registry components are resolved, or null when the run used none
+     * @return the opened run; the caller closes it
+     * @throws IllegalArgumentException as {@link #open(Path)}, and naming the component, version and
+     *     both SHA-256 values when the registry's version holds other weights than the run used
+     * @throws ConfigException naming the config key when a registry component cannot be resolved
+     *     (no registry given, a version that does not exist, a damaged blob)
+     */
+    public static TrainedRun open(Path runDir, dev.floe.config.ComponentSource registry) {
         RunManifest manifest = RunManifests.read(runDir);
         RunManifest.ConfigRecord c = manifest.recipe().config();
         if (c == null) {
@@ -88,7 +106,15 @@ public final class TrainedRun implements AutoCloseable {
         Path base = Path.of(c.baseDir());
         Experiment experiment;
         try {
-            experiment = Experiment.build(config, base);
+            Map<String, String> swaps = new java.util.LinkedHashMap<>();
+            if (manifest.recipe().registry() != null) {
+                for (RunManifest.SourcedRecord r : manifest.recipe().registry()) {
+                    if (r.key().startsWith("--swap ")) {
+                        swaps.put(r.component(), r.ref()); // the run's --swap options, as given then
+                    }
+                }
+            }
+            experiment = Experiment.build(config, base, Reproduction.pin(manifest, registry), swaps);
         } catch (ConfigException e) {
             throw e.withSource("the config of run " + runDir);
         }
