@@ -71,10 +71,19 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
             }
         }
         for (RunManifest.DataRecord d : manifest.recipe().data()) {
-            var set = d.role().equals("train") ? data.train() : data.eval();
+            ExperimentData of = data;
+            if (d.task() != null) {
+                of = data.tasks().stream().filter(t -> t.name().equals(d.task())).map(ExperimentData.TaskData::data)
+                        .findFirst().orElse(null);
+                if (of == null) {
+                    throw new IllegalArgumentException("the config no longer has task " + d.task() + ", which run "
+                            + manifest.id() + " trained; reproduce with the config the run used");
+                }
+            }
+            var set = d.role().equals("train") ? of.train() : of.eval();
             String now = set == null ? null : set.fingerprint();
             if (!d.fingerprint().equals(now)) {
-                throw new IllegalArgumentException("the " + d.role() + " examples differ from those of run "
+                throw new IllegalArgumentException("the " + d.key() + " examples differ from those of run "
                         + manifest.id() + " (fingerprint " + now + ", recorded " + d.fingerprint() + ") although the"
                         + " files are the same; reproduce with the Floe version that made the run ("
                         + manifest.versions().get("floe") + ")");
