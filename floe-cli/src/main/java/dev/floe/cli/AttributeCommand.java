@@ -49,6 +49,9 @@ final class AttributeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of a finished floe train run")
     Path run;
 
@@ -77,7 +80,7 @@ final class AttributeCommand implements Callable<Integer> {
         List<byte[]> pictures = new ArrayList<>();
         List<Map<String, Object>> rows = new ArrayList<>();
         String page = null;
-        try (TrainedRun trained = TrainedRun.open(run)) {
+        try (TrainedRun trained = registryOptions.open(run)) {
             if (trained.graph().inputs().containsKey(dev.floe.text.TokenizedExamples.INPUT_IDS)) {
                 if (compare != null) {
                     throw new IllegalArgumentException("--compare draws image runs side by side; run " + run + " is a"
@@ -92,7 +95,7 @@ final class AttributeCommand implements Callable<Integer> {
                 rows.addAll(a.rows());
             } else {
                 Saliency b;
-                try (TrainedRun other = TrainedRun.open(compare)) {
+                try (TrainedRun other = registryOptions.open(compare)) {
                     b = saliency(other, compare, data);
                 }
                 String labelA = "A: " + run.getFileName();

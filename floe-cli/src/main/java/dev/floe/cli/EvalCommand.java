@@ -32,6 +32,9 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of a finished floe train run")
     Path run;
 
@@ -53,7 +56,7 @@ final class EvalCommand implements Callable<Integer> {
                     + " --data too");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (TrainedRun trained = TrainedRun.open(run)) {
+        try (TrainedRun trained = registryOptions.open(run)) {
             Examples examples = data == null ? trained.evaluationData() : trained.read(data, labels, true).examples();
             EvalResult r = trained.evaluate(examples);
             if (json) {

@@ -49,6 +49,9 @@ final class ExplainTextCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of a finished floe train run of a text model")
     Path run;
 
@@ -90,7 +93,7 @@ final class ExplainTextCommand implements Callable<Integer> {
 
     /** {@link #explain} for the run in {@code dir}. */
     private Map<String, byte[]> explainRun(Path dir) throws java.io.IOException {
-        try (TrainedRun trained = TrainedRun.open(dir)) {
+        try (TrainedRun trained = registryOptions.open(dir)) {
             ModelGraph graph = trained.graph();
             TransformerEncoder encoder = encoder(dir, graph);
             int max = (int) Math.min(Integer.MAX_VALUE, encoder.config().maxPositions());

@@ -39,6 +39,9 @@ final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    RegistryCommandOptions registryOptions = new RegistryCommandOptions();
+
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "folder of a finished floe train run")
     Path run;
 
@@ -66,7 +69,7 @@ final class ExportCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (TrainedRun trained = TrainedRun.open(run)) {
+        try (TrainedRun trained = registryOptions.open(run)) {
             String version = Versions.current().get("floe");
             // everything that can fail on the model is computed before the first file is written
             byte[] model = onnx == null ? null

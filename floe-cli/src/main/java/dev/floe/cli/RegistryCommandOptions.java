@@ -2,11 +2,12 @@ package dev.floe.cli;
 
 import dev.floe.registry.RegistryLocation;
 import dev.floe.registry.RegistrySource;
+import dev.floe.run.TrainedRun;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --registry} and {@code --blobs} for commands that build configs, where
+ * {@code --registry} and {@code --blobs} for commands that build configs or reopen runs, where
  * {@code from: "registry:NAME@TAG"} components are resolved. The registry is only opened when a
  * config names one.
  */
@@ -28,5 +29,17 @@ final class RegistryCommandOptions {
      */
     RegistrySource source() {
         return new RegistrySource(RegistryLocation.resolve(registry, blobs, System.getenv()));
+    }
+
+    /**
+     * Opens a finished run, its {@code from: "registry:..."} components (and {@code --swap}s)
+     * resolved in this registry at the versions its manifest records, their blobs checked against
+     * the recorded SHA-256 ({@link TrainedRun#open(Path, dev.floe.config.ComponentSource)}). The
+     * registry is opened only when the run names one, and closed once the model is built.
+     */
+    TrainedRun open(Path run) {
+        try (RegistrySource source = source()) {
+            return TrainedRun.open(run, source);
+        }
     }
 }

@@ -198,11 +198,14 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      * @param idxLabels the IDX labels file of {@code file} (IDX only; ignored otherwise)
      * @param classNames text data: the run's class names, label {@code k} is {@code classNames.get(k)}
      * @param name how the examples are named in messages and records
+     * @param normalization numeric data: the normalisation the run fitted on its training split
+     *     ({@link #normalization()}), applied as training applied it; null when the run has none
+     * @return the examples
      * @throws dev.floe.data.DataFormatException when the file is damaged or does not fit the config
      *     (naming file, position and the config key to change)
      */
     public static Examples readExamples(ExperimentConfig config, Path baseDir, Path file, Path idxLabels,
-            List<String> classNames, String name) {
+            List<String> classNames, String name, Normalization normalization) {
         ExperimentConfig.Data d = config.data();
         if (ExperimentConfig.Data.TEXT.equals(d.format())) {
             TextEncoderAt enc = textEncoder(config);
@@ -230,19 +233,33 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
         if (ExperimentConfig.Data.IDX.equals(d.format())) {
             data = IdxReader.read(file, idxLabels, d.numClasses(), name, Integer.MAX_VALUE, KEYS);
         } else {
-            data = CsvReader.builder()
-                    .setPath(file)
-                    .optLabelColumn(d.labelColumn())
-                    .optNumClasses(d.numClasses())
-                    .optName(name)
-                    .optOptionNames(KEYS)
-                    .build()
-                    .read();
+            data = csvReader(d, file, name).read();
         }
         if (d.classes() != null) {
             data = filter(data, d.classes().stream().mapToInt(Integer::intValue).toArray(), name);
         }
+        if (normalization != null) {
+            data = normalization.apply(data);
+        }
         return Examples.of(data, config.model().inputs().keySet().iterator().next());
+    }
+
+    /**
+     * The tokenizer text data of {@code config} is read with: the one of the encoder that input
+     * {@code input_ids} feeds, cut to {@code data.max_tokens} (default: the smaller of 256 and the
+     * encoder's positions).
+     *
+     * @param config a config of {@code data.format: text}
+     * @param baseDir the folder the config's relative paths start from
+     * @return the tokenizer; the caller closes it
+     * @throws ConfigException when no minilm or transformer component takes {@code input_ids}
+     */
+    public static Tokenizer tokenizer(ExperimentConfig config, Path baseDir) {
+        TextEncoderAt enc = textEncoder(config);
+        ExperimentConfig.Data d = config.data();
+        int maxTokens = d.maxTokens() != null ? d.maxTokens()
+                : (int) Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, enc.encoder().maxPositions());
+        return enc.encoder().tokenizer(maxTokens, baseDir, enc.key());
     }
 
     /**
@@ -339,9 +356,27 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
                     limit == null ? Integer.MAX_VALUE : limit, KEYS);
         }
         ExperimentConfig.DataFiles f = key.equals("data.train") ? d.train() : d.test();
+        Dataset all = csvReader(d, files.get(key + ".path"), key.substring("data.".length()) + " " + f.path()).read();
+        if (limit == null || all.size() <= limit) {
+            return all;
+        }
+        int[] first = new int[limit];
+        for (int i = 0; i < limit; i++) {
+            first[i] = i;
+        }
+        return all.subset(first);
+    }
+
+    /**
+     * The one CSV reader of numeric data: every {@code data} option that shapes how a CSV file reads
+     * ({@code delimiter}, {@code header}, {@code label_column} or {@code label_index},
+     * {@code drop_columns}, {@code labels} or {@code num_classes}), for training and for every file
+     * read later with the run's config.
+     */
+    private static CsvReader csvReader(ExperimentConfig.Data d, Path file, String name) {
         CsvReader.Builder csv = CsvReader.builder()
-                .setPath(files.get(key + ".path"))
-                .optName(key.substring("data.".length()) + " " + f.path())
+                .setPath(file)
+                .optName(name)
                 .optOptionNames(KEYS);
         if (d.labelIndex() != null) {
             csv.optLabelIndex(d.labelIndex());
@@ -364,15 +399,7 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
         if (d.dropColumns() != null) {
             csv.optDropColumns(d.dropColumns());
         }
-        Dataset all = csv.build().read();
-        if (limit == null || all.size() <= limit) {
-            return all;
-        }
-        int[] first = new int[limit];
-        for (int i = 0; i < limit; i++) {
-            first[i] = i;
-        }
-        return all.subset(first);
+        return csv.build();
     }
 
     private static Dataset filter(Dataset data, int[] classes, String key) {

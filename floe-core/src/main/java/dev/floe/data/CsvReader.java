@@ -181,7 +181,8 @@ public final class CsvReader {
                 Arrays.copyOf(labels, rows), classes);
     }
 
-    private static boolean allNumbers(String[] cells) {
+    /** Whether every cell is a number: a first line that is data, not a header. */
+    static boolean allNumbers(String[] cells) {
         for (String cell : cells) {
             if (!NUMBER.matcher(cell).matches()) {
                 return false;

@@ -30,16 +30,23 @@ public final class Unlabeled {
     private Unlabeled() {}
 
     /**
-     * Whether the CSV file's header names column {@code column}.
+     * The first non-blank record of a CSV file (plain or gzipped), its cells trimmed as
+     * {@link CsvReader} trims them: the header when the file has one.
      *
-     * @param file the CSV file, plain or gzipped
-     * @param column the column name
-     * @return true when the header has the column
+     * @param delimiter the cell delimiter the file is read with ({@code data.delimiter})
+     * @return the cells, or an empty list when the file has no record
+     * @throws DataFormatException when the file is not UTF-8 or its quoting is broken, naming the line
      */
-    public static boolean csvHasColumn(Path file, String column) {
+    public static List<String> csvFirstRecord(Path file, char delimiter) {
         return TextFiles.read(file, text -> {
-            List<String> header = new CsvRecords(text, file, ',').next();
-            return header != null && header.stream().anyMatch(c -> c.trim().equals(column));
+            CsvRecords records = new CsvRecords(text, file, delimiter);
+            for (List<String> r = records.next(); r != null; r = records.next()) {
+                List<String> cells = r.stream().map(String::trim).toList();
+                if (!(cells.size() == 1 && cells.get(0).isEmpty())) {
+                    return cells;
+                }
+            }
+            return List.<String>of();
         });
     }
 
@@ -52,27 +59,52 @@ public final class Unlabeled {
      * @param column the new column's name
      * @param value the label written in every record
      */
-    public static void csvWithLabel(Path in, Path out, String column, String value) {
+    public static boolean looksLikeData(List<String> cells) {
+        return CsvReader.allNumbers(cells.toArray(String[]::new));
+    }
+
+    /**
+     * Writes {@code out}: the CSV file {@code in} (plain or gzipped) with a label cell added to
+     * every record, in the same delimiter, quoted as RFC 4180 wants: at index {@code labelIndex}
+     * (the cells from there on move one to the right), or last when {@code labelIndex} is negative.
+     * The header record, when there is one, gets {@code column} there, every other record
+     * {@code value}.
+     *
+     * @param delimiter the cell delimiter of {@code in}, kept in {@code out}
+     * @param header whether the first non-blank record is a header
+     * @param labelIndex where the label cell goes (0-based), or -1 for last
+     * @param column the label column's name in the header
+     * @param value the placeholder label of every example
+     */
+    public static void csvWithLabel(Path in, Path out, char delimiter, boolean header, int labelIndex, String column,
+            String value) {
         TextFiles.read(in, text -> {
-            CsvRecords records = new CsvRecords(text, in, ',');
+            CsvRecords records = new CsvRecords(text, in, delimiter);
             try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-                boolean header = true;
+                boolean first = true;
                 for (List<String> r = records.next(); r != null; r = records.next()) {
-                    for (String cell : r) {
-                        w.write(quoted(cell));
-                        w.write(',');
+                    if (r.size() == 1 && r.get(0).isBlank()) {
+                        continue;
                     }
-                    w.write(quoted(header ? column : value));
+                    List<String> cells = new java.util.ArrayList<>(r);
+                    String label = first && header ? column : value;
+                    cells.add(labelIndex < 0 ? cells.size() : Math.min(labelIndex, cells.size()), label);
+                    for (int i = 0; i < cells.size(); i++) {
+                        if (i > 0) {
+                            w.write(delimiter);
+                        }
+                        w.write(quoted(cells.get(i), delimiter));
+                    }
                     w.write('\n');
-                    header = false;
+                    first = false;
                 }
             }
             return null;
         });
     }
 
-    private static String quoted(String cell) {
-        if (cell.indexOf(',') < 0 && cell.indexOf('"') < 0 && cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) {
+    private static String quoted(String cell, char delimiter) {
+        if (cell.indexOf(delimiter) < 0 && cell.indexOf('"') < 0 && cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) {
             return cell;
         }
         return '"' + cell.replace("\"", "\"\"") + '"';

@@ -254,8 +254,8 @@ public final class Experiment implements AutoCloseable {
             dev.floe.config.ComponentSource source, String key) {
         if (source == null) {
             throw new ConfigException(key, "component " + name + " comes from " + scheme + ":" + ref + " but no "
-                    + scheme + " is available here; run it with floe train or floe plan, which open the registry"
-                    + " (--registry DIR, else FLOE_REGISTRY, else ~/.floe/registry)", null);
+                    + scheme + " is available here; give the registry with --registry DIR (floe train, plan, eval, predict,"
+                    + " export, attribute, explain-text; else FLOE_REGISTRY, else ~/.floe/registry)", null);
         }
         if (!scheme.equals(source.scheme())) {
             throw new ConfigException(key, "from '" + scheme + ":" + ref + "' names source '" + scheme + "' but only '"

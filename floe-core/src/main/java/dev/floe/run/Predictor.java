@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDManager;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.data.Dataset;
 import dev.floe.data.Examples;
+import dev.floe.config.ExperimentData;
+import dev.floe.explain.Attributions;
+import dev.floe.text.TokenizedExamples;
+import dev.floe.text.Tokenizer;
 import dev.floe.io.Json;
 import dev.floe.nn.ForwardContext;
 import dev.floe.train.EvalResult;
@@ -16,7 +20,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Predictions of a finished {@code floe train} run, as plain Java values: the model is rebuilt
@@ -60,6 +66,20 @@ public final class Predictor implements AutoCloseable {
      */
     public static Predictor open(Path runDir) {
         return new Predictor(TrainedRun.open(runDir));
+    }
+
+    /**
+     * Opens a finished run folder whose config takes components {@code from: "registry:..."},
+     * resolved in {@code registry} at the versions the run recorded ({@link TrainedRun#open(Path,
+     * dev.floe.config.ComponentSource)}).
+     *
+     * @param runDir the run folder
+     * @param registry where registry components are resolved, or null when the run used none
+     * @return the predictor; the caller closes it
+     * @throws IllegalArgumentException as {@link TrainedRun#open(Path, dev.floe.config.ComponentSource)}
+     */
+    public static Predictor open(Path runDir, dev.floe.config.ComponentSource registry) {
+        return new Predictor(TrainedRun.open(runDir, registry));
     }
 
     /**
@@ -219,6 +239,161 @@ public final class Predictor implements AutoCloseable {
         }
         Dataset data = Dataset.of("rows", shape, flat, new int[rows.length], classNames.size());
         return predict(Examples.of(data, input.getKey()), false);
+    }
+
+    /**
+     * One input's contribution to a prediction: its integrated-gradients attribution to the logit of
+     * the predicted class (see {@link #explain}).
+     *
+     * @param position where the input sits: the feature's index in the model input (numeric and
+     *     image runs, row-major over the image), or the token's position in the tokenized text
+     *     ({@code [CLS]} is 0)
+     * @param input its name: the CSV column name (or {@code column N}, N the 0-based column index
+     *     in the file, without a header), {@code row R col C} for an image pixel
+     *     ({@code channel K row R col C} with several channels), or the token's word piece
+     * @param value its contribution to the predicted class's logit; positive raises it, negative
+     *     lowers it, and all inputs' values sum to the logit minus the logit at the baseline
+     */
+    public record Contribution(int position, String input, double value) {}
+
+    /**
+     * A prediction with its most contributing inputs.
+     *
+     * @param prediction the prediction, as {@link #predict(Path)} gives it
+     * @param top the inputs with the largest absolute contribution to the predicted class, largest
+     *     first (ties by position), at most the number asked for
+     */
+    public record Explanation(Prediction prediction, List<Contribution> top) {
+        /** Copies {@code top}. */
+        public Explanation {
+            top = List.copyOf(top);
+        }
+    }
+
+    /**
+     * Predicts every example of {@code file} as {@link #predict(Path, Path)} does and explains each
+     * prediction by integrated gradients (Sundararajan et al., 2017) towards the predicted class:
+     * the contributions of an example's inputs sum to the predicted logit minus its value at a
+     * baseline, up to the error of {@code steps} path points. The baseline is the all-zero input as
+     * the model sees it: for numeric runs with {@code data.normalize} that is every feature at its
+     * training mean ({@code standard}) or minimum ({@code minmax}), without normalisation every
+     * feature 0 (a black image); for text runs every token replaced by the padding id, the attention
+     * mask kept, with contributions taken at the encoder's embeddings and summed per token.
+     *
+     * @param idxLabels IDX runs: the labels file of the images, or null
+     * @param top how many inputs to keep per example, ≥ 1
+     * @param steps path points per example, ≥ 1 (more: sums closer to the logit change, slower)
+     * @return one explanation per example, in file order
+     * @throws IllegalArgumentException if {@code top} or {@code steps} is below 1, or as {@link #predict(Path)}
+     */
+    public List<Explanation> explain(Path file, Path idxLabels, int top, int steps) {
+        if (top < 1) {
+            throw new IllegalArgumentException("the number of top inputs must be at least 1, found " + top);
+        }
+        if (steps < 1) {
+            throw new IllegalArgumentException("integrated gradients need at least 1 step, found " + steps);
+        }
+        TrainedRun.Input in = run.read(file, idxLabels, false);
+        List<Prediction> predictions = predict(in.examples(), in.labelled());
+        List<Explanation> out = new ArrayList<>(predictions.size());
+        if (in.examples() instanceof Examples.Numeric numeric) {
+            Dataset data = numeric.data();
+            List<String> names = inputNames(file, data.featureShape());
+            float[][] rows = new float[data.size()][];
+            int[] targets = new int[data.size()];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = data.features(i);
+                targets[i] = predictions.get(i).predicted();
+            }
+            List<Attributions.Attribution> a = Attributions.integratedGradients(run.graph(), run.output(), rows,
+                    new float[data.featureCount()], targets, steps);
+            for (int i = 0; i < rows.length; i++) {
+                out.add(new Explanation(predictions.get(i), top(a.get(i).values(), names, top)));
+            }
+        } else if (in.examples() instanceof TokenizedExamples texts) {
+            String encoder = run.graph().components().stream()
+                    .filter(c -> c instanceof dev.floe.components.TransformerEncoder)
+                    .map(dev.floe.graph.Component::name).findFirst().orElseThrow(() -> new IllegalStateException(
+                            "run " + run.dir() + " reads text but has no transformer encoder to explain through"));
+            try (Tokenizer tokenizer = ExperimentData.tokenizer(run.config(), run.baseDir())) {
+                for (int i = 0; i < texts.size(); i++) {
+                    long[] ids = texts.ids(i);
+                    long[] mask = new long[ids.length];
+                    java.util.Arrays.fill(mask, 1L);
+                    Map<String, long[][]> inputs = new LinkedHashMap<>();
+                    for (String name : run.graph().inputs().keySet()) {
+                        inputs.put(name, new long[][] {name.equals(TokenizedExamples.INPUT_IDS) ? ids
+                                : name.equals(TokenizedExamples.ATTENTION_MASK) ? mask : new long[ids.length]});
+                    }
+                    Map<String, long[][]> baseline = new LinkedHashMap<>(inputs);
+                    baseline.put(TokenizedExamples.INPUT_IDS, new long[][] {new long[ids.length]}); // padding id 0
+                    Attributions.SegmentAttribution ig = Attributions.integratedGradientsAt(run.graph(),
+                            encoder + "/embeddings", run.output(), inputs, baseline, predictions.get(i).predicted(),
+                            steps);
+                    out.add(new Explanation(predictions.get(i), top(ig.perPosition(), tokenizer.pieces(ids), top)));
+                }
+            }
+        } else {
+            throw new IllegalStateException("run " + run.dir() + " reads examples of type "
+                    + in.examples().getClass().getSimpleName() + ", which cannot be explained");
+        }
+        return out;
+    }
+
+    /** Names of a numeric example's features: CSV column names, or image pixel positions. */
+    private List<String> inputNames(Path file, long[] featureShape) {
+        ExperimentConfig.Data d = run.config().data();
+        int features = 1;
+        for (long s : featureShape) {
+            features *= (int) s;
+        }
+        if (ExperimentConfig.Data.IDX.equals(d.format())) {
+            return pixelNames(featureShape);
+        }
+        List<String> names = run.featureColumns(file);
+        if (names.size() != features) {
+            throw new IllegalStateException("found " + names.size() + " feature columns " + names + " in " + file
+                    + " but its examples have " + features + " features");
+        }
+        return names;
+    }
+
+    /** {@code row R col C} per pixel of a {@code (H, W)} or {@code (C, H, W)} feature shape, row-major. */
+    static List<String> pixelNames(long[] shape) {
+        int w = shape.length >= 1 ? (int) shape[shape.length - 1] : 1;
+        int h = shape.length >= 2 ? (int) shape[shape.length - 2] : 1;
+        int channels = 1;
+        for (int i = 0; i < shape.length - 2; i++) {
+            channels *= (int) shape[i];
+        }
+        List<String> names = new ArrayList<>(channels * h * w);
+        for (int c = 0; c < channels; c++) {
+            for (int r = 0; r < h; r++) {
+                for (int col = 0; col < w; col++) {
+                    names.add((channels > 1 ? "channel " + c + " " : "") + (shape.length >= 2 ? "row " + r + " " : "")
+                            + "col " + col);
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The {@code k} values largest in absolute value, largest first, ties by position. */
+    static List<Contribution> top(float[] values, List<String> names, int k) {
+        Integer[] order = new Integer[values.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> {
+            int c = Float.compare(Math.abs(values[b]), Math.abs(values[a]));
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        List<Contribution> out = new ArrayList<>(Math.min(k, values.length));
+        for (int i = 0; i < Math.min(k, values.length); i++) {
+            int at = order[i];
+            out.add(new Contribution(at, at < names.size() ? names.get(at) : Integer.toString(at), values[at]));
+        }
+        return out;
     }
 
     /**

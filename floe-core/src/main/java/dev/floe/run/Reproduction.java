@@ -74,10 +74,19 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
             }
         }
         for (RunManifest.DataRecord d : manifest.recipe().data()) {
-            var set = d.role().equals("train") ? data.train() : data.eval();
+            ExperimentData of = data;
+            if (d.task() != null) {
+                of = data.tasks().stream().filter(t -> t.name().equals(d.task())).map(ExperimentData.TaskData::data)
+                        .findFirst().orElse(null);
+                if (of == null) {
+                    throw new IllegalArgumentException("the config no longer has task " + d.task() + ", which run "
+                            + manifest.id() + " trained; reproduce with the config the run used");
+                }
+            }
+            var set = d.role().equals("train") ? of.train() : of.eval();
             String now = set == null ? null : set.fingerprint();
             if (!d.fingerprint().equals(now)) {
-                throw new IllegalArgumentException("the " + d.role() + " examples differ from those of run "
+                throw new IllegalArgumentException("the " + d.key() + " examples differ from those of run "
                         + manifest.id() + " (fingerprint " + now + ", recorded " + d.fingerprint() + ") although the"
                         + " files are the same; reproduce with the Floe version that made the run ("
                         + manifest.versions().get("floe") + ")");
@@ -97,6 +106,20 @@ public record Reproduction(RunManifest manifest, byte[] configBytes, String sour
      * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
      */
     public ComponentSource pin(ComponentSource source) {
+        return pin(manifest, source);
+    }
+
+    /**
+     * {@code source} with every registry reference {@code manifest}'s run resolved pinned to the
+     * version it resolved then, as {@link #pin(ComponentSource)}: for rebuilding the run's model
+     * ({@link TrainedRun#open(Path, ComponentSource)}) as much as for rerunning it.
+     *
+     * @param manifest the manifest of the run
+     * @param source the registry to resolve in, or null
+     * @return the pinned source, or {@code source} when the run resolved nothing (null stays null)
+     * @throws IllegalArgumentException (when resolving) if the recorded version now holds other weights
+     */
+    public static ComponentSource pin(RunManifest manifest, ComponentSource source) {
         List<RunManifest.SourcedRecord> recorded = manifest.recipe().registry();
         if (source == null || recorded == null || recorded.isEmpty()) {
             return source;

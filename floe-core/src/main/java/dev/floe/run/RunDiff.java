@@ -209,9 +209,9 @@ public record RunDiff(Map<String, List<Difference>> sections) {
     private static Map<String, String> data(RunManifest m) {
         Map<String, String> out = new LinkedHashMap<>();
         for (RunManifest.DataRecord d : m.recipe().data()) {
-            out.put(d.role() + ".fingerprint", d.fingerprint());
-            out.put(d.role() + ".examples", Integer.toString(d.examples()));
-            out.put(d.role() + ".classes", Integer.toString(d.classes()));
+            out.put(d.key() + ".fingerprint", d.fingerprint());
+            out.put(d.key() + ".examples", Integer.toString(d.examples()));
+            out.put(d.key() + ".classes", Integer.toString(d.classes()));
         }
         for (RunManifest.FileRecord f : m.recipe().files()) {
             out.put(f.key() + ".sha256", f.sha256());

@@ -196,10 +196,19 @@ public record RunManifest(
      * @param fingerprint content fingerprint of the examples
      * @param labels text data: the class names, label {@code k} is {@code labels.get(k)}; null
      *     (absent in the file) for numeric data
+     * @param task multi-task runs: the name of the task ({@code tasks[i].name}) whose data this is;
+     *     null (absent) for single-task runs
+     * @param path multi-task runs: the absolute path of the file the examples were read from (for
+     *     IDX, the images file; for a held-out evaluation part, the training file); null (absent)
+     *     for single-task runs, whose files are listed by config key in {@code files}
      */
     public record DataRecord(String role, String name, int examples, int classes, String fingerprint,
             @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-            List<String> labels) {
+            List<String> labels,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            String task,
+            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+            String path) {
 
         /**
          * A record of numeric data (no class names).
@@ -212,6 +221,21 @@ public record RunManifest(
          */
         public DataRecord(String role, String name, int examples, int classes, String fingerprint) {
             this(role, name, examples, classes, fingerprint, null);
+        }
+
+        /** A record of a single-task run's data, with class names for text data (else null). */
+        public DataRecord(String role, String name, int examples, int classes, String fingerprint, List<String> labels) {
+            this(role, name, examples, classes, fingerprint, labels, null, null);
+        }
+
+        /**
+         * The data set's key in comparisons: its role, after its task's name in multi-task runs
+         * ({@code train}, {@code eval}, {@code task sentiment train}).
+         *
+         * @return the key
+         */
+        public String key() {
+            return task == null ? role : "task " + task + " " + role;
         }
     }
 

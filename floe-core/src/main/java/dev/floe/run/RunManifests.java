@@ -93,9 +93,21 @@ public final class RunManifests {
         RunManifest.ConfigRecord cfg = new RunManifest.ConfigRecord(source, base.toString(),
                 new String(configBytes, StandardCharsets.UTF_8), Hashing.sha256Hex(configBytes), resolved);
         List<RunManifest.DataRecord> sets = new ArrayList<>();
-        sets.add(dataRecord("train", data.train(), data.labels()));
-        if (data.eval() != null) {
-            sets.add(dataRecord("eval", data.eval(), data.labels()));
+        if (data.tasks().isEmpty()) {
+            sets.add(dataRecord("train", data.train(), data.labels()));
+            if (data.eval() != null) {
+                sets.add(dataRecord("eval", data.eval(), data.labels()));
+            }
+        }
+        for (int i = 0; i < data.tasks().size(); i++) {
+            ExperimentData.TaskData t = data.tasks().get(i);
+            String prefix = "tasks[" + i + "].data.";
+            Path trainFile = taskFile(data.files(), prefix + "train");
+            Path evalFile = taskFile(data.files(), prefix + "test");
+            sets.add(taskRecord(t, "train", t.data().train(), trainFile));
+            if (t.data().eval() != null) {
+                sets.add(taskRecord(t, "eval", t.data().eval(), evalFile != null ? evalFile : trainFile));
+            }
         }
         List<RunManifest.FileRecord> files = new ArrayList<>();
         data.files().forEach((key, path) -> files.add(fileRecord(key, path)));
@@ -371,6 +383,18 @@ public final class RunManifests {
                     s.earlyStopping() == null ? null : s.earlyStopping().toString(), plan.trainableCount(), groups));
         }
         return out;
+    }
+
+    /** The file a task's data set was read from: {@code KEY.path} (CSV, text) or {@code KEY.images} (IDX). */
+    private static Path taskFile(Map<String, Path> files, String key) {
+        Path p = files.get(key + ".path");
+        return p != null ? p : files.get(key + ".images");
+    }
+
+    private static RunManifest.DataRecord taskRecord(ExperimentData.TaskData t, String role, dev.floe.data.Examples d,
+            Path file) {
+        return new RunManifest.DataRecord(role, d.name(), d.size(), d.numClasses(), d.fingerprint(), t.data().labels(),
+                t.name(), file == null ? null : file.toAbsolutePath().normalize().toString());
     }
 
     private static RunManifest.DataRecord dataRecord(String role, dev.floe.data.Examples d, List<String> labels) {

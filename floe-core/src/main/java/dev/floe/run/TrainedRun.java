@@ -3,6 +3,7 @@ package dev.floe.run;
 import dev.floe.config.ConfigException;
 import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
+import dev.floe.config.Normalization;
 import dev.floe.data.Examples;
 import dev.floe.data.TextReader;
 import dev.floe.data.Unlabeled;
@@ -39,6 +40,8 @@ public final class TrainedRun implements AutoCloseable {
     public static final String WEIGHTS = "weights.safetensors";
     /** Text runs: the class names in label order, {@code {"labels": [...]}}. */
     public static final String LABELS = "labels.json";
+    /** Runs with {@code data.normalize}: the shift and scale per feature fitted on the training split. */
+    public static final String NORMALIZATION = "normalization.json";
 
     private final Path dir;
     private final RunManifest manifest;
@@ -46,16 +49,18 @@ public final class TrainedRun implements AutoCloseable {
     private final Path baseDir;
     private final Experiment experiment;
     private final List<String> labels;
+    private final Normalization normalization;
     private final String output;
 
     private TrainedRun(Path dir, RunManifest manifest, ExperimentConfig config, Path baseDir, Experiment experiment,
-            List<String> labels) {
+            List<String> labels, Normalization normalization) {
         this.dir = dir;
         this.manifest = manifest;
         this.config = config;
         this.baseDir = baseDir;
         this.experiment = experiment;
         this.labels = labels;
+        this.normalization = normalization;
         this.output = experiment.graph().outputs().keySet().iterator().next();
     }
 
@@ -70,6 +75,24 @@ public final class TrainedRun implements AutoCloseable {
      *     names has moved), or the weights do not fit the rebuilt model
      */
     public static TrainedRun open(Path runDir) {
+        return open(runDir, null);
+    }
+
+    /**
+     * Opens the run in folder {@code runDir}, resolving the components its config takes
+     * {@code from: "registry:..."} (and those its {@code --swap} options replaced) in
+     * {@code registry}: each at the exact version the run recorded in its manifest, whose weights
+     * blob must still have the SHA-256 recorded then.
+     *
+     * @param runDir the run folder
+     * @param registry where registry components are resolved, or null when the run used none
+     * @return the opened run; the caller closes it
+     * @throws IllegalArgumentException as {@link #open(Path)}, and naming the component, version and
+     *     both SHA-256 values when the registry's version holds other weights than the run used
+     * @throws ConfigException naming the config key when a registry component cannot be resolved
+     *     (no registry given, a version that does not exist, a damaged blob)
+     */
+    public static TrainedRun open(Path runDir, dev.floe.config.ComponentSource registry) {
         RunManifest manifest = RunManifests.read(runDir);
         RunManifest.ConfigRecord c = manifest.recipe().config();
         if (c == null) {
@@ -85,7 +108,15 @@ public final class TrainedRun implements AutoCloseable {
         Path base = Path.of(c.baseDir());
         Experiment experiment;
         try {
-            experiment = Experiment.build(config, base);
+            Map<String, String> swaps = new java.util.LinkedHashMap<>();
+            if (manifest.recipe().registry() != null) {
+                for (RunManifest.SourcedRecord r : manifest.recipe().registry()) {
+                    if (r.key().startsWith("--swap ")) {
+                        swaps.put(r.component(), r.ref()); // the run's --swap options, as given then
+                    }
+                }
+            }
+            experiment = Experiment.build(config, base, Reproduction.pin(manifest, registry), swaps);
         } catch (ConfigException e) {
             throw e.withSource("the config of run " + runDir);
         }
@@ -106,7 +137,8 @@ public final class TrainedRun implements AutoCloseable {
                 throw new IllegalArgumentException(weights + " has format '" + format + "', expected '"
                         + ModelWeights.FORMAT + "'; it was written by another Floe version — use that version");
             }
-            return new TrainedRun(runDir, manifest, config, base, experiment, labels(runDir, manifest, config));
+            return new TrainedRun(runDir, manifest, config, base, experiment, labels(runDir, manifest, config),
+                    normalization(runDir, config));
         } catch (RuntimeException e) {
             experiment.close();
             throw e;
@@ -140,10 +172,57 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     /**
-     * The run folder.
+     * The normalisation in {@code normalization.json}, or null when the run has none.
      *
-     * @return the run folder
+     * @throws IllegalArgumentException when the config normalises but the file is missing, or the
+     *     file is not a normalisation file (a value that is not a number, arrays of different lengths)
      */
+    private static Normalization normalization(Path runDir, ExperimentConfig config) {
+        Path file = runDir.resolve(NORMALIZATION);
+        if (!Files.isRegularFile(file)) {
+            if (config.data().normalize() != null) {
+                throw new IllegalArgumentException("run " + runDir + " normalizes its data (data.normalize: "
+                        + config.data().normalize() + ") but has no " + NORMALIZATION + "; restore it from a copy of"
+                        + " the run, or train again");
+            }
+            return null;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = Json.mapper().readTree(file.toFile());
+            return new Normalization(root.path("method").asText(), floats(root, "shift"), floats(root, "scale"));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + " is not a normalisation file (" + e.getMessage() + "); expected"
+                    + " {\"method\", \"shift\", \"scale\"} with one number per feature, as floe train writes it —"
+                    + " restore it from a copy of the run", e);
+        }
+    }
+
+    private static float[] floats(com.fasterxml.jackson.databind.JsonNode root, String key) {
+        com.fasterxml.jackson.databind.JsonNode array = root.path(key);
+        if (!array.isArray() || array.isEmpty()) {
+            throw new IllegalArgumentException(key + " must be a non-empty array of numbers");
+        }
+        float[] v = new float[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            if (!array.get(i).isNumber()) {
+                throw new IllegalArgumentException(key + "[" + i + "] is " + array.get(i) + ", not a number");
+            }
+            v[i] = (float) array.get(i).asDouble();
+        }
+        return v;
+    }
+
+    /**
+     * The normalisation the run fitted on its training split ({@code data.normalize}), which
+     * {@link #read} applies to every file it reads; null when the run has none.
+     *
+     * @return the normalisation, or null
+     */
+    public Normalization normalization() {
+        return normalization;
+    }
+
+    /** The run folder. */
     public Path dir() {
         return dir;
     }
@@ -274,20 +353,27 @@ public final class TrainedRun implements AutoCloseable {
                     Unlabeled.jsonlWithLabel(file, temp, d.labelColumn(), placeholder());
                     read = temp;
                 }
-            } else if (!Unlabeled.csvHasColumn(file, d.labelColumn())) {
-                labelled = false;
-                temp = Files.createTempFile("floe-unlabeled", ".csv");
-                Unlabeled.csvWithLabel(file, temp, d.labelColumn(), placeholder());
-                read = temp;
+            } else {
+                CsvLayout layout = csvLayout(file);
+                if (!layout.labelled()) {
+                    labelled = false;
+                    temp = Files.createTempFile("floe-unlabeled", ".csv");
+                    Unlabeled.csvWithLabel(file, temp, layout.delimiter(), layout.named(),
+                            d.labelIndex() != null ? d.labelIndex() : -1, d.labelColumn(), placeholder());
+                    read = temp;
+                }
             }
             if (!labelled && needLabels) {
-                throw new IllegalArgumentException("data file " + file + " has no labels (no '" + d.labelColumn()
-                        + "' " + (jsonl ? "field" : "column")
-                        + ", which data.label_column of the run's config names); evaluation needs labels — add them,"
-                        + " or use floe predict");
+                String where = ExperimentConfig.Data.IDX.equals(d.format()) ? "" : jsonl ? " (no '" + d.labelColumn()
+                        + "' field, which data.label_column of the run's config names)" : d.labelIndex() != null
+                        ? " (it has one column fewer than the run's data, which holds its label at data.label_index "
+                                + d.labelIndex() + ")"
+                        : " (no '" + d.labelColumn() + "' column, which data.label_column of the run's config names)";
+                throw new IllegalArgumentException("data file " + file + " has no labels" + where + "; evaluation"
+                        + " needs labels — add them, or use floe predict");
             }
             Examples examples = ExperimentData.readExamples(config, baseDir, read, labelsFile, labels,
-                    file.getFileName().toString());
+                    file.getFileName().toString(), normalization);
             checkFits(examples, file);
             return new Input(examples, labelled);
         } catch (IOException e) {
@@ -301,6 +387,76 @@ public final class TrainedRun implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * How a CSV file to read lays out, judged from its first record with the run's {@code data}
+     * options: the delimiter, whether the first record is a header, and whether the file has the
+     * label column (by name when the label is found by name in a header, else by the number of
+     * columns: one more than the run's feature and dropped columns).
+     */
+    private record CsvLayout(char delimiter, boolean named, List<String> first, boolean labelled) {}
+
+    private CsvLayout csvLayout(Path file) {
+        ExperimentConfig.Data d = config.data();
+        boolean text = ExperimentConfig.Data.TEXT.equals(d.format());
+        // text CSV is read with commas and a header, whatever the numeric CSV options say
+        char delimiter = !text && d.delimiter() != null ? d.delimiter().charAt(0) : ',';
+        List<String> first = Unlabeled.csvFirstRecord(file, delimiter);
+        boolean named = text || switch (d.header()) {
+            case "auto" -> !Unlabeled.looksLikeData(first);
+            case "false" -> false;
+            default -> true;
+        };
+        boolean labelled;
+        if (named && (text || d.labelIndex() == null)) {
+            labelled = first.contains(d.labelColumn());
+        } else {
+            int dropped = d.dropColumns() == null ? 0 : d.dropColumns().size();
+            labelled = first.size() != featureCount() + dropped;
+        }
+        return new CsvLayout(delimiter, named, first, labelled);
+    }
+
+    /** Number of features of the model's one numeric input, or -1 when it has no fixed size. */
+    private int featureCount() {
+        TensorSpec spec = graph().inputs().values().iterator().next();
+        int n = 1;
+        for (int i = 1; i < spec.rank(); i++) {
+            if (!(spec.dims().get(i) instanceof Dim.Fixed f)) {
+                return -1;
+            }
+            n *= (int) f.size();
+        }
+        return n;
+    }
+
+    /**
+     * The names of the feature columns of a numeric CSV file read with the run's config, in the
+     * order of the model input's features: the header's names without the label and the dropped
+     * columns, or {@code column N} (N the 0-based column index in the file) without a header.
+     *
+     * @param file a CSV file of the run's layout, with or without the label column
+     * @return one name per feature column
+     * @throws IllegalStateException if the run does not read numeric CSV data
+     */
+    public List<String> featureColumns(Path file) {
+        ExperimentConfig.Data d = config.data();
+        if (!ExperimentConfig.Data.CSV.equals(d.format())) {
+            throw new IllegalStateException("run " + dir + " reads data of format " + d.format() + ", not csv");
+        }
+        CsvLayout layout = csvLayout(file);
+        int labelAt = !layout.labelled() ? -1 : d.labelIndex() != null ? d.labelIndex()
+                : layout.first().indexOf(d.labelColumn());
+        List<String> names = new ArrayList<>();
+        for (int col = 0; col < layout.first().size(); col++) {
+            String cell = layout.first().get(col);
+            boolean dropped = layout.named() && d.dropColumns() != null && d.dropColumns().contains(cell);
+            if (col != labelAt && !dropped) {
+                names.add(layout.named() ? cell : "column " + col);
+            }
+        }
+        return names;
     }
 
     /**

@@ -227,6 +227,21 @@ public final class Tokenizer implements AutoCloseable {
         return List.of(tokenizer.encode(text).getTokens());
     }
 
+    /**
+     * The word piece of each token id, as the tokenizer decodes it alone (special tokens such as
+     * {@code [CLS]} kept), for naming the tokens of encoded texts.
+     *
+     * @param ids token ids of this tokenizer's vocabulary
+     * @return one piece per id, in order
+     */
+    public List<String> pieces(long[] ids) {
+        long[][] one = new long[ids.length][];
+        for (int i = 0; i < ids.length; i++) {
+            one[i] = new long[] {ids[i]};
+        }
+        return ids.length == 0 ? List.of() : List.of(tokenizer.batchDecode(one, false));
+    }
+
     @Override
     public void close() {
         tokenizer.close();

@@ -70,7 +70,7 @@ final class RunLedgers {
         }
         List<Ledger.Data> data = new ArrayList<>();
         for (RunManifest.DataRecord d : recipe.data()) {
-            data.add(new Ledger.Data(d.role(), d.name(), d.examples(), d.classes(), d.fingerprint()));
+            data.add(new Ledger.Data(d.key(), d.name(), d.examples(), d.classes(), d.fingerprint()));
         }
         Map<String, Double> metrics = new TreeMap<>();
         if (outcome.finalEval() != null) {
