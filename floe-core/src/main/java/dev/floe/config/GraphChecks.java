@@ -131,8 +131,13 @@ public final class GraphChecks {
             return;
         }
         for (int i = 0; i < peft.lora().size(); i++) {
+            PeftConfig.Lora l = peft.lora().get(i);
             try {
-                dev.floe.peft.Lora.inject(graph, peft.lora().get(i).toSpec(), peft.freezeHost());
+                if (l.dora()) {
+                    dev.floe.peft.Dora.inject(graph, l.toDoraSpec(), peft.freezeHost());
+                } else {
+                    dev.floe.peft.Lora.inject(graph, l.toSpec(), peft.freezeHost());
+                }
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("peft.lora[" + i + "]", e.getMessage(), e);
             }
@@ -144,14 +149,74 @@ public final class GraphChecks {
                 throw new ConfigException("peft.adapters[" + i + "]", e.getMessage(), e);
             }
         }
+        for (int i = 0; i < peft.ia3().size(); i++) {
+            try {
+                dev.floe.peft.Ia3.inject(graph, peft.ia3().get(i).toSpec(), peft.freezeHost());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("peft.ia3[" + i + "]", e.getMessage(), e);
+            }
+        }
         for (PeftConfig.Lora l : peft.lora()) {
             if (!peft.active().contains(l.name())) {
-                dev.floe.peft.Lora.deactivate(graph, l.name());
+                if (l.dora()) {
+                    dev.floe.peft.Dora.deactivate(graph, l.name());
+                } else {
+                    dev.floe.peft.Lora.deactivate(graph, l.name());
+                }
             }
         }
         for (PeftConfig.Adapter a : peft.adapters()) {
             if (!peft.active().contains(a.name())) {
                 dev.floe.peft.Adapters.deactivate(graph, a.name());
+            }
+        }
+        for (PeftConfig.Ia3 a : peft.ia3()) {
+            if (!peft.active().contains(a.name())) {
+                dev.floe.peft.Ia3.deactivate(graph, a.name());
+            }
+        }
+        if (peft.merge()) {
+            checkMergeable(peft, graph);
+        }
+    }
+
+    /**
+     * With {@code peft.merge}, a DoRA or IA3 module rescales the weights it is merged into, so it
+     * may share no layer with another active module (that one would then read changed weights).
+     *
+     * @throws ConfigException at {@code peft.merge} naming both modules and the shared layers
+     */
+    private static void checkMergeable(PeftConfig peft, ModelGraph graph) {
+        Map<String, String> kinds = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> layers = new java.util.LinkedHashMap<>();
+        for (PeftConfig.Lora l : peft.lora()) {
+            kinds.put(l.name(), l.dora() ? "dora" : "lora");
+            layers.put(l.name(), l.dora() ? dev.floe.peft.Dora.layers(graph, l.name())
+                    : dev.floe.peft.Lora.layers(graph, l.name()));
+        }
+        for (PeftConfig.Adapter a : peft.adapters()) {
+            kinds.put(a.name(), "adapter");
+            layers.put(a.name(), dev.floe.peft.Adapters.layers(graph, a.name()));
+        }
+        for (PeftConfig.Ia3 a : peft.ia3()) {
+            kinds.put(a.name(), "ia3");
+            layers.put(a.name(), dev.floe.peft.Ia3.layers(graph, a.name()));
+        }
+        for (String x : peft.active()) {
+            if (!kinds.get(x).equals("dora") && !kinds.get(x).equals("ia3")) {
+                continue;
+            }
+            for (String y : peft.active()) {
+                if (x.equals(y)) {
+                    continue;
+                }
+                List<String> shared = layers.get(x).stream().filter(layers.get(y)::contains).toList();
+                if (!shared.isEmpty()) {
+                    throw new ConfigException("peft.merge", "merge: true cannot fold " + kinds.get(x) + " '" + x
+                            + "' into the weights: " + kinds.get(y) + " '" + y + "' is active on the same layers "
+                            + shared + " and would then read rescaled weights; give them targets that do not overlap,"
+                            + " or set merge: false", null);
+                }
             }
         }
     }
@@ -172,6 +237,13 @@ public final class GraphChecks {
         }
         List<String> out = new java.util.ArrayList<>();
         for (PeftConfig.Lora l : peft.lora()) {
+            if (l.dora()) {
+                out.add("peft: dora '" + l.name() + "' (rank " + l.rank() + ", alpha " + l.alpha() + ", dropout "
+                        + l.dropout() + ") on " + dev.floe.peft.Dora.layers(graph, l.name()).size() + " layers matching "
+                        + l.target() + ", " + parameterCount(graph, l.name()) + " parameters (A, B and a magnitude per"
+                        + " output unit), " + (peft.active().contains(l.name()) ? "active" : "inactive (frozen)"));
+                continue;
+            }
             out.add("peft: lora '" + l.name() + "' (rank " + l.rank() + ", alpha " + l.alpha() + ", dropout "
                     + l.dropout() + ") on " + dev.floe.peft.Lora.layers(graph, l.name()).size() + " layers matching "
                     + l.target() + ", " + (peft.active().contains(l.name()) ? "active" : "inactive (frozen)"));
@@ -179,6 +251,14 @@ public final class GraphChecks {
         for (PeftConfig.Adapter a : peft.adapters()) {
             out.add("peft: adapter '" + a.name() + "' (bottleneck " + a.bottleneck() + ", " + a.activation() + ") after "
                     + dev.floe.peft.Adapters.layers(graph, a.name()).size() + " layers matching " + a.target() + ", "
+                    + (peft.active().contains(a.name()) ? "active" : "inactive (frozen)"));
+        }
+        for (PeftConfig.Ia3 a : peft.ia3()) {
+            int ff = dev.floe.peft.Ia3.feedforwardLayers(graph, a.name()).size();
+            out.add("peft: ia3 '" + a.name() + "' on " + dev.floe.peft.Ia3.layers(graph, a.name()).size()
+                    + " layers matching " + a.target() + " (" + ff + " scaling their input"
+                    + (a.feedforward().isBlank() ? "" : ", feedforward " + a.feedforward()) + "), "
+                    + parameterCount(graph, a.name()) + " parameters, "
                     + (peft.active().contains(a.name()) ? "active" : "inactive (frozen)"));
         }
         List<FreezeRule> host = config.peftHostRules(graph);
@@ -190,10 +270,17 @@ public final class GraphChecks {
                         + " rules follow as #" + (host.size() + 1) + "...); train rules in policy override it");
             }
         }
+        boolean rescaling = peft.ia3().size() > 0 || peft.lora().stream().anyMatch(PeftConfig.Lora::dora);
         out.add("peft: after training, " + (peft.merge()
-                ? "the active LoRA modules are merged into the base weights"
+                ? "the active " + (rescaling ? "LoRA, DoRA and IA3" : "LoRA") + " modules are merged into the base weights"
                 : "modules stay separate (merge: false)"));
         return out;
+    }
+
+    /** The number of scalars in the parameters of the named module. */
+    private static long parameterCount(ModelGraph graph, String module) {
+        return graph.parameters().values().stream().filter(p -> module.equals(p.adapter()))
+                .mapToLong(dev.floe.nn.Param::size).sum();
     }
 
     /**

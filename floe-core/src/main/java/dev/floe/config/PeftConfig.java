@@ -1,6 +1,8 @@
 package dev.floe.config;
 
 import dev.floe.peft.AdapterSpec;
+import dev.floe.peft.DoraSpec;
+import dev.floe.peft.Ia3Spec;
 import dev.floe.peft.LoraSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,10 +19,13 @@ import java.util.Set;
  * peft:
  *   lora:
  *     - {name: qv, target: "encoder/**}{@code /attention/self/{query,value}", rank: 8, alpha: 16, dropout: 0.1}
+ *     - {name: dq, type: dora, target: "encoder/**}{@code /intermediate/dense", rank: 4}
+ *   ia3:
+ *     - {name: kv, target: "encoder/*}{@code /{attention/self/{key,value},output/dense}", feedforward: "encoder/*}{@code /output/dense"}
  *   adapters:
  *     - {name: bottleneck, target: "encoder/**}{@code /output/dense", bottleneck: 32, activation: relu}
  *   active: [qv]        # default: every module
- *   merge: true         # fold the active LoRA modules into the base weights after training; default false
+ *   merge: true         # fold the active LoRA, DoRA and IA3 modules into the weights after training; default false
  *   freeze_host: true   # default true
  * }</pre>
  *
@@ -31,32 +36,34 @@ import java.util.Set;
  * themselves train while active whatever the rules say, and the base weights of a layer that holds
  * an active LoRA module stay frozen whatever the rules say.
  *
- * @param lora LoRA modules, injected in this order before the adapters; default none
+ * @param lora LoRA and DoRA modules ({@code type}), injected in this order before the adapters; default none
  * @param adapters bottleneck adapters, injected after the LoRA modules; default none
  * @param active names of the modules that are on during training; default all
- * @param merge merge the active LoRA modules into the base weights when training ends; default false
+ * @param merge merge the active LoRA, DoRA and IA3 modules into the base weights when training ends;
+ *     default false
  * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
+ * @param ia3 IA3 modules, injected after the adapters; default none
  */
 public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> active, Boolean merge,
-        Boolean freezeHost) {
+        Boolean freezeHost, List<Ia3> ia3) {
 
     /**
-     * Fills in the defaults of absent keys and checks the values; a bad value throws an exception
-     * naming its YAML key, what was expected and what was found.
+     * Fills the defaults and checks names, {@code active} and {@code merge}.
      *
-     * @param lora LoRA modules, injected in this order before the adapters; default none
-     * @param adapters bottleneck adapters, injected after the LoRA modules; default none
-     * @param active names of the modules that are on during training; default all
-     * @param merge merge the active LoRA modules into the base weights when training ends; default
-     *     false
-     * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
+     * @param lora see the class comment
+     * @param adapters see the class comment
+     * @param active see the class comment
+     * @param merge see the class comment
+     * @param freezeHost see the class comment
+     * @param ia3 see the class comment
      */
     public PeftConfig {
         lora = Fields.list(lora);
         adapters = Fields.list(adapters);
+        ia3 = Fields.list(ia3);
         merge = merge != null && merge;
         freezeHost = freezeHost == null || freezeHost;
-        if (lora.isEmpty() && adapters.isEmpty()) {
+        if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty()) {
             throw new IllegalArgumentException("peft declares no module; add lora: [{name: qv, target: \"encoder/**"
                     + "/attention/self/{query,value}\", rank: 8}] or adapters: [...], or remove the peft section");
         }
@@ -79,10 +86,20 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
                         + "'; names are unique across lora and adapters");
             }
         }
+        for (int i = 0; i < ia3.size(); i++) {
+            if (ia3.get(i) == null) {
+                throw Fields.inside(List.of("ia3", i), "ia3 entry " + i + " is empty; fill it in or remove it");
+            }
+            if (!names.add(ia3.get(i).name())) {
+                throw Fields.inside(List.of("ia3", i, "name"), "two modules are named '" + ia3.get(i).name()
+                        + "'; names are unique across lora, adapters and ia3");
+            }
+        }
         if (active == null) {
             List<String> all = new ArrayList<>();
             lora.forEach(l -> all.add(l.name()));
             adapters.forEach(a -> all.add(a.name()));
+            ia3.forEach(a -> all.add(a.name()));
             active = List.copyOf(all);
         } else {
             active = Fields.list(active);
@@ -103,9 +120,9 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             }
         }
         List<String> on = active;
-        if (merge && lora.stream().noneMatch(l -> on.contains(l.name()))) {
+        if (merge && lora.stream().noneMatch(l -> on.contains(l.name())) && ia3.stream().noneMatch(l -> on.contains(l.name()))) {
             throw Fields.bad("merge", "merge is true but no LoRA module is active (adapters cannot be merged: they"
-                    + " are nonlinear); remove merge or make a LoRA module active");
+                    + " are nonlinear); remove merge or make a LoRA, DoRA or IA3 module active");
         }
     }
 
@@ -125,49 +142,128 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
 
     /**
      * One LoRA module: {@code y = x Wᵀ + b + (alpha / rank) · dropout(x) Aᵀ Bᵀ} on every Linear layer
-     * whose path matches {@code target}.
+     * whose path matches {@code target}; with {@code type: dora}, a DoRA module: the same low-rank
+     * update on the direction of W plus a trained magnitude per output unit (see {@link DoraSpec}).
      *
      * @param name unique across lora and adapters; letters, digits, '_' and '-'; required
      * @param target glob over Linear layer paths, e.g. {@code encoder/**}{@code /attention/self/{query,value}}; required
      * @param rank r, at least 1 and at most the smaller size of every targeted layer; required
      * @param alpha the update is scaled by {@code alpha / rank}; default {@code rank} (scale 1)
      * @param dropout on the LoRA branch's input while it trains, in [0, 1); default 0
+     * @param type {@code lora} (default) or {@code dora}
      */
-    public record Lora(String name, String target, Integer rank, Double alpha, Double dropout) {
+    public record Lora(String name, String target, Integer rank, Double alpha, Double dropout, String type) {
+
         /**
-         * Fills in the defaults of absent keys and checks the values; a bad value throws an
-         * exception naming its YAML key, what was expected and what was found.
+         * Fills the defaults and checks every key.
          *
-         * @param name unique across lora and adapters; letters, digits, '_' and '-'; required
-         * @param target glob over Linear layer paths, e.g. {@code encoder/**}{@code
-         *     /attention/self/{query,value}}; required
-         * @param rank r, at least 1 and at most the smaller size of every targeted layer; required
-         * @param alpha the update is scaled by {@code alpha / rank}; default {@code rank} (scale 1)
-         * @param dropout on the LoRA branch's input while it trains, in [0, 1); default 0
+         * @param name see the class comment
+         * @param target see the class comment
+         * @param rank see the class comment
+         * @param alpha see the class comment
+         * @param dropout see the class comment
+         * @param type see the class comment
          */
         public Lora {
             Fields.required().key("name", name).key("target", target).key("rank", rank)
                     .check("{name: qv, target: \"encoder/**/attention/self/{query,value}\", rank: 8, alpha: 16}");
-            Fields.positive("rank", rank);
+            if (rank < 1) {
+                throw Fields.bad("rank", "rank must be a positive integer, found " + rank
+                        + "; set it to the size of the low-rank update, typically 4 to 16");
+            }
             alpha = alpha == null ? (double) rank : alpha;
             Fields.positive("alpha", alpha, "alpha = rank gives scale 1; PEFT setups often use 2 · rank");
             dropout = dropout == null ? 0.0 : dropout;
             Fields.unitInterval("dropout", dropout);
-            checkNameAndTarget("lora", name, target);
-            toSpec(name, target, rank, alpha, dropout);
+            type = type == null ? "lora" : type;
+            if (!type.equals("lora") && !type.equals("dora")) {
+                throw Fields.bad("type", "type must be lora or dora, found '" + type + "'; ia3 modules go under"
+                        + " peft.ia3, bottleneck adapters under peft.adapters");
+            }
+            checkNameAndTarget(type, name, target);
+            if (type.equals("dora")) {
+                new DoraSpec(name, rank, alpha, dropout, target);
+            } else {
+                new LoraSpec(name, rank, alpha, dropout, target);
+            }
         }
 
-        private static LoraSpec toSpec(String name, String target, int rank, double alpha, double dropout) {
+        /** {@return true for {@code type: dora}} */
+        public boolean dora() {
+            return type.equals("dora");
+        }
+
+        /**
+         * The spec to inject for {@code type: lora}.
+         *
+         * @return the LoRA spec
+         * @throws IllegalStateException for {@code type: dora} (use {@link #toDoraSpec()})
+         */
+        public LoraSpec toSpec() {
+            if (dora()) {
+                throw new IllegalStateException("peft.lora entry '" + name + "' is type dora; use toDoraSpec()");
+            }
             return new LoraSpec(name, rank, alpha, dropout, target);
+        }
+
+        /**
+         * The spec to inject for {@code type: dora}.
+         *
+         * @return the DoRA spec
+         * @throws IllegalStateException for {@code type: lora} (use {@link #toSpec()})
+         */
+        public DoraSpec toDoraSpec() {
+            if (!dora()) {
+                throw new IllegalStateException("peft.lora entry '" + name + "' is type lora; use toSpec()");
+            }
+            return new DoraSpec(name, rank, alpha, dropout, target);
+        }
+    }
+
+    /**
+     * One IA3 module: trained scaling vectors, starting at 1, on every Linear layer whose path
+     * matches {@code target} — the output of each, except the layers {@code feedforward} matches,
+     * whose input is scaled (see {@link Ia3Spec}).
+     *
+     * @param name unique across lora, adapters and ia3; letters, digits, '_' and '-'; required
+     * @param target glob over Linear layer paths, e.g.
+     *     {@code encoder/*}{@code /{attention/self/{key,value},output/dense}}; required
+     * @param feedforward glob over the targeted layers whose input is scaled, e.g.
+     *     {@code encoder/*}{@code /output/dense}; default none (every targeted layer's output is scaled)
+     */
+    public record Ia3(String name, String target, String feedforward) {
+
+        /**
+         * Fills the default and checks every key.
+         *
+         * @param name see the class comment
+         * @param target see the class comment
+         * @param feedforward see the class comment
+         */
+        public Ia3 {
+            Fields.required().key("name", name).key("target", target)
+                    .check("{name: kv, target: \"encoder/*/{attention/self/{key,value},output/dense}\","
+                            + " feedforward: \"encoder/*/output/dense\"}");
+            feedforward = feedforward == null ? "" : feedforward;
+            checkNameAndTarget("ia3", name, target);
+            if (!feedforward.isBlank()) {
+                try {
+                    dev.floe.graph.PathGlob.compile(feedforward);
+                } catch (IllegalArgumentException e) {
+                    throw Fields.inside(List.of("feedforward"), e.getMessage() + "; feedforward is a glob over the"
+                            + " targeted layers whose input is scaled, e.g. \"encoder/*/output/dense\"");
+                }
+            }
+            new Ia3Spec(name, target, feedforward);
         }
 
         /**
          * The spec to inject.
          *
-         * @return the LoRA spec
+         * @return the IA3 spec
          */
-        public LoraSpec toSpec() {
-            return toSpec(name, target, rank, alpha, dropout);
+        public Ia3Spec toSpec() {
+            return new Ia3Spec(name, target, feedforward);
         }
     }
 

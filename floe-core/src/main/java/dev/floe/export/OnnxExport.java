@@ -21,9 +21,9 @@ import java.util.Map;
  * dimensions such as {@code batch} stay dynamic).
  *
  * <p>Exportable component types: {@code conv_encoder}, {@code linear_head}, {@code mlp_head},
- * {@code mlp}, {@code transformer} and {@code minilm}. Active LoRA modules are merged into their
- * layers' weights first (this changes the graph's weights in place, not its outputs); active
- * bottleneck adapters become nodes of their own.
+ * {@code mlp}, {@code transformer} and {@code minilm}. Active LoRA, DoRA and IA3 modules are merged
+ * into their layers' weights first (this changes the graph's weights in place, not its outputs);
+ * active bottleneck adapters become nodes of their own.
  */
 public final class OnnxExport {
 

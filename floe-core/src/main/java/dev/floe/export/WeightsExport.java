@@ -12,6 +12,8 @@ import dev.floe.io.ModelWeights;
 import dev.floe.io.Safetensors;
 import dev.floe.io.TensorData;
 import dev.floe.nn.Param;
+import dev.floe.peft.Dora;
+import dev.floe.peft.Ia3;
 import dev.floe.peft.Lora;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -31,27 +33,50 @@ public final class WeightsExport {
     private WeightsExport() {}
 
     /**
-     * Merges every active, unmerged LoRA module into its layers' weights (in place; outputs stay the
-     * same within float rounding).
+     * Merges every active, unmerged LoRA, DoRA and IA3 module into its layers' weights (in place;
+     * outputs stay the same within float rounding), LoRA modules first.
      *
-     * @return the names of all merged LoRA modules
+     * @param graph the graph whose modules to merge
+     * @return the names of all merged LoRA, DoRA and IA3 modules
+     * @throws ExportException when a DoRA or IA3 module cannot be merged because another active
+     *     module shares its layers (naming both)
      */
     public static Set<String> mergeLora(ModelGraph graph) {
         Set<String> merged = new TreeSet<>();
-        for (String name : Lora.attached(graph).keySet()) {
-            if (graph.activeAdapters().contains(name) && !Lora.isMerged(graph, name)) {
-                Lora.merge(graph, name);
+        try {
+            for (String name : Lora.attached(graph).keySet()) {
+                if (graph.activeAdapters().contains(name) && !Lora.isMerged(graph, name)) {
+                    Lora.merge(graph, name);
+                }
+                if (Lora.isMerged(graph, name)) {
+                    merged.add(name);
+                }
             }
-            if (Lora.isMerged(graph, name)) {
-                merged.add(name);
+            for (String name : Dora.attached(graph).keySet()) {
+                if (graph.activeAdapters().contains(name) && !Dora.isMerged(graph, name)) {
+                    Dora.merge(graph, name);
+                }
+                if (Dora.isMerged(graph, name)) {
+                    merged.add(name);
+                }
             }
+            for (String name : Ia3.attached(graph).keySet()) {
+                if (graph.activeAdapters().contains(name) && !Ia3.isMerged(graph, name)) {
+                    Ia3.merge(graph, name);
+                }
+                if (Ia3.isMerged(graph, name)) {
+                    merged.add(name);
+                }
+            }
+        } catch (IllegalStateException e) {
+            throw new ExportException("cannot export with the modules merged: " + e.getMessage());
         }
         return merged;
     }
 
     /**
-     * The tensors to write, by parameter path: every parameter (buffers included) with LoRA merged,
-     * without the merged LoRA modules' own factors. Parameters of other adapters stay.
+     * The tensors to write, by parameter path: every parameter (buffers included) with LoRA, DoRA and
+     * IA3 merged, without the merged modules' own parameters. Parameters of other adapters stay.
      */
     public static Map<String, TensorData> tensors(ModelGraph graph) {
         Set<String> merged = mergeLora(graph);
@@ -78,7 +103,7 @@ public final class WeightsExport {
      * The JSON description of the exported graph: {@code format}, {@code weights} (the file name),
      * {@code model} (the config's {@code model} section without {@code init}, i.e. inputs, components
      * with their types and settings, wires, outputs), {@code ports} (each component's input and output
-     * ports with shapes), {@code merged_lora} (LoRA modules folded into the weights), {@code adapters}
+     * ports with shapes), {@code merged_lora} (LoRA, DoRA and IA3 modules folded into the weights), {@code adapters}
      * (other adapters whose weights are in the file; a config loading it needs the same {@code peft}
      * entries) and {@code init} (the {@code model.init} entry that loads the file).
      *

@@ -14,7 +14,9 @@ public enum ParamKind {
     LORA_A,
     /** LoRA up-projection B, shape (out, r); starts at zero. */
     LORA_B,
-    /** A weight or bias of a bottleneck adapter. */
+    /** A DoRA magnitude: one trained length per output unit of the layer, shape (out). */
+    LORA_MAGNITUDE,
+    /** A weight or bias of a bottleneck adapter, or an IA3 scaling vector. */
     ADAPTER,
     /** BatchNorm running mean: a buffer updated by forward passes in training mode, never by gradients. */
     RUNNING_MEAN,
@@ -28,7 +30,7 @@ public enum ParamKind {
 
     /** True for parameters that belong to a named LoRA module or adapter rather than the base model. */
     public boolean isAdapter() {
-        return this == LORA_A || this == LORA_B || this == ADAPTER;
+        return this == LORA_A || this == LORA_B || this == LORA_MAGNITUDE || this == ADAPTER;
     }
 
     /** True when weight decay applies by default (weights only; biases and norm parameters are exempt). */

@@ -101,7 +101,8 @@ public final class Lora {
      * @param graph the graph holding the module
      * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
-     * @throws IllegalStateException if it is already merged or is not active
+     * @throws IllegalStateException if it is already merged or is not active, or an active DoRA or
+     *     IA3 module shares one of its layers (merge or deactivate that one first)
      */
     public static void merge(ModelGraph graph, String name) {
         LoraModule m = Targets.find(graph, name, LoraModule.class);
@@ -111,6 +112,7 @@ public final class Lora {
                     "LoRA '" + name + "' is not active, so merging it would change the model's outputs; activate it"
                             + " first (Lora.activate) if you mean to bake it in");
         }
+        Merges.requireMergeable(graph, m);
         m.merge();
     }
 
@@ -121,13 +123,15 @@ public final class Lora {
      * @param graph the graph holding the module
      * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
-     * @throws IllegalStateException if it is not merged
+     * @throws IllegalStateException if it is not merged, or a DoRA or IA3 module merged after it
+     *     shares one of its layers (unmerge that one first)
      */
     public static void unmerge(ModelGraph graph, String name) {
         LoraModule m = Targets.find(graph, name, LoraModule.class);
         if (!m.merged()) {
             throw new IllegalStateException("LoRA '" + name + "' is not merged; there is nothing to unmerge");
         }
+        Merges.requireUndoable(graph, m);
         m.unmerge();
     }
 

@@ -29,6 +29,7 @@ final class LoraModule implements PeftModule {
     private final List<Layer> layers = new ArrayList<>();
     private final Map<String, Param> params = new LinkedHashMap<>();
     private boolean merged;
+    private long mergeOrder;
 
     private LoraModule(LoraSpec spec, Set<String> active) {
         this.spec = spec;
@@ -107,6 +108,11 @@ final class LoraModule implements PeftModule {
         return merged;
     }
 
+    @Override
+    public long mergeOrder() {
+        return mergeOrder;
+    }
+
     boolean active() {
         return !merged && active.contains(spec.name());
     }
@@ -119,6 +125,7 @@ final class LoraModule implements PeftModule {
             l.addToWeight(l.snapshotA, l.snapshotB, +1);
         }
         merged = true;
+        mergeOrder = Merges.next();
         active.remove(spec.name());
     }
 
@@ -133,6 +140,7 @@ final class LoraModule implements PeftModule {
             l.snapshotB = null;
         }
         merged = false;
+        mergeOrder = 0;
         active.add(spec.name());
     }
 

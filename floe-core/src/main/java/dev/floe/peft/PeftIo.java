@@ -25,9 +25,10 @@ import java.util.TreeSet;
  *
  * <p>The file holds the module's parameters under their graph paths (e.g.
  * {@code encoder/fc1/lora/a/A}) and string metadata: {@value #FORMAT_KEY} = {@value #FORMAT};
- * {@code peft.kind} ({@code lora} or {@code adapter}); the spec ({@code peft.name},
- * {@code peft.target}, and {@code peft.rank}, {@code peft.alpha}, {@code peft.dropout} or
- * {@code peft.bottleneck}, {@code peft.activation}); {@code peft.layers}, the module paths it is
+ * {@code peft.kind} ({@code lora}, {@code adapter}, {@code dora} or {@code ia3}); the spec
+ * ({@code peft.name}, {@code peft.target}, and {@code peft.rank}, {@code peft.alpha},
+ * {@code peft.dropout} for LoRA and DoRA, {@code peft.bottleneck}, {@code peft.activation} for
+ * adapters, {@code peft.feedforward} for IA3); {@code peft.layers}, the module paths it is
  * attached to; {@code peft.base_components}; and {@code peft.base_hash}.
  *
  * <p>The base hash covers the <em>whole components</em> that hold the targeted layers, not just
@@ -58,6 +59,7 @@ public final class PeftIo {
     private static final String DROPOUT = "peft.dropout";
     private static final String BOTTLENECK = "peft.bottleneck";
     private static final String ACTIVATION = "peft.activation";
+    private static final String FEEDFORWARD = "peft.feedforward";
     private static final String LAYERS = "peft.layers";
     private static final String BASE_COMPONENTS = "peft.base_components";
     private static final String BASE_HASH = "peft.base_hash";
@@ -171,6 +173,10 @@ public final class PeftIo {
         if (module == null) {
             if (spec instanceof LoraSpec lora) {
                 Lora.inject(graph, lora);
+            } else if (spec instanceof DoraSpec dora) {
+                Dora.inject(graph, dora);
+            } else if (spec instanceof Ia3Spec ia3) {
+                Ia3.inject(graph, ia3);
             } else {
                 Adapters.inject(graph, (AdapterSpec) spec);
             }
@@ -217,9 +223,10 @@ public final class PeftIo {
         for (PeftModule m : Targets.modules(graph).values()) {
             if (m.merged() && m.targets().stream().anyMatch(t -> components.contains(t.component()))) {
                 throw new IllegalStateException(
-                        "cannot " + action + ": LoRA '" + m.name() + "' is merged into the base weights of "
-                                + components(m.targets()) + ", so the base is not the one modules are trained on;"
-                                + " call Lora.unmerge(graph, \"" + m.name() + "\") first");
+                        "cannot " + action + ": " + (m instanceof LoraModule ? "LoRA" : m instanceof DoraModule ? "DoRA" : "IA3")
+                                + " '" + m.name() + "' is merged into the base"
+                                + " weights of " + components(m.targets()) + ", so the base is not the one modules are"
+                                + " trained on; unmerge it first (Lora.unmerge, Dora.unmerge or Ia3.unmerge)");
             }
         }
     }
@@ -248,6 +255,12 @@ public final class PeftIo {
         } else if (spec instanceof AdapterSpec a) {
             m.put(BOTTLENECK, Integer.toString(a.bottleneck()));
             m.put(ACTIVATION, a.activation().toString());
+        } else if (spec instanceof DoraSpec d) {
+            m.put(RANK, Integer.toString(d.rank()));
+            m.put(ALPHA, Double.toString(d.alpha()));
+            m.put(DROPOUT, Double.toString(d.dropout()));
+        } else if (spec instanceof Ia3Spec i) {
+            m.put(FEEDFORWARD, i.feedforward());
         }
         return m;
     }
@@ -288,8 +301,15 @@ public final class PeftIo {
                         Integer.parseInt(required(file, meta, BOTTLENECK)),
                         target,
                         AdapterSpec.Activation.parse(required(file, meta, ACTIVATION)));
+                case "dora" -> new DoraSpec(
+                        name,
+                        Integer.parseInt(required(file, meta, RANK)),
+                        Double.parseDouble(required(file, meta, ALPHA)),
+                        Double.parseDouble(meta.getOrDefault(DROPOUT, "0")),
+                        target);
+                case "ia3" -> new Ia3Spec(name, target, required(file, meta, FEEDFORWARD));
                 default -> throw new IllegalArgumentException(
-                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora or adapter");
+                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora, adapter, dora or ia3");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(
@@ -309,7 +329,16 @@ public final class PeftIo {
     }
 
     private static Map<String, long[]> plan(PeftSpec spec, List<Target> targets) {
-        return spec instanceof LoraSpec l ? LoraModule.plan(l, targets) : AdapterModule.plan((AdapterSpec) spec, targets);
+        if (spec instanceof LoraSpec l) {
+            return LoraModule.plan(l, targets);
+        }
+        if (spec instanceof DoraSpec d) {
+            return DoraModule.plan(d, targets);
+        }
+        if (spec instanceof Ia3Spec i) {
+            return Ia3Module.plan(i, targets);
+        }
+        return AdapterModule.plan((AdapterSpec) spec, targets);
     }
 
     private static Map<String, long[]> shapesOf(PeftModule module) {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /** One injected LoRA module or adapter: its spec, the layers it is attached to and its parameters. */
-sealed interface PeftModule permits LoraModule, AdapterModule {
+sealed interface PeftModule permits LoraModule, AdapterModule, DoraModule, Ia3Module {
 
     PeftSpec spec();
 
@@ -16,8 +16,16 @@ sealed interface PeftModule permits LoraModule, AdapterModule {
     /** Its parameters by path, in creation order. */
     Map<String, Param> params();
 
-    /** True while its weights are folded into the base weights (LoRA only). */
+    /** True while its weights are folded into the base weights (LoRA, DoRA and IA3 only). */
     boolean merged();
+
+    /**
+     * When it was merged, as an increasing sequence number ({@link Merges#next()}), or 0 while it
+     * is not merged; merges that do not commute must be undone in reverse order.
+     */
+    default long mergeOrder() {
+        return 0;
+    }
 
     default String name() {
         return spec().name();

@@ -4,7 +4,7 @@ package dev.floe.peft;
  * What to attach: a LoRA module or a bottleneck adapter, keyed by {@link #name()} and aimed at the
  * Linear layers whose module path matches {@link #target()}.
  */
-public sealed interface PeftSpec permits LoraSpec, AdapterSpec {
+public sealed interface PeftSpec permits LoraSpec, AdapterSpec, DoraSpec, Ia3Spec {
 
     /** {@return the module's name: unique in a graph across LoRA modules and adapters} */
     String name();
@@ -12,6 +12,6 @@ public sealed interface PeftSpec permits LoraSpec, AdapterSpec {
     /** {@return a {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}} */
     String target();
 
-    /** {@return {@code "lora"} or {@code "adapter"}, as written in files and messages} */
+    /** {@return {@code "lora"}, {@code "adapter"}, {@code "dora"} or {@code "ia3"}, as written in files and messages} */
     String kind();
 }

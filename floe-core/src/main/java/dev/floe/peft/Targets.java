@@ -127,7 +127,7 @@ final class Targets {
     static <M extends PeftModule> M find(ModelGraph graph, String name, Class<M> kind) {
         Map<String, PeftModule> all = modules(graph);
         PeftModule m = all.get(name);
-        String word = kind == LoraModule.class ? "LoRA module" : "adapter";
+        String word = word(kind);
         if (m == null) {
             throw new IllegalArgumentException(
                     "no " + word + " named '" + name + "' is attached to this graph; attached are "
@@ -135,10 +135,26 @@ final class Targets {
         }
         if (!kind.isInstance(m)) {
             throw new IllegalArgumentException(
-                    "'" + name + "' is " + (m instanceof LoraModule ? "a LoRA module, use Lora" : "an adapter, use Adapters")
-                            + " to switch or merge it");
+                    "'" + name + "' is " + (m instanceof LoraModule ? "a LoRA module, use Lora"
+                            : m instanceof DoraModule ? "a DoRA module, use Dora"
+                            : m instanceof Ia3Module ? "an IA3 module, use Ia3"
+                            : "an adapter, use Adapters") + " to switch or merge it");
         }
         return kind.cast(m);
+    }
+
+    /** How messages name a module class: {@code LoRA module}, {@code adapter}, {@code DoRA module}, {@code IA3 module}. */
+    static String word(Class<? extends PeftModule> kind) {
+        if (kind == LoraModule.class) {
+            return "LoRA module";
+        }
+        if (kind == DoraModule.class) {
+            return "DoRA module";
+        }
+        if (kind == Ia3Module.class) {
+            return "IA3 module";
+        }
+        return "adapter";
     }
 
     /**

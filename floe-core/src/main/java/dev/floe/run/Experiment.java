@@ -647,7 +647,7 @@ public final class Experiment implements AutoCloseable {
     }
 
     /**
-     * With {@code peft.merge}, folds the active LoRA modules into the base weights (after training,
+     * With {@code peft.merge}, folds the active LoRA, DoRA and IA3 modules into the base weights (after training,
      * or on a rebuilt graph before its saved merged weights are loaded: fresh LoRA factors add
      * nothing, and the modules are then marked merged so they add no delta in forward passes).
      *
@@ -661,7 +661,17 @@ public final class Experiment implements AutoCloseable {
         boolean merged = false;
         for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
             if (peft.active().contains(l.name())) {
-                dev.floe.peft.Lora.merge(graph, l.name());
+                if (l.dora()) {
+                    dev.floe.peft.Dora.merge(graph, l.name());
+                } else {
+                    dev.floe.peft.Lora.merge(graph, l.name());
+                }
+                merged = true;
+            }
+        }
+        for (dev.floe.config.PeftConfig.Ia3 a : peft.ia3()) {
+            if (peft.active().contains(a.name())) {
+                dev.floe.peft.Ia3.merge(graph, a.name());
                 merged = true;
             }
         }

@@ -1,0 +1,85 @@
+package dev.floe.peft;
+
+import dev.floe.graph.ModelGraph;
+import dev.floe.nn.Linear;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The rules that keep merged outputs equal to unmerged ones when modules that rescale weights
+ * (DoRA, IA3) share layers with other modules.
+ *
+ * <p>LoRA merges add to the weights and commute with each other. A DoRA or IA3 merge rescales
+ * the weights, and their deltas read the base weights or the layer output, so: (1) merging a
+ * module is refused while another active, unmerged module shares a layer with it, unless both are
+ * LoRA; (2) unmerging is refused while a module merged later shares a layer with it, unless both
+ * are LoRA (merges are undone in reverse order).
+ */
+final class Merges {
+
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    private Merges() {}
+
+    /** The next merge sequence number, above every earlier one. */
+    static long next() {
+        return SEQUENCE.incrementAndGet();
+    }
+
+    /** Rule (1) of the class comment. */
+    static void requireMergeable(ModelGraph graph, PeftModule module) {
+        for (PeftModule other : sharing(graph, module)) {
+            if (!other.merged() && graph.activeAdapters().contains(other.name()) && !commute(module, other)) {
+                throw new IllegalStateException(
+                        "cannot merge " + module.spec().kind() + " '" + module.name() + "': " + other.spec().kind() + " '"
+                                + other.name() + "' is active on the same layers " + common(module, other)
+                                + " and a " + (module instanceof LoraModule ? other : module).spec().kind()
+                                + " merge rescales the weights it reads, which would change the outputs; merge or"
+                                + " deactivate '" + other.name() + "' first");
+            }
+        }
+    }
+
+    /** Rule (2) of the class comment. */
+    static void requireUndoable(ModelGraph graph, PeftModule module) {
+        for (PeftModule other : sharing(graph, module)) {
+            if (other.merged() && other.mergeOrder() > module.mergeOrder() && !commute(module, other)) {
+                throw new IllegalStateException(
+                        "cannot unmerge " + module.spec().kind() + " '" + module.name() + "': " + other.spec().kind()
+                                + " '" + other.name() + "' was merged into the same layers " + common(module, other)
+                                + " after it; merges that rescale weights are undone in reverse order — unmerge '"
+                                + other.name() + "' first");
+            }
+        }
+    }
+
+    private static boolean commute(PeftModule a, PeftModule b) {
+        return a instanceof LoraModule && b instanceof LoraModule;
+    }
+
+    private static List<PeftModule> sharing(ModelGraph graph, PeftModule module) {
+        List<PeftModule> out = new ArrayList<>();
+        for (PeftModule other : Targets.modules(graph).values()) {
+            if (other != module && !common(module, other).isEmpty()) {
+                out.add(other);
+            }
+        }
+        return out;
+    }
+
+    private static List<String> common(PeftModule a, PeftModule b) {
+        Set<Linear> mine = Collections.newSetFromMap(new IdentityHashMap<>());
+        a.targets().forEach(t -> mine.add(t.linear()));
+        List<String> out = new ArrayList<>();
+        for (Target t : b.targets()) {
+            if (mine.contains(t.linear())) {
+                out.add(t.path());
+            }
+        }
+        return out;
+    }
+}
