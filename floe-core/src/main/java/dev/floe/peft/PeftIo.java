@@ -27,7 +27,8 @@ import java.util.TreeSet;
  * {@code encoder/fc1/lora/a/A}) and string metadata: {@value #FORMAT_KEY} = {@value #FORMAT};
  * {@code peft.kind} ({@code lora} or {@code adapter}); the spec ({@code peft.name},
  * {@code peft.target}, and {@code peft.rank}, {@code peft.alpha}, {@code peft.dropout} or
- * {@code peft.bottleneck}, {@code peft.activation}); {@code peft.layers}, the module paths it is
+ * {@code peft.bottleneck}, {@code peft.activation}, or {@code peft.virtual_tokens} for prompt and
+ * prefix tuning); {@code peft.layers}, the module paths it is
  * attached to; {@code peft.base_components}; and {@code peft.base_hash}.
  *
  * <p>The base hash covers the <em>whole components</em> that hold the targeted layers, not just
@@ -59,6 +60,7 @@ public final class PeftIo {
     private static final String BOTTLENECK = "peft.bottleneck";
     private static final String ACTIVATION = "peft.activation";
     private static final String LAYERS = "peft.layers";
+    private static final String VIRTUAL_TOKENS = "peft.virtual_tokens";
     private static final String BASE_COMPONENTS = "peft.base_components";
     private static final String BASE_HASH = "peft.base_hash";
 
@@ -99,7 +101,7 @@ public final class PeftIo {
             }
         }
         PeftModule module = module(graph, name);
-        List<String> components = components(module.targets());
+        List<String> components = module.components();
         requireNothingMerged(graph, components, "save '" + name + "'");
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         for (Param p : module.params().values()) {
@@ -108,7 +110,7 @@ public final class PeftIo {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(FORMAT_KEY, FORMAT);
         meta.putAll(specMetadata(module.spec()));
-        meta.put(LAYERS, String.join(",", Targets.paths(module.targets())));
+        meta.put(LAYERS, String.join(",", module.layers()));
         meta.put(BASE_COMPONENTS, String.join(",", components));
         meta.put(BASE_HASH, hash(graph, components));
         meta.putAll(new java.util.TreeMap<>(provenance));
@@ -144,8 +146,10 @@ public final class PeftIo {
                             + existing.spec() + " but the file holds " + spec
                             + "; load it into a graph where the name is free");
         }
-        List<Target> targets = existing != null ? existing.targets() : Targets.resolve(graph, spec);
-        List<String> layers = Targets.paths(targets);
+        Where where = existing != null
+                ? new Where(existing.layers(), existing.components(), shapesOf(existing))
+                : where(graph, spec);
+        List<String> layers = where.layers();
         String savedLayers = meta.get(LAYERS);
         if (savedLayers != null && !savedLayers.equals(String.join(",", layers))) {
             throw new IllegalArgumentException(
@@ -153,7 +157,7 @@ public final class PeftIo {
                             + spec.target() + "' selects " + layers + " in this graph; load it onto the model it was"
                             + " trained with");
         }
-        List<String> components = components(targets);
+        List<String> components = where.components();
         requireNothingMerged(graph, components, "load " + what);
         String expected = required(file, meta, BASE_HASH);
         String found = hash(graph, components);
@@ -164,15 +168,18 @@ public final class PeftIo {
                             + " is " + found + "; load it onto the base it was trained on (the same component"
                             + " weights as when it was saved), or retrain it for this base");
         }
-        Map<String, long[]> shapes = existing != null ? shapesOf(existing) : plan(spec, targets);
-        checkTensors(what, f.tensors(), shapes);
+        checkTensors(what, f.tensors(), where.shapes());
 
         PeftModule module = existing;
         if (module == null) {
             if (spec instanceof LoraSpec lora) {
                 Lora.inject(graph, lora);
+            } else if (spec instanceof AdapterSpec adapter) {
+                Adapters.inject(graph, adapter);
+            } else if (spec instanceof PromptSpec prompt) {
+                Prompts.inject(graph, prompt, true);
             } else {
-                Adapters.inject(graph, (AdapterSpec) spec);
+                Prompts.inject(graph, (PrefixSpec) spec, true);
             }
             module = Targets.modules(graph).get(spec.name());
         }
@@ -193,7 +200,7 @@ public final class PeftIo {
      * @throws IllegalArgumentException if no module has that name
      */
     public static String baseHash(ModelGraph graph, String name) {
-        return hash(graph, components(module(graph, name).targets()));
+        return hash(graph, module(graph, name).components());
     }
 
     private static PeftModule module(ModelGraph graph, String name) {
@@ -248,6 +255,10 @@ public final class PeftIo {
         } else if (spec instanceof AdapterSpec a) {
             m.put(BOTTLENECK, Integer.toString(a.bottleneck()));
             m.put(ACTIVATION, a.activation().toString());
+        } else if (spec instanceof PromptSpec p) {
+            m.put(VIRTUAL_TOKENS, Integer.toString(p.virtualTokens()));
+        } else if (spec instanceof PrefixSpec p) {
+            m.put(VIRTUAL_TOKENS, Integer.toString(p.length()));
         }
         return m;
     }
@@ -288,8 +299,10 @@ public final class PeftIo {
                         Integer.parseInt(required(file, meta, BOTTLENECK)),
                         target,
                         AdapterSpec.Activation.parse(required(file, meta, ACTIVATION)));
+                case "prompt" -> new PromptSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
+                case "prefix" -> new PrefixSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
                 default -> throw new IllegalArgumentException(
-                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora or adapter");
+                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora, adapter, prompt or prefix");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(
@@ -308,8 +321,29 @@ public final class PeftIo {
         return v;
     }
 
-    private static Map<String, long[]> plan(PeftSpec spec, List<Target> targets) {
-        return spec instanceof LoraSpec l ? LoraModule.plan(l, targets) : AdapterModule.plan((AdapterSpec) spec, targets);
+    /** Where a module of this spec would go in the graph: its layers, components and parameter shapes. */
+    private record Where(List<String> layers, List<String> components, Map<String, long[]> shapes) {}
+
+    private static Where where(ModelGraph graph, PeftSpec spec) {
+        if (spec instanceof PromptSpec || spec instanceof PrefixSpec) {
+            List<dev.floe.components.TransformerEncoder> encoders = Encoders.resolve(graph, spec);
+            List<String> names = encoders.stream().map(dev.floe.components.TransformerEncoder::name).toList();
+            List<String> layers = new ArrayList<>();
+            for (dev.floe.components.TransformerEncoder enc : encoders) {
+                if (spec instanceof PromptSpec) {
+                    layers.add(enc.name() + "/embeddings");
+                } else {
+                    for (int i = 0; i < enc.config().layers(); i++) {
+                        layers.add(enc.name() + "/layer." + i + "/attention/self");
+                    }
+                }
+            }
+            return new Where(layers, names, spec instanceof PromptSpec p ? PromptModule.plan(p, encoders)
+                    : PrefixModule.plan((PrefixSpec) spec, encoders));
+        }
+        List<Target> targets = Targets.resolve(graph, spec);
+        return new Where(Targets.paths(targets), components(targets), spec instanceof LoraSpec l
+                ? LoraModule.plan(l, targets) : AdapterModule.plan((AdapterSpec) spec, targets));
     }
 
     private static Map<String, long[]> shapesOf(PeftModule module) {

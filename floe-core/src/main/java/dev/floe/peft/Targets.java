@@ -114,6 +114,13 @@ final class Targets {
                     }
                 }
             }
+            if (c instanceof dev.floe.components.TransformerEncoder enc) {
+                for (dev.floe.components.EncoderExtension e : enc.extensions()) {
+                    if (e instanceof PeftModule.Extension pe) {
+                        out.putIfAbsent(pe.module().name(), pe.module());
+                    }
+                }
+            }
         }
         return out;
     }
@@ -127,7 +134,7 @@ final class Targets {
     static <M extends PeftModule> M find(ModelGraph graph, String name, Class<M> kind) {
         Map<String, PeftModule> all = modules(graph);
         PeftModule m = all.get(name);
-        String word = kind == LoraModule.class ? "LoRA module" : "adapter";
+        String word = kind == LoraModule.class ? "LoRA module" : kind == AdapterModule.class ? "adapter" : "PEFT module";
         if (m == null) {
             throw new IllegalArgumentException(
                     "no " + word + " named '" + name + "' is attached to this graph; attached are "
@@ -135,7 +142,9 @@ final class Targets {
         }
         if (!kind.isInstance(m)) {
             throw new IllegalArgumentException(
-                    "'" + name + "' is " + (m instanceof LoraModule ? "a LoRA module, use Lora" : "an adapter, use Adapters")
+                    "'" + name + "' is " + (m instanceof LoraModule ? "a LoRA module, use Lora"
+                            : m instanceof AdapterModule ? "an adapter, use Adapters"
+                            : "a " + m.spec().kind() + " module, use Prompts")
                             + " to switch or merge it");
         }
         return kind.cast(m);
@@ -151,7 +160,7 @@ final class Targets {
         if (existing != null) {
             throw new IllegalArgumentException(
                     spec.kind() + " '" + spec.name() + "': the name is already used by the " + existing.spec().kind()
-                            + " attached to " + paths(existing.targets())
+                            + " attached to " + existing.layers()
                             + "; names are unique across LoRA modules and adapters — choose another name");
         }
         for (Target t : targets) {
