@@ -110,6 +110,8 @@ final class Targets {
                     for (LinearDelta d : linear.deltas()) {
                         if (d instanceof PeftModule.Delta pd) {
                             out.putIfAbsent(pd.module().name(), pd.module());
+                        } else if (d instanceof ComposedLayer composed) {
+                            composed.members().forEach(m -> out.putIfAbsent(m.module().name(), m.module()));
                         }
                     }
                 }
@@ -162,6 +164,11 @@ final class Targets {
                     spec.kind() + " '" + spec.name() + "': the name is already used by the " + existing.spec().kind()
                             + " attached to " + existing.layers()
                             + "; names are unique across LoRA modules and adapters — choose another name");
+        }
+        if (Composition.attached(graph).containsKey(spec.name())) {
+            throw new IllegalArgumentException(
+                    spec.kind() + " '" + spec.name() + "': the name is already used by a composition; names are unique"
+                            + " across PEFT modules and compositions — choose another name");
         }
         for (Target t : targets) {
             for (LinearDelta d : t.linear().deltas()) {
