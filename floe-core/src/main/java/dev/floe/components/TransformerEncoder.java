@@ -1,7 +1,9 @@
 package dev.floe.components;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.floe.graph.Component;
 import dev.floe.graph.ElementType;
 import dev.floe.graph.PortSpec;
@@ -114,6 +116,7 @@ public final class TransformerEncoder extends Component {
     private final Pooling pooling;
     private TransformerEmbeddings embeddings;
     private final List<TransformerLayer> layers = new ArrayList<>();
+    private final List<EncoderExtension> extensions = new ArrayList<>();
 
     private TransformerEncoder(String name, Config config, Pooling pooling) {
         super(
@@ -186,18 +189,27 @@ public final class TransformerEncoder extends Component {
         // the mask needs no gradient, so autograd keeps none of the scalars below: DJL's add/mul(Number)
         // may free theirs at once (see FloeEngine.scalar)
         NDArray maskF = mask.toType(DataType.FLOAT32, false); // (B, T)
-        NDArray maskBias = maskF.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, t); // (B, 1, 1, T)
+        List<EncoderExtension> on = extensions.stream().filter(EncoderExtension::active).toList();
+        long n = on.isEmpty() ? 0 : virtualTokenCount(context, on);
+        NDArray fullMask = n == 0 ? maskF : maskF.getManager().ones(new Shape(b, n)).concat(maskF, 1); // (B, N + T)
+        NDArray maskBias = fullMask.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, n + t); // (B, 1, 1, N + T)
         Map<String, NDArray> tokens = new java.util.HashMap<>(Map.of("input_ids", ids));
         if (typeIds != null) {
             tokens.put("token_type_ids", typeIds);
         }
         String embedded = name() + "/embeddings";
         NDArray x = context.layerOutput(embedded, context.segment(embedded, tokens, tok -> Map.of(ForwardContext.SINGLE,
-                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids")))).get(ForwardContext.SINGLE)); // (B, T, H)
+                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids"), virtualTokens(context, on))))
+                .get(ForwardContext.SINGLE)); // (B, N + T, H)
         for (int i = 0; i < layers.size(); i++) {
             TransformerLayer layer = layers.get(i);
             String path = name() + "/layer." + i;
-            x = context.layerOutput(path, context.segment(path, x, h -> layer.forward(context, h, maskBias))); // (B, T, H)
+            int index = i;
+            x = context.layerOutput(path, context.segment(path, x,
+                    h -> layer.forward(context, h, maskBias, prefix(context, on, index, b)))); // (B, N + T, H)
+        }
+        if (n > 0) {
+            x = x.get(new NDIndex(":, {}:, :", n)); // (B, T, H): the real tokens
         }
         if (pooling == Pooling.CLS) {
             return Map.of("hidden", x, "pooled", x.get(":, 0, :")); // (B, T, H), (B, H)
@@ -206,6 +218,73 @@ public final class TransformerEncoder extends Component {
         NDArray sum = x.mul(weights).sum(new int[] {1}); // (B, H)
         NDArray count = maskF.sum(new int[] {1}, true).maximum(MIN_TOKEN_COUNT); // (B, 1)
         return Map.of("hidden", x, "pooled", sum.div(count)); // (B, T, H), (B, H)
+    }
+
+    /**
+     * Attaches an extension (prompt or prefix tuning); it takes part in forward passes while
+     * {@link EncoderExtension#active()} is true.
+     *
+     * @param extension the extension
+     * @throws IllegalArgumentException if an extension of that name is attached already
+     */
+    public void addExtension(EncoderExtension extension) {
+        for (EncoderExtension e : extensions) {
+            if (e.name().equals(extension.name())) {
+                throw new IllegalArgumentException(
+                        "encoder " + name() + " already has an extension named '" + extension.name() + "'; choose another name");
+            }
+        }
+        extensions.add(extension);
+    }
+
+    /**
+     * {@return the attached extensions, in attachment order (unmodifiable)}
+     */
+    public List<EncoderExtension> extensions() {
+        return java.util.Collections.unmodifiableList(extensions);
+    }
+
+    private long virtualTokenCount(ForwardContext context, List<EncoderExtension> on) {
+        long n = 0;
+        for (EncoderExtension e : on) {
+            NDArray v = e.virtualTokens(context);
+            n += v == null ? 0 : v.getShape().get(0);
+        }
+        return n;
+    }
+
+    /** The active extensions' virtual tokens, concatenated in order: (N, H), or null. */
+    private static NDArray virtualTokens(ForwardContext context, List<EncoderExtension> on) {
+        NDArray all = null;
+        for (EncoderExtension e : on) {
+            NDArray v = e.virtualTokens(context); // (N_e, H)
+            if (v != null) {
+                all = all == null ? v : all.concat(v, 0);
+            }
+        }
+        return all;
+    }
+
+    /** The active extensions' prefixes for one layer, concatenated in order, or null. */
+    private static TransformerLayer.Prefix prefix(ForwardContext context, List<EncoderExtension> on, int layer, long b) {
+        NDArray key = null;
+        NDArray value = null;
+        NDArray bias = null;
+        for (EncoderExtension e : on) {
+            EncoderExtension.KeyValue kv = e.prefix(context, layer);
+            if (kv == null) {
+                continue;
+            }
+            long p = kv.key().getShape().get(0);
+            NDArray rows = context.routedRows(e.name()); // (B) or null
+            NDArray eBias = rows == null
+                    ? kv.key().getManager().zeros(new Shape(b, 1, 1, p))
+                    : rows.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, 1).broadcast(b, 1, 1, p); // (B, 1, 1, P)
+            key = key == null ? kv.key() : key.concat(kv.key(), 0);
+            value = value == null ? kv.value() : value.concat(kv.value(), 0);
+            bias = bias == null ? eBias : bias.concat(eBias, 3);
+        }
+        return key == null ? null : new TransformerLayer.Prefix(key, value, bias);
     }
 
     private void checkSameShape(NDArray ids, NDArray other, String port) {

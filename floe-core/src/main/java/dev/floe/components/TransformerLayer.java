@@ -67,11 +67,28 @@ final class TransformerLayer {
      * @return (B, T, H)
      */
     NDArray forward(ForwardContext context, NDArray x, NDArray maskBias) {
+        return forward(context, x, maskBias, null);
+    }
+
+    /**
+     * As {@link #forward(ForwardContext, NDArray, NDArray)} with P key/value positions before the
+     * tokens' own (prefix tuning): the keys and values become {@code (B, nh, P + T, dh)} and the
+     * attention probabilities {@code (B, nh, T, P + T)}.
+     *
+     * @param prefix the prefix, or null for none
+     */
+    NDArray forward(ForwardContext context, NDArray x, NDArray maskBias, Prefix prefix) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDArray q = splitHeads(query.forward(context, x), b, t); // (B, nh, T, dh)
         NDArray k = splitHeads(key.forward(context, x), b, t); // (B, nh, T, dh)
         NDArray v = splitHeads(value.forward(context, x), b, t); // (B, nh, T, dh)
+        if (prefix != null) {
+            long p = prefix.key().getShape().get(0);
+            k = splitHeads(prefix.key().expandDims(0), 1, p).broadcast(b, heads, p, headSize).concat(k, 2); // (B, nh, P + T, dh)
+            v = splitHeads(prefix.value().expandDims(0), 1, p).broadcast(b, heads, p, headSize).concat(v, 2); // (B, nh, P + T, dh)
+            maskBias = prefix.bias().concat(maskBias, 3); // (B, 1, 1, P + T)
+        }
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(dev.floe.engine.FloeEngine.scalar(q, (float) Math.sqrt(headSize))); // (B, nh, T, T)
         scores = scores.add(maskBias); // (B, nh, T, T)
         NDArray attention = scores.softmax(-1); // (B, nh, T, T), rows sum to 1, padding keys 0
@@ -88,6 +105,15 @@ final class TransformerLayer {
         ff = outputDropout.forward(context, output.forward(context, ff)); // (B, T, H)
         return outputNorm.forward(context, ff.add(h)); // (B, T, H)
     }
+
+    /**
+     * Key and value positions every token of a layer attends to before its own (prefix tuning).
+     *
+     * @param key (P, H)
+     * @param value (P, H)
+     * @param bias (B, 1, 1, P): 0 where a row attends to the position, a large negative number where not
+     */
+    record Prefix(NDArray key, NDArray value, NDArray bias) {}
 
     /** (B, T, H) to (B, nh, T, dh). */
     private NDArray splitHeads(NDArray x, long b, long t) {

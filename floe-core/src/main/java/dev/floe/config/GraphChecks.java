@@ -156,6 +156,22 @@ public final class GraphChecks {
                 throw new ConfigException("peft.ia3[" + i + "]", e.getMessage(), e);
             }
         }
+        for (int i = 0; i < peft.prompts().size(); i++) {
+            PeftConfig.Prompt p = peft.prompts().get(i);
+            try {
+                dev.floe.peft.PeftSpec spec = p.toSpec();
+                if (spec instanceof dev.floe.peft.PromptSpec prompt) {
+                    dev.floe.peft.Prompts.inject(graph, prompt, peft.freezeHost());
+                } else {
+                    dev.floe.peft.Prompts.inject(graph, (dev.floe.peft.PrefixSpec) spec, peft.freezeHost());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("peft.prompts[" + i + "]", e.getMessage(), e);
+            }
+            if (p.type().equals("prompt")) {
+                checkVirtualTokensFit(config, graph, p, i);
+            }
+        }
         for (PeftConfig.Lora l : peft.lora()) {
             if (!peft.active().contains(l.name())) {
                 if (l.dora()) {
@@ -163,6 +179,11 @@ public final class GraphChecks {
                 } else {
                     dev.floe.peft.Lora.deactivate(graph, l.name());
                 }
+            }
+        }
+        for (PeftConfig.Prompt p : peft.prompts()) {
+            if (!peft.active().contains(p.name())) {
+                dev.floe.peft.Prompts.deactivate(graph, p.name());
             }
         }
         for (PeftConfig.Adapter a : peft.adapters()) {
@@ -222,6 +243,36 @@ public final class GraphChecks {
     }
 
     /**
+     * With text data, virtual tokens plus {@code data.max_tokens} must fit every targeted encoder's
+     * positions.
+     *
+     * @throws ConfigException at {@code peft.prompts[i].virtual_tokens} naming both numbers and the fix
+     */
+    private static void checkVirtualTokensFit(ExperimentConfig config, ModelGraph graph, PeftConfig.Prompt p, int i) {
+        ExperimentConfig.Data d = config.data();
+        if (d == null || !ExperimentConfig.Data.TEXT.equals(d.format())) {
+            return;
+        }
+        for (String layer : dev.floe.peft.Prompts.layers(graph, p.name())) {
+            String name = layer.substring(0, layer.indexOf('/'));
+            if (!(graph.component(name) instanceof dev.floe.components.TransformerEncoder enc)) {
+                continue;
+            }
+            long positions = enc.config().maxPositions();
+            long tokens = d.maxTokens() != null ? d.maxTokens()
+                    : Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, positions);
+            if (p.virtualTokens() + tokens > positions) {
+                throw new ConfigException("peft.prompts[" + i + "].virtual_tokens", "prompt '" + p.name() + "': "
+                        + p.virtualTokens() + " virtual tokens plus data.max_tokens " + tokens
+                        + (d.maxTokens() == null ? " (the default)" : "") + " need " + (p.virtualTokens() + tokens)
+                        + " positions but encoder " + name + " has " + positions + "; lower virtual_tokens to at most "
+                        + Math.max(0, positions - tokens) + " or set data.max_tokens to at most "
+                        + (positions - p.virtualTokens()), null);
+            }
+        }
+    }
+
+    /**
      * What the {@code peft} section did, one line each, for the plan: every module with its layers
      * and whether it is active, the rules host freezing added, and whether LoRA is merged at the end.
      * Empty without a {@code peft} section.
@@ -260,6 +311,15 @@ public final class GraphChecks {
                     + (a.feedforward().isBlank() ? "" : ", feedforward " + a.feedforward()) + "), "
                     + parameterCount(graph, a.name()) + " parameters, "
                     + (peft.active().contains(a.name()) ? "active" : "inactive (frozen)"));
+        }
+        for (PeftConfig.Prompt p : peft.prompts()) {
+            List<String> at = dev.floe.peft.Prompts.layers(graph, p.name());
+            long size = graph.parameters().values().stream().filter(q -> p.name().equals(q.adapter()))
+                    .mapToLong(dev.floe.nn.Param::size).sum();
+            out.add("peft: " + p.type() + " '" + p.name() + "' (" + p.virtualTokens()
+                    + (p.type().equals("prompt") ? " virtual tokens" : " key/value positions per layer") + ", " + size
+                    + " parameters) at " + (at.size() == 1 ? at.get(0) : at.size() + " layers") + " of encoders matching "
+                    + p.target() + ", " + (peft.active().contains(p.name()) ? "active" : "inactive (frozen)"));
         }
         List<FreezeRule> host = config.peftHostRules(graph);
         if (host.isEmpty()) {

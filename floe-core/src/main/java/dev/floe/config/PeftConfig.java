@@ -4,6 +4,9 @@ import dev.floe.peft.AdapterSpec;
 import dev.floe.peft.DoraSpec;
 import dev.floe.peft.Ia3Spec;
 import dev.floe.peft.LoraSpec;
+import dev.floe.peft.PeftSpec;
+import dev.floe.peft.PrefixSpec;
+import dev.floe.peft.PromptSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -24,6 +27,9 @@ import java.util.Set;
  *     - {name: kv, target: "encoder/*}{@code /{attention/self/{key,value},output/dense}", feedforward: "encoder/*}{@code /output/dense"}
  *   adapters:
  *     - {name: bottleneck, target: "encoder/**}{@code /output/dense", bottleneck: 32, activation: relu}
+ *   prompts:
+ *     - {name: soft, type: prompt, virtual_tokens: 16}            # target: every transformer encoder
+ *     - {name: pfx, type: prefix, virtual_tokens: 10, target: encoder}
  *   active: [qv]        # default: every module
  *   merge: true         # fold the active LoRA, DoRA and IA3 modules into the weights after training; default false
  *   freeze_host: true   # default true
@@ -38,14 +44,15 @@ import java.util.Set;
  *
  * @param lora LoRA and DoRA modules ({@code type}), injected in this order before the adapters; default none
  * @param adapters bottleneck adapters, injected after the LoRA modules; default none
+ * @param prompts prompt and prefix tuning of transformer encoders, injected after the adapters; default none
  * @param active names of the modules that are on during training; default all
  * @param merge merge the active LoRA, DoRA and IA3 modules into the base weights when training ends;
  *     default false
  * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
  * @param ia3 IA3 modules, injected after the adapters; default none
  */
-public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> active, Boolean merge,
-        Boolean freezeHost, List<Ia3> ia3) {
+public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> prompts, List<String> active,
+        Boolean merge, Boolean freezeHost, List<Ia3> ia3) {
 
     /**
      * Fills the defaults and checks names, {@code active} and {@code merge}.
@@ -61,11 +68,13 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
         lora = Fields.list(lora);
         adapters = Fields.list(adapters);
         ia3 = Fields.list(ia3);
+        prompts = Fields.list(prompts);
         merge = merge != null && merge;
         freezeHost = freezeHost == null || freezeHost;
-        if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty()) {
+        if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty() && prompts.isEmpty()) {
             throw new IllegalArgumentException("peft declares no module; add lora: [{name: qv, target: \"encoder/**"
-                    + "/attention/self/{query,value}\", rank: 8}] or adapters: [...], or remove the peft section");
+                    + "/attention/self/{query,value}\", rank: 8}], adapters: [...] or prompts: [...], or remove the"
+                    + " peft section");
         }
         Set<String> names = new HashSet<>();
         for (int i = 0; i < lora.size(); i++) {
@@ -74,7 +83,7 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
             }
             if (!names.add(lora.get(i).name())) {
                 throw Fields.inside(List.of("lora", i, "name"), "two modules are named '" + lora.get(i).name()
-                        + "'; names are unique across lora and adapters");
+                        + "'; names are unique across lora, adapters and prompts");
             }
         }
         for (int i = 0; i < adapters.size(); i++) {
@@ -95,11 +104,21 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
                         + "'; names are unique across lora, adapters and ia3");
             }
         }
+        for (int i = 0; i < prompts.size(); i++) {
+            if (prompts.get(i) == null) {
+                throw Fields.inside(List.of("prompts", i), "prompts entry " + i + " is empty; fill it in or remove it");
+            }
+            if (!names.add(prompts.get(i).name())) {
+                throw Fields.inside(List.of("prompts", i, "name"), "two modules are named '" + prompts.get(i).name()
+                        + "'; names are unique across lora, adapters and prompts");
+            }
+        }
         if (active == null) {
             List<String> all = new ArrayList<>();
             lora.forEach(l -> all.add(l.name()));
             adapters.forEach(a -> all.add(a.name()));
             ia3.forEach(a -> all.add(a.name()));
+            prompts.forEach(p -> all.add(p.name()));
             active = List.copyOf(all);
         } else {
             active = Fields.list(active);
@@ -313,6 +332,52 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<String> a
          */
         public AdapterSpec toSpec() {
             return toSpec(name, target, bottleneck, activation);
+        }
+    }
+
+    /**
+     * Prompt tuning ({@code type: prompt}: {@code virtual_tokens} trained embeddings before every
+     * input) or prefix tuning ({@code type: prefix}: {@code virtual_tokens} trained key/value
+     * positions before every layer's own) of the transformer encoders whose component name matches
+     * {@code target}.
+     *
+     * @param name unique across lora, adapters and prompts; letters, digits, '_' and '-'; required
+     * @param type {@code prompt} or {@code prefix}; required
+     * @param virtualTokens {@code virtual_tokens}: N virtual tokens or P prefix positions, at least 1; required
+     * @param target glob over component names; default {@code *} (every transformer encoder)
+     */
+    public record Prompt(String name, String type, Integer virtualTokens, String target) {
+
+        /** The default target: every transformer encoder. */
+        public static final String ANY = "*";
+
+        public Prompt {
+            Fields.required().key("name", name).key("type", type).key("virtual_tokens", virtualTokens)
+                    .check("{name: soft, type: prompt, virtual_tokens: 16}");
+            if (!type.equals("prompt") && !type.equals("prefix")) {
+                throw Fields.inside(List.of("type"), "type must be prompt (virtual tokens at the input) or prefix (key/value"
+                        + " prefixes in every layer), found '" + type + "'");
+            }
+            Fields.positive("virtual_tokens", virtualTokens);
+            target = target == null ? ANY : target;
+            if (!name.matches("[A-Za-z0-9_\\-]+")) {
+                throw Fields.inside(List.of("name"), type + " name '" + name + "' is not allowed; use letters, digits,"
+                        + " '_' or '-' (it becomes a path segment such as encoder/embeddings/prompt/NAME)");
+            }
+            try {
+                dev.floe.graph.PathGlob.compile(target);
+            } catch (IllegalArgumentException e) {
+                throw Fields.inside(List.of("target"), e.getMessage() + "; target is a glob over component names,"
+                        + " e.g. encoder");
+            }
+        }
+
+        /**
+         * {@return the spec to inject: a {@link PromptSpec} or a {@link PrefixSpec}}
+         */
+        public PeftSpec toSpec() {
+            return type.equals("prompt") ? new PromptSpec(name, virtualTokens, target)
+                    : new PrefixSpec(name, virtualTokens, target);
         }
     }
 }

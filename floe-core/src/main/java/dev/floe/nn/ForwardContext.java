@@ -106,4 +106,18 @@ public interface ForwardContext {
      * @param function {@code "relu"} or {@code "gelu"}
      */
     default void activationInput(String layerPath, String function, NDArray input) {}
+
+    /**
+     * The rows of the batch that use the named PEFT module in this pass, when the pass routes modules
+     * per row (a multi-tenant batch, see {@code dev.floe.peft.Routing}): a {@code (B)} float32 array
+     * of 1 for rows that use it and 0 for rows that do not. Layers multiply the module's
+     * contribution by it row by row. Null (the default) means the module applies to every row while
+     * it is active.
+     *
+     * @param module the module's name
+     * @return {@code (B)} float32 of 0 and 1, or null for every row
+     */
+    default NDArray routedRows(String module) {
+        return null;
+    }
 }

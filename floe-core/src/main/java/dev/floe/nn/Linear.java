@@ -88,7 +88,8 @@ public final class Linear implements Layer {
         NDArray y = ai.djl.nn.core.Linear.linear(input, weight.array(), bias.array()).singletonOrThrow(); // (..., out)
         for (LinearDelta d : deltas) {
             if (d.active()) {
-                y = y.add(d.apply(context, input, y)); // (..., out)
+                NDArray dy = d.apply(context, input, y); // (..., out)
+                y = y.add(RowMask.apply(context.routedRows(d.name()), dy, path, d.name())); // (..., out)
             }
         }
         return y;

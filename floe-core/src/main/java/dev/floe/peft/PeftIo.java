@@ -25,10 +25,11 @@ import java.util.TreeSet;
  *
  * <p>The file holds the module's parameters under their graph paths (e.g.
  * {@code encoder/fc1/lora/a/A}) and string metadata: {@value #FORMAT_KEY} = {@value #FORMAT};
- * {@code peft.kind} ({@code lora}, {@code adapter}, {@code dora} or {@code ia3}); the spec
- * ({@code peft.name}, {@code peft.target}, and {@code peft.rank}, {@code peft.alpha},
- * {@code peft.dropout} for LoRA and DoRA, {@code peft.bottleneck}, {@code peft.activation} for
- * adapters, {@code peft.feedforward} for IA3); {@code peft.layers}, the module paths it is
+ * {@code peft.kind} ({@code lora}, {@code adapter}, {@code dora}, {@code ia3}, {@code prompt} or
+ * {@code prefix}); the spec ({@code peft.name}, {@code peft.target}, and {@code peft.rank},
+ * {@code peft.alpha}, {@code peft.dropout} for LoRA and DoRA, {@code peft.bottleneck},
+ * {@code peft.activation} for adapters, {@code peft.feedforward} for IA3, {@code peft.virtual_tokens}
+ * for prompt and prefix tuning); {@code peft.layers}, the module paths it is
  * attached to; {@code peft.base_components}; and {@code peft.base_hash}.
  *
  * <p>The base hash covers the <em>whole components</em> that hold the targeted layers, not just
@@ -61,6 +62,7 @@ public final class PeftIo {
     private static final String ACTIVATION = "peft.activation";
     private static final String FEEDFORWARD = "peft.feedforward";
     private static final String LAYERS = "peft.layers";
+    private static final String VIRTUAL_TOKENS = "peft.virtual_tokens";
     private static final String BASE_COMPONENTS = "peft.base_components";
     private static final String BASE_HASH = "peft.base_hash";
 
@@ -101,7 +103,7 @@ public final class PeftIo {
             }
         }
         PeftModule module = module(graph, name);
-        List<String> components = components(module.targets());
+        List<String> components = module.components();
         requireNothingMerged(graph, components, "save '" + name + "'");
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         for (Param p : module.params().values()) {
@@ -110,7 +112,7 @@ public final class PeftIo {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(FORMAT_KEY, FORMAT);
         meta.putAll(specMetadata(module.spec()));
-        meta.put(LAYERS, String.join(",", Targets.paths(module.targets())));
+        meta.put(LAYERS, String.join(",", module.layers()));
         meta.put(BASE_COMPONENTS, String.join(",", components));
         meta.put(BASE_HASH, hash(graph, components));
         meta.putAll(new java.util.TreeMap<>(provenance));
@@ -146,8 +148,10 @@ public final class PeftIo {
                             + existing.spec() + " but the file holds " + spec
                             + "; load it into a graph where the name is free");
         }
-        List<Target> targets = existing != null ? existing.targets() : Targets.resolve(graph, spec);
-        List<String> layers = Targets.paths(targets);
+        Where where = existing != null
+                ? new Where(existing.layers(), existing.components(), shapesOf(existing))
+                : where(graph, spec);
+        List<String> layers = where.layers();
         String savedLayers = meta.get(LAYERS);
         if (savedLayers != null && !savedLayers.equals(String.join(",", layers))) {
             throw new IllegalArgumentException(
@@ -155,7 +159,7 @@ public final class PeftIo {
                             + spec.target() + "' selects " + layers + " in this graph; load it onto the model it was"
                             + " trained with");
         }
-        List<String> components = components(targets);
+        List<String> components = where.components();
         requireNothingMerged(graph, components, "load " + what);
         String expected = required(file, meta, BASE_HASH);
         String found = hash(graph, components);
@@ -166,8 +170,7 @@ public final class PeftIo {
                             + " is " + found + "; load it onto the base it was trained on (the same component"
                             + " weights as when it was saved), or retrain it for this base");
         }
-        Map<String, long[]> shapes = existing != null ? shapesOf(existing) : plan(spec, targets);
-        checkTensors(what, f.tensors(), shapes);
+        checkTensors(what, f.tensors(), where.shapes());
 
         PeftModule module = existing;
         if (module == null) {
@@ -177,8 +180,12 @@ public final class PeftIo {
                 Dora.inject(graph, dora);
             } else if (spec instanceof Ia3Spec ia3) {
                 Ia3.inject(graph, ia3);
+            } else if (spec instanceof AdapterSpec adapter) {
+                Adapters.inject(graph, adapter);
+            } else if (spec instanceof PromptSpec prompt) {
+                Prompts.inject(graph, prompt, true);
             } else {
-                Adapters.inject(graph, (AdapterSpec) spec);
+                Prompts.inject(graph, (PrefixSpec) spec, true);
             }
             module = Targets.modules(graph).get(spec.name());
         }
@@ -199,7 +206,7 @@ public final class PeftIo {
      * @throws IllegalArgumentException if no module has that name
      */
     public static String baseHash(ModelGraph graph, String name) {
-        return hash(graph, components(module(graph, name).targets()));
+        return hash(graph, module(graph, name).components());
     }
 
     private static PeftModule module(ModelGraph graph, String name) {
@@ -261,6 +268,10 @@ public final class PeftIo {
             m.put(DROPOUT, Double.toString(d.dropout()));
         } else if (spec instanceof Ia3Spec i) {
             m.put(FEEDFORWARD, i.feedforward());
+        } else if (spec instanceof PromptSpec p) {
+            m.put(VIRTUAL_TOKENS, Integer.toString(p.virtualTokens()));
+        } else if (spec instanceof PrefixSpec p) {
+            m.put(VIRTUAL_TOKENS, Integer.toString(p.length()));
         }
         return m;
     }
@@ -308,8 +319,10 @@ public final class PeftIo {
                         Double.parseDouble(meta.getOrDefault(DROPOUT, "0")),
                         target);
                 case "ia3" -> new Ia3Spec(name, target, required(file, meta, FEEDFORWARD));
-                default -> throw new IllegalArgumentException(
-                        "cannot load " + file + ": " + KIND + " is '" + kind + "', expected lora, adapter, dora or ia3");
+                case "prompt" -> new PromptSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
+                case "prefix" -> new PrefixSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
+                default -> throw new IllegalArgumentException("cannot load " + file + ": " + KIND + " is '" + kind
+                        + "', expected lora, adapter, dora, ia3, prompt or prefix");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(
@@ -339,6 +352,30 @@ public final class PeftIo {
             return Ia3Module.plan(i, targets);
         }
         return AdapterModule.plan((AdapterSpec) spec, targets);
+    }
+
+    /** Where a module of this spec would go in the graph: its layers, components and parameter shapes. */
+    private record Where(List<String> layers, List<String> components, Map<String, long[]> shapes) {}
+
+    private static Where where(ModelGraph graph, PeftSpec spec) {
+        if (spec instanceof PromptSpec || spec instanceof PrefixSpec) {
+            List<dev.floe.components.TransformerEncoder> encoders = Encoders.resolve(graph, spec);
+            List<String> names = encoders.stream().map(dev.floe.components.TransformerEncoder::name).toList();
+            List<String> layers = new ArrayList<>();
+            for (dev.floe.components.TransformerEncoder enc : encoders) {
+                if (spec instanceof PromptSpec) {
+                    layers.add(enc.name() + "/embeddings");
+                } else {
+                    for (int i = 0; i < enc.config().layers(); i++) {
+                        layers.add(enc.name() + "/layer." + i + "/attention/self");
+                    }
+                }
+            }
+            return new Where(layers, names, spec instanceof PromptSpec p ? PromptModule.plan(p, encoders)
+                    : PrefixModule.plan((PrefixSpec) spec, encoders));
+        }
+        List<Target> targets = Targets.resolve(graph, spec);
+        return new Where(Targets.paths(targets), components(targets), plan(spec, targets));
     }
 
     private static Map<String, long[]> shapesOf(PeftModule module) {

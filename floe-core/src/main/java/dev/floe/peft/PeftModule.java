@@ -5,13 +5,23 @@ import dev.floe.nn.Param;
 import java.util.List;
 import java.util.Map;
 
-/** One injected LoRA module or adapter: its spec, the layers it is attached to and its parameters. */
-sealed interface PeftModule permits LoraModule, AdapterModule, DoraModule, Ia3Module {
+/** One injected PEFT module: its spec, the layers it is attached to and its parameters. */
+sealed interface PeftModule permits LoraModule, AdapterModule, DoraModule, Ia3Module, PromptModule, PrefixModule {
 
     PeftSpec spec();
 
-    /** The layers it is attached to, in graph order. */
+    /** The Linear layers it is attached to, in graph order (empty for prompt and prefix modules). */
     List<Target> targets();
+
+    /** The module paths of the layers it is attached to, in graph order. */
+    default List<String> layers() {
+        return Targets.paths(targets());
+    }
+
+    /** The components holding its layers, in graph order, without repeats. */
+    default List<String> components() {
+        return targets().stream().map(Target::component).distinct().toList();
+    }
 
     /** Its parameters by path, in creation order. */
     Map<String, Param> params();
@@ -33,6 +43,11 @@ sealed interface PeftModule permits LoraModule, AdapterModule, DoraModule, Ia3Mo
 
     /** The per-layer hook; {@link Targets#modules} finds modules through it. */
     interface Delta extends LinearDelta {
+        PeftModule module();
+    }
+
+    /** The per-encoder hook of prompt and prefix modules; {@link Targets#modules} finds modules through it. */
+    interface Extension extends dev.floe.components.EncoderExtension {
         PeftModule module();
     }
 }

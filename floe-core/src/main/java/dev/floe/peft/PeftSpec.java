@@ -2,16 +2,23 @@ package dev.floe.peft;
 
 /**
  * What to attach: a LoRA module or a bottleneck adapter, keyed by {@link #name()} and aimed at the
- * Linear layers whose module path matches {@link #target()}.
+ * Linear layers whose module path matches {@link #target()}; or prompt or prefix tuning, aimed at the
+ * transformer encoders whose component name matches {@link #target()}.
  */
-public sealed interface PeftSpec permits LoraSpec, AdapterSpec, DoraSpec, Ia3Spec {
+public sealed interface PeftSpec permits LoraSpec, AdapterSpec, DoraSpec, Ia3Spec, PromptSpec, PrefixSpec {
 
     /** {@return the module's name: unique in a graph across LoRA modules and adapters} */
     String name();
 
-    /** {@return a {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}} */
+    /**
+     * {@return a {@link dev.floe.graph.PathGlob} over Linear module paths, e.g. {@code encoder/**}
+     * (LoRA, adapters), or over component names (prompt, prefix)}
+     */
     String target();
 
-    /** {@return {@code "lora"}, {@code "adapter"}, {@code "dora"} or {@code "ia3"}, as written in files and messages} */
+    /**
+     * {@return {@code "lora"}, {@code "adapter"}, {@code "dora"}, {@code "ia3"}, {@code "prompt"} or
+     * {@code "prefix"}, as written in files and messages}
+     */
     String kind();
 }

@@ -110,7 +110,16 @@ final class Targets {
                     for (LinearDelta d : linear.deltas()) {
                         if (d instanceof PeftModule.Delta pd) {
                             out.putIfAbsent(pd.module().name(), pd.module());
+                        } else if (d instanceof ComposedLayer composed) {
+                            composed.members().forEach(m -> out.putIfAbsent(m.module().name(), m.module()));
                         }
+                    }
+                }
+            }
+            if (c instanceof dev.floe.components.TransformerEncoder enc) {
+                for (dev.floe.components.EncoderExtension e : enc.extensions()) {
+                    if (e instanceof PeftModule.Extension pe) {
+                        out.putIfAbsent(pe.module().name(), pe.module());
                     }
                 }
             }
@@ -138,7 +147,9 @@ final class Targets {
                     "'" + name + "' is " + (m instanceof LoraModule ? "a LoRA module, use Lora"
                             : m instanceof DoraModule ? "a DoRA module, use Dora"
                             : m instanceof Ia3Module ? "an IA3 module, use Ia3"
-                            : "an adapter, use Adapters") + " to switch or merge it");
+                            : m instanceof AdapterModule ? "an adapter, use Adapters"
+                            : "a " + m.spec().kind() + " module, use Prompts")
+                            + " to switch or merge it");
         }
         return kind.cast(m);
     }
@@ -154,7 +165,10 @@ final class Targets {
         if (kind == Ia3Module.class) {
             return "IA3 module";
         }
-        return "adapter";
+        if (kind == AdapterModule.class) {
+            return "adapter";
+        }
+        return "PEFT module";
     }
 
     /**
@@ -167,8 +181,13 @@ final class Targets {
         if (existing != null) {
             throw new IllegalArgumentException(
                     spec.kind() + " '" + spec.name() + "': the name is already used by the " + existing.spec().kind()
-                            + " attached to " + paths(existing.targets())
+                            + " attached to " + existing.layers()
                             + "; names are unique across LoRA modules and adapters — choose another name");
+        }
+        if (Composition.attached(graph).containsKey(spec.name())) {
+            throw new IllegalArgumentException(
+                    spec.kind() + " '" + spec.name() + "': the name is already used by a composition; names are unique"
+                            + " across PEFT modules and compositions — choose another name");
         }
         for (Target t : targets) {
             for (LinearDelta d : t.linear().deltas()) {
