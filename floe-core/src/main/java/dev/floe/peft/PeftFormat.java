@@ -229,7 +229,8 @@ public final class PeftFormat {
      * else a regular expression matching exactly their module names. {@code task_type} is
      * {@code FEATURE_EXTRACTION} (the keys are those of a plain {@code BertModel}). The weights file's
      * metadata holds {@code format: pt}, as PEFT writes it, and {@value #BASE_HASH_KEY}, the hash of the
-     * encoder's own weights, which {@link #read} checks when present.
+     * encoder's own weights, which {@link #read} checks when present. A module merged into the encoder
+     * (a run with {@code peft.merge}) is written with its factors and without the hash.
      *
      * @param graph the graph holding the module
      * @param name the LoRA module's name
@@ -237,7 +238,7 @@ public final class PeftFormat {
      * @param baseModel the value of {@code base_model_name_or_path}, e.g. {@value #MINILM_BASE}
      * @throws IllegalArgumentException if no LoRA module has that name, its layers are not all in one
      *     {@link TransformerEncoder}, or the base model is blank
-     * @throws IllegalStateException if a LoRA module is merged into the encoder (unmerge it first)
+     * @throws IllegalStateException if another LoRA module is merged into the encoder (unmerge it first)
      * @throws IOException if writing fails
      */
     public static void write(ModelGraph graph, String name, Path folder, String baseModel) throws IOException {
@@ -255,7 +256,7 @@ public final class PeftFormat {
         }
         String component = components.iterator().next();
         for (PeftModule m : Targets.modules(graph).values()) {
-            if (m.merged() && m.targets().stream().anyMatch(t -> t.component().equals(component))) {
+            if (m != module && m.merged() && m.targets().stream().anyMatch(t -> t.component().equals(component))) {
                 throw new IllegalStateException("cannot export LoRA '" + name + "': LoRA '" + m.name() + "' is merged"
                         + " into encoder '" + component + "', so its weights are not the base the adapter applies to;"
                         + " unmerge it first");
@@ -294,7 +295,9 @@ public final class PeftFormat {
         Files.createDirectories(folder);
         Map<String, String> meta = new TreeMap<>();
         meta.put("format", "pt");
-        meta.put(BASE_HASH_KEY, PeftIo.hash(graph, List.of(component)));
+        if (!module.merged()) { // merged, the encoder's weights hold the update and are no longer the base
+            meta.put(BASE_HASH_KEY, PeftIo.hash(graph, List.of(component)));
+        }
         Safetensors.write(folder.resolve(WEIGHTS_FILE), tensors, meta);
         AtomicFiles.writeString(folder.resolve(CONFIG_FILE), Json.write(config));
     }
