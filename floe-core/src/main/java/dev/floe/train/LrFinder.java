@@ -37,8 +37,10 @@ import java.util.Map;
  *
  * <p>The suggestion ({@link #RULE}): the rate where the smoothed loss falls fastest against
  * {@code log10(lr)} — the most negative slope {@code (smooth_{i+k} - smooth_{i-k}) / (log10 lr_{i+k} -
- * log10 lr_{i-k})}, {@code k = max(1, points / 20)}, over the points up to the lowest smoothed loss.
- * When the loss never falls (no negative slope there), the suggestion is the rate of the lowest
+ * log10 lr_{i-k})}, {@code k = max(1, points / 20)}, over the points {@code i} from {@code points / 10 + k}
+ * (the first tenth is left out: the moving average has not settled there, as fastai skips the start)
+ * up to the lowest smoothed loss. When the loss never falls there (no negative slope), the
+ * suggestion is the rate of the lowest
  * smoothed loss divided by 10 ({@link #FALLBACK_RULE}). Both numbers are in the result.
  *
  * <p>Restoring: every parameter and buffer of the graph and the optimizer's whole state (moments and
@@ -50,11 +52,14 @@ import java.util.Map;
 public final class LrFinder {
 
     /** The rule behind {@link Result#suggestedLr()} when the loss falls somewhere before its minimum. */
-    public static final String RULE = "steepest descent of the smoothed loss against log10(lr), before its minimum";
+    public static final String RULE =
+            "steepest descent of the smoothed loss against log10(lr), after the first tenth of the sweep and before its minimum";
     /** The rule behind {@link Result#suggestedLr()} when the loss never falls. */
     public static final String FALLBACK_RULE = "rate of the lowest smoothed loss / 10 (the loss never fell)";
     /** Points per side of the central difference: {@code max(1, points / SLOPE_SPAN_DIVISOR)}. */
     private static final int SLOPE_SPAN_DIVISOR = 20;
+    /** The first {@code points / SKIP_DIVISOR} points, where the moving average is unsettled, are not candidates. */
+    private static final int SKIP_DIVISOR = 10;
     /** A rate a tenth of the one at the minimum: fastai's rule of thumb for a safe rate. */
     private static final double MIN_LOSS_DIVISOR = 10;
 
@@ -302,7 +307,7 @@ public final class LrFinder {
         int k = Math.max(1, finite.size() / SLOPE_SPAN_DIVISOR);
         int steepest = -1;
         double steepestSlope = 0;
-        for (int i = k; i <= min && i + k < finite.size(); i++) {
+        for (int i = finite.size() / SKIP_DIVISOR + k; i <= min && i + k < finite.size(); i++) {
             Point lo = finite.get(i - k);
             Point hi = finite.get(i + k);
             double slope = (hi.smoothedLoss() - lo.smoothedLoss()) / (Math.log10(hi.lr()) - Math.log10(lo.lr()));
