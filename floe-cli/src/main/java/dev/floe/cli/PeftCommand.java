@@ -167,7 +167,7 @@ final class PeftCommand implements Runnable {
                 LoraSpec s = imported.spec();
                 stdout.printf(Locale.ROOT, "loaded %s: LoRA '%s' (r %d, alpha %s, scale %s, dropout %s) on %d layers"
                                 + " matching %s, base %s%nwrote %s%n", folder, name, s.rank(), s.alpha(), s.scale(),
-                        s.dropout(), imported.layers().size(), s.target(), imported.baseModel(), out);
+                        s.dropout(), imported.layers().size(), s.target(), imported.baseModel().orElse("not given"), out);
             }
             stdout.flush();
             return 0;

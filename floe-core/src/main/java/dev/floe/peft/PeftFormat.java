@@ -85,9 +85,24 @@ public final class PeftFormat {
      *
      * @param spec the injected module's spec (its glob selects exactly the adapted layers)
      * @param layers the Floe paths of the adapted layers, in graph order
-     * @param baseModel the folder's {@code base_model_name_or_path}, or null when it gives none
+     * @param baseModel the folder's {@code base_model_name_or_path}, empty when it gives none
      */
-    public record Imported(LoraSpec spec, List<String> layers, String baseModel) {}
+    public record Imported(LoraSpec spec, List<String> layers, java.util.Optional<String> baseModel) {}
+
+    /**
+     * As {@link #read(Path, ModelGraph, String, String, String)} without comparing the base model.
+     *
+     * @param folder the adapter folder ({@value #CONFIG_FILE} and {@value #WEIGHTS_FILE})
+     * @param graph a built graph holding the encoder
+     * @param component the name of the {@link TransformerEncoder} component, e.g. {@code encoder}
+     * @param name the new module's name (letters, digits, '_', '-'), free in the graph
+     * @return what was loaded
+     * @throws IllegalArgumentException as the other {@code read}, except for the base model
+     * @throws IOException if a file cannot be read
+     */
+    public static Imported read(Path folder, ModelGraph graph, String component, String name) throws IOException {
+        return load(folder, graph, component, name, null);
+    }
 
     /**
      * Loads a PEFT LoRA adapter folder onto the encoder {@code component} of {@code graph}: injects a
@@ -102,7 +117,7 @@ public final class PeftFormat {
      * @param name the new module's name (letters, digits, '_', '-'), free in the graph
      * @param expectedBase the base model the encoder holds, e.g. {@value #MINILM_BASE}, compared with
      *     the folder's {@code base_model_name_or_path} by its last path segment, ignoring case (so a
-     *     local copy {@code /models/all-MiniLM-L6-v2} matches); null to skip the check
+     *     local copy {@code /models/all-MiniLM-L6-v2} matches)
      * @return what was loaded
      * @throws IllegalArgumentException (one line naming the file, the key and the fix) when a file is
      *     missing or malformed, {@code peft_type} is not {@code LORA}, an option Floe cannot honour is
@@ -113,6 +128,15 @@ public final class PeftFormat {
      * @throws IOException if a file cannot be read
      */
     public static Imported read(Path folder, ModelGraph graph, String component, String name, String expectedBase)
+            throws IOException {
+        if (expectedBase == null || expectedBase.isBlank()) {
+            throw new IllegalArgumentException("the expected base model is empty; give its Hugging Face id, e.g. "
+                    + MINILM_BASE + ", or read without the check");
+        }
+        return load(folder, graph, component, name, expectedBase);
+    }
+
+    private static Imported load(Path folder, ModelGraph graph, String component, String name, String expectedBase)
             throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
         Path weightsFile = folder.resolve(WEIGHTS_FILE);
@@ -218,7 +242,7 @@ public final class PeftFormat {
             factor(module, t, "A").load(floats(ab[0]), ab[0].shape());
             factor(module, t, "B").load(floats(ab[1]), ab[1].shape());
         }
-        return new Imported(spec, List.copyOf(layers), baseModel);
+        return new Imported(spec, List.copyOf(layers), java.util.Optional.ofNullable(baseModel));
     }
 
     /**

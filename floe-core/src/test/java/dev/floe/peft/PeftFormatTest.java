@@ -65,7 +65,7 @@ class PeftFormatTest {
             assertEquals(new LoraSpec("hf", 2, 6, 0.1, "encoder/**/{query,value}"), imported.spec());
             assertEquals(12, imported.layers().size());
             assertEquals("encoder/layer.0/attention/self/query", imported.layers().get(0));
-            assertEquals(PeftFormat.MINILM_BASE, imported.baseModel());
+            assertEquals(java.util.Optional.of(PeftFormat.MINILM_BASE), imported.baseModel());
             float[][] adapted = m.embed(TEXTS);
             assertTrue(maxDiff(base, adapted) > 1e-3, "the adapter changes the embeddings");
 
@@ -173,7 +173,7 @@ class PeftFormatTest {
     void rsLoraScalesByAlphaOverTheRootOfTheRank() throws Exception {
         Path folder = copyOf(tinyAdapter(), config -> config.put("use_rslora", true).put("r", 2).put("lora_alpha", 3));
         try (ModelGraph g = tiny()) {
-            LoraSpec spec = PeftFormat.read(folder, g, "encoder", "rs", null).spec();
+            LoraSpec spec = PeftFormat.read(folder, g, "encoder", "rs").spec();
             assertEquals(3 / Math.sqrt(2), spec.scale(), 1e-12, "PEFT's use_rslora scale is lora_alpha / sqrt(r)");
         }
     }
@@ -215,7 +215,7 @@ class PeftFormatTest {
         Path folder = tinyAdapter();
         try (ModelGraph other = tiny(99)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PeftFormat.read(folder, other, "encoder", "x", null));
+                    () -> PeftFormat.read(folder, other, "encoder", "x"));
             assertTrue(e.getMessage().contains("floe.base_hash"), e.getMessage());
             assertTrue(Lora.attached(other).isEmpty());
         }
