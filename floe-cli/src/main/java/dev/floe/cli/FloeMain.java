@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         version = "floe 0.1.0",
         description = "Neural networks from named components, with declared freezing and fine-tuning.",
         subcommands = {DemoCommand.class, TrainCommand.class, PlanCommand.class, ProfileCommand.class, ReproduceCommand.class, CompareCommand.class,
-                BenchCommand.class, RegistryCommand.class, SweepCommand.class, ReportCommand.class, AttributeCommand.class, ExplainTextCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, RegistryCommand.class, SweepCommand.class, ReportCommand.class, AttributeCommand.class, ExplainTextCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class, PeftCommand.class, LrFindCommand.class, CommandLine.HelpCommand.class})
 public final class FloeMain implements Runnable {
 
     @CommandLine.Spec

@@ -8,5 +8,6 @@
  * that knows nothing of training. {@link dev.floe.train.GradientCheckpointing} chooses segments whose
  * activations are dropped after the forward pass and recomputed for the backward pass (the same
  * gradients for less memory); {@link dev.floe.train.ActivationEstimate} says what each segment keeps.
+ * {@link dev.floe.train.LrFinder} runs a learning-rate range test and restores model and optimizer.
  */
 package dev.floe.train;
