@@ -2,6 +2,7 @@
 module dev.floe.bench {
     requires transitive dev.floe.core;
     requires java.management;
+    requires com.microsoft.onnxruntime; // B8's peer
 
     exports dev.floe.bench;
 

@@ -55,6 +55,7 @@ public final class BenchHarness {
         results.addAll(PrefixBenches.runB2B1(settings, log));
         results.add(PrefixBenches.runB5(settings, log));
         results.add(CheckpointBench.run(settings, log));
+        results.addAll(MiniLmBench.run(settings, log));
         results.sort(Comparator.comparing((BenchResult r) -> r.id().length()).thenComparing(BenchResult::id)); // B2 before B11
         double wall = (System.nanoTime() - start) / 1e9;
         Path file = outDir.resolve(RESULTS_FILE);

@@ -114,11 +114,12 @@ public final class TransformerEncoder extends Component {
 
     private final Config config;
     private final Pooling pooling;
+    private final boolean pretrained;
     private TransformerEmbeddings embeddings;
     private final List<TransformerLayer> layers = new ArrayList<>();
     private final List<EncoderExtension> extensions = new ArrayList<>();
 
-    private TransformerEncoder(String name, Config config, Pooling pooling) {
+    private TransformerEncoder(String name, Config config, Pooling pooling, boolean pretrained) {
         super(
                 name,
                 Role.ENCODER,
@@ -131,6 +132,7 @@ public final class TransformerEncoder extends Component {
                         PortSpec.of("pooled", "[batch, " + config.hidden() + "]")));
         this.config = config;
         this.pooling = pooling;
+        this.pretrained = pretrained;
     }
 
     /** A new builder. */
@@ -146,6 +148,16 @@ public final class TransformerEncoder extends Component {
     /** How {@code pooled} is made. */
     public Pooling pooling() {
         return pooling;
+    }
+
+    /**
+     * Whether every parameter is loaded right after the graph is built (see
+     * {@link Builder#pretrained(boolean)}): then they start as zeros instead of random values.
+     *
+     * @return true for an encoder built to receive pretrained weights
+     */
+    public boolean pretrained() {
+        return pretrained;
     }
 
     @Override
@@ -165,6 +177,10 @@ public final class TransformerEncoder extends Component {
 
     @Override
     protected void initialize(ParamScope scope) {
+        if (pretrained) {
+            // MiniLM's 22.6M random draws took about a second, and the import overwrote every one
+            scope = scope.deferringInitialValues();
+        }
         embeddings = new TransformerEmbeddings(scope.child("embeddings"), config);
         for (int i = 0; i < config.layers(); i++) {
             layers.add(new TransformerLayer(scope.child("layer." + i), config));
@@ -313,8 +329,23 @@ public final class TransformerEncoder extends Component {
         private float layerNormEps = 1e-12f;
         private float dropout = 0.1f;
         private Pooling pooling = Pooling.MEAN;
+        private boolean pretrained;
 
         private Builder() {}
+
+        /**
+         * Whether the caller loads every parameter right after the graph is built (an ONNX or
+         * checkpoint import such as {@code BertImport.load}); default false. When true the parameters
+         * start as zeros and no random initial values are drawn, which saves about a second for
+         * MiniLM's sizes; an encoder that is then never loaded outputs constants.
+         *
+         * @param pretrained true when weights follow the build
+         * @return this builder
+         */
+        public Builder pretrained(boolean pretrained) {
+            this.pretrained = pretrained;
+            return this;
+        }
 
         /** How {@code pooled} is made (default {@link Pooling#MEAN}). */
         public Builder pooling(Pooling pooling) {
@@ -409,7 +440,7 @@ public final class TransformerEncoder extends Component {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().replaceFirst("^transformer encoder", "transformer encoder " + name), e);
             }
-            return new TransformerEncoder(name, config, pooling);
+            return new TransformerEncoder(name, config, pooling, pretrained);
         }
     }
 }

@@ -80,9 +80,12 @@ final class TransformerLayer {
     NDArray forward(ForwardContext context, NDArray x, NDArray maskBias, Prefix prefix) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray q = splitHeads(query.forward(context, x), b, t); // (B, nh, T, dh)
-        NDArray k = splitHeads(key.forward(context, x), b, t); // (B, nh, T, dh)
-        NDArray v = splitHeads(value.forward(context, x), b, t); // (B, nh, T, dh)
+        // every per-token step runs on (B·T, H) rows: a dense layer on a 2-D input is one fused
+        // matrix multiply-add in libtorch, where a 3-D input costs a separate matmul and bias add
+        NDArray rows = x.reshape(b * t, hidden); // (B·T, H)
+        NDArray q = splitHeads(query.forward(context, rows), b, t); // (B, nh, T, dh)
+        NDArray k = splitHeads(key.forward(context, rows), b, t); // (B, nh, T, dh)
+        NDArray v = splitHeads(value.forward(context, rows), b, t); // (B, nh, T, dh)
         if (prefix != null) {
             long p = prefix.key().getShape().get(0);
             k = splitHeads(prefix.key().expandDims(0), 1, p).broadcast(b, heads, p, headSize).concat(k, 2); // (B, nh, P + T, dh)
@@ -96,14 +99,14 @@ final class TransformerLayer {
         context.observe(selfPath + "/" + KEY, k);
         context.observe(selfPath + "/" + PROBS, attention);
         NDArray probs = attentionDropout.forward(context, attention); // (B, nh, T, T)
-        NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, hidden); // (B, T, H)
-        NDArray att = attentionOutDropout.forward(context, attentionOut.forward(context, ctx)); // (B, T, H)
-        NDArray h = attentionNorm.forward(context, att.add(x)); // (B, T, H)
-        NDArray pre = intermediate.forward(context, h); // (B, T, I)
+        NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b * t, hidden); // (B·T, H)
+        NDArray att = attentionOutDropout.forward(context, attentionOut.forward(context, ctx)); // (B·T, H)
+        NDArray h = attentionNorm.forward(context, att.add(rows)); // (B·T, H)
+        NDArray pre = intermediate.forward(context, h); // (B·T, I)
         context.activationInput(path, "gelu", pre);
-        NDArray ff = Activation.gelu(pre); // (B, T, I), erf form
-        ff = outputDropout.forward(context, output.forward(context, ff)); // (B, T, H)
-        return outputNorm.forward(context, ff.add(h)); // (B, T, H)
+        NDArray ff = Activation.gelu(pre); // (B·T, I), erf form
+        ff = outputDropout.forward(context, output.forward(context, ff)); // (B·T, H)
+        return outputNorm.forward(context, ff.add(h)).reshape(b, t, hidden); // (B, T, H)
     }
 
     /**

@@ -361,7 +361,7 @@ public sealed interface ComponentConfig {
         @Override
         public Component toComponent() {
             dev.floe.components.TransformerEncoder.Config c = dev.floe.text.MiniLm.CONFIG;
-            return dev.floe.components.TransformerEncoder.builder().name(name).config(c)
+            return dev.floe.components.TransformerEncoder.builder().name(name).config(c).pretrained(true)
                     .dropout(dropout.floatValue())
                     .pooling(dev.floe.components.TransformerEncoder.Pooling.parse(pooling))
                     .build();
@@ -470,6 +470,7 @@ public sealed interface ComponentConfig {
         public Component toComponent() {
             return dev.floe.components.TransformerEncoder.builder().name(name).vocab(vocab).hidden(hidden)
                     .layers(layers).heads(heads).intermediate(intermediate).maxPositions(maxPositions)
+                    .pretrained(onnx != null) // the ONNX weights overwrite every parameter after the build
                     .dropout(dropout.floatValue())
                     .pooling(dev.floe.components.TransformerEncoder.Pooling.parse(pooling))
                     .build();

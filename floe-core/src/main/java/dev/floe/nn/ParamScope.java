@@ -26,6 +26,8 @@ public final class ParamScope {
     private final long seed;
     private final Map<String, Param> sink;
     private final Map<String, Layer> layers;
+    /** Whether parameters start as zeros without drawing initial values (weights are loaded next). */
+    private final boolean deferred;
 
     /**
      * @param prefix path prefix without a trailing slash (a component name)
@@ -42,11 +44,29 @@ public final class ParamScope {
      * (keyed by module path) so that they can be found later, e.g. to inject LoRA.
      */
     public ParamScope(String prefix, NDManager manager, long seed, Map<String, Param> sink, Map<String, Layer> layers) {
+        this(prefix, manager, seed, sink, layers, false);
+    }
+
+    private ParamScope(String prefix, NDManager manager, long seed, Map<String, Param> sink, Map<String, Layer> layers,
+            boolean deferred) {
         this.prefix = prefix;
         this.manager = manager;
         this.seed = seed;
         this.sink = sink;
         this.layers = layers;
+        this.deferred = deferred;
+    }
+
+    /**
+     * This scope, except that the parameters it and its children create start as zeros made in
+     * native memory: no initial values are drawn. For components whose every parameter is loaded
+     * right after the graph is built (pretrained imports), where drawing random values first only
+     * costs time. The checks of {@link #create} still apply.
+     *
+     * @return a scope with the same path, manager and sinks
+     */
+    public ParamScope deferringInitialValues() {
+        return new ParamScope(prefix, manager, seed, sink, layers, true);
     }
 
     /** Records a layer at its module path (layers call this from their constructors). */
@@ -62,7 +82,7 @@ public final class ParamScope {
     /** A child scope; names are letters, digits, '_', '.', '-'. */
     public ParamScope child(String name) {
         checkName(name);
-        return new ParamScope(prefix + "/" + name, manager, seed, sink, layers);
+        return new ParamScope(prefix + "/" + name, manager, seed, sink, layers, deferred);
     }
 
     /**
@@ -89,9 +109,14 @@ public final class ParamScope {
                     "parameter " + path + " is declared twice; give each child a unique name");
         }
         int count = checkedCount(path, shape, sink);
-        float[] values = new float[count];
-        init.fill(values, new SplittableRandom(seed ^ stableHash(path)));
-        NDArray array = FloeEngine.owned(manager.create(values, shape));
+        NDArray array;
+        if (deferred) {
+            array = manager.zeros(shape); // libtorch-owned already; the values are loaded next
+        } else {
+            float[] values = new float[count];
+            init.fill(values, new SplittableRandom(seed ^ stableHash(path)));
+            array = FloeEngine.owned(manager.create(values, shape));
+        }
         NDScope.unregister(array);
         Param param = new Param(path, kind, array, adapter);
         sink.put(path, param);

@@ -51,13 +51,15 @@ public final class MiniLm implements AutoCloseable {
     }
 
     /**
-     * An encoder with MiniLM's sizes and random weights, to add to a graph and then {@link #loadWeights}.
+     * An encoder with MiniLM's sizes to add to a graph and then {@link #loadWeights}: its parameters
+     * start as zeros (no random values are drawn, {@link TransformerEncoder.Builder#pretrained}),
+     * so it computes nothing useful until the weights are loaded.
      *
      * @param name the component name
      * @return the encoder
      */
     public static TransformerEncoder encoder(String name) {
-        return TransformerEncoder.builder().name(name).config(CONFIG).build();
+        return TransformerEncoder.builder().name(name).config(CONFIG).pretrained(true).build();
     }
 
     /**

@@ -64,6 +64,25 @@ class TransformerEncoderTest {
     }
 
     @Test
+    void pretrainedEncoderStartsAtZerosAndDrawsNoRandomValues() {
+        TransformerEncoder pretrained = TransformerEncoder.builder().name("enc").vocab(20).hidden(H).layers(2).heads(2)
+                .intermediate(16).maxPositions(8).pretrained(true).build();
+        assertTrue(pretrained.pretrained());
+        try (ModelGraph g = graphOf(pretrained, false); ModelGraph random = graphOf(tiny(0.1f), false)) {
+            Map<String, Param> params = g.parameters();
+            assertEquals(random.parameters().keySet(), params.keySet(), "same parameters, only their start values differ");
+            for (Param p : params.values()) {
+                for (float v : p.toFloatArray()) {
+                    assertEquals(0f, v, p.path() + " starts at zero");
+                }
+            }
+            float[] randomWeight = random.parameters().get("enc/layer.0/attention/self/query/weight").toFloatArray();
+            assertTrue(java.util.stream.IntStream.range(0, randomWeight.length).anyMatch(i -> randomWeight[i] != 0f),
+                    "without pretrained(true) the weights are drawn at random");
+        }
+    }
+
+    @Test
     void portsChildNamesAndLayerOrderFollowBert() {
         TransformerEncoder enc = tiny(0.1f);
         assertEquals("[input_ids [batch, seq] int64, attention_mask [batch, seq] int64, token_type_ids [batch, seq] int64]",

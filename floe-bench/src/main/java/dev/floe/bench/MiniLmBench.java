@@ -1,0 +1,288 @@
+package dev.floe.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.floe.engine.ProcessStats;
+import dev.floe.export.OnnxExport;
+import dev.floe.export.OnnxGraphBuilder;
+import dev.floe.graph.TensorSpec;
+import dev.floe.nn.ForwardContext;
+import dev.floe.nn.Linear;
+import dev.floe.peft.Lora;
+import dev.floe.peft.LoraSpec;
+import dev.floe.text.MiniLm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+
+/**
+ * B8 MiniLM forward: the encoder's latency per call in Floe ({@code graph.forward} in inference mode,
+ * the path {@code floe predict} and evaluation take) against ONNX Runtime's Java API on the same ONNX
+ * weights and the same token ids, at 64 tokens and batch 1 and 16, one thread each, interleaved.
+ * Each call includes making the inputs and reading the hidden states {@code (B, T, 384)} back.
+ *
+ * <p>A second pair runs the model with LoRA r=8 on the attention queries and values merged into the
+ * weights (Floe) against ONNX Runtime on Floe's ONNX export of that merged model. A third pair times
+ * only the encoder's 36 dense layers as single matrix multiply-adds (libtorch through DJL against an
+ * ONNX Runtime model of one MatMul and Add), which is the floor under the whole-model ratio.
+ */
+final class MiniLmBench {
+
+    static final int TOKENS = 64;
+    /** Floe may take this many times ONNX Runtime's latency. */
+    static final double TARGET = 1.25;
+    static final int LORA_RANK = 8;
+    static final String LORA_TARGET = "encoder/**/attention/self/{query,value}";
+    private static final long SEED = 8;
+    /** The [CLS] and [SEP] ids of the bundled tokenizer. */
+    private static final long CLS = 101, SEP = 102;
+    /** Random word pieces are drawn from ids 1000 and up (plain word pieces, no special tokens). */
+    private static final int FIRST_WORD_ID = 1000;
+
+    private MiniLmBench() {}
+
+    /** Calls per timed round: enough for a round of a few hundred milliseconds. */
+    private static int calls(BenchSettings s, int batch) {
+        if (s.name().equals("tiny")) {
+            return 1;
+        }
+        return batch == 1 ? 8 : 1;
+    }
+
+    private static List<Integer> batches(BenchSettings s) {
+        return s.name().equals("tiny") ? List.of(1) : List.of(1, 16);
+    }
+
+    static List<BenchResult> run(BenchSettings s, Consumer<String> log) {
+        ProcessStats.resetPeak();
+        List<BenchResult> out = new ArrayList<>();
+        byte[] onnx = onnxBytes();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (MiniLm plain = MiniLm.load(); MiniLm merged = MiniLm.load();
+                OrtSession.SessionOptions options = singleThread()) {
+            List<String> loraLayers = Lora.inject(merged.graph(), LoraSpec.of("qv", LORA_RANK, LORA_TARGET));
+            randomizeLoraB(merged, loraLayers);
+            byte[] mergedOnnx = OnnxExport.toOnnx(merged.graph(), null, "bench"); // merges the LoRA module
+            try (OrtSession ort = env.createSession(onnx, options);
+                    OrtSession ortMerged = env.createSession(mergedOnnx, options)) {
+                for (int batch : batches(s)) {
+                    long[] ids = tokenIds(batch, SEED + batch);
+                    int calls = calls(s, batch);
+                    DoubleSupplier floe = () -> perCall(calls, () -> floeForward(plain, ids, batch));
+                    DoubleSupplier peer = () -> perCall(calls, () -> ortForward(env, ort, ids, batch, true));
+                    DoubleSupplier floeM = () -> perCall(calls, () -> floeForward(merged, ids, batch));
+                    DoubleSupplier peerM = () -> perCall(calls, () -> ortForward(env, ortMerged, ids, batch, false));
+                    log.accept("B8: " + s.trials() + " interleaved trials of " + calls + " calls at batch " + batch
+                            + ": Floe, ONNX Runtime, Floe merged LoRA, ONNX Runtime merged LoRA");
+                    double[] m = Interleaved.medians(s.warmup(), s.trials(), List.of(floe, peer, floeM, peerM));
+                    double[] gemm = denseFloor(s, plain, batch * TOKENS, env, options);
+                    out.add(result(s, batch, false, m[0], m[1], gemm, plain));
+                    out.add(result(s, batch, true, m[2], m[3], gemm, merged));
+                }
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed in B8: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static BenchResult result(BenchSettings s, int batch, boolean lora, double floe, double peer, double[] gemm,
+            MiniLm model) {
+        double ratio = floe / peer;
+        boolean met = ratio <= TARGET;
+        String notes = String.format(Locale.ROOT, "all-MiniLM-L6-v2 (bundled fp32 ONNX), batch %d x %d tokens, the same"
+                        + " random word-piece ids on both sides ([CLS] ... [SEP], no padding), one engine thread and ONNX"
+                        + " Runtime intra-op and inter-op threads 1, sequential execution, default graph optimisations;"
+                        + " a call = inputs made, forward, hidden states (B, T, 384) read back. %s Ratio %.3f (target <="
+                        + " %.2f: %s). Floor: the encoder's 36 dense layers alone (24 of 384x384, 6 of 384x1536, 6 of"
+                        + " 1536x384 at %d rows) take %s in libtorch (DJL linear, one addmm each) vs %s in ONNX Runtime"
+                        + " (one MatMul+Add model per shape) = %.3fx; the rest of Floe's call (attention, norms, GELU,"
+                        + " embeddings, Java and JNI) takes %s vs ONNX Runtime's %s",
+                batch, TOKENS,
+                lora ? "LoRA r=" + LORA_RANK + " on " + LORA_TARGET + " (B drawn at random so the merge changes the"
+                        + " weights), merged into the weights before timing; the ONNX Runtime arm runs Floe's ONNX export"
+                        + " of the merged model." : "Floe runs MiniLm.load()'s graph, ONNX Runtime the original file.",
+                ratio, TARGET, met ? "met" : "missed", batch * TOKENS, Measured.ms(gemm[0]), Measured.ms(gemm[1]),
+                gemm[0] / gemm[1], Measured.ms(Math.max(0, floe - gemm[0])), Measured.ms(Math.max(0, peer - gemm[1])));
+        String id = "B8" + (batch == 1 ? "" : "-" + batch) + (lora ? "-lora" : "");
+        return new BenchResult(id, "MiniLM forward at batch " + batch + " x " + TOKENS + " tokens"
+                        + (lora ? ", merged LoRA" : "") + ": Floe vs ONNX Runtime (Java API)",
+                "forward call", floe, null, "ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion()
+                        + " Java API, same weights", peer, TARGET, "ratio_to_peer", met, notes,
+                inferenceMemory(model));
+    }
+
+    /** Parameter bytes of the model; nothing trains, so no gradient or optimizer bytes. */
+    private static BenchResult.Memory inferenceMemory(MiniLm model) {
+        return new BenchResult.Memory(model.graph().parameterCount() * Measured.FP32_BYTES, 0, 0, 0,
+                ProcessStats.peakRssMb());
+    }
+
+    /** Mean seconds per call over {@code calls} calls. */
+    private static double perCall(int calls, Runnable call) {
+        return Interleaved.time(() -> {
+            for (int i = 0; i < calls; i++) {
+                call.run();
+            }
+        }) / calls;
+    }
+
+    private static void floeForward(MiniLm model, long[] ids, int batch) {
+        try (NDManager scope = model.graph().manager().newSubManager()) {
+            NDArray x = scope.create(ids, new Shape(batch, TOKENS)); // (B, T)
+            NDArray mask = scope.ones(new Shape(batch, TOKENS), ai.djl.ndarray.types.DataType.INT64); // (B, T)
+            NDArray hidden = model.graph().forward(Map.of("input_ids", x, "attention_mask", mask),
+                    ForwardContext.INFERENCE, List.of("hidden")).get("hidden"); // (B, T, 384)
+            hidden.toFloatArray();
+        }
+    }
+
+    private static void ortForward(OrtEnvironment env, OrtSession session, long[] ids, int batch, boolean types) {
+        long[] shape = {batch, TOKENS};
+        long[] ones = new long[ids.length];
+        java.util.Arrays.fill(ones, 1L);
+        Map<String, OnnxTensor> in = new HashMap<>();
+        try {
+            in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+            in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape));
+            if (types) {
+                in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape));
+            }
+            try (OrtSession.Result r = session.run(in)) {
+                OnnxTensor hidden = (OnnxTensor) r.get(0);
+                FloatBuffer fb = hidden.getFloatBuffer();
+                float[] copy = new float[fb.remaining()];
+                fb.get(copy);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed in B8: " + e.getMessage(), e);
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /**
+     * Seconds of the encoder's dense layers per forward call as plain matrix multiply-adds at
+     * {@code rows} rows: {@code [libtorch, ONNX Runtime]}, each the sum over the three shapes of
+     * count times the median of interleaved single calls, with layer 0's weights.
+     */
+    private static double[] denseFloor(BenchSettings s, MiniLm model, int rows, OrtEnvironment env,
+            OrtSession.SessionOptions options) throws OrtException {
+        Map<String, Linear> dense = new java.util.LinkedHashMap<>();
+        String layer = MiniLm.COMPONENT + "/layer.0/";
+        dense.put("attention/self/query", null);
+        dense.put("intermediate/dense", null);
+        dense.put("output/dense", null);
+        int[] counts = {24, 6, 6};
+        double[] total = new double[2];
+        int i = 0;
+        for (String name : dense.keySet()) {
+            Linear lin = (Linear) model.encoder().layers().get(layer + name);
+            int in = (int) lin.in();
+            int outF = (int) lin.out();
+            float[] x = new float[rows * in];
+            SplittableRandom r = new SplittableRandom(SEED);
+            for (int j = 0; j < x.length; j++) {
+                x[j] = (float) (r.nextDouble() * 2 - 1);
+            }
+            byte[] mm = matMulAdd(lin, in, outF);
+            try (OrtSession session = env.createSession(mm, options);
+                    NDManager scope = model.graph().manager().newSubManager()) {
+                NDArray xa = scope.create(x, new Shape(rows, in)); // (rows, in)
+                OnnxTensor xt = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {rows, in});
+                int reps = s.name().equals("tiny") ? 1 : Math.max(4, 2_000_000 / rows / in);
+                DoubleSupplier torch = () -> perCall(reps, () -> {
+                    try (NDManager call = scope.newSubManager()) {
+                        NDArray y = lin.forward(ForwardContext.INFERENCE, xa); // (rows, out)
+                        y.attach(call);
+                    }
+                });
+                DoubleSupplier ort = () -> perCall(reps, () -> {
+                    try (OrtSession.Result res = session.run(Map.of("x", xt))) {
+                        res.get(0);
+                    } catch (OrtException e) {
+                        throw new IllegalStateException("ONNX Runtime failed in B8: " + e.getMessage(), e);
+                    }
+                });
+                double[] m = Interleaved.medians(s.warmup(), s.trials(), List.of(torch, ort));
+                total[0] += counts[i] * m[0];
+                total[1] += counts[i] * m[1];
+                xt.close();
+            }
+            i++;
+        }
+        return total;
+    }
+
+    /** An ONNX model {@code y = x · Wᵀ + b} with the layer's weights, input {@code x [rows, in]}. */
+    private static byte[] matMulAdd(Linear lin, int in, int out) {
+        OnnxGraphBuilder g = new OnnxGraphBuilder();
+        String x = g.input("x", TensorSpec.of("[rows, " + in + "]"));
+        String w = g.transposed(lin.weight()); // (in, out)
+        String b = g.param(lin.bias());
+        String y = g.node("Add", "y_add", List.of(g.node("MatMul", "xw", List.of(x, w)), b));
+        g.output("y", y, TensorSpec.of("[rows, " + out + "]"));
+        return g.toModel("dense", "bench");
+    }
+
+    /** Gives each LoRA module a random B, so that merging changes the weights as after training. */
+    private static void randomizeLoraB(MiniLm model, List<String> layers) {
+        SplittableRandom r = new SplittableRandom(SEED);
+        model.graph().parameters().forEach((path, p) -> {
+            if (p.kind() == dev.floe.nn.ParamKind.LORA_B) {
+                float[] v = new float[(int) p.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (r.nextGaussian() * 0.01);
+                }
+                p.load(v, p.shape().getShape());
+            }
+        });
+    }
+
+    /** {@code batch} rows of [CLS], random word pieces, [SEP]. */
+    static long[] tokenIds(int batch, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] ids = new long[batch * TOKENS];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < TOKENS; t++) {
+                ids[b * TOKENS + t] = t == 0 ? CLS : t == TOKENS - 1 ? SEP
+                        : FIRST_WORD_ID + r.nextInt((int) MiniLm.CONFIG.vocab() - FIRST_WORD_ID);
+            }
+        }
+        return ids;
+    }
+
+    private static OrtSession.SessionOptions singleThread() throws OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        o.setIntraOpNumThreads(1);
+        o.setInterOpNumThreads(1);
+        o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        return o;
+    }
+
+    private static byte[] onnxBytes() {
+        try (InputStream in = MiniLm.class.getClassLoader().getResourceAsStream(MiniLm.ONNX_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("class-path resource " + MiniLm.ONNX_RESOURCE + " was not found");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + MiniLm.ONNX_RESOURCE, e);
+        }
+    }
+}
