@@ -2,7 +2,6 @@ package dev.floe.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.floe.cache.FeatureCache;
 import dev.floe.cache.Features;
@@ -80,6 +79,10 @@ public final class Trainer implements AutoCloseable {
     /** Prefix compute time of every pass (training epoch, evaluation) served from the cache. */
     private double cachedPassSeconds;
     private long peakForwardBytes;
+    /** Keys ({@link #shapeKey}) of the batches whose kept bytes are in {@link #peakForwardBytes}. */
+    private final Set<String> measured = new java.util.HashSet<>();
+    /** The stage being run, for {@link #shapeKey}. */
+    private int stageIndex;
     /** Phase times of the steps since the last {@link #takePhases()}; {@link PhaseClock#OFF} unless asked for. */
     private final PhaseClock clock;
     /** Phases of the epochs finished since the last {@link #takePhases()}. */
@@ -192,7 +195,10 @@ public final class Trainer implements AutoCloseable {
     /**
      * The most bytes of native arrays alive in a training batch's scope when its forward pass ended
      * (what is kept for the backward pass: activations, checkpointed segments' inputs and dropout
-     * masks, the batch itself), over all batches so far; 0 before the first.
+     * masks, the batch itself), over all batches so far; 0 before the first. Batches of one stage
+     * with the same input shapes keep the same bytes, so each stage and shape is counted once.
+     *
+     * @return bytes, counting each array at its own size
      */
     public long peakForwardBytes() {
         return peakForwardBytes;
@@ -306,6 +312,7 @@ public final class Trainer implements AutoCloseable {
     private StageResult runStage(int s, List<Task> tasks, StageProgress p, List<StageResult> before) {
         Stage stage = schedule.stages().get(s);
         FreezePlan plan = plans.get(s);
+        stageIndex = s;
         plan.apply();
         optimizer.setGroups(plan.groups(optimizerSpec));
         Features[] cached = fillCache(plan, tasks, p);
@@ -599,8 +606,9 @@ public final class Trainer implements AutoCloseable {
             float[][] stats = new float[tasks.size()][];
             CheckpointedPass pass = checkpointing.enabled() ? new CheckpointedPass(context, checkpointing, batch) : null;
             ForwardContext forward = pass != null ? pass : context;
-            NDArray[] correct = new NDArray[tasks.size()];
+            NDArray[] outputs = new NDArray[tasks.size()];
             NDArray[] losses = new NDArray[tasks.size()];
+            BatchInputs[] batchInputs = new BatchInputs[tasks.size()];
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
                 NDArray total = null;
                 for (int t = 0; t < tasks.size(); t++) {
@@ -608,6 +616,7 @@ public final class Trainer implements AutoCloseable {
                     clock.lap(PhaseClock.Phase.OTHER);
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
                     BatchInputs inputs = inputs(task.train(), batch, idx[t], cached[t]);
+                    batchInputs[t] = inputs;
                     clock.lap(PhaseClock.Phase.DATA);
                     NDArray logits = logits(inputs, forward, task.output()); // (B, classes)
                     losses[t] = t == 0 && primaryWeights != null
@@ -616,11 +625,12 @@ public final class Trainer implements AutoCloseable {
                     float factor = (float) (task.weight() * weight);
                     NDArray term = factor == 1f ? losses[t] : losses[t].mul(FloeEngine.scalar(losses[t], factor));
                     total = total == null ? term : total.add(term);
+                    outputs[t] = logits;
                     clock.lap(PhaseClock.Phase.FORWARD);
-                    correct[t] = logits.argMax(1).eq(y).sum(); // ()
-                    clock.lap(PhaseClock.Phase.METRICS);
                 }
-                peakForwardBytes = Math.max(peakForwardBytes, FloeEngine.liveBytes(batch));
+                if (measured.add(shapeKey(batchInputs))) {
+                    peakForwardBytes = Math.max(peakForwardBytes, FloeEngine.liveBytes(batch));
+                }
                 clock.lap(PhaseClock.Phase.OTHER);
                 if (pass != null) {
                     pass.backward(total);
@@ -631,7 +641,8 @@ public final class Trainer implements AutoCloseable {
             }
             clock.lap(PhaseClock.Phase.OTHER);
             for (int t = 0; t < tasks.size(); t++) {
-                stats[t] = new float[] {losses[t].getFloat(), correct[t].toType(DataType.FLOAT32, false).getFloat()};
+                // two reads per task: on the CPU a read is one copy, fewer calls than counting on the device
+                stats[t] = new float[] {losses[t].getFloat(), correct(outputs[t], tasks.get(t).train(), idx[t])};
             }
             clock.lap(PhaseClock.Phase.METRICS);
             if (clock.on()) {
@@ -641,9 +652,56 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /**
+     * How many rows of {@code logits} (B, C) have their largest score at the example's label, as
+     * {@code argMax(1).eq(labels).sum()} counts them: the first largest score wins a tie, and a NaN
+     * counts as largest (the first NaN wins).
+     */
+    static int correct(NDArray logits, Examples data, int[] idx) {
+        float[] scores = logits.toFloatArray(); // (B, C) row-major
+        int classes = (int) logits.getShape().get(1);
+        int correct = 0;
+        for (int i = 0; i < idx.length; i++) {
+            int row = i * classes;
+            int best = 0;
+            float top = scores[row];
+            for (int c = 1; c < classes && !Float.isNaN(top); c++) {
+                float v = scores[row + c];
+                if (v > top || Float.isNaN(v)) {
+                    top = v;
+                    best = c;
+                }
+            }
+            if (best == data.label(idx[i])) {
+                correct++;
+            }
+        }
+        return correct;
+    }
+
     /** The prefix outputs for {@code data} from the cache (computed on a miss). */
     private Features features(Examples data) {
         return cache.features(graph, prefix, data);
+    }
+
+    /**
+     * What decides the bytes a batch keeps for its backward pass, besides the code: the stage (its
+     * plan) and the shapes of every input. Batches with the same key keep the same bytes, so
+     * {@link #peakForwardBytes} is measured once per key (counting the arrays asks libtorch for
+     * each one's shape and type, dozens of calls per step).
+     */
+    private String shapeKey(BatchInputs[] inputs) {
+        StringBuilder key = new StringBuilder().append(stageIndex);
+        for (BatchInputs in : inputs) {
+            for (Map<String, NDArray> m : java.util.Arrays.asList(in.graphInputs(), in.features())) {
+                if (m != null) {
+                    for (Map.Entry<String, NDArray> e : new java.util.TreeMap<>(m).entrySet()) {
+                        key.append('|').append(e.getKey()).append(e.getValue().getShape());
+                    }
+                }
+            }
+        }
+        return key.toString();
     }
 
     /** A batch's graph inputs and, when the prefix is cached, its boundary features by endpoint. */
