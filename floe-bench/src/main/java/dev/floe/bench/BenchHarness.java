@@ -7,6 +7,7 @@ import dev.floe.engine.FloeEngine;
 import dev.floe.engine.ProcessStats;
 import dev.floe.io.AtomicFiles;
 import dev.floe.io.Json;
+import dev.floe.train.StepPhases;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -14,10 +15,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B6 and B11 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
+ * Runs B1-B7 and B11 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
  *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
@@ -46,17 +48,52 @@ public final class BenchHarness {
      * @throws UncheckedIOException if the file cannot be written
      */
     public static Report run(BenchSettings settings, Path outDir, Consumer<String> log) {
+        return run(settings, Set.of(), outDir, log);
+    }
+
+    /** The bench groups in the order they run; a group runs when one of its ids is selected. */
+    private static final List<Group> GROUPS = List.of(
+            new Group(List.of("B6"), (s, log) -> List.of(MlpBench.run(s, log))),
+            new Group(List.of("B3"), (s, log) -> List.of(LoraBench.run(s, log))),
+            new Group(List.of("B4"), (s, log) -> List.of(ProgressiveBench.run(s, log))),
+            new Group(List.of("B1", "B2"), (s, log) -> PrefixBenches.runB2B1(s, log)),
+            new Group(List.of("B5"), (s, log) -> List.of(PrefixBenches.runB5(s, log))),
+            new Group(List.of("B7"), (s, log) -> ConvTrainBench.run(s, log)),
+            new Group(List.of("B8"), (s, log) -> MiniLmBench.run(s, log)),
+            new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))));
+
+    /** Bench ids that {@link #run(BenchSettings, Set, Path, Consumer)} accepts, in run order. */
+    public static List<String> benchIds() {
+        return GROUPS.stream().flatMap(g -> g.ids().stream()).toList();
+    }
+
+    /**
+     * Runs the selected benches (all when {@code only} is empty) and writes the results file. Benches
+     * that share set-up run together: selecting B1 also runs B2.
+     *
+     * @param settings sizes and repetitions
+     * @param only bench ids such as {@code B7}; empty for all
+     * @param outDir an existing folder; {@value #RESULTS_FILE} in it is replaced atomically
+     * @param log receives one progress line per bench
+     * @return the results, sorted by id
+     * @throws IllegalArgumentException naming the id when {@code only} holds an unknown bench
+     * @throws UncheckedIOException if the file cannot be written
+     */
+    public static Report run(BenchSettings settings, Set<String> only, Path outDir, Consumer<String> log) {
+        for (String id : only) {
+            if (!benchIds().contains(id)) {
+                throw new IllegalArgumentException("no bench " + id + "; benches are " + String.join(", ", benchIds()));
+            }
+        }
         long start = System.nanoTime();
         FloeEngine.get();
         List<BenchResult> results = new ArrayList<>();
-        results.add(MlpBench.run(settings, log));
-        results.add(LoraBench.run(settings, log));
-        results.add(ProgressiveBench.run(settings, log));
-        results.addAll(PrefixBenches.runB2B1(settings, log));
-        results.add(PrefixBenches.runB5(settings, log));
-        results.add(CheckpointBench.run(settings, log));
-        results.addAll(MiniLmBench.run(settings, log));
-        results.sort(Comparator.comparing((BenchResult r) -> r.id().length()).thenComparing(BenchResult::id)); // B2 before B11
+        for (Group g : GROUPS) {
+            if (only.isEmpty() || g.ids().stream().anyMatch(only::contains)) {
+                results.addAll(g.bench().run(settings, log));
+            }
+        }
+        results.sort(Comparator.comparingInt(BenchHarness::number).thenComparing(BenchResult::id)); // B2 before B11
         double wall = (System.nanoTime() - start) / 1e9;
         Path file = outDir.resolve(RESULTS_FILE);
         try {
@@ -65,6 +102,21 @@ public final class BenchHarness {
             throw new UncheckedIOException("could not write " + file + ": " + e.getMessage(), e);
         }
         return new Report(settings, List.copyOf(results), ProcessStats.peakRssMb(), file, wall);
+    }
+
+    /** The number in a bench id ({@code B7.2t} -> 7). */
+    private static int number(BenchResult r) {
+        String digits = r.id().replaceAll("^\\D*(\\d+).*$", "$1");
+        return digits.matches("\\d+") ? Integer.parseInt(digits) : Integer.MAX_VALUE;
+    }
+
+    /** Benches that run together and what runs them. */
+    private record Group(List<String> ids, Bench bench) {}
+
+    /** Runs one group of benches. */
+    @FunctionalInterface
+    private interface Bench {
+        List<BenchResult> run(BenchSettings settings, Consumer<String> log);
     }
 
     /** What a soak run produced. */
@@ -137,6 +189,23 @@ public final class BenchHarness {
                     r.ratioToPeer() == null ? "-" : String.format(Locale.ROOT, "%.3f", r.ratioToPeer()),
                     r.target() == null ? "-" : String.format(Locale.ROOT, "%.3f", r.target()),
                     r.met() ? "yes" : "no"));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The phase split of every bench that has one: one line per arm with milliseconds per step
+     * of batch assembly, forward, backward, optimizer, metric read-back and the rest.
+     *
+     * @param results the benches
+     * @return the lines, or an empty string when no bench split its steps
+     */
+    public static String phaseTable(List<BenchResult> results) {
+        StringBuilder sb = new StringBuilder();
+        for (BenchResult r : results) {
+            for (BenchResult.Phases p : r.phases()) {
+                sb.append(String.format(Locale.ROOT, "%-6s %-16s %s%n", r.id(), p.arm(), p.split().perStepLine()));
+            }
         }
         return sb.toString();
     }
@@ -229,6 +298,22 @@ public final class BenchHarness {
             mem.put("optimizer_bytes", m.optimizerBytes());
             mem.put("trainable_params", m.trainableParams());
             mem.put("peak_rss_mb", m.peakRssMb());
+            ArrayNode phases = o.putArray("phases");
+            for (BenchResult.Phases p : r.phases()) {
+                ObjectNode ph = phases.addObject();
+                ph.put("arm", p.arm());
+                StepPhases x = p.split();
+                ph.put("steps", x.steps());
+                ph.put("examples", x.examples());
+                ph.put("data_seconds", x.dataSeconds());
+                ph.put("forward_seconds", x.forwardSeconds());
+                ph.put("backward_seconds", x.backwardSeconds());
+                ph.put("optimizer_seconds", x.optimizerSeconds());
+                ph.put("metrics_seconds", x.metricsSeconds());
+                ph.put("other_seconds", x.otherSeconds());
+                ph.put("total_seconds", x.totalSeconds());
+                ph.put("native_arrays", x.nativeArrays());
+            }
             BenchResult.Activations a = r.activations();
             if (a != null) {
                 ObjectNode act = o.putObject("activations");

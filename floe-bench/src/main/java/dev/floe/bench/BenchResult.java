@@ -1,5 +1,8 @@
 package dev.floe.bench;
 
+import dev.floe.train.StepPhases;
+import java.util.List;
+
 /**
  * One bench's outcome. Times are medians over interleaved trials, in seconds per {@code unit}.
  * Fields that do not apply are null.
@@ -18,6 +21,8 @@ package dev.floe.bench;
  * @param memory Floe's own byte counts for the Floe arm, and the process's peak RSS during the bench
  * @param activations memory kept for the backward pass by the Floe arm and the peer, or null where
  *     the bench does not compare it
+ * @param phases where the time of training steps went, per arm (empty where the bench does not
+ *     split it)
  */
 public record BenchResult(
         String id,
@@ -32,13 +37,41 @@ public record BenchResult(
         boolean met,
         String notes,
         Memory memory,
-        Activations activations) {
+        Activations activations,
+        List<Phases> phases) {
 
-    /** A result that does not compare activation memory. */
+    /** Copies the phase list (null becomes empty). */
+    public BenchResult {
+        phases = phases == null ? List.of() : List.copyOf(phases);
+    }
+
+    /** A result without a phase split. */
+    public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
+            Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory,
+            Activations activations) {
+        this(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes, memory,
+                activations, List.of());
+    }
+
+    /** A result that does not compare activation memory and has no phase split. */
     public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
             Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory) {
         this(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes, memory, null);
     }
+
+    /** A copy with these phase splits. */
+    BenchResult withPhases(List<Phases> split) {
+        return new BenchResult(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes,
+                memory, activations, split);
+    }
+
+    /**
+     * The phase split of one arm's training steps, summed over its timed rounds.
+     *
+     * @param arm which arm, e.g. {@code "floe"} or {@code "pytorch"}
+     * @param split the times; for a peer, {@code nativeArrays} is 0 (not counted)
+     */
+    public record Phases(String arm, StepPhases split) {}
 
     /**
      * Memory kept for the backward pass.

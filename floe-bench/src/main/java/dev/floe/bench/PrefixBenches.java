@@ -18,6 +18,7 @@ import dev.floe.nn.ForwardContext;
 import dev.floe.optim.GroupedOptimizer;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.train.EpochMetrics;
+import dev.floe.train.StepPhases;
 import dev.floe.data.Examples;
 import dev.floe.train.Trainer;
 import dev.floe.train.TrainingListener;
@@ -105,9 +106,10 @@ final class PrefixBenches {
             String boundary = prefix.boundary().get(0);
             LaterEpochs later = new LaterEpochs();
             try (Trainer trainer = Trainer.builder().plan(plan).optimizer(spec).output(Graphs.logits(0))
-                            .batchSize(batch).seed(SEED).build();
+                            .batchSize(batch).seed(SEED).profilePhases(true).build();
                     Trainer cached = Trainer.builder().plan(plan).optimizer(spec).output(Graphs.logits(0))
-                            .batchSize(batch).epochs(2).seed(SEED).featureCache(cache).listener(later).build();
+                            .batchSize(batch).epochs(2).seed(SEED).featureCache(cache).listener(later)
+                            .profilePhases(true).build();
                     GroupedOptimizer own = GroupedOptimizer.of(spec)) {
                 DoubleSupplier floe = () -> Interleaved.time(() -> trainer.run(data, null)) / batches;
                 DoubleSupplier uncachedLimit = () -> Interleaved.time(() -> {
@@ -155,6 +157,9 @@ final class PrefixBenches {
                         + " Features.gather");
                 double[] m = Interleaved.medians(s.warmup(), s.trials(),
                         List.of(floe, uncachedLimit, floeCached, cachedLimit, floeStep));
+                // warm-up and timed rounds alike; B1's split covers both epochs of each cached run
+                StepPhases uncachedPhases = trainer.takePhases();
+                StepPhases cachedPhases = cached.takePhases();
                 FeatureCache.Stats stats = cache.stats();
                 BenchResult.Memory memory = Measured.memory(plan, trainer.optimizer());
                 String model = "ConvEncoder 16-32-64 frozen (inference mode) + linear head 64->10, batch " + batch
@@ -185,7 +190,8 @@ final class PrefixBenches {
                                 + ", " + Measured.x(m[4] / m[3]) + "x the limit; the trainer loop adds "
                                 + Measured.ms(m[2] - m[4]) + " per step (accuracy and loss read-back, batch weighting)",
                         memory);
-                return List.of(b1, b2);
+                return List.of(b1.withPhases(List.of(new BenchResult.Phases("floe cached", cachedPhases))),
+                        b2.withPhases(List.of(new BenchResult.Phases("floe", uncachedPhases))));
             }
         }
     }
@@ -211,6 +217,7 @@ final class PrefixBenches {
             boolean[] once = {true};
             List<Double> computeSeconds = new ArrayList<>();
             List<Double> prefixSeconds = new ArrayList<>();
+            StepPhases[] phases = {StepPhases.NONE};
             DoubleSupplier floe = () -> Interleaved.time(() -> {
                 // a new cache per trial, so the backbone runs once per trial, as in the limit
                 try (FeatureCache cache = FeatureCache.inMemory(CACHE_BYTES)) {
@@ -218,8 +225,9 @@ final class PrefixBenches {
                         ModelWeights.restore(graph, inits.get(i)); // a fresh head
                         try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(lrs[i]))
                                 .output(Graphs.logits(0)).batchSize(batch).epochs(epochs).seed(SEED + i)
-                                .featureCache(cache).build()) {
+                                .featureCache(cache).profilePhases(true).build()) {
                             t.run(data, null);
+                            phases[0] = phases[0].plus(t.takePhases());
                             state[0] = t.optimizer().stateBytes();
                         }
                     }
@@ -252,7 +260,7 @@ final class PrefixBenches {
                     plan.trainableCount() * Measured.FP32_BYTES, state[0], plan.trainableCount(), ProcessStats.peakRssMb());
             double r = m[0] / m[1];
             boolean met = r <= B5_TARGET && once[0];
-            return new BenchResult("B5", VARIANTS + " head/LR variants on one frozen backbone", "all variants", m[0], m[1],
+            BenchResult b5 = new BenchResult("B5", VARIANTS + " head/LR variants on one frozen backbone", "all variants", m[0], m[1],
                     null, null, B5_TARGET, "ratio_to_limit", met,
                     "ConvEncoder 16-32-64 frozen, a fresh linear head 64->10 per variant, AdamW lr "
                             + String.format(java.util.Locale.ROOT, "%.0e..%.0e", lrs[0], lrs[VARIANTS - 1]) + ", "
@@ -268,6 +276,7 @@ final class PrefixBenches {
                             + " batches of 256) vs the limit's " + Measured.ms(median(prefixSeconds))
                             + " (batches of " + batch + ")",
                     memory);
+            return b5.withPhases(List.of(new BenchResult.Phases("floe variants", phases[0])));
         }
     }
 

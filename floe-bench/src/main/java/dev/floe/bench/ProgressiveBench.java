@@ -8,6 +8,7 @@ import dev.floe.graph.ModelGraph;
 import dev.floe.optim.OptimizerSpec;
 import dev.floe.schedule.LrSchedule;
 import dev.floe.schedule.Schedule;
+import dev.floe.train.StepPhases;
 import dev.floe.train.Trainer;
 import java.util.List;
 import java.util.function.Consumer;
@@ -39,12 +40,14 @@ final class ProgressiveBench {
                     LrSchedule.constant(), null);
             List<FreezePlan> plans = Trainer.resolveStages(graph, schedule);
             long[] lastState = new long[1];
+            StepPhases[] phases = {StepPhases.NONE, StepPhases.NONE};
             DoubleSupplier staged = () -> {
                 long start = System.nanoTime();
                 try (Trainer t = Trainer.builder().graph(graph).schedule(schedule).optimizer(spec)
-                        .output(Graphs.logits(0)).batchSize(batch).seed(SEED).build()) {
+                        .output(Graphs.logits(0)).batchSize(batch).seed(SEED).profilePhases(true).build()) {
                     t.run(data, null);
                     lastState[0] = t.optimizer().stateBytes();
+                    phases[0] = phases[0].plus(t.takePhases());
                 }
                 return (System.nanoTime() - start) / 1e9;
             };
@@ -52,8 +55,9 @@ final class ProgressiveBench {
                 double sum = 0;
                 for (FreezePlan plan : plans) {
                     try (Trainer t = Trainer.builder().plan(plan).optimizer(spec).output(Graphs.logits(0))
-                            .batchSize(batch).seed(SEED).build()) {
+                            .batchSize(batch).seed(SEED).profilePhases(true).build()) {
                         sum += Interleaved.time(() -> t.run(data, null));
+                        phases[1] = phases[1].plus(t.takePhases());
                     }
                 }
                 return sum;
@@ -73,7 +77,9 @@ final class ProgressiveBench {
                     last.trainableCount() * Measured.FP32_BYTES, lastState[0], last.trainableCount(),
                     ProcessStats.peakRssMb());
             return new BenchResult("B4", "progressive unfreezing: staged run vs sum of per-stage limits", "whole run",
-                    m[0], m[1], null, null, TARGET, "ratio_to_limit", ratio <= TARGET, notes, mem);
+                    m[0], m[1], null, null, TARGET, "ratio_to_limit", ratio <= TARGET, notes, mem, null,
+                    List.of(new BenchResult.Phases("floe staged", phases[0]),
+                            new BenchResult.Phases("stages alone", phases[1])));
         }
     }
 }

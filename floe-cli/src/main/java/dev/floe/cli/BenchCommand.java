@@ -44,10 +44,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-torch", description = "skip the PyTorch peer")
     boolean noTorch;
 
+    @Option(names = "--only", split = ",", paramLabel = "ID",
+            description = "run only these benches, e.g. --only B7 or --only B1,B5 (B1 and B2 run together)")
+    java.util.List<String> only = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         if (soak) {
             return soak();
+        }
+        java.util.Set<String> selected = new java.util.LinkedHashSet<>();
+        for (String id : only) {
+            String upper = id.strip().toUpperCase(java.util.Locale.ROOT);
+            if (!BenchHarness.benchIds().contains(upper)) {
+                System.err.println("floe: --only " + id + " is not a bench; benches are "
+                        + String.join(", ", BenchHarness.benchIds()));
+                return 2;
+            }
+            selected.add(upper);
         }
         Path dir = OutputDir.prepare(out, "bench", force);
         BenchSettings settings = quick ? BenchSettings.quick() : BenchSettings.full();
@@ -58,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println("floe bench (" + settings.name() + ", engine threads " + threads + ")");
         RunManifest manifest = RunManifests.startCommand("bench", settings, 0, Map.of());
         RunManifests.write(dir, manifest);
-        BenchHarness.Report report = BenchHarness.run(settings, dir, line -> System.out.println("  " + line));
+        BenchHarness.Report report = BenchHarness.run(settings, selected, dir, line -> System.out.println("  " + line));
         Map<String, Double> metrics = new TreeMap<>();
         for (BenchResult b : report.benches()) {
             if (b.ratioToLimit() != null) {
@@ -71,6 +85,12 @@ final class BenchCommand implements Callable<Integer> {
         RunManifests.write(dir, RunManifests.finishCommand(manifest, metrics, 0, report.wallSeconds()));
         System.out.println();
         System.out.print(BenchHarness.table(report.benches()));
+        String phases = BenchHarness.phaseTable(report.benches());
+        if (!phases.isEmpty()) {
+            System.out.println();
+            System.out.println("phases of training steps (wall time per optimizer step):");
+            System.out.print(phases);
+        }
         System.out.printf(java.util.Locale.ROOT, "peak RSS %.0f MiB, %.0f s%n", report.peakRssMb(), report.wallSeconds());
         System.out.println("wrote " + report.results());
         return 0;

@@ -16,7 +16,8 @@ public final class Losses {
      */
     public static NDArray crossEntropy(NDArray logits, NDArray labels) {
         NDArray logProbs = logits.logSoftmax(1); // (B, C)
-        NDArray picked = logProbs.mul(labels.oneHot((int) logits.getShape().get(1))).sum(new int[] {1}); // (B)
+        // gathering the label's entry gives the same bits as summing logProbs·oneHot over the row, in fewer calls
+        NDArray picked = logProbs.gather(labels.reshape(-1, 1), 1); // (B, 1)
         return picked.mean().neg(); // ()
     }
 }

@@ -53,6 +53,10 @@ public final class GroupedOptimizer implements AutoCloseable {
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     private List<ParamGroup> groups = List.of();
     private boolean closed;
+    /** Scalar operands every step uses, by float bits; owned by {@link #manager}. */
+    private final Map<Integer, NDArray> constants = new HashMap<>();
+    /** Scalar operands of the current step, by float bits; closed when the step ends. */
+    private final Map<Integer, NDArray> stepScalars = new HashMap<>();
 
     /** One member: its parameter, its group, its state tensors (in {@link #stateNames} order), its steps. */
     private static final class Slot {
@@ -198,77 +202,101 @@ public final class GroupedOptimizer implements AutoCloseable {
                                 + " again without it before stepping");
             }
         }
-        for (Slot slot : slots.values()) {
-            PtNDArray weight = (PtNDArray) slot.param.array();
-            // getGradient() would hand back zeros for an undefined gradient; ask libtorch directly
-            PtNDArray grad = JniUtils.getGradient(weight);
-            if (grad == null) {
-                continue;
-            }
-            try (grad) {
-                slot.steps++;
-                double lr = spec.lr() * slot.group.lrScale() * lrFactor;
-                if (spec instanceof OptimizerSpec.AdamW adam) {
-                    adamW(adam, slot, weight, grad, lr);
-                } else {
-                    sgd((OptimizerSpec.Sgd) spec, slot, weight, grad, lr);
+        try {
+            for (Slot slot : slots.values()) {
+                PtNDArray weight = (PtNDArray) slot.param.array();
+                // getGradient() would hand back zeros for an undefined gradient; ask libtorch directly
+                PtNDArray grad = JniUtils.getGradient(weight);
+                if (grad == null) {
+                    continue;
                 }
+                try (grad) {
+                    slot.steps++;
+                    double lr = spec.lr() * slot.group.lrScale() * lrFactor;
+                    if (spec instanceof OptimizerSpec.AdamW adam) {
+                        adamW(adam, slot, weight, grad, lr);
+                    } else {
+                        sgd((OptimizerSpec.Sgd) spec, slot, weight, grad, lr);
+                    }
+                }
+                JniUtils.zeroGrad(weight);
             }
-            JniUtils.zeroGrad(weight);
+        } finally {
+            stepScalars.values().forEach(NDArray::close);
+            stepScalars.clear();
         }
     }
 
-    private static void adamW(OptimizerSpec.AdamW adam, Slot slot, NDArray w, NDArray g, double lr) {
+    /**
+     * One AdamW update. The gradient is scaled in place (it is zeroed right after), and every
+     * scalar operand comes from {@link #constant} or {@link #perStep}, so a step issues about 20
+     * native calls per member; the arithmetic, and so every bit of the result, is that of
+     * {@code m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; w -= lr·wd·w; w -= (m / (sqrt(v)/sqrt(1-b2^t) + eps))·lr/(1-b1^t)}
+     * in float32, each product and sum rounded in that order.
+     */
+    private void adamW(OptimizerSpec.AdamW adam, Slot slot, NDArray w, NDArray g, double lr) {
         NDArray m = slot.state[0];
         NDArray v = slot.state[1];
         double b1 = adam.beta1();
         double b2 = adam.beta2();
         double correction1 = 1 - Math.pow(b1, slot.steps);
         double correction2 = 1 - Math.pow(b2, slot.steps);
-        // every temporary is closed explicitly, right after its last use
-        try (NDArray s1 = scalar(m, b1); NDArray s2 = scalar(g, 1 - b1); NDArray gm = g.mul(s2)) {
-            m.muli(s1).addi(gm); // m = b1 m + (1-b1) g
+        try (NDArray g2 = g.square()) { // g², before g is scaled
+            g2.muli(constant(1 - b2));
+            v.muli(constant(b2)).addi(g2); // v = b2 v + (1-b2) g²
         }
-        try (NDArray s1 = scalar(v, b2); NDArray s2 = scalar(g, 1 - b2); NDArray g2 = g.square()) {
-            g2.muli(s2);
-            v.muli(s1).addi(g2); // v = b2 v + (1-b2) g²
-        }
+        g.muli(constant(1 - b1));
+        m.muli(constant(b1)).addi(g); // m = b1 m + (1-b1) g
         double decay = lr * slot.group.weightDecay();
         if (decay > 0) {
             // decoupled: w -= lr·wd·w; done first, which is the same since the Adam term does not read w
-            try (NDArray sd = scalar(w, decay); NDArray wd = w.mul(sd)) {
+            try (NDArray wd = w.mul(perStep(decay))) {
                 w.subi(wd);
             }
         }
         // sqrt(vhat) + eps = sqrt(v)/sqrt(1-b2^t) + eps; lr·mhat = m·lr/(1-b1^t)
-        try (NDArray sc = scalar(v, Math.sqrt(correction2));
-                NDArray se = scalar(v, adam.eps());
-                NDArray sl = scalar(m, lr / correction1);
-                NDArray denominator = v.sqrt();
-                NDArray update = m.div(denominator.divi(sc).addi(se))) {
-            w.subi(update.muli(sl));
+        try (NDArray denominator = v.sqrt();
+                NDArray update = m.div(denominator.divi(perStep(Math.sqrt(correction2))).addi(constant(adam.eps())))) {
+            w.subi(update.muli(perStep(lr / correction1)));
         }
     }
 
-    private static NDArray scalar(NDArray like, double value) {
-        return like.getManager().full(new ai.djl.ndarray.types.Shape(), (float) value, like.getDataType());
+    /**
+     * A 0-d float32 tensor holding {@code (float) value}, kept for the optimizer's life: for the
+     * hyperparameters every step uses (betas, their complements, eps, momentum).
+     */
+    private NDArray constant(double value) {
+        return scalarIn(constants, value);
     }
 
-    private static void sgd(OptimizerSpec.Sgd sgd, Slot slot, NDArray w, NDArray g, double lr) {
+    /** As {@link #constant}, for values of one step (learning rates, bias corrections), released when it ends. */
+    private NDArray perStep(double value) {
+        return scalarIn(stepScalars, value);
+    }
+
+    private NDArray scalarIn(Map<Integer, NDArray> cache, double value) {
+        float f = (float) value;
+        NDArray s = cache.get(Float.floatToRawIntBits(f));
+        if (s == null) {
+            s = owned(manager.full(new ai.djl.ndarray.types.Shape(), f, DataType.FLOAT32));
+            cache.put(Float.floatToRawIntBits(f), s);
+        }
+        return s;
+    }
+
+    private void sgd(OptimizerSpec.Sgd sgd, Slot slot, NDArray w, NDArray g, double lr) {
         double wd = slot.group.weightDecay();
-        try (NDArray sw = scalar(w, wd);
-                NDArray scaled = wd > 0 ? w.mul(sw) : null;
-                NDArray decayed = wd > 0 ? g.add(scaled) : null;
-                NDArray sl = scalar(w, lr)) {
+        try (NDArray scaled = wd > 0 ? w.mul(constant(wd)) : null;
+                NDArray decayed = wd > 0 ? g.add(scaled) : null) {
             NDArray effective = decayed != null ? decayed : g; // g' = g + wd·w
             if (sgd.momentum() > 0) {
                 NDArray buffer = slot.state[0];
                 // buffer starts at zero, so the first step gives buffer = g' exactly
-                try (NDArray sm = scalar(buffer, sgd.momentum()); NDArray step = buffer.muli(sm).addi(effective).mul(sl)) {
+                try (NDArray step = buffer.muli(constant(sgd.momentum())).addi(effective).mul(perStep(lr))) {
                     w.subi(step);
                 }
             } else {
-                try (NDArray step = effective.mul(sl)) {
+                try (NDArray step = effective.mul(perStep(lr))) {
                     w.subi(step);
                 }
             }
@@ -432,13 +460,14 @@ public final class GroupedOptimizer implements AutoCloseable {
         }
         closed = true;
         slots.clear();
+        constants.clear();
         groups = List.of();
         manager.close();
     }
 
     /** Native arrays held by this optimizer (its state), for leak tests. */
     int liveArrays() {
-        return FloeEngine.liveArrays(manager);
+        return FloeEngine.liveArrays(manager) - constants.size();
     }
 
     private NDArray[] zeroState(Param p) {

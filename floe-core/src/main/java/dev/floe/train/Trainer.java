@@ -2,7 +2,6 @@ package dev.floe.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.floe.cache.FeatureCache;
 import dev.floe.cache.Features;
@@ -80,6 +79,14 @@ public final class Trainer implements AutoCloseable {
     /** Prefix compute time of every pass (training epoch, evaluation) served from the cache. */
     private double cachedPassSeconds;
     private long peakForwardBytes;
+    /** Keys ({@link #shapeKey}) of the batches whose kept bytes are in {@link #peakForwardBytes}. */
+    private final Set<String> measured = new java.util.HashSet<>();
+    /** The stage being run, for {@link #shapeKey}. */
+    private int stageIndex;
+    /** Phase times of the steps since the last {@link #takePhases()}; {@link PhaseClock#OFF} unless asked for. */
+    private final PhaseClock clock;
+    /** Phases of the epochs finished since the last {@link #takePhases()}. */
+    private StepPhases measuredPhases = StepPhases.NONE;
 
     private Trainer(Builder b) {
         this.graph = b.graph;
@@ -102,6 +109,7 @@ public final class Trainer implements AutoCloseable {
         this.optimizer = GroupedOptimizer.of(optimizerSpec);
         this.checkpointing = GradientCheckpointing.of(graph, b.checkpointing);
         this.classWeights = b.classWeights;
+        this.clock = PhaseClock.of(b.profilePhases);
     }
 
     /**
@@ -187,10 +195,29 @@ public final class Trainer implements AutoCloseable {
     /**
      * The most bytes of native arrays alive in a training batch's scope when its forward pass ended
      * (what is kept for the backward pass: activations, checkpointed segments' inputs and dropout
-     * masks, the batch itself), over all batches so far; 0 before the first.
+     * masks, the batch itself), over all batches so far; 0 before the first. Batches of one stage
+     * with the same input shapes keep the same bytes, so each stage and shape is counted once.
+     *
+     * @return bytes, counting each array at its own size
      */
     public long peakForwardBytes() {
         return peakForwardBytes;
+    }
+
+    /**
+     * Where the time of the training steps since the last call went (see {@link StepPhases}), and
+     * starts a new measurement. Evaluation, checkpoints and filling the feature cache are not steps.
+     *
+     * @return the split, or {@link StepPhases#NONE} when the trainer was not built with
+     *     {@link Builder#profilePhases(boolean) profilePhases(true)}
+     */
+    public StepPhases takePhases() {
+        if (!clock.on()) {
+            return StepPhases.NONE;
+        }
+        StepPhases all = measuredPhases.plus(clock.take());
+        measuredPhases = StepPhases.NONE;
+        return all;
     }
 
     /** Optimizer steps taken so far in the run. */
@@ -285,6 +312,7 @@ public final class Trainer implements AutoCloseable {
     private StageResult runStage(int s, List<Task> tasks, StageProgress p, List<StageResult> before) {
         Stage stage = schedule.stages().get(s);
         FreezePlan plan = plans.get(s);
+        stageIndex = s;
         plan.apply();
         optimizer.setGroups(plan.groups(optimizerSpec));
         Features[] cached = fillCache(plan, tasks, p);
@@ -353,6 +381,7 @@ public final class Trainer implements AutoCloseable {
         EpochTally tally = new EpochTally(tasks);
         long start = System.nanoTime();
         for (int b = 0; b < batches && p.stageSteps < budget; b += accumulation) {
+            clock.start();
             int groupEnd = Math.min(batches, b + accumulation);
             int groupFrom = (int) Math.min(order.length, (long) b * batchSize);
             int groupTo = (int) Math.min(order.length, (long) groupEnd * batchSize);
@@ -371,13 +400,20 @@ public final class Trainer implements AutoCloseable {
                 GradientClipping.clipGlobalNorm(trainable, clipNorm);
             }
             optimizer.step(stage.lr().factor(p.stageSteps, budget));
+            clock.lap(PhaseClock.Phase.OPTIMIZER);
             p.stageSteps++;
             steps++;
             double elapsed = (System.nanoTime() - start) / 1e9;
             listener.batchFinished(epoch, groupEnd, batches, tally.meanLoss(), tally.accuracy(), tally.seen / elapsed);
+            clock.stepDone(groupTo - groupFrom);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         p.seconds += seconds;
+        if (clock.on()) {
+            StepPhases phases = clock.take();
+            measuredPhases = measuredPhases.plus(phases);
+            listener.phasesMeasured(epoch, phases);
+        }
         for (Features f : cached) {
             cachedPassSeconds += f == null ? 0 : f.computeSeconds();
         }
@@ -570,33 +606,77 @@ public final class Trainer implements AutoCloseable {
             float[][] stats = new float[tasks.size()][];
             CheckpointedPass pass = checkpointing.enabled() ? new CheckpointedPass(context, checkpointing, batch) : null;
             ForwardContext forward = pass != null ? pass : context;
+            NDArray[] outputs = new NDArray[tasks.size()];
+            NDArray[] losses = new NDArray[tasks.size()];
+            BatchInputs[] batchInputs = new BatchInputs[tasks.size()];
             try (GradientCollector gc = FloeEngine.get().newGradientCollector()) {
                 NDArray total = null;
-                NDArray[] losses = new NDArray[tasks.size()];
                 for (int t = 0; t < tasks.size(); t++) {
                     Task task = tasks.get(t);
+                    clock.lap(PhaseClock.Phase.OTHER);
                     NDArray y = task.train().labels(batch, idx[t]); // (B)
-                    NDArray logits = logits(task.train(), batch, idx[t], forward, task.output(), cached[t]); // (B, classes)
+                    BatchInputs inputs = inputs(task.train(), batch, idx[t], cached[t]);
+                    batchInputs[t] = inputs;
+                    clock.lap(PhaseClock.Phase.DATA);
+                    NDArray logits = logits(inputs, forward, task.output()); // (B, classes)
                     losses[t] = t == 0 && primaryWeights != null
                             ? weightedCrossEntropy(logits, y, primaryWeights)
                             : crossEntropy(logits, y); // ()
                     float factor = (float) (task.weight() * weight);
                     NDArray term = factor == 1f ? losses[t] : losses[t].mul(FloeEngine.scalar(losses[t], factor));
                     total = total == null ? term : total.add(term);
-                    stats[t] = new float[] {0, logits.argMax(1).eq(y).sum().toType(DataType.FLOAT32, false).getFloat()};
+                    outputs[t] = logits;
+                    clock.lap(PhaseClock.Phase.FORWARD);
                 }
-                peakForwardBytes = Math.max(peakForwardBytes, FloeEngine.liveBytes(batch));
+                if (measured.add(shapeKey(batchInputs))) {
+                    peakForwardBytes = Math.max(peakForwardBytes, FloeEngine.liveBytes(batch));
+                }
+                clock.lap(PhaseClock.Phase.OTHER);
                 if (pass != null) {
                     pass.backward(total);
                 } else {
                     gc.backward(total);
                 }
-                for (int t = 0; t < tasks.size(); t++) {
-                    stats[t][0] = losses[t].getFloat();
-                }
+                clock.lap(PhaseClock.Phase.BACKWARD);
+            }
+            clock.lap(PhaseClock.Phase.OTHER);
+            for (int t = 0; t < tasks.size(); t++) {
+                // two reads per task: on the CPU a read is one copy, fewer calls than counting on the device
+                stats[t] = new float[] {losses[t].getFloat(), correct(outputs[t], tasks.get(t).train(), idx[t])};
+            }
+            clock.lap(PhaseClock.Phase.METRICS);
+            if (clock.on()) {
+                clock.arrays(FloeEngine.liveArrays(batch));
             }
             return stats;
         }
+    }
+
+    /**
+     * How many rows of {@code logits} (B, C) have their largest score at the example's label, as
+     * {@code argMax(1).eq(labels).sum()} counts them: the first largest score wins a tie, and a NaN
+     * counts as largest (the first NaN wins).
+     */
+    static int correct(NDArray logits, Examples data, int[] idx) {
+        float[] scores = logits.toFloatArray(); // (B, C) row-major
+        int classes = (int) logits.getShape().get(1);
+        int correct = 0;
+        for (int i = 0; i < idx.length; i++) {
+            int row = i * classes;
+            int best = 0;
+            float top = scores[row];
+            for (int c = 1; c < classes && !Float.isNaN(top); c++) {
+                float v = scores[row + c];
+                if (v > top || Float.isNaN(v)) {
+                    top = v;
+                    best = c;
+                }
+            }
+            if (best == data.label(idx[i])) {
+                correct++;
+            }
+        }
+        return correct;
     }
 
     /** The prefix outputs for {@code data} from the cache (computed on a miss). */
@@ -604,14 +684,44 @@ public final class Trainer implements AutoCloseable {
         return cache.features(graph, prefix, data);
     }
 
-    /** Logits for a batch, starting from cached prefix features when there are some. */
-    private NDArray logits(Examples data, NDManager batch, int[] idx, ForwardContext context, String out,
-            Features features) {
-        if (features == null) {
-            return graph.forward(data.inputs(batch, idx), context, List.of(out)).get(out);
+    /**
+     * What decides the bytes a batch keeps for its backward pass, besides the code: the stage (its
+     * plan) and the shapes of every input. Batches with the same key keep the same bytes, so
+     * {@link #peakForwardBytes} is measured once per key (counting the arrays asks libtorch for
+     * each one's shape and type, dozens of calls per step).
+     */
+    private String shapeKey(BatchInputs[] inputs) {
+        StringBuilder key = new StringBuilder().append(stageIndex);
+        for (BatchInputs in : inputs) {
+            for (Map<String, NDArray> m : java.util.Arrays.asList(in.graphInputs(), in.features())) {
+                if (m != null) {
+                    for (Map.Entry<String, NDArray> e : new java.util.TreeMap<>(m).entrySet()) {
+                        key.append('|').append(e.getKey()).append(e.getValue().getShape());
+                    }
+                }
+            }
         }
-        Map<String, NDArray> inputs = prefix.needsGraphInputs() ? data.inputs(batch, idx) : Map.of();
-        return graph.forwardFrom(inputs, features.gather(batch, idx), context, List.of(out)).get(out);
+        return key.toString();
+    }
+
+    /** A batch's graph inputs and, when the prefix is cached, its boundary features by endpoint. */
+    private record BatchInputs(Map<String, NDArray> graphInputs, Map<String, NDArray> features) {}
+
+    /** Assembles a batch: the graph inputs for {@code idx} and the cached prefix features when there are some. */
+    private BatchInputs inputs(Examples data, NDManager batch, int[] idx, Features features) {
+        if (features == null) {
+            return new BatchInputs(data.inputs(batch, idx), null);
+        }
+        Map<String, NDArray> in = prefix.needsGraphInputs() ? data.inputs(batch, idx) : Map.of();
+        return new BatchInputs(in, features.gather(batch, idx));
+    }
+
+    /** Logits for an assembled batch, starting from its cached prefix features when there are some. */
+    private NDArray logits(BatchInputs in, ForwardContext context, String out) {
+        if (in.features() == null) {
+            return graph.forward(in.graphInputs(), context, List.of(out)).get(out);
+        }
+        return graph.forwardFrom(in.graphInputs(), in.features(), context, List.of(out)).get(out);
     }
 
     /**
@@ -649,7 +759,7 @@ public final class Trainer implements AutoCloseable {
         Features features = prefix != null && prefix.usable() ? features(data) : null;
         cachedPassSeconds += features == null ? 0 : features.computeSeconds();
         return Evaluator.evaluate(data, evalBatchSize,
-                (batch, idx) -> logits(data, batch, idx, ForwardContext.INFERENCE, out, features), graph);
+                (batch, idx) -> logits(inputs(data, batch, idx, features), ForwardContext.INFERENCE, out), graph);
     }
 
     /** {@code Σ_i w[y_i] · (-log softmax(logits_i)[y_i]) / Σ_i w[y_i]} over the batch. */
@@ -747,8 +857,23 @@ public final class Trainer implements AutoCloseable {
         private FeatureCache cache;
         private List<String> checkpointing = List.of();
         private ClassWeights classWeights;
+        private boolean profilePhases;
 
         private Builder() {}
+
+        /**
+         * Times every training step by phase (batch assembly, forward, backward, optimizer, metrics,
+         * the rest; see {@link StepPhases}), read with {@link Trainer#takePhases()} and handed to
+         * {@link TrainingListener#phasesMeasured} after every epoch. Default off, which reads no
+         * timer; on, it adds two clock reads per phase per step and changes no result.
+         *
+         * @param on whether to time the phases
+         * @return this builder
+         */
+        public Builder profilePhases(boolean on) {
+            this.profilePhases = on;
+            return this;
+        }
 
         /**
          * Weights the first task's training loss by class ({@link ClassWeights}); default none (the

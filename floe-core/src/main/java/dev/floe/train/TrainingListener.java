@@ -18,6 +18,15 @@ public interface TrainingListener {
      */
     default void batchFinished(int epoch, int batch, int batches, double loss, double accuracy, double examplesPerSecond) {}
 
+    /**
+     * After an epoch's last step, before its evaluation, when the trainer times phases
+     * ({@link Trainer.Builder#profilePhases(boolean)}); never called otherwise.
+     *
+     * @param epoch the epoch, 1-based within its stage
+     * @param phases where the time of the epoch's steps went
+     */
+    default void phasesMeasured(int epoch, StepPhases phases) {}
+
     /** After an epoch and its evaluation. */
     default void epochFinished(EpochMetrics metrics) {}
 
