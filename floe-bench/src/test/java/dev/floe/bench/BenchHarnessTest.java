@@ -36,7 +36,7 @@ class BenchHarnessTest {
             // AdamW holds two fp32 moments per trainable scalar
             assertEquals(8 * mem.get("trainable_params").asLong(), mem.get("optimizer_bytes").asLong(), id);
         }
-        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6", "B7.1t", "B7.2t", "B11"), ids);
+        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6", "B7.1t", "B7.2t", "B8", "B8-lora", "B11"), ids);
         // B1 and B5 run with the FeatureCache, and the backbone runs once per cache
         JsonNode b1 = root.get("benches").get(0);
         JsonNode b5 = root.get("benches").get(4);
@@ -44,7 +44,7 @@ class BenchHarnessTest {
                 b1.get("notes").asText());
         assertTrue(b5.get("notes").asText().contains("FeatureCache") && b5.get("notes").asText().contains("every trial 1 miss"),
                 b5.get("notes").asText());
-        assertEquals(9, report.benches().size());
+        assertEquals(11, report.benches().size());
         // the training benches split their steps into phases that add up to the steps' wall time
         for (int i : new int[] {0, 1, 3, 4, 6, 7}) {
             JsonNode b = root.get("benches").get(i);
@@ -62,13 +62,13 @@ class BenchHarnessTest {
         assertTrue(b7.get("peer_seconds").isNumber() || b7.get("notes").asText().contains("PyTorch peer skipped"),
                 b7.get("notes").asText());
         // B11 records the bytes kept for the backward pass by both arms; checkpointing keeps fewer
-        JsonNode act = root.get("benches").get(8).get("activations");
+        JsonNode act = root.get("benches").get(10).get("activations");
         assertTrue(act.get("kept_bytes").asLong() > 0 && act.get("kept_bytes").asLong() < act.get("peer_kept_bytes").asLong(),
                 act.toString());
         assertEquals(act.get("kept_bytes").asDouble() / act.get("peer_kept_bytes").asDouble(), act.get("ratio").asDouble(), 1e-9);
         // each arm's resident-set growth is measured in a child JVM (-1 would mean it could not be)
         assertTrue(act.get("rss_growth_mb").asDouble() >= 0 && act.get("peer_rss_growth_mb").asDouble() >= 0,
-                root.get("benches").get(8).get("notes").asText());
+                root.get("benches").get(10).get("notes").asText());
         assertTrue(!log.isEmpty());
     }
 
