@@ -1,12 +1,9 @@
 package dev.floe.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.floe.config.Normalization;
 import dev.floe.export.OnnxExport;
 import dev.floe.export.OnnxGraphBuilder;
 import dev.floe.export.WeightsExport;
 import dev.floe.io.AtomicFiles;
-import dev.floe.io.Json;
 import dev.floe.run.TrainedRun;
 import dev.floe.run.Versions;
 import java.io.IOException;
@@ -73,7 +70,7 @@ final class ExportCommand implements Callable<Integer> {
             String version = Versions.current().get("floe");
             // everything that can fail on the model is computed before the first file is written
             byte[] model = onnx == null ? null
-                    : OnnxExport.toOnnx(trained.graph(), normalization(run.resolve(TrainCommand.NORMALIZATION_FILE)), version);
+                    : OnnxExport.toOnnx(trained.graph(), trained.normalization(), version);
             String json = safetensors == null ? null : WeightsExport.describe(trained.graph(),
                     trained.manifest().recipe().config().text(), safetensors.getFileName().toString());
             if (model != null) {
@@ -88,30 +85,5 @@ final class ExportCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** The run's fitted normalisation, or null when the run has none. */
-    private static Normalization normalization(Path file) {
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        try {
-            JsonNode root = Json.mapper().readTree(file.toFile());
-            return new Normalization(root.path("method").asText(), floats(root.path("shift")), floats(root.path("scale")));
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(file + " is not a normalisation file (" + e.getMessage() + "); expected"
-                    + " {\"method\", \"shift\", \"scale\"} as floe train writes it — restore it from the run", e);
-        }
-    }
-
-    private static float[] floats(JsonNode array) {
-        if (!array.isArray() || array.isEmpty()) {
-            throw new IllegalArgumentException("shift and scale must be non-empty arrays of numbers");
-        }
-        float[] v = new float[array.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) array.get(i).asDouble();
-        }
-        return v;
     }
 }

@@ -55,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
     /** Text runs: the class names in label order, {@code {"labels": [...]}}. */
     static final String LABELS_FILE = dev.floe.run.TrainedRun.LABELS;
     /** With {@code data.normalize}: the shift and scale per feature fitted on the training split. */
-    static final String NORMALIZATION_FILE = "normalization.json";
+    static final String NORMALIZATION_FILE = dev.floe.run.TrainedRun.NORMALIZATION;
     /** Weights metadata key holding the config's SHA-256. */
     static final String CONFIG_HASH_KEY = "floe.config_sha256";
     /** Checkpoint metadata key holding the run's manifest id. */

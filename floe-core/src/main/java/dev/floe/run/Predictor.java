@@ -196,13 +196,15 @@ public final class Predictor implements AutoCloseable {
         try {
             temp = Files.createTempFile("floe-texts", ".jsonl");
             var line = Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+            // every line carries the placeholder label, so the reader reads this file as it is
+            String placeholder = run.placeholder();
             try (BufferedWriter w = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
                 for (String t : texts) {
-                    w.write(line.writeValueAsString(java.util.Map.of(d.textColumn(), t)));
+                    w.write(line.writeValueAsString(java.util.Map.of(d.textColumn(), t, d.labelColumn(), placeholder)));
                     w.write('\n');
                 }
             }
-            return predict(temp);
+            return predict(run.read(temp, null, false).examples(), false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the texts to a temporary file: " + e.getMessage(), e);
         } finally {

@@ -466,7 +466,7 @@ public final class TrainedRun implements AutoCloseable {
     public record Input(Examples examples, boolean labelled) {}
 
     /** A label value the run's reader accepts: the first class name, or the first kept class index. */
-    private String placeholder() {
+    String placeholder() {
         ExperimentConfig.Data d = config.data();
         if (ExperimentConfig.Data.TEXT.equals(d.format())) {
             return labels.get(0);

@@ -66,14 +66,20 @@ public final class Evaluator {
                 if (counts == null) {
                     counts = new long[classes][classes];
                 }
+                for (int i : idx) {
+                    // checked before the loss, which would fail in native code on such a label
+                    if (data.label(i) >= classes) {
+                        throw new IllegalArgumentException("example " + i + " of " + data.name() + " has label "
+                                + data.label(i) + " but the output has " + classes + " classes (labels 0 to "
+                                + (classes - 1) + "); give the head at least " + (data.label(i) + 1) + " classes"
+                                + " (data.num_classes and the head's classes in a config), keep only the model's"
+                                + " classes (data.classes), or fix the label");
+                    }
+                }
                 lossSum += Trainer.crossEntropy(logits, y).getFloat() * idx.length;
                 long[] predicted = logits.argMax(1).toType(DataType.INT64, false).toLongArray(); // (B)
                 for (int i = 0; i < idx.length; i++) {
                     int truth = data.label(idx[i]);
-                    if (truth >= classes) {
-                        throw new IllegalArgumentException("example " + idx[i] + " of " + data.name() + " has label "
-                                + truth + " but the output has " + classes + " classes");
-                    }
                     counts[truth][(int) predicted[i]]++;
                     correct += truth == predicted[i] ? 1 : 0;
                 }
