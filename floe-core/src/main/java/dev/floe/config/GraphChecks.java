@@ -337,10 +337,10 @@ public final class GraphChecks {
         return out;
     }
 
-    /** The number of scalars in the parameters of the named module. */
-    private static long parameterCount(ModelGraph graph, String module) {
-        return graph.parameters().values().stream().filter(p -> module.equals(p.adapter()))
-                .mapToLong(dev.floe.nn.Param::size).sum();
+    /** The number of scalars in the parameters of the named module, with thousands separators. */
+    private static String parameterCount(ModelGraph graph, String module) {
+        return String.format(java.util.Locale.ROOT, "%,d", graph.parameters().values().stream()
+                .filter(p -> module.equals(p.adapter())).mapToLong(dev.floe.nn.Param::size).sum());
     }
 
     /**

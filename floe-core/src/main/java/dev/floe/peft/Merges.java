@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * (DoRA, IA3) share layers with other modules.
  *
  * <p>LoRA merges add to the weights and commute with each other. A DoRA or IA3 merge rescales
- * the weights, and their deltas read the base weights or the layer output, so: (1) merging a
- * module is refused while another active, unmerged module shares a layer with it, unless both are
- * LoRA; (2) unmerging is refused while a module merged later shares a layer with it, unless both
- * are LoRA (merges are undone in reverse order).
+ * the weights, and their deltas read the base weights or the layer output, so, when either module
+ * is DoRA or IA3: (1) merging a module is refused while the other is active, unmerged and shares a
+ * layer with it; (2) unmerging is refused while the other was merged later and shares a layer with
+ * it (merges are undone in reverse order). LoRA modules and adapters among themselves keep the
+ * rules of {@link Lora#merge}.
  */
 final class Merges {
 
@@ -37,7 +38,7 @@ final class Merges {
                 throw new IllegalStateException(
                         "cannot merge " + module.spec().kind() + " '" + module.name() + "': " + other.spec().kind() + " '"
                                 + other.name() + "' is active on the same layers " + common(module, other)
-                                + " and a " + (module instanceof LoraModule ? other : module).spec().kind()
+                                + " and a " + (rescales(module) ? module : other).spec().kind()
                                 + " merge rescales the weights it reads, which would change the outputs; merge or"
                                 + " deactivate '" + other.name() + "' first");
             }
@@ -57,8 +58,13 @@ final class Merges {
         }
     }
 
+    /** False when either module rescales weights on merge (DoRA, IA3); LoRA and adapters keep their old freedom. */
     private static boolean commute(PeftModule a, PeftModule b) {
-        return a instanceof LoraModule && b instanceof LoraModule;
+        return !rescales(a) && !rescales(b);
+    }
+
+    private static boolean rescales(PeftModule m) {
+        return m instanceof DoraModule || m instanceof Ia3Module;
     }
 
     private static List<PeftModule> sharing(ModelGraph graph, PeftModule module) {

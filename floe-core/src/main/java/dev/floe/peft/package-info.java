@@ -1,6 +1,7 @@
 /**
- * Parameter-efficient fine-tuning: LoRA modules and serial bottleneck adapters attached by name to
- * the {@link dev.floe.nn.Linear} layers of a built graph.
+ * Parameter-efficient fine-tuning: LoRA, DoRA and IA3 modules and serial bottleneck adapters
+ * attached by name to the {@link dev.floe.nn.Linear} layers of a built graph; weighted merging of
+ * LoRA modules ({@link dev.floe.peft.LoraMerge}).
  *
  * <p>Split by question, as in PEFT: the specs ({@link dev.floe.peft.LoraSpec},
  * {@link dev.floe.peft.AdapterSpec}) say <em>what</em>; {@link dev.floe.peft.Lora} and
@@ -14,7 +15,8 @@
  * module adds to its layer's output only while its name is in
  * {@link dev.floe.graph.ModelGraph#activeAdapters()}. Their parameters live under
  * {@code <linear path>/lora/<name>/{A,B}} and
- * {@code <linear path>/adapter/<name>/{down,up}/{weight,bias}} and join the component's parameters,
+ * {@code <linear path>/adapter/<name>/{down,up}/{weight,bias}} (DoRA: {@code .../lora/<name>/{A,B,magnitude}};
+ * IA3: {@code <linear path>/ia3/<name>/scale}) and join the component's parameters,
  * so freeze policies, optimizers and checkpoints see them like any other parameter.
  *
  * <p>Nullness: no method in this package accepts or returns {@code null}.

@@ -236,6 +236,20 @@ class DoraTest {
     }
 
     @Test
+    void loraStillMergesUnderAnActiveAdapterOnTheSameLayer() {
+        try (ModelGraph g = graph(4)) {
+            Lora.inject(g, LoraSpec.of("l", 2, "encoder/fc1"));
+            Adapters.inject(g, AdapterSpec.of("ad", 2, "encoder/fc1"));
+            randomize(g, "l", 1, 0.3, "/B");
+            randomize(g, "ad", 2, 0.3, "/up/weight");
+            float[] before = outputs(g, X);
+            Lora.merge(g, "l");
+            assertTrue(maxAbsDiff(before, outputs(g, X)) < 1e-5);
+            Lora.unmerge(g, "l");
+        }
+    }
+
+    @Test
     void specsAndInjectionRejectBadValuesNamingTheModuleAndTheFix() {
         IllegalArgumentException rank = assertThrows(IllegalArgumentException.class, () -> new DoraSpec("d", 0, 1, 0, "x"));
         assertTrue(rank.getMessage().contains("dora 'd': rank must be at least 1, found 0"), rank.getMessage());
