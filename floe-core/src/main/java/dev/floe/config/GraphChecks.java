@@ -172,6 +172,18 @@ public final class GraphChecks {
                 checkVirtualTokensFit(config, graph, p, i);
             }
         }
+        for (int i = 0; i < peft.compose().size(); i++) {
+            try {
+                dev.floe.peft.Composition.compose(graph, peft.compose().get(i).toSpec(), peft.freezeHost());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("peft.compose[" + i + "]", e.getMessage(), e);
+            }
+        }
+        for (PeftConfig.Compose c : peft.compose()) {
+            if (!peft.active().contains(c.name())) {
+                dev.floe.peft.Composition.deactivate(graph, c.name());
+            }
+        }
         for (PeftConfig.Lora l : peft.lora()) {
             if (!peft.active().contains(l.name())) {
                 if (l.dora()) {
@@ -320,6 +332,13 @@ public final class GraphChecks {
                     + (p.type().equals("prompt") ? " virtual tokens" : " key/value positions per layer") + ", " + size
                     + " parameters) at " + (at.size() == 1 ? at.get(0) : at.size() + " layers") + " of encoders matching "
                     + p.target() + ", " + (peft.active().contains(p.name()) ? "active" : "inactive (frozen)"));
+        }
+        for (PeftConfig.Compose c : peft.compose()) {
+            long size = graph.parameters().values().stream().filter(q -> c.name().equals(q.adapter()))
+                    .mapToLong(dev.floe.nn.Param::size).sum();
+            out.add("peft: " + c.type() + " '" + c.name() + "' of " + c.members() + " on "
+                    + dev.floe.peft.Composition.layers(graph, c.name()).size() + " layers, " + size + " parameters, "
+                    + (peft.active().contains(c.name()) ? "active" : "inactive (members apply on their own)"));
         }
         List<FreezeRule> host = config.peftHostRules(graph);
         if (host.isEmpty()) {

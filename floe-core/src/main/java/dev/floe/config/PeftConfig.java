@@ -3,6 +3,7 @@ package dev.floe.config;
 import dev.floe.peft.AdapterSpec;
 import dev.floe.peft.DoraSpec;
 import dev.floe.peft.Ia3Spec;
+import dev.floe.peft.CompositionSpec;
 import dev.floe.peft.LoraSpec;
 import dev.floe.peft.PeftSpec;
 import dev.floe.peft.PrefixSpec;
@@ -30,6 +31,8 @@ import java.util.Set;
  *   prompts:
  *     - {name: soft, type: prompt, virtual_tokens: 16}            # target: every transformer encoder
  *     - {name: pfx, type: prefix, virtual_tokens: 10, target: encoder}
+ *   compose:
+ *     - {name: mix, type: fusion, members: [qv_task1, qv_task2]}
  *   active: [qv]        # default: every module
  *   merge: true         # fold the active LoRA, DoRA and IA3 modules into the weights after training; default false
  *   freeze_host: true   # default true
@@ -45,20 +48,24 @@ import java.util.Set;
  * @param lora LoRA and DoRA modules ({@code type}), injected in this order before the adapters; default none
  * @param adapters bottleneck adapters, injected after the LoRA modules; default none
  * @param prompts prompt and prefix tuning of transformer encoders, injected after the adapters; default none
+ * @param compose compositions (stack, parallel, fusion) of the LoRA modules and adapters, made after all
+ *     modules are injected; default none
  * @param active names of the modules that are on during training; default all
  * @param merge merge the active LoRA, DoRA and IA3 modules into the base weights when training ends;
  *     default false
  * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
  * @param ia3 IA3 modules, injected after the adapters; default none
  */
-public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> prompts, List<String> active,
-        Boolean merge, Boolean freezeHost, List<Ia3> ia3) {
+public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> prompts, List<Compose> compose,
+        List<String> active, Boolean merge, Boolean freezeHost, List<Ia3> ia3) {
 
     /**
      * Fills the defaults and checks names, {@code active} and {@code merge}.
      *
      * @param lora see the class comment
      * @param adapters see the class comment
+     * @param prompts see the class comment
+     * @param compose see the class comment
      * @param active see the class comment
      * @param merge see the class comment
      * @param freezeHost see the class comment
@@ -69,6 +76,7 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         adapters = Fields.list(adapters);
         ia3 = Fields.list(ia3);
         prompts = Fields.list(prompts);
+        compose = Fields.list(compose);
         merge = merge != null && merge;
         freezeHost = freezeHost == null || freezeHost;
         if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty() && prompts.isEmpty()) {
@@ -113,12 +121,39 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
                         + "'; names are unique across lora, adapters and prompts");
             }
         }
+        Set<String> composable = new LinkedHashSet<>();
+        lora.forEach(l -> composable.add(l.name()));
+        adapters.forEach(a -> composable.add(a.name()));
+        Set<String> composed = new HashSet<>();
+        for (int i = 0; i < compose.size(); i++) {
+            Compose c = compose.get(i);
+            if (c == null) {
+                throw Fields.inside(List.of("compose", i), "compose entry " + i + " is empty; fill it in or remove it");
+            }
+            if (!names.add(c.name())) {
+                throw Fields.inside(List.of("compose", i, "name"), "two modules or compositions are named '" + c.name()
+                        + "'; names are unique across lora, adapters, prompts and compose");
+            }
+            for (int j = 0; j < c.members().size(); j++) {
+                String m = c.members().get(j);
+                if (!composable.contains(m)) {
+                    throw Fields.inside(List.of("compose", i, "members", j), c.type() + " '" + c.name() + "' lists '" + m
+                            + "' but the LoRA modules and adapters are " + composable.stream().toList()
+                            + " (prompts and compositions cannot be members); fix the name");
+                }
+                if (!composed.add(m)) {
+                    throw Fields.inside(List.of("compose", i, "members", j), c.type() + " '" + c.name() + "' lists '" + m
+                            + "', which an earlier compose entry already holds; a module joins one composition");
+                }
+            }
+        }
         if (active == null) {
             List<String> all = new ArrayList<>();
             lora.forEach(l -> all.add(l.name()));
             adapters.forEach(a -> all.add(a.name()));
             ia3.forEach(a -> all.add(a.name()));
             prompts.forEach(p -> all.add(p.name()));
+            compose.forEach(c -> all.add(c.name()));
             active = List.copyOf(all);
         } else {
             active = Fields.list(active);
@@ -139,6 +174,14 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
             }
         }
         List<String> on = active;
+        if (merge) {
+            for (Lora l : lora) {
+                if (on.contains(l.name()) && composed.contains(l.name())) {
+                    throw Fields.bad("merge", "merge is true but LoRA '" + l.name() + "' is a member of a compose entry,"
+                            + " whose order and weights merging would change; remove merge or take it out of compose");
+                }
+            }
+        }
         if (merge && lora.stream().noneMatch(l -> on.contains(l.name())) && ia3.stream().noneMatch(l -> on.contains(l.name()))) {
             throw Fields.bad("merge", "merge is true but no LoRA module is active (adapters cannot be merged: they"
                     + " are nonlinear); remove merge or make a LoRA, DoRA or IA3 module active");
@@ -378,6 +421,43 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         public PeftSpec toSpec() {
             return type.equals("prompt") ? new PromptSpec(name, virtualTokens, target)
                     : new PrefixSpec(name, virtualTokens, target);
+        }
+    }
+
+    /**
+     * A composition of LoRA modules and adapters that sit on the same layers (see
+     * {@link CompositionSpec} for the definitions).
+     *
+     * @param name unique across lora, adapters, prompts and compose; required
+     * @param type {@code stack}, {@code parallel} or {@code fusion}; required
+     * @param members at least two names of {@code lora} or {@code adapters} entries, in order; required
+     */
+    public record Compose(String name, String type, List<String> members) {
+        public Compose {
+            Fields.required().key("name", name).key("type", type).key("members", members)
+                    .check("{name: mix, type: fusion, members: [task1, task2]}");
+            try {
+                CompositionSpec.Kind.parse(type);
+            } catch (IllegalArgumentException e) {
+                throw Fields.inside(List.of("type"), "type must be stack, parallel or fusion, found '" + type + "'");
+            }
+            members = Fields.list(members);
+            try {
+                toSpec(name, type, members);
+            } catch (IllegalArgumentException e) {
+                throw Fields.inside(List.of("members"), e.getMessage());
+            }
+        }
+
+        private static CompositionSpec toSpec(String name, String type, List<String> members) {
+            return new CompositionSpec(name, CompositionSpec.Kind.parse(type), members);
+        }
+
+        /**
+         * {@return the composition to make}
+         */
+        public CompositionSpec toSpec() {
+            return toSpec(name, type, members);
         }
     }
 }

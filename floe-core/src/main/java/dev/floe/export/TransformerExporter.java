@@ -23,6 +23,12 @@ final class TransformerExporter implements ComponentExporter<TransformerEncoder>
 
     @Override
     public Map<String, String> emit(TransformerEncoder c, Map<String, String> in, OnnxGraphBuilder g) {
+        for (dev.floe.components.EncoderExtension e : c.extensions()) {
+            if (e.active()) {
+                throw new ExportException("component " + c.name() + " (TransformerEncoder) has the active prompt or prefix"
+                        + " module '" + e.name() + "', which cannot be exported to ONNX; deactivate it first");
+            }
+        }
         TransformerEncoder.Config cfg = c.config();
         String p = c.name();
         float eps = cfg.layerNormEps();

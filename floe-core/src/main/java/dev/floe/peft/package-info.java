@@ -1,7 +1,10 @@
 /**
  * Parameter-efficient fine-tuning: LoRA, DoRA and IA3 modules and serial bottleneck adapters
  * attached by name to the {@link dev.floe.nn.Linear} layers of a built graph; weighted merging of
- * LoRA modules ({@link dev.floe.peft.LoraMerge}).
+ * LoRA modules ({@link dev.floe.peft.LoraMerge}); prompt and prefix tuning attached to its
+ * transformer encoders ({@link dev.floe.peft.Prompts}); compositions of modules on shared layers
+ * ({@link dev.floe.peft.Composition}: stack, parallel, fusion); and per-row routing of modules in
+ * one batch ({@link dev.floe.peft.Routing}).
  *
  * <p>Split by question, as in PEFT: the specs ({@link dev.floe.peft.LoraSpec},
  * {@link dev.floe.peft.AdapterSpec}) say <em>what</em>; {@link dev.floe.peft.Lora} and

@@ -246,4 +246,17 @@ class PromptTuningTest {
         }
         assertTrue(Files.size(file) < 4096, "adapter-only file");
     }
+
+    @Test
+    void anActivePromptOrPrefixRefusesOnnxExportInsteadOfBeingDropped() {
+        try (ModelGraph g = graph(3, TransformerEncoder.Pooling.MEAN)) {
+            Prompts.inject(g, new PrefixSpec("pfx", 2, "enc"), true);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> dev.floe.export.OnnxExport.toOnnx(g, null, "test"));
+            assertTrue(e.getMessage().contains("prefix module 'pfx'") && e.getMessage().contains("deactivate it"),
+                    e.getMessage());
+            Prompts.deactivate(g, "pfx");
+            assertTrue(dev.floe.export.OnnxExport.toOnnx(g, null, "test").length > 0, "the base exports");
+        }
+    }
 }
