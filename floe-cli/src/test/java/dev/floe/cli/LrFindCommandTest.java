@@ -50,6 +50,24 @@ class LrFindCommandTest {
     }
 
     @Test
+    void onATextLoraConfigOnlyTheLoraFactorsAndTheHeadAreSwept() throws Exception {
+        Files.writeString(dir.resolve("train.jsonl"), String.join("\n",
+                "{\"text\": \"cheap pills buy now\", \"label\": \"spam\"}", "{\"text\": \"meeting at noon\", \"label\": \"ham\"}",
+                "{\"text\": \"win money fast\", \"label\": \"spam\"}", "{\"text\": \"lunch on friday\", \"label\": \"ham\"}") + "\n");
+        Files.writeString(dir.resolve("test.jsonl"), "{\"text\": \"win cheap pills\", \"label\": \"spam\"}\n");
+        Path config = Files.writeString(dir.resolve("lora.yaml"), PredictTextLoraTest.CONFIG.replace("MERGE", "false")
+                .replace("- {train: \"head/**\"}", "- {train: \"head/**\", lr_scale: 10}"));
+        Path out = dir.resolve("text");
+        Result r = floe("lr-find", config.toString(), "--out", out.toString(), "--steps", "12");
+        assertEquals(0, r.code(), r.err());
+        java.util.Map<Double, Integer> tensorsByScale = new java.util.TreeMap<>();
+        Json.mapper().readTree(out.resolve(LrFindCommand.JSON_FILE).toFile()).get("groups")
+                .forEach(g -> tensorsByScale.merge(g.get("lr_scale").asDouble(), g.get("tensors").asInt(), Integer::sum));
+        assertEquals(java.util.Map.of(1.0, 4, 10.0, 2), tensorsByScale,
+                "A and B on query and value at the base rate, the head's weight and bias at 10x; the encoder is frozen");
+    }
+
+    @Test
     void badSettingsAreOneLineAndWriteNothing() {
         Path out = dir.resolve("never");
         Result r = floe("lr-find", PlanCommandTest.EXAMPLE.toString(), "--out", out.toString(), "--start-lr", "1",

@@ -170,6 +170,22 @@ class PeftFormatTest {
     }
 
     @Test
+    void keysOfATaskModelThatWrapsTheEncoderInBertLoadTheSame() throws Exception {
+        Path folder = tinyAdapter();
+        Path copy = copyOf(folder, c -> {});
+        Path weights = copy.resolve(PeftFormat.WEIGHTS_FILE);
+        SafetensorsFile f = Safetensors.read(weights);
+        Map<String, TensorData> renamed = new LinkedHashMap<>();
+        f.tensors().forEach((k, v) -> renamed.put(k.replace("base_model.model.", "base_model.model.bert."), v));
+        Safetensors.write(weights, renamed, f.metadata());
+        try (ModelGraph plain = tiny(); ModelGraph wrapped = tiny()) {
+            PeftFormat.read(folder, plain, "encoder", "a");
+            PeftFormat.read(copy, wrapped, "encoder", "a");
+            assertArrayEquals(pooled(plain), pooled(wrapped));
+        }
+    }
+
+    @Test
     void rsLoraScalesByAlphaOverTheRootOfTheRank() throws Exception {
         Path folder = copyOf(tinyAdapter(), config -> config.put("use_rslora", true).put("r", 2).put("lora_alpha", 3));
         try (ModelGraph g = tiny()) {
