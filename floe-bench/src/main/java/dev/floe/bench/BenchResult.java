@@ -34,7 +34,22 @@ public record BenchResult(
         Memory memory,
         Activations activations) {
 
-    /** A result that does not compare activation memory. */
+    /**
+     * A result that does not compare activation memory.
+     *
+     * @param id the bench id, e.g. {@code B1}
+     * @param title what the bench measures
+     * @param unit what {@code seconds} counts per
+     * @param seconds Floe's median time
+     * @param limitSeconds the limit, or null
+     * @param peer the peer's name, or null
+     * @param peerSeconds the peer's median time, or null
+     * @param target the bound on the ratio that counts as met, or null
+     * @param targetOn which ratio the target applies to
+     * @param met whether the target was met
+     * @param notes free-text notes
+     * @param memory activation memory compared with the peer, or null
+     */
     public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
             Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory) {
         this(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes, memory, null);
@@ -67,12 +82,20 @@ public record BenchResult(
     public record Memory(long parameterBytes, long gradientBytes, long optimizerBytes, long trainableParams,
             double peakRssMb) {}
 
-    /** {@code seconds / limitSeconds}, or null without a limit; below 1 Floe beats the limit. */
+    /**
+     * {@code seconds / limitSeconds}, or null without a limit; below 1 Floe beats the limit.
+     *
+     * @return the ratio, or null
+     */
     public Double ratioToLimit() {
         return limitSeconds == null ? null : seconds / limitSeconds;
     }
 
-    /** {@code seconds / peerSeconds}, or null without a peer; below 1 Floe is faster than the peer. */
+    /**
+     * {@code seconds / peerSeconds}, or null without a peer; below 1 Floe is faster than the peer.
+     *
+     * @return the ratio, or null
+     */
     public Double ratioToPeer() {
         return peerSeconds == null ? null : seconds / peerSeconds;
     }
