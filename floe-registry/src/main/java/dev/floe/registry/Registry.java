@@ -999,6 +999,9 @@ public final class Registry implements AutoCloseable {
     /**
      * A tag in a bundle: it points to {@code name@version}, one of the bundle's versions.
      *
+     * @param name the component name
+     * @param tag the tag name
+     * @param version the version the tag points to
      * @param history every move of the tag in the exporting registry, oldest first; the last one is
      *     to {@code version}
      */
@@ -1006,6 +1009,9 @@ public final class Registry implements AutoCloseable {
         /**
          * Copies the history; null becomes empty.
          *
+         * @param name the component name
+         * @param tag the tag name
+         * @param version the version the tag points to
          * @param history every move of the tag in the exporting registry, oldest first; the last
          *     one is to {@code version}
          */
