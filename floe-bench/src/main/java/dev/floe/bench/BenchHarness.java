@@ -126,6 +126,7 @@ public final class BenchHarness {
      * Runs only S1, the native-memory soak, and writes the results file with an empty {@code benches}
      * list and a {@code soak} section.
      *
+     * @return the soak's samples and verdicts
      * @param settings steps and sampling
      * @param datasets the {@code datasets/} folder holding the bundled Fashion-MNIST
      * @param outDir an existing folder; {@value #RESULTS_FILE} in it is replaced atomically
@@ -154,6 +155,9 @@ public final class BenchHarness {
      * The soak's samples as a fixed-width table (step, live arrays, RSS, heap used and committed,
      * direct buffers, loss, seconds), then
      * the growth of each series from the baseline sample against its limit, and the verdict.
+     *
+     * @param soak the soak result
+     * @return the text, lines ending in a newline
      */
     public static String soakTable(SoakResult soak) {
         StringBuilder sb = new StringBuilder();
@@ -175,7 +179,12 @@ public final class BenchHarness {
         return sb.toString();
     }
 
-    /** A fixed-width table of the results, one line per bench. */
+    /**
+     * A fixed-width table of the results, one line per bench.
+     *
+     * @param results the results
+     * @return the text, lines ending in a newline
+     */
     public static String table(List<BenchResult> results) {
         StringBuilder sb = new StringBuilder();
         String head = "%-4s %-15s %12s %12s %9s %12s %9s %8s %5s%n";

@@ -100,12 +100,20 @@ public record BenchResult(
     public record Memory(long parameterBytes, long gradientBytes, long optimizerBytes, long trainableParams,
             double peakRssMb) {}
 
-    /** {@code seconds / limitSeconds}, or null without a limit; below 1 Floe beats the limit. */
+    /**
+     * {@code seconds / limitSeconds}, or null without a limit; below 1 Floe beats the limit.
+     *
+     * @return the ratio, or null
+     */
     public Double ratioToLimit() {
         return limitSeconds == null ? null : seconds / limitSeconds;
     }
 
-    /** {@code seconds / peerSeconds}, or null without a peer; below 1 Floe is faster than the peer. */
+    /**
+     * {@code seconds / peerSeconds}, or null without a peer; below 1 Floe is faster than the peer.
+     *
+     * @return the ratio, or null
+     */
     public Double ratioToPeer() {
         return peerSeconds == null ? null : seconds / peerSeconds;
     }

@@ -49,6 +49,25 @@ public record SoakResult(
     public record Sample(int step, int liveArrays, double rssMb, double heapUsedMb, double heapCommittedMb,
             double directMb, double loss, double seconds) {}
 
+    /**
+     * Copies the samples.
+     *
+     * @param id {@code S1}
+     * @param settings steps and sampling
+     * @param model what trained
+     * @param data what it trained on
+     * @param trainableParams scalar count of trainable parameters
+     * @param samples the first at step 0 (model and trainer built, nothing trained), then one per
+     *     {@code sampleEvery} steps
+     * @param arrayGrowth largest {@code liveArrays} of a sample after the baseline minus the
+     *     baseline's
+     * @param rssGrowthMb largest {@code rssMb} of a sample after the baseline minus the baseline's,
+     *     MiB
+     * @param arrayGrowthLimit the largest array growth that counts as flat
+     * @param rssGrowthLimitMb the largest RSS growth that counts as flat, MiB
+     * @param wallSeconds the whole soak, building included
+     * @param trainSeconds the trainer's own training time
+     */
     public SoakResult {
         samples = List.copyOf(samples);
     }
@@ -69,22 +88,39 @@ public record SoakResult(
                 rssGrowthLimitMb, wallSeconds, trainSeconds);
     }
 
-    /** Whether the live-array series stayed within its limit after the baseline. */
+    /**
+     * Whether the live-array series stayed within its limit after the baseline.
+     *
+     * @return true when the live arrays stayed flat
+     */
     public boolean arraysFlat() {
         return arrayGrowth <= arrayGrowthLimit;
     }
 
-    /** Whether the RSS series stayed within its limit after the baseline (false when RSS is unknown). */
+    /**
+     * Whether the RSS series stayed within its limit after the baseline (false when RSS is
+     * unknown).
+     *
+     * @return true when the RSS stayed flat
+     */
     public boolean rssFlat() {
         return samples.get(0).rssMb() >= 0 && rssGrowthMb <= rssGrowthLimitMb;
     }
 
-    /** The baseline sample. */
+    /**
+     * The baseline sample.
+     *
+     * @return the baseline sample
+     */
     public Sample baseline() {
         return samples.stream().filter(x -> x.step() == settings.baselineStep()).findFirst().orElseThrow();
     }
 
-    /** The last sample. */
+    /**
+     * The last sample.
+     *
+     * @return the last sample
+     */
     public Sample last() {
         return samples.get(samples.size() - 1);
     }

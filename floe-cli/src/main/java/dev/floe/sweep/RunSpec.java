@@ -26,12 +26,30 @@ import java.util.Map;
 public record RunSpec(String id, String variant, Map<String, String> axes, long seed, Path config, Path baseDir,
         Path runDir, Path featureCache, boolean resume, List<String> extraArguments) {
 
+    /**
+     * Copies the axes and extra arguments.
+     *
+     * @param id {@code <variant>-s<seed>}, unique in the sweep; names the run folder and log files
+     * @param variant the variant's name
+     * @param axes axis to the name of the value this run takes
+     * @param seed the run's seed
+     * @param config the variant's config file for this seed
+     * @param baseDir the folder the config's relative paths start from (the base config's)
+     * @param runDir the run folder ({@code floe train --out}, or {@code --resume} when resuming)
+     * @param featureCache the shared feature cache folder
+     * @param resume whether to continue from the run folder's newest checkpoint
+     * @param extraArguments further {@code floe train} arguments (e.g. {@code --registry DIR})
+     */
     public RunSpec {
         axes = Collections.unmodifiableMap(new LinkedHashMap<>(axes));
         extraArguments = List.copyOf(extraArguments);
     }
 
-    /** The arguments of the {@code floe} command that makes this run ({@code train CONFIG ...}). */
+    /**
+     * The arguments of the {@code floe} command that makes this run ({@code train CONFIG ...}).
+     *
+     * @return the arguments, unmodifiable
+     */
     public List<String> trainArguments() {
         List<String> args = new ArrayList<>(List.of("train", config.toString(), "--base-dir", baseDir.toString()));
         args.addAll(resume ? List.of("--resume", runDir.toString()) : List.of("--out", runDir.toString()));

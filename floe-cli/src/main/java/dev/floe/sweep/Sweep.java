@@ -72,6 +72,8 @@ public final class Sweep {
     /**
      * Reads and checks a sweep file.
      *
+     * @param file the sweep file
+     * @return the sweep, every variant's config checked
      * @param source resolves {@code from: "registry:..."} components of the configs, or null
      * @throws ConfigException (an {@link IllegalArgumentException}) naming the sweep file and line,
      *     the key and, for a value that makes an invalid config, the variant, the key it sets and the
@@ -318,6 +320,10 @@ public final class Sweep {
     /**
      * The config a variant runs with one seed: the base config with the variant's keys set and
      * {@code seed} replaced, as YAML, after a comment naming the sweep, variant and seed.
+     *
+     * @param v the variant
+     * @param seed the seed
+     * @return the YAML bytes, UTF-8
      */
     public byte[] configBytes(Variant v, long seed) {
         ObjectNode tree = baseTree.deepCopy();
@@ -382,27 +388,47 @@ public final class Sweep {
 
     // ---- accessors ----------------------------------------------------------------------------
 
-    /** The sweep file. */
+    /**
+     * The sweep file.
+     *
+     * @return the sweep file
+     */
     public Path file() {
         return file;
     }
 
-    /** The base config file. */
+    /**
+     * The base config file.
+     *
+     * @return the base config file
+     */
     public Path baseFile() {
         return baseFile;
     }
 
-    /** The folder the base config's relative paths start from (its own folder). */
+    /**
+     * The folder the base config's relative paths start from (its own folder).
+     *
+     * @return the folder
+     */
     public Path baseDir() {
         return baseDir;
     }
 
-    /** The seeds each variant runs with, in file order. */
+    /**
+     * The seeds each variant runs with, in file order.
+     *
+     * @return the seeds
+     */
     public List<Long> seeds() {
         return seeds;
     }
 
-    /** The variants, in expansion order (first axis slowest) or list order. */
+    /**
+     * The variants, in expansion order (first axis slowest) or list order.
+     *
+     * @return the variants
+     */
     public List<Variant> variants() {
         return variants;
     }

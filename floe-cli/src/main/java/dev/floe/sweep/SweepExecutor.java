@@ -13,12 +13,17 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface SweepExecutor extends AutoCloseable {
 
-    /** How many runs execute at once. */
+    /**
+     * How many runs execute at once.
+     *
+     * @return the number of concurrent runs, at least 1
+     */
     int parallelism();
 
     /**
      * Queues a run; it starts when a worker is free.
      *
+     * @param run the run to execute
      * @param listener told when it starts, of each output line, and when it ends
      * @return completes when the run ends, finished or failed
      */

@@ -33,6 +33,7 @@ public final class SweepProgress implements RunListener, AutoCloseable {
     private int failed;
 
     /**
+     * @param out where the progress lines go
      * @param total runs in the sweep
      * @param alreadyDone runs finished by an earlier invocation
      * @param bars whether to draw bars on the terminal (stderr)

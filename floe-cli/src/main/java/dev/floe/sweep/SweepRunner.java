@@ -57,6 +57,10 @@ public final class SweepRunner {
      * Runs every run of the sweep that has not finished, {@code executor.parallelism()} at once, seed
      * by seed (all variants of the first seed, then of the next).
      *
+     * @param sweep the sweep
+     * @param executor runs the variants
+     * @param listener told of each run's progress
+     * @throws IOException if a run folder or the sweep's summary cannot be written
      * @param out the sweep's output folder
      * @param force reuse a folder that holds something else than this sweep's runs, and replace run
      *     folders made by a different config
@@ -137,7 +141,13 @@ public final class SweepRunner {
         return runs;
     }
 
-    /** How many of the sweep's runs {@code out} already holds finished (and would skip). */
+    /**
+     * How many of the sweep's runs {@code out} already holds finished (and would skip).
+     *
+     * @param sweep the sweep
+     * @param out the sweep's output folder
+     * @return the number of finished runs
+     */
     public static int finishedBefore(Sweep sweep, Path out) {
         int n = 0;
         for (Variant v : sweep.variants()) {

@@ -15,6 +15,16 @@ import java.util.Map;
  */
 public record Variant(String name, Map<String, String> axes, Map<String, JsonNode> sets, Map<String, Integer> lines) {
 
+    /**
+     * Copies the maps.
+     *
+     * @param name folder-safe name, unique in the sweep ({@code frozen_encoder-lr0.001})
+     * @param axes axis (or set key, for an explicit list) to the name of the value taken, in file
+     *     order
+     * @param sets dotted config key to the value set, in file order
+     * @param lines dotted config key to the sweep file line its value is written on (0 when
+     *     unknown)
+     */
     public Variant {
         axes = Collections.unmodifiableMap(new LinkedHashMap<>(axes));
         sets = Collections.unmodifiableMap(new LinkedHashMap<>(sets));

@@ -41,12 +41,20 @@ public final class ConvEncoder extends Component {
         this.widths = b.widths.clone();
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder with the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Width of the output features. */
+    /**
+     * Width of the output features.
+     *
+     * @return the number of channels in {@code features}: the last width
+     */
     public long featureWidth() {
         return widths[widths.length - 1];
     }
@@ -134,13 +142,25 @@ public final class ConvEncoder extends Component {
 
         private Builder() {}
 
-        /** Component name (required). */
+        /**
+         * Component name (required).
+         *
+         * @param name the component name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Input image channels, height and width (default 1, 28, 28). */
+        /**
+         * Input image channels, height and width (default 1, 28, 28).
+         *
+         * @param channels input channels
+         * @param height input height in pixels
+         * @param width input width in pixels
+         * @return this builder
+         */
         public Builder input(long channels, long height, long width) {
             this.channels = channels;
             this.height = height;
@@ -151,13 +171,20 @@ public final class ConvEncoder extends Component {
         /**
          * Channel widths: the stem's, then one per residual block (default 16, 32, 64: a stem and
          * two blocks). Each block halves the resolution.
+         *
+         * @param widths the stem's width, then one per block
+         * @return this builder
          */
         public Builder widths(long... widths) {
             this.widths = widths.clone();
             return this;
         }
 
-        /** Checks sizes and builds. */
+        /**
+         * Checks sizes and builds.
+         *
+         * @return a new encoder; its parameters are created when a graph is built with it
+         */
         public ConvEncoder build() {
             String where = "conv encoder " + name;
             Sizes.positive(where, "channels", channels);

@@ -32,6 +32,7 @@ public final class LinearHead extends Component {
     }
 
     /**
+     * @return a new head
      * @param name component name
      * @param features input width
      * @param classes number of classes
@@ -40,7 +41,15 @@ public final class LinearHead extends Component {
         return of(name, features, classes, 0f);
     }
 
-    /** As {@link #of(String, long, long)}, with dropout on the input features while training. */
+    /**
+     * As {@link #of(String, long, long)}, with dropout on the input features while training.
+     *
+     * @param name component name
+     * @param features input width
+     * @param classes number of classes
+     * @param dropout dropout rate on the input, in [0, 1)
+     * @return a new head
+     */
     public static LinearHead of(String name, long features, long classes, float dropout) {
         Sizes.positive("head " + name, "features", features);
         Sizes.positive("head " + name, "classes", classes);

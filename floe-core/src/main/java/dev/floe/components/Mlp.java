@@ -39,7 +39,11 @@ public final class Mlp extends Component {
         this.dropout = b.dropout;
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -98,43 +102,77 @@ public final class Mlp extends Component {
 
         private Builder() {}
 
-        /** Component name (required). */
+        /**
+         * Component name (required).
+         *
+         * @param name the component name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Role (default OTHER). */
+        /**
+         * Role (default OTHER).
+         *
+         * @param role the role
+         * @return this builder
+         */
         public Builder role(Role role) {
             this.role = role;
             return this;
         }
 
-        /** Input features (required). */
+        /**
+         * Input features (required).
+         *
+         * @param inputs the input width
+         * @return this builder
+         */
         public Builder inputs(long inputs) {
             this.inputs = inputs;
             return this;
         }
 
-        /** Hidden layer widths, bottom first (default none). */
+        /**
+         * Hidden layer widths, bottom first (default none).
+         *
+         * @param widths the hidden widths
+         * @return this builder
+         */
         public Builder hidden(long... widths) {
             this.hidden = widths.clone();
             return this;
         }
 
-        /** Output features (required). */
+        /**
+         * Output features (required).
+         *
+         * @param outputs the output width
+         * @return this builder
+         */
         public Builder outputs(long outputs) {
             this.outputs = outputs;
             return this;
         }
 
-        /** Dropout after each hidden layer (default 0). */
+        /**
+         * Dropout after each hidden layer (default 0).
+         *
+         * @param rate dropout rate, in [0, 1)
+         * @return this builder
+         */
         public Builder dropout(float rate) {
             this.dropout = rate;
             return this;
         }
 
-        /** Checks sizes and builds. */
+        /**
+         * Checks sizes and builds.
+         *
+         * @return a new MLP; its parameters are created when a graph is built with it
+         */
         public Mlp build() {
             Sizes.positive("mlp " + name, "inputs", inputs);
             Sizes.positive("mlp " + name, "outputs", outputs);

@@ -38,7 +38,16 @@ public final class MlpHead extends Component {
         this.dropout = dropout;
     }
 
-    /** A head with the given widths and dropout after the hidden layer. */
+    /**
+     * A head with the given widths and dropout after the hidden layer.
+     *
+     * @param name component name
+     * @param features input width
+     * @param hidden hidden layer width
+     * @param classes number of classes
+     * @param dropout dropout rate after the hidden layer, in [0, 1)
+     * @return a new head
+     */
     public static MlpHead of(String name, long features, long hidden, long classes, float dropout) {
         Sizes.positive("head " + name, "features", features);
         Sizes.positive("head " + name, "hidden", hidden);

@@ -67,6 +67,21 @@ public final class TransformerEncoder extends Component {
             float layerNormEps,
             float dropout) {
 
+        /**
+         * Checks that every size is positive, the heads divide the hidden width and the dropout
+         * rate is in range.
+         *
+         * @param vocab word-piece vocabulary size
+         * @param hidden width H of every token vector; divisible by {@code heads}
+         * @param layers number of transformer layers
+         * @param heads attention heads per layer
+         * @param intermediate width of the feed-forward layer
+         * @param maxPositions longest sequence the position table covers
+         * @param typeVocab number of token types (segments)
+         * @param layerNormEps epsilon of every LayerNorm
+         * @param dropout rate of every dropout, in [0, 1)
+         * @throws IllegalArgumentException naming the field that is out of range
+         */
         public Config {
             String where = "transformer encoder";
             Sizes.positive(where, "vocab", vocab);
@@ -96,7 +111,12 @@ public final class TransformerEncoder extends Component {
         /** The first token's vector ({@code [CLS]} in BERT tokenizations). */
         CLS;
 
-        /** Parses {@code mean} or {@code cls} (any case), or fails listing them. */
+        /**
+         * Parses {@code mean} or {@code cls} (any case), or fails listing them.
+         *
+         * @param text {@code mean} or {@code cls}
+         * @return the pooling
+         */
         public static Pooling parse(String text) {
             for (Pooling p : values()) {
                 if (p.name().equalsIgnoreCase(text.trim())) {
@@ -135,17 +155,29 @@ public final class TransformerEncoder extends Component {
         this.pretrained = pretrained;
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The sizes and settings. */
+    /**
+     * The sizes and settings.
+     *
+     * @return the configuration
+     */
     public Config config() {
         return config;
     }
 
-    /** How {@code pooled} is made. */
+    /**
+     * How {@code pooled} is made.
+     *
+     * @return the pooling
+     */
     public Pooling pooling() {
         return pooling;
     }
@@ -353,67 +385,122 @@ public final class TransformerEncoder extends Component {
             return this;
         }
 
-        /** Component name (required). */
+        /**
+         * Component name (required).
+         *
+         * @param name the component name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Vocabulary size (required). */
+        /**
+         * Vocabulary size (required).
+         *
+         * @param vocab the vocabulary size
+         * @return this builder
+         */
         public Builder vocab(long vocab) {
             this.vocab = vocab;
             return this;
         }
 
-        /** Hidden width H (required). */
+        /**
+         * Hidden width H (required).
+         *
+         * @param hidden the hidden width
+         * @return this builder
+         */
         public Builder hidden(long hidden) {
             this.hidden = hidden;
             return this;
         }
 
-        /** Number of layers (required). */
+        /**
+         * Number of layers (required).
+         *
+         * @param layers the number of layers
+         * @return this builder
+         */
         public Builder layers(int layers) {
             this.layers = layers;
             return this;
         }
 
-        /** Attention heads (required); must divide hidden. */
+        /**
+         * Attention heads (required); must divide hidden.
+         *
+         * @param heads the number of heads
+         * @return this builder
+         */
         public Builder heads(long heads) {
             this.heads = heads;
             return this;
         }
 
-        /** Feed-forward width (default 4·hidden). */
+        /**
+         * Feed-forward width (default 4·hidden).
+         *
+         * @param intermediate the feed-forward width
+         * @return this builder
+         */
         public Builder intermediate(long intermediate) {
             this.intermediate = intermediate;
             return this;
         }
 
-        /** Position table size, the longest sequence accepted (default 512). */
+        /**
+         * Position table size, the longest sequence accepted (default 512).
+         *
+         * @param maxPositions the position table size
+         * @return this builder
+         */
         public Builder maxPositions(long maxPositions) {
             this.maxPositions = maxPositions;
             return this;
         }
 
-        /** Number of token types (default 2). */
+        /**
+         * Number of token types (default 2).
+         *
+         * @param typeVocab the number of token types
+         * @return this builder
+         */
         public Builder typeVocab(long typeVocab) {
             this.typeVocab = typeVocab;
             return this;
         }
 
-        /** LayerNorm epsilon (default 1e-12, BERT's). */
+        /**
+         * LayerNorm epsilon (default 1e-12, BERT's).
+         *
+         * @param eps the epsilon
+         * @return this builder
+         */
         public Builder layerNormEps(float eps) {
             this.layerNormEps = eps;
             return this;
         }
 
-        /** Dropout rate everywhere (default 0.1). */
+        /**
+         * Dropout rate everywhere (default 0.1).
+         *
+         * @param rate the dropout rate, in [0, 1)
+         * @return this builder
+         */
         public Builder dropout(float rate) {
             this.dropout = rate;
             return this;
         }
 
-        /** Takes every size from {@code config}. */
+        /**
+         * Takes every size from {@code config}.
+         *
+         * @param config the sizes and settings
+         * @return this builder
+         */
         public Builder config(Config config) {
             vocab = config.vocab();
             hidden = config.hidden();
@@ -430,6 +517,7 @@ public final class TransformerEncoder extends Component {
         /**
          * Checks sizes and builds.
          *
+         * @return a new encoder; its parameters are created when a graph is built with it
          * @throws IllegalArgumentException naming the field on a missing or invalid size
          */
         public TransformerEncoder build() {

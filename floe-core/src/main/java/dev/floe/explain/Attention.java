@@ -35,12 +35,24 @@ public final class Attention {
      */
     public record Recording(Map<String, Observed> outputs, Map<String, Observed> observed) {
 
+        /**
+         * Copies the maps.
+         *
+         * @param outputs every graph output by name
+         * @param observed every observed value by path, e.g.
+         *     {@code encoder/layer.0/attention/self/probs}
+         */
         public Recording {
             outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
             observed = Collections.unmodifiableMap(new LinkedHashMap<>(observed));
         }
 
-        /** The transformer layers that recorded attention, in execution order, e.g. {@code encoder/layer.0}. */
+        /**
+         * The transformer layers that recorded attention, in execution order, e.g.
+         * {@code encoder/layer.0}.
+         *
+         * @return the layer paths, in execution order
+         */
         public List<String> layers() {
             List<String> layers = new ArrayList<>();
             for (String path : observed.keySet()) {
@@ -51,17 +63,33 @@ public final class Attention {
             return layers;
         }
 
-        /** Attention probabilities of a layer, {@code (batch, heads, query, key)}; every row sums to 1, padding keys get 0. */
+        /**
+         * Attention probabilities of a layer, {@code (batch, heads, query, key)}; every row sums to
+         * 1, padding keys get 0.
+         *
+         * @param layer a layer path from {@link #layers()}
+         * @return the probabilities
+         */
         public Observed probabilities(String layer) {
             return value(layer, PROBS);
         }
 
-        /** Queries of a layer as the scores used them, {@code (batch, heads, tokens, head width)}. */
+        /**
+         * Queries of a layer as the scores used them, {@code (batch, heads, tokens, head width)}.
+         *
+         * @param layer a layer path from {@link #layers()}
+         * @return the queries
+         */
         public Observed queries(String layer) {
             return value(layer, QUERY);
         }
 
-        /** Keys of a layer, {@code (batch, heads, tokens, head width)}. */
+        /**
+         * Keys of a layer, {@code (batch, heads, tokens, head width)}.
+         *
+         * @param layer a layer path from {@link #layers()}
+         * @return the keys
+         */
         public Observed keys(String layer) {
             return value(layer, KEY);
         }
@@ -78,6 +106,8 @@ public final class Attention {
     /**
      * Runs {@code graph} once in inference mode and records its outputs and every value its layers show.
      *
+     * @param graph the graph to run; its weights are not changed
+     * @return the outputs and observed values, copied to Java arrays (no native memory is kept)
      * @param inputs every graph input as int64 rows, e.g. {@code input_ids} and {@code attention_mask}
      *     {@code [batch][seq]}
      * @throws dev.floe.graph.GraphException naming an input that is missing or does not fit its spec
@@ -107,6 +137,10 @@ public final class Attention {
     /**
      * {@link #record(ModelGraph, Map)} for tokenized texts: feeds {@code input_ids},
      * {@code attention_mask} and, when the graph has that input, {@code token_type_ids}.
+     *
+     * @param graph the graph to run
+     * @param encoded the tokenized texts
+     * @return the outputs and observed values, copied to Java arrays
      */
     public static Recording record(ModelGraph graph, dev.floe.text.Tokenizer.Encoded encoded) {
         Map<String, long[][]> inputs = new LinkedHashMap<>();
@@ -133,6 +167,10 @@ public final class Attention {
     /**
      * The attention of one layer for one example, averaged over heads: {@code [query][key]}.
      *
+     * @param recording a recording from {@link #record}
+     * @param layer a layer path from {@link Recording#layers()}
+     * @param example the example's index in the batch
+     * @return a new {@code [query][key]} matrix whose rows sum to 1
      * @throws IllegalArgumentException for an unknown layer or an example outside the batch
      */
     public static float[][] meanOverHeads(Recording recording, String layer, int example) {
@@ -159,6 +197,9 @@ public final class Attention {
      * rows renormalised). Entry {@code [q][k]} says how much token {@code k} at the input flows into
      * token {@code q} at the output; rows sum to 1 and padding keys get 0 for real query tokens.
      *
+     * @param recording a recording from {@link #record}
+     * @param example the example's index in the batch
+     * @return a new {@code [query][key]} matrix
      * @param component the encoder's name, e.g. {@code encoder}
      * @throws IllegalArgumentException when the component recorded no attention
      */

@@ -40,7 +40,11 @@ public final class Attributions {
      * @param baselineOutput the target logit at the baseline (integrated gradients), or NaN
      */
     public record Attribution(float[] values, int target, float output, float baselineOutput) {
-        /** Sum of the attributions. */
+        /**
+         * Sum of the attributions.
+         *
+         * @return the sum over all features
+         */
         public double sum() {
             double s = 0;
             for (float v : values) {
@@ -53,6 +57,9 @@ public final class Attributions {
     /**
      * Gradient of the target logit times the input, per feature.
      *
+     * @param graph the graph; its weights are not changed
+     * @param output the graph output holding the logits
+     * @return one attribution per example
      * @param examples one row per example, each the input's features (an example of the graph input
      *     without its batch dimension, flattened)
      * @param targets the class to explain per example
@@ -75,6 +82,11 @@ public final class Attributions {
      * Integrated gradients from {@code baseline} to each example: {@code (x - x') · mean over k of
      * ∂F/∂x at x' + (k + 0.5)/steps · (x - x')}.
      *
+     * @param graph the graph; its weights are not changed
+     * @param output the graph output holding the logits
+     * @param examples one row of input features per example
+     * @param targets the class to explain per example
+     * @return one attribution per example
      * @param baseline one row of features (for example all zeros: a black image)
      * @param steps path points per example, ≥ 1; more give a sum closer to the logit difference
      */
@@ -122,6 +134,9 @@ public final class Attributions {
     /**
      * The output's values for each example (one inference pass), e.g. logits {@code [example][class]}.
      *
+     * @param graph the graph; its weights are not changed
+     * @param output the graph output to read
+     * @return a new array of output rows, one per example
      * @param examples one row of input features per example, as for the attribution methods
      */
     public static float[][] outputs(ModelGraph graph, String output, float[][] examples) {
@@ -149,6 +164,9 @@ public final class Attributions {
      * per token. (An all-zero baseline does not work after a LayerNorm: the output is scale-invariant,
      * so the whole change happens at zero, between the path's points.)
      *
+     * @param graph the graph; its weights are not changed
+     * @param output the graph output holding the logits
+     * @param target the class to explain
      * @param segment a one-output segment path the graph runs through {@link ForwardContext#segment},
      *     e.g. {@code encoder/embeddings}
      * @param inputs every graph input for one example, as int64 rows ({@code input_ids}, {@code attention_mask})
@@ -227,7 +245,11 @@ public final class Attributions {
      * @param attribution its values, target and logits
      */
     public record SegmentAttribution(String segment, long[] shape, Attribution attribution) {
-        /** Sums over the last dimension: one value per position (per token for {@code (1, T, H)}). */
+        /**
+         * Sums over the last dimension: one value per position (per token for {@code (1, T, H)}).
+         *
+         * @return a new array of sums, one per position
+         */
         public float[] perPosition() {
             int width = (int) shape[shape.length - 1];
             float[] v = attribution.values();

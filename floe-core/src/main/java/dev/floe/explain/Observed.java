@@ -10,6 +10,13 @@ import java.util.Arrays;
  */
 public record Observed(long[] shape, float[] values) {
 
+    /**
+     * Copies the shape and checks that the number of values fits it.
+     *
+     * @param shape its dimensions
+     * @param values {@code shape}'s product of values
+     * @throws IllegalArgumentException if {@code values.length} is not the product of {@code shape}
+     */
     public Observed {
         shape = shape.clone();
         long n = 1;
@@ -25,6 +32,8 @@ public record Observed(long[] shape, float[] values) {
     /**
      * The value at {@code index} (one coordinate per dimension).
      *
+     * @param index one coordinate per dimension
+     * @return the value
      * @throws IllegalArgumentException when the index has the wrong rank or is out of range
      */
     public float get(long... index) {
@@ -42,6 +51,11 @@ public record Observed(long[] shape, float[] values) {
         return values[(int) flat];
     }
 
+    /**
+     * A copy of the dimensions.
+     *
+     * @return a new array of the dimensions
+     */
     @Override
     public long[] shape() {
         return shape.clone();

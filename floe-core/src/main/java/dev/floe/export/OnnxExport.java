@@ -34,6 +34,8 @@ public final class OnnxExport {
     /**
      * The ONNX model bytes of {@code graph}.
      *
+     * @param graph the graph to export; read, not changed
+     * @return the serialised ONNX model
      * @param normalization when not null, the per-feature {@code (x - shift) / scale} the run applied
      *     to its inputs, added as {@code Sub} and {@code Div} nodes right after the (float) graph input,
      *     so the model takes raw inputs
@@ -48,6 +50,12 @@ public final class OnnxExport {
     /**
      * As {@link #toOnnx(ModelGraph, Normalization, String)}, with exporters for further component
      * classes (exact class match; an entry for a built-in class replaces the built-in exporter).
+     *
+     * @param graph the graph to export; read, not changed
+     * @param normalization the input normalisation to add as nodes, or null
+     * @param producerVersion written as the model's producer version
+     * @param extra exporters by component class
+     * @return the serialised ONNX model
      */
     public static byte[] toOnnx(ModelGraph graph, Normalization normalization, String producerVersion,
             Map<Class<? extends Component>, ComponentExporter<?>> extra) {
@@ -96,6 +104,7 @@ public final class OnnxExport {
     /**
      * Checks that every component of {@code graph} has an exporter.
      *
+     * @param graph the graph to check
      * @throws ExportException naming the first component that has none, its type and the exportable types
      */
     public static void checkExportable(ModelGraph graph) {

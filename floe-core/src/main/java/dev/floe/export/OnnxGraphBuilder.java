@@ -42,19 +42,37 @@ public final class OnnxGraphBuilder {
             this.proto = proto;
         }
 
-        /** An {@code INT} attribute. */
+        /**
+         * An {@code INT} attribute.
+         *
+         * @param name the attribute name
+         * @param value the value
+         * @return the attribute
+         */
         public static Attribute of(String name, long value) {
             // AttributeProto: name = 1, i = 3, type = 20 (INT = 2)
             return new Attribute(new ProtoWriter().string(1, name).varint(3, value).varint(20, 2));
         }
 
-        /** A {@code FLOAT} attribute. */
+        /**
+         * A {@code FLOAT} attribute.
+         *
+         * @param name the attribute name
+         * @param value the value
+         * @return the attribute
+         */
         public static Attribute of(String name, float value) {
             // f = 2, type FLOAT = 1
             return new Attribute(new ProtoWriter().string(1, name).float32(2, value).varint(20, 1));
         }
 
-        /** An {@code INTS} attribute. */
+        /**
+         * An {@code INTS} attribute.
+         *
+         * @param name the attribute name
+         * @param values the values
+         * @return the attribute
+         */
         public static Attribute ints(String name, long... values) {
             // ints = 8, type INTS = 7
             ProtoWriter w = new ProtoWriter().string(1, name);
@@ -74,12 +92,21 @@ public final class OnnxGraphBuilder {
     private final Map<String, Integer> counters = new HashMap<>();
     private final Map<String, AdapterSpec> adapters = new HashMap<>();
 
-    /** Makes these bottleneck adapters' specs known to the layer emitters (by module name). */
+    /**
+     * Makes these bottleneck adapters' specs known to the layer emitters (by module name).
+     *
+     * @param specs adapter specs by module name; copied
+     */
     public void adapters(Map<String, AdapterSpec> specs) {
         adapters.putAll(specs);
     }
 
-    /** The spec of the bottleneck adapter of this name, or null when there is none. */
+    /**
+     * The spec of the bottleneck adapter of this name, or null when there is none.
+     *
+     * @param name the adapter's module name
+     * @return the spec, or null
+     */
     public AdapterSpec adapter(String name) {
         return adapters.get(name);
     }
@@ -87,6 +114,8 @@ public final class OnnxGraphBuilder {
     /**
      * Declares a graph input of this shape; symbolic dimensions stay symbolic (e.g. {@code batch}).
      *
+     * @param name the input name, unique among values
+     * @param spec the input's shape and element type
      * @return the input's value name ({@code name})
      * @throws IllegalArgumentException if the name is taken
      */
@@ -99,6 +128,10 @@ public final class OnnxGraphBuilder {
     /**
      * Declares {@code value} a graph output named {@code name} of this shape (an {@code Identity}
      * node renames it when the names differ).
+     *
+     * @param name the output name
+     * @param value the value name to expose
+     * @param spec the output's shape and element type
      */
     public void output(String name, String value, TensorSpec spec) {
         if (!name.equals(value)) {
@@ -108,7 +141,12 @@ public final class OnnxGraphBuilder {
         outputs.add(valueInfo(name, spec));
     }
 
-    /** The value holding this parameter's current values (added as a weight on first use). */
+    /**
+     * The value holding this parameter's current values (added as a weight on first use).
+     *
+     * @param p the parameter
+     * @return the value name of its weight
+     */
     public String param(Param p) {
         return paramValues.computeIfAbsent(p.path(), path -> constant(path, p.shape().getShape(), p.toFloatArray()));
     }
@@ -116,6 +154,9 @@ public final class OnnxGraphBuilder {
     /**
      * A float32 constant of these dimensions (row-major values).
      *
+     * @param dims dimensions, outermost first
+     * @param values the elements, row-major; as many as the dimensions' product
+     * @return the constant's value name
      * @param hint name to use, made unique
      */
     public String constant(String hint, long[] dims, float[] values) {
@@ -126,12 +167,24 @@ public final class OnnxGraphBuilder {
         return name;
     }
 
-    /** A float32 scalar constant. */
+    /**
+     * A float32 scalar constant.
+     *
+     * @param hint name to use, made unique
+     * @param value the scalar
+     * @return the constant's value name
+     */
     public String scalar(String hint, float value) {
         return constant(hint, new long[0], new float[] {value});
     }
 
-    /** The value holding the transpose of this matrix parameter (rows become columns; added on first use). */
+    /**
+     * The value holding the transpose of this matrix parameter (rows become columns; added on first
+     * use).
+     *
+     * @param p a two-dimensional parameter
+     * @return the value name of the transposed weight
+     */
     public String transposed(Param p) {
         long[] shape = p.shape().getShape();
         if (shape.length != 2) {
@@ -151,7 +204,13 @@ public final class OnnxGraphBuilder {
         });
     }
 
-    /** An int64 scalar constant (an index). */
+    /**
+     * An int64 scalar constant (an index).
+     *
+     * @param hint name to use, made unique
+     * @param value the scalar
+     * @return the constant's value name
+     */
     public String int64Scalar(String hint, long value) {
         String name = fresh(hint);
         ByteBuffer raw = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value);
@@ -159,7 +218,13 @@ public final class OnnxGraphBuilder {
         return name;
     }
 
-    /** A one-dimensional int64 constant (shapes, axes). */
+    /**
+     * A one-dimensional int64 constant (shapes, axes).
+     *
+     * @param hint name to use, made unique
+     * @param values the elements
+     * @return the constant's value name
+     */
     public String int64s(String hint, long... values) {
         String name = fresh(hint);
         ByteBuffer raw = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -171,6 +236,8 @@ public final class OnnxGraphBuilder {
     /**
      * Adds a node with one output.
      *
+     * @param in the input value names, in operator order
+     * @param attributes the node's attributes
      * @param op the ONNX operator, e.g. {@code Conv}
      * @param hint the output's name, made unique (e.g. the module path {@code encoder/stem/conv})
      * @return the output's value name
@@ -185,7 +252,13 @@ public final class OnnxGraphBuilder {
         return out;
     }
 
-    /** The ONNX model: this graph, named {@code graphName}, with producer {@code floe}. */
+    /**
+     * The ONNX model: this graph, named {@code graphName}, with producer {@code floe}.
+     *
+     * @param graphName the ONNX graph's name
+     * @param producerVersion the producer version to record
+     * @return the serialised ONNX model
+     */
     public byte[] toModel(String graphName, String producerVersion) {
         ProtoWriter graph = new ProtoWriter();
         nodes.forEach(n -> graph.message(1, n)); // GraphProto.node = 1

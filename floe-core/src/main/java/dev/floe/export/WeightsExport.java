@@ -36,10 +36,8 @@ public final class WeightsExport {
      * Merges every active, unmerged LoRA, DoRA and IA3 module into its layers' weights (in place;
      * outputs stay the same within float rounding), LoRA modules first.
      *
-     * @param graph the graph whose modules to merge
-     * @return the names of all merged LoRA, DoRA and IA3 modules
-     * @throws ExportException when a DoRA or IA3 module cannot be merged because another active
-     *     module shares its layers (naming both)
+     * @param graph the graph whose LoRA modules are merged; changed in place
+     * @return the names of all merged LoRA modules
      */
     public static Set<String> mergeLora(ModelGraph graph) {
         Set<String> merged = new TreeSet<>();
@@ -75,8 +73,11 @@ public final class WeightsExport {
     }
 
     /**
-     * The tensors to write, by parameter path: every parameter (buffers included) with LoRA, DoRA and
-     * IA3 merged, without the merged modules' own parameters. Parameters of other adapters stay.
+     * The tensors to write, by parameter path: every parameter (buffers included) with LoRA merged,
+     * without the merged LoRA modules' own factors. Parameters of other adapters stay.
+     *
+     * @param graph the graph, with LoRA modules merged or not; not changed
+     * @return a new map from parameter path to tensor
      */
     public static Map<String, TensorData> tensors(ModelGraph graph) {
         Set<String> merged = mergeLora(graph);
@@ -92,6 +93,11 @@ public final class WeightsExport {
     /**
      * Writes {@link #tensors} to {@code file} with {@code metadata} plus Floe's weights format key;
      * the file is replaced atomically.
+     *
+     * @param graph the graph to write
+     * @param file the safetensors file to write
+     * @param metadata string metadata for the file's header
+     * @throws IOException if the file cannot be written; an existing file is then unchanged
      */
     public static void write(ModelGraph graph, java.nio.file.Path file, Map<String, String> metadata) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
@@ -107,6 +113,9 @@ public final class WeightsExport {
      * (other adapters whose weights are in the file; a config loading it needs the same {@code peft}
      * entries) and {@code init} (the {@code model.init} entry that loads the file).
      *
+     * @param graph the graph whose weights are written
+     * @param weightsFileName the weights file's name, as the {@code init} entry names it
+     * @return the JSON description
      * @param configText the run's config (YAML)
      * @throws IllegalArgumentException if the config text is not YAML with a {@code model} mapping
      */

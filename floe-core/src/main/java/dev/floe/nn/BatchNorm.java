@@ -23,7 +23,12 @@ public final class BatchNorm implements Layer {
     private final Param runningMean;
     private final Param runningVar;
 
-    /** Creates gamma=1, beta=0, running mean 0 and running variance 1 for {@code channels}. */
+    /**
+     * Creates gamma=1, beta=0, running mean 0 and running variance 1 for {@code channels}.
+     *
+     * @param scope the scope that names and owns the parameters
+     * @param channels the number of channels, at least 1
+     */
     public BatchNorm(ParamScope scope, long channels) {
         this.path = scope.path();
         Shape shape = new Shape(channels);

@@ -14,6 +14,9 @@ public final class Conv2d implements Layer {
     private static final Shape NO_DILATION = new Shape(1, 1);
 
     /**
+     * @param scope the scope that names and owns the parameters
+     * @param inChannels input channels, at least 1
+     * @param outChannels output channels, at least 1
      * @param kernel square kernel size (odd)
      * @param stride stride in both directions
      * @param withBias false when a BatchNorm follows (its shift makes a bias redundant)

@@ -13,7 +13,13 @@ public final class Dropout implements Layer {
     private final String owner;
     private final float rate;
 
-    /** @param rate probability of zeroing an element, in [0, 1) */
+    /**
+     * A dropout layer; it has no parameters.
+     *
+     * @param path the layer's module path, e.g. {@code encoder/drop}
+     * @param rate probability of zeroing an element, in [0, 1)
+     * @throws IllegalArgumentException if {@code rate} is outside [0, 1)
+     */
     public Dropout(String path, float rate) {
         if (!(rate >= 0f && rate < 1f)) {
             throw new IllegalArgumentException(

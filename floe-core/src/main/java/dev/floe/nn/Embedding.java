@@ -25,6 +25,9 @@ public final class Embedding implements Layer {
     /**
      * Creates the table {@code weight (vocab, dim)} in {@code scope}, normal with std {@value #INIT_STD}.
      *
+     * @param scope the scope that names and owns the table
+     * @param vocab the number of rows, at least 1
+     * @param dim the width of a row, at least 1
      * @throws IllegalArgumentException naming the layer on a non-positive size
      */
     public Embedding(ParamScope scope, long vocab, long dim) {
@@ -44,17 +47,29 @@ public final class Embedding implements Layer {
         return path;
     }
 
-    /** Number of rows. */
+    /**
+     * Number of rows.
+     *
+     * @return the number of rows
+     */
     public long vocab() {
         return vocab;
     }
 
-    /** Width of a row. */
+    /**
+     * Width of a row.
+     *
+     * @return the row width
+     */
     public long dim() {
         return dim;
     }
 
-    /** The table, shape {@code (vocab, dim)}. */
+    /**
+     * The table, shape {@code (vocab, dim)}.
+     *
+     * @return the table parameter
+     */
     public Param weight() {
         return weight;
     }

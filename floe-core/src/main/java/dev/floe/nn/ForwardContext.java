@@ -40,6 +40,7 @@ public interface ForwardContext {
      * recording a graph, once with), so it must not change anything but what layers change
      * through this context.
      *
+     * @param body computes the outputs from the inputs; may be run again during backward
      * @param path the segment's module path, e.g. {@code encoder/layer.3}
      * @param inputs arrays by name; none is null
      * @return the body's outputs by name
@@ -49,7 +50,14 @@ public interface ForwardContext {
         return body.apply(inputs);
     }
 
-    /** {@link #segment(String, Map, UnaryOperator)} for a segment with one input and one output. */
+    /**
+     * {@link #segment(String, Map, UnaryOperator)} for a segment with one input and one output.
+     *
+     * @param path the segment's module path
+     * @param input the segment's input
+     * @param body computes the output from the input
+     * @return the body's output
+     */
     default NDArray segment(String path, NDArray input, UnaryOperator<NDArray> body) {
         return segment(path, Map.of(SINGLE, input), in -> Map.of(SINGLE, body.apply(in.get(SINGLE)))).get(SINGLE);
     }
@@ -61,6 +69,11 @@ public interface ForwardContext {
      * Inverted dropout of {@code input} at {@code rate} for the dropout layer at {@code path}, called
      * only when that layer is active. The default draws the mask from the engine's seeded generator
      * (libtorch's {@code dropout}).
+     *
+     * @param path the dropout layer's module path
+     * @param input the values to drop from
+     * @param rate probability of zeroing an element, in [0, 1)
+     * @return a new array of {@code input}'s shape
      */
     default NDArray dropout(String path, NDArray input, float rate) {
         return ai.djl.nn.norm.Dropout.dropout(input, rate, true).singletonOrThrow();
@@ -80,6 +93,8 @@ public interface ForwardContext {
      * False while a checkpointed segment is recomputed for its backward pass: layers in training
      * mode then compute as before but must not update statistics kept across passes (BatchNorm's
      * running mean and variance), which the first pass already updated.
+     *
+     * @return true unless a segment is being recomputed
      */
     default boolean updatesRunningStatistics() {
         return true;
@@ -91,6 +106,8 @@ public interface ForwardContext {
      * with the value returned, which holds the same numbers. Profilers use it to time layers and to
      * read the gradient that reaches each layer; the default returns {@code value} itself.
      *
+     * @param value the layer's output
+     * @return the value to continue with; holds the same numbers as {@code value}
      * @param layerPath {@code <component>/<layer>}, e.g. {@code encoder/block1}
      */
     default NDArray layerOutput(String layerPath, NDArray value) {
@@ -102,6 +119,7 @@ public interface ForwardContext {
      * changes nothing. Profilers count ReLU inputs ≤ 0 (dead outputs) and GELU inputs in its flat
      * negative tail. The default does nothing.
      *
+     * @param input the activation's input; not changed
      * @param layerPath {@code <component>/<layer>}
      * @param function {@code "relu"} or {@code "gelu"}
      */

@@ -9,7 +9,12 @@ import java.util.SplittableRandom;
  */
 public sealed interface Init {
 
-    /** Fills {@code out} with initial values. */
+    /**
+     * Fills {@code out} with initial values.
+     *
+     * @param out the array to fill, row-major; every element is overwritten
+     * @param random the generator to draw from
+     */
     void fill(float[] out, SplittableRandom random);
 
     /** All zeros. */
@@ -30,6 +35,12 @@ public sealed interface Init {
 
     /** Normal with mean 0 and standard deviation {@code sqrt(2 / fanIn)} (He/Kaiming, for ReLU nets). */
     record HeNormal(long fanIn) implements Init {
+        /**
+         * Checks the fan-in.
+         *
+         * @param fanIn the number of inputs per output, at least 1
+         * @throws IllegalArgumentException if {@code fanIn} is not positive
+         */
         public HeNormal {
             if (fanIn <= 0) {
                 throw new IllegalArgumentException("fanIn must be positive, found " + fanIn);
@@ -47,6 +58,12 @@ public sealed interface Init {
 
     /** Uniform in {@code [-bound, bound]}. */
     record Uniform(double bound) implements Init {
+        /**
+         * Checks the bound.
+         *
+         * @param bound the bound, at least 0
+         * @throws IllegalArgumentException if {@code bound} is negative
+         */
         public Uniform {
             if (!(bound >= 0)) {
                 throw new IllegalArgumentException("bound must be >= 0, found " + bound);
@@ -63,6 +80,12 @@ public sealed interface Init {
 
     /** Normal with mean 0 and the given standard deviation. */
     record Normal(double std) implements Init {
+        /**
+         * Checks the standard deviation.
+         *
+         * @param std the standard deviation, finite and at least 0
+         * @throws IllegalArgumentException if {@code std} is negative or not finite
+         */
         public Normal {
             if (!(std >= 0) || Double.isInfinite(std)) {
                 throw new IllegalArgumentException("std must be a finite number ≥ 0, found " + std);

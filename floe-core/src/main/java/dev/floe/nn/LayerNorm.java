@@ -25,6 +25,8 @@ public final class LayerNorm implements Layer {
     /**
      * Creates {@code weight} and {@code bias} of shape {@code (features)} in {@code scope}.
      *
+     * @param scope the scope that names and owns the parameters
+     * @param features the size of the normalised axis, at least 1
      * @param epsilon added to the variance, finite and &gt; 0 (BERT uses 1e-12)
      * @throws IllegalArgumentException naming the layer on a non-positive size or epsilon
      */
@@ -51,22 +53,38 @@ public final class LayerNorm implements Layer {
         return path;
     }
 
-    /** Size of the normalised (last) axis. */
+    /**
+     * Size of the normalised (last) axis.
+     *
+     * @return the size
+     */
     public long features() {
         return features;
     }
 
-    /** The epsilon added to the variance. */
+    /**
+     * The epsilon added to the variance.
+     *
+     * @return the epsilon
+     */
     public float epsilon() {
         return epsilon;
     }
 
-    /** The scale, shape {@code (features)}. */
+    /**
+     * The scale, shape {@code (features)}.
+     *
+     * @return the scale parameter
+     */
     public Param weight() {
         return weight;
     }
 
-    /** The shift, shape {@code (features)}. */
+    /**
+     * The shift, shape {@code (features)}.
+     *
+     * @return the shift parameter
+     */
     public Param bias() {
         return bias;
     }

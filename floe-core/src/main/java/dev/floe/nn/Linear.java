@@ -16,6 +16,9 @@ public final class Linear implements Layer {
     /**
      * Creates the layer's parameters in {@code scope} (He-normal weight, zero bias).
      *
+     * @param scope the scope that names and owns the parameters
+     * @param in input features, at least 1
+     * @param out output features, at least 1
      * @throws IllegalArgumentException if {@code in} or {@code out} is below 1, or the weight is too
      *     large to make (see {@link ParamScope#create})
      */
@@ -36,6 +39,7 @@ public final class Linear implements Layer {
      * Adds a named low-rank or other additive delta: {@code forward} returns
      * {@code x Wᵀ + b + Σ delta(x)} over the deltas whose {@link LinearDelta#active()} is true.
      *
+     * @param delta the delta; its name must be new on this layer
      * @throws IllegalArgumentException if a delta of that name is already attached
      */
     public void addDelta(LinearDelta delta) {
@@ -48,12 +52,21 @@ public final class Linear implements Layer {
         deltas.add(delta);
     }
 
-    /** Removes the delta with this name; returns whether one was attached. */
+    /**
+     * Removes the delta with this name; returns whether one was attached.
+     *
+     * @param name the delta's name
+     * @return true when a delta was removed
+     */
     public boolean removeDelta(String name) {
         return deltas.removeIf(d -> d.name().equals(name));
     }
 
-    /** Attached deltas in attachment order. */
+    /**
+     * Attached deltas in attachment order.
+     *
+     * @return the deltas, unmodifiable
+     */
     public java.util.List<LinearDelta> deltas() {
         return java.util.Collections.unmodifiableList(deltas);
     }
@@ -63,22 +76,38 @@ public final class Linear implements Layer {
         return path;
     }
 
-    /** Input features. */
+    /**
+     * Input features.
+     *
+     * @return the input width
+     */
     public long in() {
         return in;
     }
 
-    /** Output features. */
+    /**
+     * Output features.
+     *
+     * @return the output width
+     */
     public long out() {
         return out;
     }
 
-    /** The weight, shape {@code (out, in)}. */
+    /**
+     * The weight, shape {@code (out, in)}.
+     *
+     * @return the weight parameter
+     */
     public Param weight() {
         return weight;
     }
 
-    /** The bias, shape {@code (out)}. */
+    /**
+     * The bias, shape {@code (out)}.
+     *
+     * @return the bias parameter
+     */
     public Param bias() {
         return bias;
     }

@@ -10,10 +10,18 @@ import ai.djl.ndarray.NDArray;
  */
 public interface LinearDelta {
 
-    /** The LoRA module or adapter name. */
+    /**
+     * The LoRA module or adapter name.
+     *
+     * @return the name
+     */
     String name();
 
-    /** Whether {@link Linear#forward} adds this delta now. */
+    /**
+     * Whether {@link Linear#forward} adds this delta now.
+     *
+     * @return true when the delta is applied
+     */
     boolean active();
 
     /**

@@ -40,12 +40,20 @@ public final class Param {
         array.setName(path);
     }
 
-    /** The stable path, e.g. {@code encoder/block1/conv1/weight}. */
+    /**
+     * The stable path, e.g. {@code encoder/block1/conv1/weight}.
+     *
+     * @return the path
+     */
     public String path() {
         return path;
     }
 
-    /** What the parameter is for. */
+    /**
+     * What the parameter is for.
+     *
+     * @return the kind
+     */
     public ParamKind kind() {
         return kind;
     }
@@ -53,17 +61,27 @@ public final class Param {
     /**
      * The name of the LoRA module or adapter this parameter belongs to, or null for base
      * parameters.
+     *
+     * @return the module name, or null
      */
     public String adapter() {
         return adapter;
     }
 
-    /** Its shape, fixed for the life of the model. */
+    /**
+     * Its shape, fixed for the life of the model.
+     *
+     * @return the shape
+     */
     public Shape shape() {
         return shape;
     }
 
-    /** Number of scalar values. */
+    /**
+     * Number of scalar values.
+     *
+     * @return the element count
+     */
     public long size() {
         return shape.size();
     }
@@ -71,12 +89,18 @@ public final class Param {
     /**
      * The live array. Forward code reads it; only optimizers and loaders write it, in place.
      * Callers must not close it.
+     *
+     * @return the array, owned by the model
      */
     public NDArray array() {
         return array;
     }
 
-    /** True when the parameter currently receives gradients and optimizer updates. */
+    /**
+     * True when the parameter currently receives gradients and optimizer updates.
+     *
+     * @return true when trainable
+     */
     public boolean trainable() {
         return trainable;
     }
@@ -84,6 +108,7 @@ public final class Param {
     /**
      * Turns gradient tracking on or off.
      *
+     * @param trainable true to track gradients
      * @throws IllegalArgumentException if asked to train a buffer
      */
     public void setTrainable(boolean trainable) {
@@ -97,7 +122,11 @@ public final class Param {
         }
     }
 
-    /** A copy of the current values, row-major. */
+    /**
+     * A copy of the current values, row-major.
+     *
+     * @return a new array of the values
+     */
     public float[] toFloatArray() {
         return array.toFloatArray();
     }
@@ -142,7 +171,11 @@ public final class Param {
         }
     }
 
-    /** The data type (always fp32 in this version). */
+    /**
+     * The data type (always fp32 in this version).
+     *
+     * @return the data type
+     */
     public DataType dataType() {
         return array.getDataType();
     }

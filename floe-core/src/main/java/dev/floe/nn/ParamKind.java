@@ -23,17 +23,30 @@ public enum ParamKind {
     /** BatchNorm running variance: a buffer, as {@link #RUNNING_MEAN}. */
     RUNNING_VAR;
 
-    /** True for running statistics, which no optimizer updates. */
+    /**
+     * True for running statistics, which no optimizer updates.
+     *
+     * @return true for buffers
+     */
     public boolean isBuffer() {
         return this == RUNNING_MEAN || this == RUNNING_VAR;
     }
 
-    /** True for parameters that belong to a named LoRA module or adapter rather than the base model. */
+    /**
+     * True for parameters that belong to a named LoRA module or adapter rather than the base model.
+     *
+     * @return true for LoRA and adapter parameters
+     */
     public boolean isAdapter() {
         return this == LORA_A || this == LORA_B || this == LORA_MAGNITUDE || this == ADAPTER;
     }
 
-    /** True when weight decay applies by default (weights only; biases and norm parameters are exempt). */
+    /**
+     * True when weight decay applies by default (weights only; biases and norm parameters are
+     * exempt).
+     *
+     * @return true when weight decay applies by default
+     */
     public boolean decaysByDefault() {
         return this == WEIGHT;
     }

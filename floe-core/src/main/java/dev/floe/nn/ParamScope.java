@@ -42,6 +42,12 @@ public final class ParamScope {
     /**
      * As {@link #ParamScope(String, NDManager, long, Map)}, also registering layers in {@code layers}
      * (keyed by module path) so that they can be found later, e.g. to inject LoRA.
+     *
+     * @param prefix path prefix without a trailing slash (a component name)
+     * @param manager the model's long-lived manager that will own the arrays
+     * @param seed graph seed; each parameter's generator is derived from it and the path
+     * @param sink where created parameters are registered, keyed by path
+     * @param layers where layers are registered, keyed by module path
      */
     public ParamScope(String prefix, NDManager manager, long seed, Map<String, Param> sink, Map<String, Layer> layers) {
         this(prefix, manager, seed, sink, layers, false);
@@ -69,17 +75,30 @@ public final class ParamScope {
         return new ParamScope(prefix, manager, seed, sink, layers, true);
     }
 
-    /** Records a layer at its module path (layers call this from their constructors). */
+    /**
+     * Records a layer at its module path (layers call this from their constructors).
+     *
+     * @param layer the layer; its path must be new
+     */
     public void register(Layer layer) {
         layers.put(layer.path(), layer);
     }
 
-    /** This scope's path, e.g. {@code encoder/block1}. */
+    /**
+     * This scope's path, e.g. {@code encoder/block1}.
+     *
+     * @return the path
+     */
     public String path() {
         return prefix;
     }
 
-    /** A child scope; names are letters, digits, '_', '.', '-'. */
+    /**
+     * A child scope; names are letters, digits, '_', '.', '-'.
+     *
+     * @param name the child's name
+     * @return a new scope at {@code path() + "/" + name}, sharing this scope's manager and maps
+     */
     public ParamScope child(String name) {
         checkName(name);
         return new ParamScope(prefix + "/" + name, manager, seed, sink, layers, deferred);
@@ -88,6 +107,12 @@ public final class ParamScope {
     /**
      * Creates and registers a parameter at {@code path()/name}.
      *
+     * @param name the parameter's name within this scope
+     * @param kind what the parameter is for
+     * @param shape its shape; every dimension at least 1
+     * @param init how its values start; drawn from a generator seeded by the graph seed and the
+     *     path
+     * @return the parameter, registered in the sink and owned by the manager
      * @throws IllegalArgumentException if the path already exists, or, before anything is
      *     allocated, if the shape has a dimension below 1, more than {@link #MAX_VALUES} values, more
      *     bytes than the Java heap has free, or would take its component past this machine's memory;
@@ -100,6 +125,13 @@ public final class ParamScope {
     /**
      * Creates a parameter that belongs to the named LoRA module or adapter ({@code adapter} must be
      * non-null exactly when {@code kind.isAdapter()}).
+     *
+     * @param name the parameter's name within this scope
+     * @param kind what the parameter is for
+     * @param shape its shape
+     * @param init how its values start
+     * @param adapter the module name, or null for a base parameter
+     * @return the parameter, registered in the sink and owned by the manager
      */
     public Param create(String name, ParamKind kind, Shape shape, Init init, String adapter) {
         checkName(name);

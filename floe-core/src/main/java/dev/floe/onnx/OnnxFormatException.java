@@ -11,7 +11,9 @@ package dev.floe.onnx;
  */
 public final class OnnxFormatException extends RuntimeException {
 
+    /** The file or class-path resource that failed to read. */
     private final String source;
+    /** Byte offset of the problem from the start of the file. */
     private final long offset;
 
     OnnxFormatException(String source, long offset, String problem) {
@@ -20,12 +22,20 @@ public final class OnnxFormatException extends RuntimeException {
         this.offset = offset;
     }
 
-    /** The file (or class-path resource) that failed to read. */
+    /**
+     * The file (or class-path resource) that failed to read.
+     *
+     * @return the file name or resource as given
+     */
     public String source() {
         return source;
     }
 
-    /** Byte offset from the start of the file where the problem was found. */
+    /**
+     * Byte offset from the start of the file where the problem was found.
+     *
+     * @return the byte offset, 0 or more
+     */
     public long offset() {
         return offset;
     }

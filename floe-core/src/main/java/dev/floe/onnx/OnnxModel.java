@@ -53,6 +53,8 @@ public final class OnnxModel {
     /**
      * Reads an ONNX file.
      *
+     * @param file the ONNX file
+     * @return the parsed model; initializer data stays in memory with it
      * @throws IOException if the file cannot be read
      * @throws OnnxFormatException naming the file and byte offset if it is not a valid ONNX model
      */
@@ -65,6 +67,8 @@ public final class OnnxModel {
      * Parses an ONNX model held in memory. The array is kept (tensor data is decoded from it on
      * request) and must not be modified afterwards.
      *
+     * @param bytes the file's bytes; kept, not copied
+     * @return the parsed model
      * @param source names the file in messages, e.g. a path or {@code classpath:model.onnx}
      * @throws OnnxFormatException naming {@code source} and the byte offset if the bytes are not a
      *     valid ONNX model
@@ -75,37 +79,65 @@ public final class OnnxModel {
         return new OnnxModel(parseModel(new ProtoReader(bytes, source, 0, bytes.length), source));
     }
 
-    /** Where the model was read from. */
+    /**
+     * Where the model was read from.
+     *
+     * @return the source as given to {@code read}
+     */
     public String source() {
         return source;
     }
 
-    /** {@code ModelProto.ir_version}. */
+    /**
+     * {@code ModelProto.ir_version}.
+     *
+     * @return the IR version
+     */
     public long irVersion() {
         return irVersion;
     }
 
-    /** {@code ModelProto.producer_name}, e.g. {@code pytorch}; empty when absent. */
+    /**
+     * {@code ModelProto.producer_name}, e.g. {@code pytorch}; empty when absent.
+     *
+     * @return the producer name
+     */
     public String producer() {
         return producer;
     }
 
-    /** Names of the graph inputs (initializers listed as inputs by old exporters included). */
+    /**
+     * Names of the graph inputs (initializers listed as inputs by old exporters included).
+     *
+     * @return the input names, in file order
+     */
     public List<String> inputs() {
         return inputs;
     }
 
-    /** Names of the graph outputs. */
+    /**
+     * Names of the graph outputs.
+     *
+     * @return the output names, in file order
+     */
     public List<String> outputs() {
         return outputs;
     }
 
-    /** The graph's nodes in file order (topological for valid models). */
+    /**
+     * The graph's nodes in file order (topological for valid models).
+     *
+     * @return the nodes, unmodifiable
+     */
     public List<OnnxNode> nodes() {
         return nodes;
     }
 
-    /** Initializers by name, in file order. */
+    /**
+     * Initializers by name, in file order.
+     *
+     * @return an unmodifiable map from name to tensor
+     */
     public Map<String, OnnxTensor> initializers() {
         return initializers;
     }
@@ -113,6 +145,8 @@ public final class OnnxModel {
     /**
      * The initializer with this name.
      *
+     * @param name the initializer's name
+     * @return the initializer
      * @throws IllegalArgumentException naming the model when there is none
      */
     public OnnxTensor initializer(String name) {
@@ -125,7 +159,12 @@ public final class OnnxModel {
         return t;
     }
 
-    /** The nodes that read the named value, in file order; empty when none does. */
+    /**
+     * The nodes that read the named value, in file order; empty when none does.
+     *
+     * @param value a value name
+     * @return the consuming nodes
+     */
     public List<OnnxNode> consumers(String value) {
         return consumers.getOrDefault(value, List.of());
     }

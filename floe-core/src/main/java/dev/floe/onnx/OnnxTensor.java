@@ -34,27 +34,47 @@ public final class OnnxTensor {
         this.int64Data = int64Data;
     }
 
-    /** The tensor's name, e.g. {@code encoder.layer.0.attention.self.query.bias}. */
+    /**
+     * The tensor's name, e.g. {@code encoder.layer.0.attention.self.query.bias}.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
-    /** Dimensions, outermost first (a copy). */
+    /**
+     * Dimensions, outermost first (a copy).
+     *
+     * @return a new copy of the dimensions
+     */
     public long[] dims() {
         return dims.clone();
     }
 
-    /** Element type. */
+    /**
+     * Element type.
+     *
+     * @return the element type
+     */
     public OnnxDataType dataType() {
         return dataType;
     }
 
-    /** Byte offset of the tensor's message in the file, for messages. */
+    /**
+     * Byte offset of the tensor's message in the file, for messages.
+     *
+     * @return the byte offset
+     */
     public long offset() {
         return offset;
     }
 
-    /** Number of elements (product of the dims; 1 for a scalar). */
+    /**
+     * Number of elements (product of the dims; 1 for a scalar).
+     *
+     * @return the element count
+     */
     public long elementCount() {
         return count(dims);
     }
@@ -70,6 +90,7 @@ public final class OnnxTensor {
     /**
      * The values of a FLOAT tensor, row-major.
      *
+     * @return a new array of the values
      * @throws IllegalStateException naming the tensor when it is not FLOAT
      */
     public float[] toFloats() {
@@ -88,6 +109,7 @@ public final class OnnxTensor {
     /**
      * The values of an INT64 tensor, row-major.
      *
+     * @return a new array of the values
      * @throws IllegalStateException naming the tensor when it is not INT64
      */
     public long[] toLongs() {

@@ -78,7 +78,12 @@ public final class GroupedOptimizer implements AutoCloseable {
         this.manager = FloeEngine.newManager();
     }
 
-    /** A new optimizer with no groups; the caller owns it and must close it. */
+    /**
+     * A new optimizer with no groups; the caller owns it and must close it.
+     *
+     * @param spec the algorithm and hyperparameters
+     * @return a new optimizer
+     */
     public static GroupedOptimizer of(OptimizerSpec spec) {
         if (spec == null) {
             throw new IllegalArgumentException("an optimizer needs a spec, e.g. OptimizerSpec.adamW(1e-3)");
@@ -86,12 +91,20 @@ public final class GroupedOptimizer implements AutoCloseable {
         return new GroupedOptimizer(spec);
     }
 
-    /** The algorithm and hyperparameters. */
+    /**
+     * The algorithm and hyperparameters.
+     *
+     * @return the spec
+     */
     public OptimizerSpec spec() {
         return spec;
     }
 
-    /** The groups last passed to {@link #setGroups(List)}. */
+    /**
+     * The groups last passed to {@link #setGroups(List)}.
+     *
+     * @return the groups, unmodifiable
+     */
     public List<ParamGroup> groups() {
         return groups;
     }
@@ -104,6 +117,7 @@ public final class GroupedOptimizer implements AutoCloseable {
      * its new group's settings; the state of a parameter no longer present is released; a parameter
      * newly present starts with zero state and step count 0. On error nothing changes.
      *
+     * @param newGroups the new groups; every parameter at most once
      * @throws IllegalArgumentException naming the parameter when it is not trainable or is in two
      *     groups, or naming the group when two groups share a name
      * @throws IllegalStateException if closed
@@ -307,6 +321,8 @@ public final class GroupedOptimizer implements AutoCloseable {
      * How many updates this parameter has received since it joined the groups (or since the count
      * was imported).
      *
+     * @param param a parameter in the groups
+     * @return the number of updates
      * @throws IllegalArgumentException naming the parameter if it is not in the groups
      */
     public int stepCount(Param param) {
@@ -316,6 +332,8 @@ public final class GroupedOptimizer implements AutoCloseable {
     /**
      * Exact native bytes of state held: the sum over members of their state tensors' bytes, i.e.
      * {@link OptimizerSpec#stateBytesPerParameter()} times the members' scalar count.
+     *
+     * @return bytes of native state
      */
     public long stateBytes() {
         long bytes = 0;
@@ -330,12 +348,18 @@ public final class GroupedOptimizer implements AutoCloseable {
     /**
      * Paths of the parameters this optimizer tracks (the members of the groups), sorted. Each holds a
      * step count and the spec's state tensors (none for plain SGD).
+     *
+     * @return the paths, sorted
      */
     public SortedSet<String> paramsWithState() {
         return Collections.unmodifiableSortedSet(new TreeSet<>(slots.keySet()));
     }
 
-    /** A copy of all state, for a checkpoint; see {@link OptimizerState} for the keys. */
+    /**
+     * A copy of all state, for a checkpoint; see {@link OptimizerState} for the keys.
+     *
+     * @return a new snapshot, in Java memory
+     */
     public OptimizerState exportState() {
         checkOpen();
         Map<String, float[]> tensors = new HashMap<>();
@@ -355,6 +379,7 @@ public final class GroupedOptimizer implements AutoCloseable {
      * first, with the same parameters that were trained when the snapshot was taken. Members that the
      * snapshot does not mention are reset to zero state and step count 0. On error nothing changes.
      *
+     * @param snapshot a snapshot from {@link #exportState()}, possibly of another process
      * @throws IllegalArgumentException naming the key when the snapshot was made by another
      *     algorithm, mentions a parameter that is not in the groups, lacks a tensor for a parameter it
      *     mentions, has an unknown state name, a tensor of the wrong length or a negative step count

@@ -10,27 +10,52 @@ package dev.floe.optim;
  */
 public sealed interface OptimizerSpec {
 
-    /** Base learning rate, finite and &gt; 0. */
+    /**
+     * Base learning rate, finite and &gt; 0.
+     *
+     * @return the learning rate
+     */
     double lr();
 
-    /** Default weight decay for groups made with {@link ParamGroup#of}. */
+    /**
+     * Default weight decay for groups made with {@link ParamGroup#of}.
+     *
+     * @return the weight decay, 0 or more
+     */
     double weightDecay();
 
-    /** Short lower-case name ({@code "adamw"} or {@code "sgd"}), as written in manifests and state. */
+    /**
+     * Short lower-case name ({@code "adamw"} or {@code "sgd"}), as written in manifests and state.
+     *
+     * @return the name
+     */
     String name();
 
     /**
      * Bytes of optimizer state held per scalar value of a trained parameter (fp32 tensors): 8 for
      * AdamW (first and second moments), 4 for SGD with momentum, 0 for plain SGD.
+     *
+     * @return bytes per trained scalar
      */
     long stateBytesPerParameter();
 
-    /** AdamW with the usual defaults: betas 0.9 and 0.999, eps 1e-8, weight decay 0.01. */
+    /**
+     * AdamW with the usual defaults: betas 0.9 and 0.999, eps 1e-8, weight decay 0.01.
+     *
+     * @param lr the base learning rate
+     * @return the spec
+     */
     static AdamW adamW(double lr) {
         return new AdamW(lr, 0.9, 0.999, 1e-8, 0.01);
     }
 
-    /** SGD with the given momentum (0 for plain SGD) and no weight decay. */
+    /**
+     * SGD with the given momentum (0 for plain SGD) and no weight decay.
+     *
+     * @param lr the base learning rate
+     * @param momentum the momentum, in [0, 1)
+     * @return the spec
+     */
     static Sgd sgd(double lr, double momentum) {
         return new Sgd(lr, momentum, 0.0);
     }
@@ -49,6 +74,16 @@ public sealed interface OptimizerSpec {
     record AdamW(double lr, double beta1, double beta2, double eps, double weightDecay)
             implements OptimizerSpec {
 
+        /**
+         * Checks the hyperparameters.
+         *
+         * @param lr base learning rate, finite and &gt; 0
+         * @param beta1 decay of the first moment, in [0, 1)
+         * @param beta2 decay of the second moment, in [0, 1)
+         * @param eps added to the denominator, finite and &gt; 0
+         * @param weightDecay default decoupled decay per unit of learning rate, finite and &ge; 0
+         * @throws IllegalArgumentException naming the hyperparameter that is out of range
+         */
         public AdamW {
             Checks.positive("adamw", "lr", lr);
             Checks.unitInterval("adamw", "beta1", beta1);
@@ -79,6 +114,14 @@ public sealed interface OptimizerSpec {
      */
     record Sgd(double lr, double momentum, double weightDecay) implements OptimizerSpec {
 
+        /**
+         * Checks the hyperparameters.
+         *
+         * @param lr base learning rate, finite and &gt; 0
+         * @param momentum in [0, 1); 0 keeps no state
+         * @param weightDecay default L2 coefficient added to the gradient, finite and &ge; 0
+         * @throws IllegalArgumentException naming the hyperparameter that is out of range
+         */
         public Sgd {
             Checks.positive("sgd", "lr", lr);
             Checks.unitInterval("sgd", "momentum", momentum);

@@ -23,6 +23,14 @@ public record OptimizerState(String optimizer, Map<String, float[]> tensors, Map
     /** Separates the parameter path from the state name in tensor keys. */
     public static final char KEY_SEPARATOR = '#';
 
+    /**
+     * Checks the optimizer name and copies the tensors and steps, sorted by key.
+     *
+     * @param optimizer the spec's {@link OptimizerSpec#name()} the state was made with
+     * @param tensors state tensors by key
+     * @param steps each tracked parameter's own step count (&ge; 0), by path
+     * @throws IllegalArgumentException if the optimizer name is blank
+     */
     public OptimizerState {
         if (optimizer == null || optimizer.isBlank()) {
             throw new IllegalArgumentException("optimizer state needs the optimizer's name, e.g. adamw");
@@ -31,7 +39,13 @@ public record OptimizerState(String optimizer, Map<String, float[]> tensors, Map
         steps = sortedCopy(steps, "steps");
     }
 
-    /** The key of one state tensor, e.g. {@code head/fc/weight#m}. */
+    /**
+     * The key of one state tensor, e.g. {@code head/fc/weight#m}.
+     *
+     * @param paramPath the parameter's path
+     * @param stateName the state's name, e.g. {@code m}
+     * @return the key
+     */
     public static String key(String paramPath, String stateName) {
         return paramPath + KEY_SEPARATOR + stateName;
     }

@@ -20,6 +20,15 @@ import java.util.Set;
  */
 public record ParamGroup(String name, List<Param> params, double lrScale, double weightDecay) {
 
+    /**
+     * Checks the name, copies the parameters and checks the scales.
+     *
+     * @param name group name, used in error messages (e.g. {@code "encoder.top"}, {@code "head"})
+     * @param params the members, no buffers and no parameter twice; copied
+     * @param lrScale multiplier on the base learning rate, finite and &gt; 0
+     * @param weightDecay decay coefficient, finite and &ge; 0
+     * @throws IllegalArgumentException for a blank name, a missing list or a scale out of range
+     */
     public ParamGroup {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a parameter group needs a non-blank name");
@@ -44,7 +53,14 @@ public record ParamGroup(String name, List<Param> params, double lrScale, double
         }
     }
 
-    /** A group at the base learning rate (scale 1) with the spec's default weight decay. */
+    /**
+     * A group at the base learning rate (scale 1) with the spec's default weight decay.
+     *
+     * @param name the group name
+     * @param params the parameters; copied
+     * @param spec the optimizer, for the default weight decay
+     * @return the group
+     */
     public static ParamGroup of(String name, List<Param> params, OptimizerSpec spec) {
         return new ParamGroup(name, params, 1.0, spec.weightDecay());
     }

@@ -60,11 +60,17 @@ public final class FreezeAdvice {
 
     /** The rules, in the order they are tried. */
     public enum Rule {
+        /** Almost no gradient reaches the layer: freeze. */
         NO_GRADIENT("no-gradient"),
+        /** Gradient far weaker than the strongest layer's and flat: freeze. */
         WEAK_GRADIENT("weak-gradient"),
+        /** Frozen, yet its gradient is near the strongest: train. */
         STRONG_GRADIENT("strong-gradient"),
+        /** Trains with updates too large for its weights: lower its lr_scale. */
         UPDATE_TOO_LARGE("update-too-large"),
+        /** Trains with updates too small for its weights: raise its lr_scale. */
         UPDATE_TOO_SMALL("update-too-small"),
+        /** None of the above: state and lr_scale stay. */
         KEEP("keep");
 
         private final String id;
@@ -73,7 +79,11 @@ public final class FreezeAdvice {
             this.id = id;
         }
 
-        /** The rule's name in output, e.g. {@code weak-gradient}. */
+        /**
+         * The rule's name in output, e.g. {@code weak-gradient}.
+         *
+         * @return the rule's id
+         */
         public String id() {
             return id;
         }
@@ -81,7 +91,9 @@ public final class FreezeAdvice {
 
     /** What to do with a layer. */
     public enum Action {
+        /** Freeze the layer. */
         FREEZE,
+        /** Train the layer. */
         TRAIN;
 
         @Override
@@ -102,7 +114,11 @@ public final class FreezeAdvice {
      */
     public record Item(String layer, Rule rule, Action action, Double lrScale, boolean changes, String reason) {
 
-        /** The policy rule for this layer, in the config's YAML flow syntax. */
+        /**
+         * The policy rule for this layer, in the config's YAML flow syntax.
+         *
+         * @return the rule, e.g. {@code {train: "encoder/block2/**", lr_scale: 0.1}}
+         */
         public String policyRule() {
             String glob = "\"" + layer + "/**\"";
             if (action == Action.FREEZE) {
@@ -118,7 +134,12 @@ public final class FreezeAdvice {
         this.items = List.copyOf(items);
     }
 
-    /** The verdicts for every layer of {@code profile} that has parameters, in the profile's order. */
+    /**
+     * The verdicts for every layer of {@code profile} that has parameters, in the profile's order.
+     *
+     * @param profile the profile to judge
+     * @return the advice
+     */
     public static FreezeAdvice of(Profile profile) {
         List<LayerProfile> layers = profile.layers().stream().filter(l -> l.params() > 0).toList();
         LayerProfile strongest = layers.stream()
@@ -230,12 +251,21 @@ public final class FreezeAdvice {
         return Math.max(MIN_LR_SCALE, Math.min(MAX_LR_SCALE, s));
     }
 
-    /** The verdicts, one per layer with parameters. */
+    /**
+     * The verdicts, one per layer with parameters.
+     *
+     * @return the verdicts, unmodifiable
+     */
     public List<Item> items() {
         return items;
     }
 
-    /** The verdict for a layer. */
+    /**
+     * The verdict for a layer.
+     *
+     * @param layer a layer path
+     * @return the verdict
+     */
     public Item item(String layer) {
         return items.stream().filter(i -> i.layer().equals(layer)).findFirst().orElseThrow(
                 () -> new IllegalArgumentException("no advice for layer " + layer + "; layers are "
@@ -245,6 +275,8 @@ public final class FreezeAdvice {
     /**
      * The advice as a {@code policy:} list (one rule per layer, each with its reason as a comment),
      * ready to replace a config's {@code policy}, {@code stages} or {@code progressive}.
+     *
+     * @return the YAML text
      */
     public String policyYaml() {
         StringBuilder sb = new StringBuilder("policy:\n");
@@ -256,7 +288,11 @@ public final class FreezeAdvice {
         return sb.toString();
     }
 
-    /** The reasons, one line each. */
+    /**
+     * The reasons, one line each.
+     *
+     * @return the text, one line per layer
+     */
     public String explain() {
         StringBuilder sb = new StringBuilder();
         for (Item i : items) {

@@ -79,7 +79,11 @@ public final class GradientProfiler {
         this.output = b.output;
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -88,6 +92,8 @@ public final class GradientProfiler {
      * Profiles {@link Builder#steps} optimizer steps on shuffled batches of {@code train} (cycling
      * through it as often as needed).
      *
+     * @param train the training examples
+     * @return the per-layer gradient, update and time statistics
      * @throws IllegalArgumentException when the graph has several outputs and none was named, the
      *     output is unknown, or the data has more classes than the output
      */
@@ -329,55 +335,100 @@ public final class GradientProfiler {
 
         private Builder() {}
 
-        /** The plan to profile (required); its graph is the model. */
+        /**
+         * The plan to profile (required); its graph is the model.
+         *
+         * @param plan the resolved plan
+         * @return this builder
+         */
         public Builder plan(FreezePlan plan) {
             this.plan = plan;
             return this;
         }
 
-        /** The optimizer (required). */
+        /**
+         * The optimizer (required).
+         *
+         * @param optimizer the optimizer spec
+         * @return this builder
+         */
         public Builder optimizer(OptimizerSpec optimizer) {
             this.optimizer = optimizer;
             return this;
         }
 
-        /** Optimizer steps to profile (default 50). */
+        /**
+         * Optimizer steps to profile (default 50).
+         *
+         * @param steps the number of steps, at least 1
+         * @return this builder
+         */
         public Builder steps(int steps) {
             this.steps = steps;
             return this;
         }
 
-        /** Examples per step (default 64). */
+        /**
+         * Examples per step (default 64).
+         *
+         * @param batchSize examples per step, at least 1
+         * @return this builder
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** Seed for shuffling and dropout (default 0). */
+        /**
+         * Seed for shuffling and dropout (default 0).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** Global gradient-norm limit for the trainable parameters, as in training (0: off, the default). */
+        /**
+         * Global gradient-norm limit for the trainable parameters, as in training (0: off, the
+         * default).
+         *
+         * @param maxNorm the limit, 0 or more
+         * @return this builder
+         */
         public Builder clipGradNorm(double maxNorm) {
             this.clipNorm = maxNorm;
             return this;
         }
 
-        /** Learning-rate schedule over the profiled steps (default constant). */
+        /**
+         * Learning-rate schedule over the profiled steps (default constant).
+         *
+         * @param lr the schedule
+         * @return this builder
+         */
         public Builder lrSchedule(LrSchedule lr) {
             this.lr = lr;
             return this;
         }
 
-        /** Graph output holding logits (default: the only one). */
+        /**
+         * Graph output holding logits (default: the only one).
+         *
+         * @param name the output name
+         * @return this builder
+         */
         public Builder output(String name) {
             this.output = name;
             return this;
         }
 
-        /** Checks the settings and builds. */
+        /**
+         * Checks the settings and builds.
+         *
+         * @return a new profiler
+         */
         public GradientProfiler build() {
             if (plan == null) {
                 throw new IllegalArgumentException("profiler: plan is required, e.g. policy.resolve(graph)");

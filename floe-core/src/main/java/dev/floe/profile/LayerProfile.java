@@ -45,12 +45,20 @@ public record LayerProfile(
         double backwardMillis,
         double activationBytes) {
 
-    /** True when every parameter that takes gradients trains. */
+    /**
+     * True when every parameter that takes gradients trains.
+     *
+     * @return true when the layer trains
+     */
     public boolean trains() {
         return "train".equals(state);
     }
 
-    /** True when none of its parameters trains (and it has some). */
+    /**
+     * True when none of its parameters trains (and it has some).
+     *
+     * @return true when the layer is frozen
+     */
     public boolean frozen() {
         return "frozen".equals(state);
     }
@@ -59,6 +67,8 @@ public record LayerProfile(
      * How much of the gradient arriving at the layer's output it passes on to its input,
      * {@code mean|∂L/∂in| / mean|∂L/∂out|}; null when the input takes no gradient (a graph input)
      * or no gradient arrives.
+     *
+     * @return the ratio, or null
      */
     public Double gradInOutRatio() {
         if (gradInNorm == null || gradOutNorm.mean() == 0) {

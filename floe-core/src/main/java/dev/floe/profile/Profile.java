@@ -25,24 +25,48 @@ public record Profile(
     /** Version of the JSON layout written by {@link #toJson(FreezeAdvice)}. */
     public static final int FORMAT_VERSION = 1;
 
+    /**
+     * Copies the lists.
+     *
+     * @param steps optimizer steps profiled
+     * @param batchSize examples per step
+     * @param optimizer the optimizer's name ({@code adamw}, {@code sgd})
+     * @param lr the base learning rate
+     * @param loss training loss per step (cross-entropy on the step's batch, before the update)
+     * @param layers per declared layer, bottom to top within each component
+     * @param components per component
+     */
     public Profile {
         layers = List.copyOf(layers);
         components = List.copyOf(components);
     }
 
-    /** The layer with this path. */
+    /**
+     * The layer with this path.
+     *
+     * @param path the layer path
+     * @return the layer's profile
+     */
     public LayerProfile layer(String path) {
         return layers.stream().filter(l -> l.layer().equals(path)).findFirst().orElseThrow(
                 () -> new IllegalArgumentException("no layer " + path + " in this profile; layers are "
                         + layers.stream().map(LayerProfile::layer).toList()));
     }
 
-    /** Sum of the layers' mean backward times per step. */
+    /**
+     * Sum of the layers' mean backward times per step.
+     *
+     * @return milliseconds per step
+     */
     public double backwardMillis() {
         return layers.stream().mapToDouble(LayerProfile::backwardMillis).sum();
     }
 
-    /** Sum of the layers' mean forward times per step. */
+    /**
+     * Sum of the layers' mean forward times per step.
+     *
+     * @return milliseconds per step
+     */
     public double forwardMillis() {
         return layers.stream().mapToDouble(LayerProfile::forwardMillis).sum();
     }
@@ -50,6 +74,9 @@ public record Profile(
     /**
      * The profile and {@code advice} as JSON ({@code profile.json}; fields documented in
      * examples/README.md, "floe profile").
+     *
+     * @param advice the advice to include
+     * @return a new JSON object
      */
     public ObjectNode toJson(FreezeAdvice advice) {
         ObjectMapper json = Json.mapper();

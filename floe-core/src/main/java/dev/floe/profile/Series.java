@@ -12,7 +12,12 @@ import java.util.Arrays;
  */
 public record Series(double[] perStep, double mean, double max, double trend) {
 
-    /** Summarises {@code values} (at least one). */
+    /**
+     * Summarises {@code values} (at least one).
+     *
+     * @param values the per-step values, at least one
+     * @return the summary
+     */
     public static Series of(double[] values) {
         if (values.length == 0) {
             throw new IllegalArgumentException("a series needs at least one step");
@@ -26,6 +31,8 @@ public record Series(double[] perStep, double mean, double max, double trend) {
      * The change the trend amounts to over the whole run, relative to the mean:
      * {@code trend × (steps − 1) / mean}; 0 when the mean is 0. Near 0 means flat, 1 means the
      * values rose by about their mean over the run.
+     *
+     * @return the relative change
      */
     public double relativeTrend() {
         return mean == 0 ? 0 : trend * (perStep.length - 1) / mean;

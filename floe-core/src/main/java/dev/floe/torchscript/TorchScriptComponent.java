@@ -111,12 +111,20 @@ public final class TorchScriptComponent extends Component {
         }
     }
 
-    /** A new builder; name, file, at least one input and one output are required. */
+    /**
+     * A new builder; name, file, at least one input and one output are required.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The TorchScript file the module was loaded from. */
+    /**
+     * The TorchScript file the module was loaded from.
+     *
+     * @return the file path
+     */
     public Path file() {
         return file;
     }
@@ -124,6 +132,8 @@ public final class TorchScriptComponent extends Component {
     /**
      * The module's parameters as TorchScript names them ({@code encoder.0.weight}) with their
      * shapes, in the module's order. Their Floe paths are {@code name() + "/" + key}.
+     *
+     * @return an unmodifiable map from TorchScript name to shape
      */
     public Map<String, Shape> torchScriptParameters() {
         return parameterShapes;
@@ -312,13 +322,23 @@ public final class TorchScriptComponent extends Component {
 
         private Builder() {}
 
-        /** The component name (required), the first segment of its parameter paths. */
+        /**
+         * The component name (required), the first segment of its parameter paths.
+         *
+         * @param name the component name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Its role (default {@link Role#ENCODER}). */
+        /**
+         * Its role (default {@link Role#ENCODER}).
+         *
+         * @param role the role
+         * @return this builder
+         */
         public Builder role(Role role) {
             if (role == null) {
                 throw new IllegalArgumentException("role is null; pass one of " + List.of(Role.values()));
@@ -327,13 +347,25 @@ public final class TorchScriptComponent extends Component {
             return this;
         }
 
-        /** The {@code .pt} file written by {@code torch.jit.save} (required). */
+        /**
+         * The {@code .pt} file written by {@code torch.jit.save} (required).
+         *
+         * @param file the {@code .pt} file
+         * @return this builder
+         */
         public Builder file(Path file) {
             this.file = file;
             return this;
         }
 
-        /** Adds the next positional argument of the module's forward, e.g. {@code input("x", "[batch, 8]")}. */
+        /**
+         * Adds the next positional argument of the module's forward, e.g.
+         * {@code input("x", "[batch, 8]")}.
+         *
+         * @param port the port name
+         * @param shape the shape, e.g. {@code [batch, 8]}, float32
+         * @return this builder
+         */
         public Builder input(String port, String shape) {
             return input(PortSpec.of(port, shape));
         }
@@ -341,6 +373,8 @@ public final class TorchScriptComponent extends Component {
         /**
          * Adds the next positional argument of the module's forward.
          *
+         * @param port the port; must be required
+         * @return this builder
          * @throws IllegalArgumentException if the port is optional: positional arguments cannot be left out
          */
         public Builder input(PortSpec port) {
@@ -352,12 +386,23 @@ public final class TorchScriptComponent extends Component {
             return this;
         }
 
-        /** Adds the next tensor the module returns, e.g. {@code output("y", "[batch, 3]")}. */
+        /**
+         * Adds the next tensor the module returns, e.g. {@code output("y", "[batch, 3]")}.
+         *
+         * @param port the port name
+         * @param shape the shape, e.g. {@code [batch, 3]}, float32
+         * @return this builder
+         */
         public Builder output(String port, String shape) {
             return output(PortSpec.of(port, shape));
         }
 
-        /** Adds the next tensor the module returns. */
+        /**
+         * Adds the next tensor the module returns.
+         *
+         * @param port the port
+         * @return this builder
+         */
         public Builder output(PortSpec port) {
             outputs.add(port);
             return this;
@@ -366,6 +411,9 @@ public final class TorchScriptComponent extends Component {
         /**
          * Whether {@link #build()} runs the module once to check the declared outputs (default
          * true). Turn it off for modules that cannot run on an all-ones input.
+         *
+         * @param probe whether to run the probe
+         * @return this builder
          */
         public Builder probe(boolean probe) {
             this.probe = probe;
@@ -375,6 +423,7 @@ public final class TorchScriptComponent extends Component {
         /**
          * Loads the module and checks it against the declaration.
          *
+         * @return the component; its module is freed when the graph it is added to is closed
          * @throws IllegalArgumentException if the name, file, inputs or outputs are missing or invalid
          * @throws TorchScriptException naming the file if it is missing, unreadable, not a TorchScript
          *     archive (e.g. truncated), has a non-float32 parameter, or does not fit the declared ports;

@@ -20,7 +20,13 @@ public final class TorchScriptException extends FileProblemException {
         super(file, detail, null);
     }
 
-    /** As {@link #TorchScriptException(Path, String)}, keeping the low-level cause. */
+    /**
+     * As {@link #TorchScriptException(Path, String)}, keeping the low-level cause.
+     *
+     * @param file the offending file
+     * @param detail where, expected, found and fix
+     * @param cause the lower-level failure
+     */
     public TorchScriptException(Path file, String detail, Throwable cause) {
         super(file, detail, cause);
     }

@@ -27,6 +27,8 @@ public final class TorchScriptWeights {
     /**
      * The module's parameters by TorchScript name, in the module's order, as float32 tensors.
      *
+     * @param file the {@code .pt} file
+     * @return a new map from TorchScript name to tensor
      * @throws TorchScriptException naming the file when it is missing, unreadable, not a TorchScript
      *     archive, or holds a parameter that is not float32
      */

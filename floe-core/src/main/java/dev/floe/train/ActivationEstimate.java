@@ -42,6 +42,13 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
      */
     public record Row(String path, boolean checkpointed, long bytes, long keptBytes) {}
 
+    /**
+     * Copies the rows.
+     *
+     * @param rows one per component, each followed by its checkpointable layers
+     * @param totalBytes what the whole forward pass keeps without checkpointing
+     * @param totalKeptBytes what it keeps with the given checkpointing
+     */
     public ActivationEstimate {
         rows = List.copyOf(rows);
     }
@@ -84,7 +91,12 @@ public record ActivationEstimate(List<Row> rows, long totalBytes, long totalKept
         }
     }
 
-    /** Total bytes as MiB with one decimal, for tables. */
+    /**
+     * Total bytes as MiB with one decimal, for tables.
+     *
+     * @param bytes a byte count
+     * @return the count in MiB, e.g. {@code 12.5 MiB}
+     */
     public static String mib(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }

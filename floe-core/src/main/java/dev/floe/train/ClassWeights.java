@@ -10,7 +10,11 @@ import java.util.List;
  */
 public sealed interface ClassWeights {
 
-    /** Weights that make every class count as much in total: {@code n / (classes · n_k)}. */
+    /**
+     * Weights that make every class count as much in total: {@code n / (classes · n_k)}.
+     *
+     * @return the balanced weighting
+     */
     static ClassWeights balanced() {
         return new Balanced();
     }
@@ -18,6 +22,8 @@ public sealed interface ClassWeights {
     /**
      * The given weights, one per class in label order.
      *
+     * @param weights one positive weight per class
+     * @return the fixed weighting
      * @throws IllegalArgumentException if empty or a weight is not a finite positive number
      */
     static ClassWeights of(List<Double> weights) {
@@ -27,6 +33,7 @@ public sealed interface ClassWeights {
     /**
      * The weight of every class.
      *
+     * @return a new array with one weight per class
      * @param classCounts training examples per class, one entry per class of the output
      * @throws IllegalArgumentException if fixed weights are not one per class
      */
@@ -52,8 +59,19 @@ public sealed interface ClassWeights {
         }
     }
 
-    /** Weights given one per class, in label order; each finite and positive. */
+    /**
+     * Weights given one per class, in label order; each finite and positive.
+     *
+     * @param weights the weights, one per class of the output
+     */
     record Fixed(List<Double> weights) implements ClassWeights {
+        /**
+         * Checks that there is at least one weight and every weight is finite and positive; copies
+         * them.
+         *
+         * @param weights the weights, one per class of the output
+         * @throws IllegalArgumentException naming the first bad weight
+         */
         public Fixed {
             if (weights == null || weights.isEmpty()) {
                 throw new IllegalArgumentException("class weights are empty; give one positive weight per class");

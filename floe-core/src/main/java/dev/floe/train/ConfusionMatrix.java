@@ -18,6 +18,15 @@ import java.util.List;
  */
 public record ConfusionMatrix(long[][] counts, List<String> labels) {
 
+    /**
+     * Copies the counts and checks that they form a square matrix of at least one class.
+     *
+     * @param counts square, one row and one column per class, all counts ≥ 0 (copied)
+     * @param labels the class names, label {@code k} is {@code labels.get(k)}; null for numeric
+     *     classes
+     * @throws IllegalArgumentException if the matrix is empty or not square, or the names do not
+     *     fit
+     */
     public ConfusionMatrix {
         if (counts == null || counts.length == 0) {
             throw new IllegalArgumentException("a confusion matrix needs at least one class");
@@ -43,17 +52,31 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
         labels = labels == null ? null : List.copyOf(labels);
     }
 
-    /** An all-zero matrix of {@code classes} classes without names. */
+    /**
+     * An all-zero matrix of {@code classes} classes without names.
+     *
+     * @param classes the number of classes, at least 1
+     * @return a new matrix
+     */
     public static ConfusionMatrix empty(int classes) {
         return new ConfusionMatrix(new long[classes][classes], null);
     }
 
-    /** The same counts with class names (one per class). */
+    /**
+     * The same counts with class names (one per class).
+     *
+     * @param names one name per class, in label order
+     * @return a new matrix
+     */
     public ConfusionMatrix withLabels(List<String> names) {
         return new ConfusionMatrix(counts, names);
     }
 
-    /** The counts (a copy). */
+    /**
+     * The counts (a copy).
+     *
+     * @return a new array, {@code [true class][predicted class]}
+     */
     @Override
     public long[][] counts() {
         long[][] copy = new long[counts.length][];
@@ -63,22 +86,42 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
         return copy;
     }
 
-    /** Number of classes. */
+    /**
+     * Number of classes.
+     *
+     * @return the number of classes
+     */
     public int classes() {
         return counts.length;
     }
 
-    /** Examples of class {@code trueClass} predicted as {@code predicted}. */
+    /**
+     * Examples of class {@code trueClass} predicted as {@code predicted}.
+     *
+     * @param trueClass the true class index
+     * @param predicted the predicted class index
+     * @return the count
+     */
     public long count(int trueClass, int predicted) {
         return counts[trueClass][predicted];
     }
 
-    /** The name of class {@code k}: its label when there are names, else the index. */
+    /**
+     * The name of class {@code k}: its label when there are names, else the index.
+     *
+     * @param k the class index
+     * @return the name
+     */
     public String name(int k) {
         return labels == null ? Integer.toString(k) : labels.get(k);
     }
 
-    /** Examples of class {@code k} in the data (row sum). */
+    /**
+     * Examples of class {@code k} in the data (row sum).
+     *
+     * @param k the class index
+     * @return the count
+     */
     public long support(int k) {
         long s = 0;
         for (long c : counts[k]) {
@@ -87,7 +130,12 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
         return s;
     }
 
-    /** Examples predicted as class {@code k} (column sum). */
+    /**
+     * Examples predicted as class {@code k} (column sum).
+     *
+     * @param k the class index
+     * @return the count
+     */
     public long predicted(int k) {
         long s = 0;
         for (long[] row : counts) {
@@ -96,7 +144,11 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
         return s;
     }
 
-    /** Precision, recall, F1 and support of every class, in label order. */
+    /**
+     * Precision, recall, F1 and support of every class, in label order.
+     *
+     * @return the metrics, one per class
+     */
     public List<ClassMetrics> perClass() {
         List<ClassMetrics> out = new ArrayList<>();
         for (int k = 0; k < counts.length; k++) {
@@ -118,6 +170,8 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
     /**
      * The unweighted mean of the per-class F1 over the classes that occur (in the data or in the
      * predictions); NaN when no example was counted.
+     *
+     * @return the macro-averaged F1, in [0, 1] or NaN
      */
     public double macroF1() {
         double sum = 0;
@@ -131,7 +185,11 @@ public record ConfusionMatrix(long[][] counts, List<String> labels) {
         return n == 0 ? Double.NaN : sum / n;
     }
 
-    /** Examples counted. */
+    /**
+     * Examples counted.
+     *
+     * @return the count
+     */
     public long total() {
         long s = 0;
         for (int k = 0; k < counts.length; k++) {

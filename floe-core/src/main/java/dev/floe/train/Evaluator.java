@@ -24,7 +24,12 @@ public final class Evaluator {
 
     private Evaluator() {}
 
-    /** The evaluation batch size of a run trained with {@code trainingBatchSize}. */
+    /**
+     * The evaluation batch size of a run trained with {@code trainingBatchSize}.
+     *
+     * @param trainingBatchSize the training batch size
+     * @return the evaluation batch size
+     */
     public static int batchSize(int trainingBatchSize) {
         return Math.max(trainingBatchSize, MIN_EVAL_BATCH);
     }
@@ -32,6 +37,10 @@ public final class Evaluator {
     /**
      * Evaluates {@code graph} on {@code data} read at output {@code out}.
      *
+     * @param graph the graph, run in inference mode; not changed
+     * @param data labelled examples
+     * @param out the graph output holding the logits
+     * @return loss, accuracy and confusion matrix
      * @param batchSize examples per forward pass; use {@link #batchSize(int)} of the training batch
      *     size to get the numbers a training run reported
      * @throws IllegalArgumentException if {@code data} is empty or a label is outside the output's classes

@@ -45,7 +45,11 @@ public final class GradientCheckpointing {
         this.segments = Collections.unmodifiableMap(segments);
     }
 
-    /** No checkpointing: every activation is kept. */
+    /**
+     * No checkpointing: every activation is kept.
+     *
+     * @return the empty checkpointing
+     */
     public static GradientCheckpointing none() {
         return NONE;
     }
@@ -53,6 +57,8 @@ public final class GradientCheckpointing {
     /**
      * Resolves globs against a graph's segments.
      *
+     * @param graph the graph
+     * @return the checkpointing
      * @param globs path globs such as {@code encoder/layer.*}; empty for none
      * @throws IllegalArgumentException naming a glob that matches no segment and the nearest segment
      *     paths, or a glob that does not compile
@@ -92,6 +98,9 @@ public final class GradientCheckpointing {
     /**
      * Every path that can be checkpointed, in execution order: each component, then its
      * {@link Component#checkpointSegments()} as {@code component/child}.
+     *
+     * @param graph the graph
+     * @return the paths
      */
     public static List<String> segmentPaths(ModelGraph graph) {
         List<String> paths = new ArrayList<>();
@@ -104,22 +113,39 @@ public final class GradientCheckpointing {
         return paths;
     }
 
-    /** The globs as given. */
+    /**
+     * The globs as given.
+     *
+     * @return the globs
+     */
     public List<String> globs() {
         return globs;
     }
 
-    /** The checkpointed segment paths, in execution order. */
+    /**
+     * The checkpointed segment paths, in execution order.
+     *
+     * @return the paths
+     */
     public Set<String> segments() {
         return segments.keySet();
     }
 
-    /** True when at least one segment is checkpointed. */
+    /**
+     * True when at least one segment is checkpointed.
+     *
+     * @return true when enabled
+     */
     public boolean enabled() {
         return !segments.isEmpty();
     }
 
-    /** True when the module at {@code path} runs inside a checkpointed segment (or is one). */
+    /**
+     * True when the module at {@code path} runs inside a checkpointed segment (or is one).
+     *
+     * @param path a module path
+     * @return true when covered
+     */
     public boolean covers(String path) {
         for (String s : segments.keySet()) {
             if (path.equals(s) || path.startsWith(s + "/")) {
@@ -129,7 +155,11 @@ public final class GradientCheckpointing {
         return false;
     }
 
-    /** Recomputations so far per segment path (segments never recomputed are absent). */
+    /**
+     * Recomputations so far per segment path (segments never recomputed are absent).
+     *
+     * @return a new map from segment path to count
+     */
     public Map<String, Long> recomputations() {
         return Collections.unmodifiableMap(recomputed);
     }

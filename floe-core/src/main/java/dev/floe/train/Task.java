@@ -15,6 +15,17 @@ import dev.floe.data.Examples;
  */
 public record Task(String name, String output, Examples train, Examples eval, double weight) {
 
+    /**
+     * Checks the name and that there is training data.
+     *
+     * @param name shown in metrics
+     * @param output graph output name (logits)
+     * @param train training examples
+     * @param eval held-out examples, or null
+     * @param weight factor of this task's mean cross-entropy in the total loss (> 0)
+     * @throws IllegalArgumentException if the name is blank, the training data is missing or the
+     *     weight is not positive
+     */
     public Task {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("a task needs a name");
@@ -28,7 +39,16 @@ public record Task(String name, String output, Examples train, Examples eval, do
         }
     }
 
-    /** A task on numeric data sets feeding graph input {@code input}. */
+    /**
+     * A task on numeric data sets feeding graph input {@code input}.
+     *
+     * @param input graph input name the data feeds
+     * @param name shown in metrics
+     * @param output graph output name (logits)
+     * @param train training examples
+     * @param eval held-out examples, or null
+     * @param weight factor of this task's mean cross-entropy in the total loss (> 0)
+     */
     public Task(String name, String input, String output, Dataset train, Dataset eval, double weight) {
         this(name, output, Examples.of(train, input), eval == null ? null : Examples.of(eval, input), weight);
     }

@@ -115,6 +115,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Resolves every stage's policy against the graph, as a run would before its first step.
      *
+     * @param graph the graph the policies apply to
+     * @param schedule the stages
      * @return one plan per stage
      * @throws IllegalArgumentException naming the stage when a rule matches nothing, a stage trains
      *     no parameter, or a stage changes nothing compared with the one before
@@ -172,22 +174,38 @@ public final class Trainer implements AutoCloseable {
         return names.iterator().next();
     }
 
-    /** A new builder. */
+    /**
+     * A new builder.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The optimizer (for inspecting state bytes and step counts). */
+    /**
+     * The optimizer (for inspecting state bytes and step counts).
+     *
+     * @return the optimizer, owned by this trainer
+     */
     public GroupedOptimizer optimizer() {
         return optimizer;
     }
 
-    /** The resolved plan of each stage, in order. */
+    /**
+     * The resolved plan of each stage, in order.
+     *
+     * @return the plans, one per stage
+     */
     public List<FreezePlan> plans() {
         return plans;
     }
 
-    /** The checkpointed segments and how often each was recomputed. */
+    /**
+     * The checkpointed segments and how often each was recomputed.
+     *
+     * @return the checkpointing in use
+     */
     public GradientCheckpointing checkpointing() {
         return checkpointing;
     }
@@ -195,10 +213,9 @@ public final class Trainer implements AutoCloseable {
     /**
      * The most bytes of native arrays alive in a training batch's scope when its forward pass ended
      * (what is kept for the backward pass: activations, checkpointed segments' inputs and dropout
-     * masks, the batch itself), over all batches so far; 0 before the first. Batches of one stage
-     * with the same input shapes keep the same bytes, so each stage and shape is counted once.
+     * masks, the batch itself), over all batches so far; 0 before the first.
      *
-     * @return bytes, counting each array at its own size
+     * @return the peak in bytes
      */
     public long peakForwardBytes() {
         return peakForwardBytes;
@@ -225,7 +242,13 @@ public final class Trainer implements AutoCloseable {
         return steps;
     }
 
-    /** Runs the whole schedule; same as {@link #run}. */
+    /**
+     * Runs the whole schedule; same as {@link #run}.
+     *
+     * @param train training examples
+     * @param eval held-out examples, or null
+     * @return the per-epoch and per-stage results
+     */
     public TrainResult fit(Dataset train, Dataset eval) {
         return run(train, eval);
     }
@@ -234,6 +257,7 @@ public final class Trainer implements AutoCloseable {
      * Runs every stage of the schedule, resuming from the newest checkpoint when the builder asked
      * for it.
      *
+     * @return the per-epoch and per-stage results
      * @param train training examples; their feature shape must fit the graph input
      * @param eval held-out examples, or null (then early stopping is not allowed)
      * @throws IllegalArgumentException if a stage needs an evaluation set that is missing, or the
@@ -250,6 +274,10 @@ public final class Trainer implements AutoCloseable {
     /**
      * Trains on examples that bring their own graph inputs (for example token ids and masks), read at
      * the trainer's output.
+     *
+     * @param train training examples
+     * @param eval held-out examples, or null
+     * @return the per-epoch and per-stage results
      */
     public TrainResult run(Examples train, Examples eval) {
         if (output == null) {
@@ -264,6 +292,7 @@ public final class Trainer implements AutoCloseable {
      * its own output, so one shared encoder can serve several heads). An epoch is one pass over the
      * first task's data; the other tasks cycle through theirs. Early stopping watches the first task.
      *
+     * @return the per-epoch and per-stage results, with per-task metrics
      * @param tasks at least one; the first is the primary task
      */
     public TrainResult run(List<Task> tasks) {
@@ -730,17 +759,29 @@ public final class Trainer implements AutoCloseable {
      * computing those outputs took when the entry was made (by this run or, for an entry read from a
      * shared cache, by the run that made it), minus the time this trainer's cache spent computing
      * entries. Copying cached rows into batches is not subtracted. 0 without a cache.
+     *
+     * @return seconds saved, 0 or more
      */
     public double cacheSecondsSaved() {
         return cache == null ? 0 : cachedPassSeconds - cache.stats().computeSeconds();
     }
 
-    /** The feature cache's counters, or null without a cache. */
+    /**
+     * The feature cache's counters, or null without a cache.
+     *
+     * @return the counters, or null
+     */
     public FeatureCache.Stats cacheStats() {
         return cache == null ? null : cache.stats();
     }
 
-    /** Mean cross-entropy and accuracy on {@code data} in inference mode, through the trainer's input and output. */
+    /**
+     * Mean cross-entropy and accuracy on {@code data} in inference mode, through the trainer's
+     * input and output.
+     *
+     * @param data the examples
+     * @return loss and accuracy
+     */
     public EvalResult evaluate(Dataset data) {
         if (input == null || output == null) {
             single(graph.inputs().keySet(), "input");
@@ -753,6 +794,10 @@ public final class Trainer implements AutoCloseable {
      * Mean cross-entropy, accuracy and confusion matrix on {@code data} in inference mode, read at
      * graph output {@code out} (through the feature cache when the current stage's frozen prefix is
      * cached).
+     *
+     * @param data the examples
+     * @param out the graph output holding the logits
+     * @return loss, accuracy and confusion matrix
      */
     public EvalResult evaluate(Examples data, String out) {
         checkData(data, out);
@@ -879,6 +924,9 @@ public final class Trainer implements AutoCloseable {
          * Weights the first task's training loss by class ({@link ClassWeights}); default none (the
          * plain mean). Fixed weights must be one per class of the task's output, checked when the
          * run starts. Evaluation loss is not weighted.
+         *
+         * @param weights the class weights, or null for none
+         * @return this builder
          */
         public Builder classWeights(ClassWeights weights) {
             this.classWeights = weights;
@@ -890,6 +938,7 @@ public final class Trainer implements AutoCloseable {
          * inputs for the backward pass and are recomputed then (see {@link GradientCheckpointing});
          * default none. Gradients and results are the same as without.
          *
+         * @return this builder
          * @param globs e.g. {@code List.of("encoder/layer.*")}; checked at {@link #build()}: a glob that
          *     matches no segment is an error naming the nearest segment paths
          */
@@ -901,91 +950,166 @@ public final class Trainer implements AutoCloseable {
         /**
          * Serve the frozen prefix's outputs from this cache (default: none). Training with and
          * without a cache gives the same results; only the time differs.
+         *
+         * @param cache the cache, or null for none
+         * @return this builder
          */
         public Builder featureCache(FeatureCache cache) {
             this.cache = cache;
             return this;
         }
 
-        /** A single-stage run under this plan's policy, for {@link #epochs(int)} epochs. */
+        /**
+         * A single-stage run under this plan's policy, for {@link #epochs(int)} epochs.
+         *
+         * @param plan the plan whose policy and graph to train
+         * @return this builder
+         */
         public Builder plan(FreezePlan plan) {
             this.plan = plan;
             return this;
         }
 
-        /** The graph to train with a {@link #schedule(Schedule)}. */
+        /**
+         * The graph to train with a {@link #schedule(Schedule)}.
+         *
+         * @param graph the graph
+         * @return this builder
+         */
         public Builder graph(ModelGraph graph) {
             this.graph = graph;
             return this;
         }
 
-        /** The stages to run. */
+        /**
+         * The stages to run.
+         *
+         * @param schedule the stages
+         * @return this builder
+         */
         public Builder schedule(Schedule schedule) {
             this.schedule = schedule;
             return this;
         }
 
-        /** Optimizer (required). */
+        /**
+         * Optimizer (required).
+         *
+         * @param optimizer the optimizer spec
+         * @return this builder
+         */
         public Builder optimizer(OptimizerSpec optimizer) {
             this.optimizer = optimizer;
             return this;
         }
 
-        /** Graph input fed with features (default: the only one). */
+        /**
+         * Graph input fed with features (default: the only one).
+         *
+         * @param name the input name
+         * @return this builder
+         */
         public Builder input(String name) {
             this.input = name;
             return this;
         }
 
-        /** Graph output holding logits (default: the only one). */
+        /**
+         * Graph output holding logits (default: the only one).
+         *
+         * @param name the output name
+         * @return this builder
+         */
         public Builder output(String name) {
             this.output = name;
             return this;
         }
 
-        /** Examples per forward pass (default 64). */
+        /**
+         * Examples per forward pass (default 64).
+         *
+         * @param batchSize examples per pass, at least 1
+         * @return this builder
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
         }
 
-        /** Epochs of the single stage made from {@link #plan} (default 1). */
+        /**
+         * Epochs of the single stage made from {@link #plan} (default 1).
+         *
+         * @param epochs the number of epochs, at least 1
+         * @return this builder
+         */
         public Builder epochs(int epochs) {
             this.epochs = epochs;
             return this;
         }
 
-        /** Batches whose gradients are summed before each optimizer step (default 1: none). */
+        /**
+         * Batches whose gradients are summed before each optimizer step (default 1: none).
+         *
+         * @param batches batches per step, at least 1
+         * @return this builder
+         */
         public Builder gradientAccumulation(int batches) {
             this.accumulation = batches;
             return this;
         }
 
-        /** Clips the global gradient norm of trainable parameters to this value before each step (0: off). */
+        /**
+         * Clips the global gradient norm of trainable parameters to this value before each step (0:
+         * off).
+         *
+         * @param maxNorm the limit, 0 or more
+         * @return this builder
+         */
         public Builder clipGradNorm(double maxNorm) {
             this.clipNorm = maxNorm;
             return this;
         }
 
-        /** Seed for shuffling and dropout (default 0). */
+        /**
+         * Seed for shuffling and dropout (default 0).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** Progress receiver (default none). */
+        /**
+         * Progress receiver (default none).
+         *
+         * @param listener the listener
+         * @return this builder
+         */
         public Builder listener(TrainingListener listener) {
             this.listener = listener;
             return this;
         }
 
-        /** Folder for checkpoints after every epoch (default: none). */
+        /**
+         * Folder for checkpoints after every epoch (default: none).
+         *
+         * @param dir the folder, or null for none
+         * @return this builder
+         */
         public Builder checkpoints(Path dir) {
             this.checkpointDir = dir;
             return this;
         }
 
-        /** Continue from the newest checkpoint in {@link #checkpoints(Path)} instead of starting over. */
+        /**
+         * Continue from the newest checkpoint in {@link #checkpoints(Path)} instead of starting
+         * over.
+         *
+         * @param resume whether to resume
+         * @return this builder
+         */
         public Builder resume(boolean resume) {
             this.resume = resume;
             return this;
@@ -994,6 +1118,9 @@ public final class Trainer implements AutoCloseable {
         /**
          * Identifies what made the run (for example a hash of its config); a resume from a checkpoint
          * with a different fingerprint is refused.
+         *
+         * @param fingerprint the run's fingerprint
+         * @return this builder
          */
         public Builder runFingerprint(String fingerprint) {
             this.runFingerprint = fingerprint == null ? "" : fingerprint;
@@ -1003,13 +1130,20 @@ public final class Trainer implements AutoCloseable {
         /**
          * Names recorded in every checkpoint's {@code state.json} and weights metadata (for example the
          * run manifest's id and recipe hash), so a checkpoint tells which run made it. Default none.
+         *
+         * @param provenance names and values; copied
+         * @return this builder
          */
         public Builder provenance(Map<String, String> provenance) {
             this.provenance = Map.copyOf(provenance);
             return this;
         }
 
-        /** Checks the settings and builds; resolves every stage's plan now. */
+        /**
+         * Checks the settings and builds; resolves every stage's plan now.
+         *
+         * @return a new trainer; it owns its optimizer state until closed
+         */
         public Trainer build() {
             if (optimizer == null) {
                 throw new IllegalArgumentException("trainer: optimizer is required, e.g. OptimizerSpec.adamW(1e-3)");

@@ -6,12 +6,21 @@ public interface TrainingListener {
     /** A listener that ignores everything. */
     TrainingListener NONE = new TrainingListener() {};
 
-    /** Before the first batch of an epoch. */
+    /**
+     * Before the first batch of an epoch.
+     *
+     * @param epoch the epoch within its stage, 1-based
+     * @param epochs the number of epochs in the stage
+     * @param batches the number of batches in the epoch
+     */
     default void epochStarted(int epoch, int epochs, int batches) {}
 
     /**
      * After each optimizer step.
      *
+     * @param epoch the epoch within its stage, 1-based
+     * @param batch batches of the epoch done so far
+     * @param batches the number of batches in the epoch
      * @param loss the batch's mean loss
      * @param accuracy running training accuracy over the epoch so far
      * @param examplesPerSecond running throughput over the epoch so far

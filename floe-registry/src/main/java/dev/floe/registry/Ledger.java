@@ -31,6 +31,21 @@ public record Ledger(
         Map<String, String> versions,
         Published published) {
 
+    /**
+     * Copies the lists and maps; a null list or map becomes empty.
+     *
+     * @param origin the run, file or seed that produced the weights
+     * @param parent the version these weights started from, or null (found by weights hash, or
+     *     given)
+     * @param stages the training regime per stage, with the freeze state, deciding rule, learning
+     *     rate and weight decay of each of this component's parameters; empty when nothing trained
+     * @param optimizer the run's optimizer section, or null
+     * @param data the data sets the run read, with their content fingerprints; empty when none
+     * @param steps optimizer steps of the run
+     * @param metrics the run's results by name ({@code final_accuracy}, {@code final_loss}, ...)
+     * @param versions the Floe, DJL, libtorch and Java versions that made it
+     * @param published who published it, from which host, when
+     */
     public Ledger {
         stages = stages == null ? List.of() : List.copyOf(stages);
         data = data == null ? List.of() : List.copyOf(data);
@@ -62,7 +77,12 @@ public record Ledger(
     public record Origin(String kind, String runId, String recipeSha256, String command, String component,
             String file, String fileSha256, Long seed, String weightsBefore) {
 
-        /** One line: {@code run run-… (recipe 1a2b…)}, {@code imported from FILE (sha256 …)}, {@code initialised with seed 7}. */
+        /**
+         * One line: {@code run run-… (recipe 1a2b…)}, {@code imported from FILE (sha256 …)},
+         * {@code initialised with seed 7}.
+         *
+         * @return the description
+         */
         public String describe() {
             return switch (kind) {
                 case RUN -> "run " + runId + " (" + command + ", recipe " + abbrev(recipeSha256) + "), component " + component;
@@ -87,6 +107,19 @@ public record Ledger(
      */
     public record Stage(String name, int epochs, long maxSteps, String lrSchedule, String earlyStopping, int epochsRun,
             long stepsRun, List<Group> groups) {
+        /**
+         * Copies the groups; null becomes empty.
+         *
+         * @param name the stage's name
+         * @param epochs epoch budget
+         * @param maxSteps optimizer step cap, 0 for none
+         * @param lrSchedule learning-rate schedule
+         * @param earlyStopping early stopping, or null
+         * @param epochsRun epochs the stage ran
+         * @param stepsRun optimizer steps the stage made
+         * @param groups this component's parameters grouped by state, deciding rule, lr and weight
+         *     decay
+         */
         public Stage {
             groups = groups == null ? List.of() : List.copyOf(groups);
         }
@@ -102,6 +135,15 @@ public record Ledger(
      * @param paths parameter paths
      */
     public record Group(String state, String rule, double lr, double weightDecay, List<String> paths) {
+        /**
+         * Copies the paths; null becomes empty.
+         *
+         * @param state train, freeze, lora, adapter or buffer
+         * @param rule the policy rule that decided it ({@code default} when none matched)
+         * @param lr effective learning rate, 0 when it did not train
+         * @param weightDecay effective weight decay, 0 when it did not train
+         * @param paths parameter paths
+         */
         public Group {
             paths = paths == null ? List.of() : List.copyOf(paths);
         }

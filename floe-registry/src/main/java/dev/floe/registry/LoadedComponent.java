@@ -21,17 +21,29 @@ public final class LoadedComponent implements AutoCloseable {
         this.component = component;
     }
 
-    /** The version it was loaded from. */
+    /**
+     * The version it was loaded from.
+     *
+     * @return the version
+     */
     public ComponentVersion version() {
         return version;
     }
 
-    /** The built component with the version's weights. */
+    /**
+     * The built component with the version's weights.
+     *
+     * @return the component, owned by {@link #graph()}
+     */
     public Component component() {
         return component;
     }
 
-    /** The one-component graph that holds it: graph inputs and outputs are named after its ports. */
+    /**
+     * The one-component graph that holds it: graph inputs and outputs are named after its ports.
+     *
+     * @return the graph; close it (or this) to free the weights
+     */
     public ModelGraph graph() {
         return graph;
     }

@@ -79,6 +79,8 @@ public final class Registry implements AutoCloseable {
     /**
      * Opens (creating when new) the registry at {@code location} and brings its schema up to date.
      *
+     * @param location where the registry lives
+     * @return the open registry; close it to release the database connection
      * @throws RegistryException when it cannot be reached or was written by a newer Floe
      * @throws IllegalArgumentException when the folder is not a registry
      */
@@ -86,7 +88,11 @@ public final class Registry implements AutoCloseable {
         return new Registry(location, Store.open(location));
     }
 
-    /** Where this registry lives. */
+    /**
+     * Where this registry lives.
+     *
+     * @return the location
+     */
     public RegistryLocation location() {
         return location;
     }
@@ -193,7 +199,19 @@ public final class Registry implements AutoCloseable {
         return config;
     }
 
-    /** As {@link #importWeights(Path, JsonNode, String, Map, String, String, VersionRef)} without renames. */
+    /**
+     * As {@link #importWeights(Path, JsonNode, String, Map, String, String, VersionRef)} without
+     * renames.
+     *
+     * @param file a .safetensors, .onnx or .pt file
+     * @param componentConfig the component's config entry, which builds the component the weights
+     *     fit
+     * @param prefix the leading part of the file's tensor names to strip, or empty
+     * @param name the component name to record the version under
+     * @param tag a tag to point at the new version, or null
+     * @param parent the version this one derives from, or null
+     * @return the new version
+     */
     public synchronized ComponentVersion importWeights(Path file, JsonNode componentConfig, String prefix, String name,
             String tag, VersionRef parent) {
         return importWeights(file, componentConfig, prefix, Map.of(), name, tag, parent);
@@ -214,6 +232,11 @@ public final class Registry implements AutoCloseable {
      * first matching {@code renames} entry, turning the dots of ONNX and TorchScript names
      * ({@code stem.conv.weight}) into slashes, and putting the component's name in front.
      *
+     * @param file a .safetensors, .onnx or .pt file
+     * @param name the component name to record the version under
+     * @param tag a tag to point at the new version, or null
+     * @param parent the version this one derives from, or null
+     * @return the new version
      * @param componentConfig a {@code model.components} entry, e.g. {@code {name: encoder, type: conv_encoder}}
      * @param prefix only tensors whose name starts with it, without it; null means the component's
      *     name and a slash for safetensors and nothing for ONNX and TorchScript; empty means all
@@ -288,6 +311,7 @@ public final class Registry implements AutoCloseable {
      * Checks, without opening a registry, that {@code file} exists and is of a format
      * {@link #importWeights} reads (.safetensors, .onnx, .pt).
      *
+     * @param file the file to check
      * @throws IllegalArgumentException naming the file and the formats read
      */
     public static void checkImportable(Path file) {
@@ -311,6 +335,12 @@ public final class Registry implements AutoCloseable {
     /**
      * Records freshly initialised weights as the next version of {@code name}: builds the component
      * from {@code componentConfig} with {@code seed} and stores its initial parameters.
+     *
+     * @param componentConfig the component's config entry
+     * @param seed the initialisation seed
+     * @param name the component name to record the version under
+     * @param tag a tag to point at the new version, or null
+     * @return the new version
      */
     public synchronized ComponentVersion initialise(JsonNode componentConfig, long seed, String name, String tag) {
         Names.nameAndTag(name, tag);
@@ -339,6 +369,16 @@ public final class Registry implements AutoCloseable {
      * @param metrics its results by name, e.g. {@code source_accuracy}
      */
     public record Trained(Ledger.Origin origin, List<Ledger.Data> data, long steps, Map<String, Double> metrics) {
+        /**
+         * Checks that there is an origin and copies the data and metrics.
+         *
+         * @param origin the run that trained it (kind {@value Ledger#RUN}: its id, recipe hash,
+         *     command)
+         * @param data the data sets it trained on, with their fingerprints; may be empty
+         * @param steps optimizer steps it trained for
+         * @param metrics its results by name, e.g. {@code source_accuracy}
+         * @throws IllegalArgumentException if {@code origin} is null
+         */
         public Trained {
             if (origin == null) {
                 throw new IllegalArgumentException("a published component needs an origin: the run that trained it");
@@ -354,6 +394,8 @@ public final class Registry implements AutoCloseable {
      * build the same component: the same parameter paths with the same shapes, which is checked
      * before anything is stored, so {@link #load} gives it back.
      *
+     * @param name the component name to record the version under
+     * @return the new version
      * @param built the component, part of an open graph
      * @param componentConfig a {@code model.components} entry building it, e.g.
      *     {@code {name: encoder, type: conv_encoder, widths: [16, 32, 64]}}
@@ -446,6 +488,8 @@ public final class Registry implements AutoCloseable {
      * Parses a {@code model.components} entry (YAML or JSON text) into a config tree; the entry is
      * checked when it is used.
      *
+     * @param text the entry as YAML or JSON
+     * @return the config tree
      * @throws IllegalArgumentException when the text is not a mapping
      */
     public static JsonNode parseComponentConfig(String text) {
@@ -533,6 +577,8 @@ public final class Registry implements AutoCloseable {
     /**
      * The version named by {@code NAME@VERSION}, {@code NAME@TAG} or {@code NAME} (the newest).
      *
+     * @param ref the reference
+     * @return the version
      * @throws IllegalArgumentException when it does not exist, listing the versions and tags that do
      */
     public synchronized ComponentVersion resolve(String ref) {
@@ -582,7 +628,11 @@ public final class Registry implements AutoCloseable {
     /** One line per name: versions, newest version and tags. */
     public record Summary(String name, int versions, int latest, String latestPublishedAt, Map<String, Integer> tags) {}
 
-    /** Every component name with its newest version and tags, by name. */
+    /**
+     * Every component name with its newest version and tags, by name.
+     *
+     * @return one summary per component name, sorted by name
+     */
     public synchronized List<Summary> list() {
         return store.read(c -> {
             List<Summary> out = new ArrayList<>();
@@ -596,26 +646,47 @@ public final class Registry implements AutoCloseable {
         });
     }
 
-    /** Every version of {@code name}, oldest first (empty when it has none). */
+    /**
+     * Every version of {@code name}, oldest first (empty when it has none).
+     *
+     * @param name the component name
+     * @return the versions
+     */
     public synchronized List<ComponentVersion> versions(String name) {
         Names.name(name);
         return store.read(c -> Store.versions(c, name));
     }
 
-    /** The tags of {@code name} and the versions they point to. */
+    /**
+     * The tags of {@code name} and the versions they point to.
+     *
+     * @param name the component name
+     * @return a map from tag to version number
+     */
     public synchronized Map<String, Integer> tags(String name) {
         Names.name(name);
         return store.read(c -> Store.tags(c, name));
     }
 
-    /** Every move of a tag, oldest first (empty when the tag never existed). */
+    /**
+     * Every move of a tag, oldest first (empty when the tag never existed).
+     *
+     * @param name the component name
+     * @param tag the tag
+     * @return the tag's events
+     */
     public synchronized List<TagEvent> tagHistory(String name, String tag) {
         Names.name(name);
         Names.tag(tag);
         return store.read(c -> Store.tagEvents(c, name, tag));
     }
 
-    /** Where a version was imported from (a bundle), or null when it was published here. */
+    /**
+     * Where a version was imported from (a bundle), or null when it was published here.
+     *
+     * @param v the version
+     * @return the bundle folder, or null
+     */
     public synchronized String importedFrom(ComponentVersion v) {
         return store.read(c -> Store.importedFrom(c, v.name(), v.version()));
     }
@@ -625,6 +696,10 @@ public final class Registry implements AutoCloseable {
     /**
      * Points {@code tag} at the version {@code ref} names, recording the move. Setting a tag to the
      * version it already points to changes nothing and returns its last event.
+     *
+     * @param ref the version to point at
+     * @param tag the tag name
+     * @return the recorded event
      */
     public synchronized TagEvent tag(String ref, String tag) {
         Names.tag(tag);
@@ -645,6 +720,9 @@ public final class Registry implements AutoCloseable {
      * Moves {@code tag} back to the version it pointed to before its current one, recorded as a
      * rollback. Rollbacks undo in order: set 1, set 2, set 3, rollback (→ 2), rollback (→ 1).
      *
+     * @param name the component name
+     * @param tag the tag
+     * @return the recorded rollback event
      * @throws IllegalArgumentException when the tag does not exist or has no earlier version
      */
     public synchronized TagEvent rollback(String name, String tag) {
@@ -681,6 +759,9 @@ public final class Registry implements AutoCloseable {
     /**
      * The version and its ancestors, newest first, following each ledger's parent while it is in
      * this registry.
+     *
+     * @param ref the newest version of the lineage
+     * @return the versions, newest first
      */
     public synchronized List<ComponentVersion> lineage(String ref) {
         VersionRef r = VersionRef.parse(ref);
@@ -697,12 +778,24 @@ public final class Registry implements AutoCloseable {
         });
     }
 
-    /** What differs from version {@code a} to version {@code b}; reads both blobs. */
+    /**
+     * What differs from version {@code a} to version {@code b}; reads both blobs.
+     *
+     * @param a the reference of the older version
+     * @param b the reference of the newer version
+     * @return the differences
+     */
     public synchronized VersionDiff diff(String a, String b) {
         return diff(resolve(a), resolve(b));
     }
 
-    /** As {@link #diff(String, String)}, for versions already resolved. */
+    /**
+     * As {@link #diff(String, String)}, for versions already resolved.
+     *
+     * @param a the older version
+     * @param b the newer version
+     * @return the differences
+     */
     public synchronized VersionDiff diff(ComponentVersion a, ComponentVersion b) {
         return VersionDiff.of(a, b, tensors(a), tensors(b));
     }
@@ -746,6 +839,7 @@ public final class Registry implements AutoCloseable {
      * Builds the component of a version and loads its weights, checking the blob's SHA-256 before and
      * the parameters' content hash after.
      *
+     * @return the loaded component in its own graph; the caller closes it
      * @param ref {@code NAME@VERSION}, {@code NAME@TAG} or {@code NAME}
      * @throws RegistryException naming the version when its blob is missing or corrupted
      * @throws IllegalArgumentException when the version does not exist
@@ -773,14 +867,24 @@ public final class Registry implements AutoCloseable {
         }
     }
 
-    /** Where the weight blob of a version is (a safetensors file usable as {@code model.init}). */
+    /**
+     * Where the weight blob of a version is (a safetensors file usable as {@code model.init}).
+     *
+     * @param v the version
+     * @return the blob's path; the file may be missing if the registry is damaged
+     */
     public Path blobPath(ComponentVersion v) {
         return blobs.path(v.blobSha256());
     }
 
     // ---- verify -------------------------------------------------------------------------------------------------------
 
-    /** Re-hashes every blob that a version references; reports missing and corrupted ones with their versions. */
+    /**
+     * Re-hashes every blob that a version references; reports missing and corrupted ones with their
+     * versions.
+     *
+     * @return the report
+     */
     public synchronized VerifyReport verify() {
         List<ComponentVersion> all = store.read(Store::all);
         Map<String, List<VersionRef>> byBlob = new TreeMap<>();
@@ -808,6 +912,16 @@ public final class Registry implements AutoCloseable {
      * @param dryRun whether nothing was deleted
      */
     public record Collected(List<String> blobs, long bytes, List<Path> leftovers, List<String> young, boolean dryRun) {
+        /**
+         * Copies the lists.
+         *
+         * @param blobs hashes of the blobs no version references that were older than the age given
+         * @param bytes their size in bytes
+         * @param leftovers temporary files of interrupted writes older than the age given
+         * @param young unreferenced blobs kept because they are younger (a publish may be about to
+         *     record them)
+         * @param dryRun whether nothing was deleted
+         */
         public Collected {
             blobs = List.copyOf(blobs);
             leftovers = List.copyOf(leftovers);
@@ -827,6 +941,7 @@ public final class Registry implements AutoCloseable {
      * it; choose an age far above that (the CLI's default is 60 minutes). The blob folder must
      * belong to this registry alone.
      *
+     * @return what was deleted (or would be, with {@code dryRun}) and what was kept as too young
      * @param minAge only files older than this are deleted
      * @param dryRun report what would be deleted without deleting it
      */
@@ -884,10 +999,22 @@ public final class Registry implements AutoCloseable {
     /**
      * A tag in a bundle: it points to {@code name@version}, one of the bundle's versions.
      *
+     * @param name the component name
+     * @param tag the tag name
+     * @param version the version the tag points to
      * @param history every move of the tag in the exporting registry, oldest first; the last one is
      *     to {@code version}
      */
     public record BundleTag(String name, String tag, int version, List<TagEvent> history) {
+        /**
+         * Copies the history; null becomes empty.
+         *
+         * @param name the component name
+         * @param tag the tag name
+         * @param version the version the tag points to
+         * @param history every move of the tag in the exporting registry, oldest first; the last
+         *     one is to {@code version}
+         */
         public BundleTag {
             history = history == null ? List.of() : List.copyOf(history);
         }
@@ -911,6 +1038,9 @@ public final class Registry implements AutoCloseable {
      * their ledgers and blobs, to the new folder {@code dir}, and every tag that points to one of
      * them, with the tag's history.
      *
+     * @param ref the newest version to export
+     * @param dir the bundle folder to create
+     * @return what was written
      * @throws IllegalArgumentException when {@code dir} exists and is not empty
      */
     public synchronized Exported exportBundle(String ref, Path dir) {
@@ -980,7 +1110,12 @@ public final class Registry implements AutoCloseable {
      */
     public record BundleImport(List<Imported> versions, List<ImportedTag> tags) {}
 
-    /** As {@link #importBundle(Path, boolean)} with the bundle's tags. */
+    /**
+     * As {@link #importBundle(Path, boolean)} with the bundle's tags.
+     *
+     * @param dir the bundle folder
+     * @return what was imported and skipped
+     */
     public synchronized BundleImport importBundle(Path dir) {
         return importBundle(dir, true);
     }
@@ -994,6 +1129,8 @@ public final class Registry implements AutoCloseable {
      * hashes, conflicting versions and tags) before anything is written, and all rows go in one
      * transaction.
      *
+     * @param dir the bundle folder
+     * @return what was imported and skipped
      * @param tags whether to import the bundle's tags
      * @throws IllegalArgumentException when the bundle is malformed, names a file outside its folder,
      *     holds a blob whose hash differs, conflicts with a different version of the same number, or

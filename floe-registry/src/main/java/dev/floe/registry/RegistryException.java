@@ -10,12 +10,21 @@ public class RegistryException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 
-    /** A registry problem described by {@code message}. */
+    /**
+     * A registry problem described by {@code message}.
+     *
+     * @param message what went wrong and how to fix it
+     */
     public RegistryException(String message) {
         super(message);
     }
 
-    /** A registry problem described by {@code message}, caused by {@code cause}. */
+    /**
+     * A registry problem described by {@code message}, caused by {@code cause}.
+     *
+     * @param message what went wrong and how to fix it
+     * @param cause the lower-level failure
+     */
     public RegistryException(String message, Throwable cause) {
         super(message, cause);
     }

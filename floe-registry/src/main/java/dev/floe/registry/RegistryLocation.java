@@ -30,12 +30,25 @@ public record RegistryLocation(String jdbcUrl, Path blobs, Path folder) {
     private static final Pattern PASSWORD_PARAM = Pattern.compile("(?i)([?&;]password=)[^&;]*");
     private static final Pattern USER_INFO = Pattern.compile("(//[^/@:]*):[^/@]*@");
 
+    /**
+     * Checks that the URL and the blob folder are given.
+     *
+     * @param jdbcUrl the JDBC URL of the metadata database
+     * @param blobs the folder of weight blobs
+     * @param folder the registry folder for SQLite, null for PostgreSQL
+     * @throws NullPointerException if either is null
+     */
     public RegistryLocation {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Objects.requireNonNull(blobs, "blobs");
     }
 
-    /** A registry in a folder: {@code DIR/registry.db} and {@code DIR/blobs/}. */
+    /**
+     * A registry in a folder: {@code DIR/registry.db} and {@code DIR/blobs/}.
+     *
+     * @param dir the registry folder
+     * @return the location
+     */
     public static RegistryLocation folder(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
         return new RegistryLocation("jdbc:sqlite:" + abs.resolve(DATABASE_FILE), abs.resolve(BLOBS_DIR), abs);
@@ -44,6 +57,8 @@ public record RegistryLocation(String jdbcUrl, Path blobs, Path folder) {
     /**
      * A registry in PostgreSQL with its blobs in a folder.
      *
+     * @param blobs the blob folder
+     * @return the location
      * @param url a {@code jdbc:postgresql:} URL; the password may be in it or in {@code PGPASSWORD}
      */
     public static RegistryLocation postgres(String url, Path blobs) {
@@ -59,6 +74,10 @@ public record RegistryLocation(String jdbcUrl, Path blobs, Path folder) {
      * {@code ~/.floe/registry}; for a PostgreSQL URL the blob folder is {@code --blobs} (or null),
      * else {@code FLOE_REGISTRY_BLOBS}.
      *
+     * @param option the {@code --registry} value, or null
+     * @param blobsOption the {@code --blobs} value, or null
+     * @param env the environment, for {@code FLOE_REGISTRY} and {@code FLOE_REGISTRY_BLOBS}
+     * @return the location
      * @throws IllegalArgumentException for a JDBC URL of another database, or a PostgreSQL URL
      *     without a blob folder
      */
@@ -85,12 +104,20 @@ public record RegistryLocation(String jdbcUrl, Path blobs, Path folder) {
         return folder(Path.of(where));
     }
 
-    /** Whether the metadata is in PostgreSQL. */
+    /**
+     * Whether the metadata is in PostgreSQL.
+     *
+     * @return true for PostgreSQL, false for SQLite
+     */
     public boolean isPostgres() {
         return jdbcUrl.startsWith(POSTGRES_PREFIX);
     }
 
-    /** The folder, or the URL without its password; for messages. */
+    /**
+     * The folder, or the URL without its password; for messages.
+     *
+     * @return the display text; never contains the password
+     */
     public String display() {
         return folder != null ? folder.toString() : redact(jdbcUrl) + " (blobs in " + blobs + ")";
     }

@@ -25,12 +25,20 @@ public final class RegistrySource implements ComponentSource, AutoCloseable {
     private final RegistryLocation location;
     private Registry registry;
 
-    /** A source reading the registry at {@code location} when first asked. */
+    /**
+     * A source reading the registry at {@code location} when first asked.
+     *
+     * @param location where the registry is
+     */
     public RegistrySource(RegistryLocation location) {
         this.location = location;
     }
 
-    /** Where the registry is. */
+    /**
+     * Where the registry is.
+     *
+     * @return the location
+     */
     public RegistryLocation location() {
         return location;
     }

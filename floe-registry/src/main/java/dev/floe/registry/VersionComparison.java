@@ -29,6 +29,12 @@ public record VersionComparison(String component, List<Run> runs) {
      */
     public record Run(String ref, ComponentVersion version, ExperimentResult result) {}
 
+    /**
+     * Copies the runs.
+     *
+     * @param component the config's component the versions replaced
+     * @param runs one per version, in the order given
+     */
     public VersionComparison {
         runs = List.copyOf(runs);
     }
@@ -36,6 +42,7 @@ public record VersionComparison(String component, List<Run> runs) {
     /**
      * Resolves every reference, loads the config's data once, and trains the config once per version.
      *
+     * @return one run per version, in {@code refs} order
      * @param config the experiment config
      * @param baseDir the folder its relative paths start from
      * @param location the registry the versions are in

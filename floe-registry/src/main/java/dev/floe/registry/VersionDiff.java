@@ -28,6 +28,17 @@ import java.util.TreeSet;
 public record VersionDiff(VersionRef a, VersionRef b, List<String> config, List<String> ports, List<String> shapes,
         List<ParamDelta> weights, List<String> ledger) {
 
+    /**
+     * Copies the lists.
+     *
+     * @param a the first version
+     * @param b the second version
+     * @param config config keys that differ, as {@code key: a → b}
+     * @param ports ports that differ, as {@code in port: a → b}
+     * @param shapes parameters only in one version or with different shapes
+     * @param weights per parameter present in both with the same shape, how much it moved
+     * @param ledger ledger keys that differ, as {@code key: a → b}
+     */
     public VersionDiff {
         config = List.copyOf(config);
         ports = List.copyOf(ports);
@@ -46,13 +57,21 @@ public record VersionDiff(VersionRef a, VersionRef b, List<String> config, List<
      * @param relative {@code l2 / ‖a‖} (infinite when a is all zeros and b is not)
      */
     public record ParamDelta(String path, long size, double l2, double maxAbs, double relative) {
-        /** Whether the values are bit-for-bit equal. */
+        /**
+         * Whether the values are bit-for-bit equal.
+         *
+         * @return true when bit-for-bit equal
+         */
         public boolean identical() {
             return maxAbs == 0 && l2 == 0;
         }
     }
 
-    /** Whether nothing but the version numbers differs. */
+    /**
+     * Whether nothing but the version numbers differs.
+     *
+     * @return true when the weights are identical
+     */
     public boolean sameWeights() {
         return shapes.isEmpty() && weights.stream().allMatch(ParamDelta::identical);
     }
@@ -178,7 +197,11 @@ public record VersionDiff(VersionRef a, VersionRef b, List<String> config, List<
         return s.length() > 120 ? s.substring(0, 117) + "..." : s;
     }
 
-    /** The difference as text, section by section; identical sections say so in one line. */
+    /**
+     * The difference as text, section by section; identical sections say so in one line.
+     *
+     * @return the text, lines ending in a newline
+     */
     public String render() {
         StringBuilder sb = new StringBuilder();
         sb.append("diff ").append(a).append(" → ").append(b).append('\n');

@@ -13,6 +13,14 @@ import com.fasterxml.jackson.annotation.JsonValue;
  */
 public record VersionRef(String name, Integer version, String tag) {
 
+    /**
+     * Checks the name and that at most one of version and tag is given.
+     *
+     * @param name the component name
+     * @param version the version number, or null
+     * @param tag the tag, or null; at most one of version and tag is set
+     * @throws IllegalArgumentException for an invalid name, or both a version and a tag
+     */
     public VersionRef {
         Names.name(name);
         if (version != null && tag != null) {
@@ -27,7 +35,13 @@ public record VersionRef(String name, Integer version, String tag) {
         }
     }
 
-    /** {@code name@version}. */
+    /**
+     * {@code name@version}.
+     *
+     * @param name the component name
+     * @param version the version number
+     * @return the reference
+     */
     public static VersionRef of(String name, int version) {
         return new VersionRef(name, version, null);
     }
@@ -35,6 +49,8 @@ public record VersionRef(String name, Integer version, String tag) {
     /**
      * Parses {@code NAME@VERSION}, {@code NAME@TAG} or {@code NAME}.
      *
+     * @param text the reference text
+     * @return the reference
      * @throws IllegalArgumentException naming the text and the accepted forms
      */
     @JsonCreator
@@ -68,7 +84,11 @@ public record VersionRef(String name, Integer version, String tag) {
         return new VersionRef(name, null, after);
     }
 
-    /** Whether this names the newest version ({@code NAME} alone). */
+    /**
+     * Whether this names the newest version ({@code NAME} alone).
+     *
+     * @return true when neither a version nor a tag is given
+     */
     public boolean latest() {
         return version == null && tag == null;
     }
