@@ -88,5 +88,23 @@ class PredictImagesTest {
         Result needsLabels = floe("eval", run.toString(), "--data", firstImages(20).toString());
         assertEquals(2, needsLabels.code());
         assertTrue(needsLabels.err().contains("--labels"), needsLabels.err());
+
+        // --explain names pixels by row and column; a black pixel adds nothing against the black baseline
+        Path images = firstImages(3);
+        byte[] pixels = Files.readAllBytes(images);
+        Path explained = dir.resolve("explained.jsonl");
+        Result explain = floe("predict", run.toString(), "--input", images.toString(), "--out", explained.toString(),
+                "--explain", "--top", "5", "--steps", "4");
+        assertEquals(0, explain.code(), explain.err());
+        List<String> rows = Files.readAllLines(explained);
+        assertEquals(3, rows.size());
+        for (int i = 0; i < 3; i++) {
+            for (JsonNode c : Json.mapper().readTree(rows.get(i)).get("explanation")) {
+                int position = c.get("position").asInt();
+                assertEquals("row " + position / 28 + " col " + position % 28, c.get("input").asText(), rows.get(i));
+                int pixel = pixels[16 + i * 28 * 28 + position] & 0xff;
+                assertTrue(pixel > 0, "pixel " + c + " of image " + i + " is black but has a contribution");
+            }
+        }
     }
 }

@@ -33,6 +33,7 @@ public final class Unlabeled {
      * The first non-blank record of a CSV file (plain or gzipped), its cells trimmed as
      * {@link CsvReader} trims them: the header when the file has one.
      *
+     * @param file the CSV file
      * @param delimiter the cell delimiter the file is read with ({@code data.delimiter})
      * @return the cells, or an empty list when the file has no record
      * @throws DataFormatException when the file is not UTF-8 or its quoting is broken, naming the line
@@ -70,6 +71,8 @@ public final class Unlabeled {
      * The header record, when there is one, gets {@code column} there, every other record
      * {@code value}.
      *
+     * @param in the CSV file to copy
+     * @param out where the copy goes
      * @param delimiter the cell delimiter of {@code in}, kept in {@code out}
      * @param header whether the first non-blank record is a header
      * @param labelIndex where the label cell goes (0-based), or -1 for last

@@ -266,7 +266,12 @@ public final class Predictor implements AutoCloseable {
      *     first (ties by position), at most the number asked for
      */
     public record Explanation(Prediction prediction, List<Contribution> top) {
-        /** Copies {@code top}. */
+        /**
+         * Copies {@code top}.
+         *
+         * @param prediction the prediction
+         * @param top the most contributing inputs, largest first
+         */
         public Explanation {
             top = List.copyOf(top);
         }
@@ -282,6 +287,7 @@ public final class Predictor implements AutoCloseable {
      * feature 0 (a black image); for text runs every token replaced by the padding id, the attention
      * mask kept, with contributions taken at the encoder's embeddings and summed per token.
      *
+     * @param file the examples, in the run's data format (labels optional)
      * @param idxLabels IDX runs: the labels file of the images, or null
      * @param top how many inputs to keep per example, ≥ 1
      * @param steps path points per example, ≥ 1 (more: sums closer to the logit change, slower)

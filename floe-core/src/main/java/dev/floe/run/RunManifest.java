@@ -223,7 +223,16 @@ public record RunManifest(
             this(role, name, examples, classes, fingerprint, null);
         }
 
-        /** A record of a single-task run's data, with class names for text data (else null). */
+        /**
+         * A record of a single-task run's data.
+         *
+         * @param role {@code train} or {@code eval}
+         * @param name how it was read and derived
+         * @param examples number of examples
+         * @param classes number of classes
+         * @param fingerprint content fingerprint of the examples
+         * @param labels the class names of text data, else null
+         */
         public DataRecord(String role, String name, int examples, int classes, String fingerprint, List<String> labels) {
             this(role, name, examples, classes, fingerprint, labels, null, null);
         }
