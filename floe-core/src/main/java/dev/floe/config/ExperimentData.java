@@ -53,10 +53,7 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      */
     public record TaskData(String name, String output, double weight, ExperimentData data) {}
 
-    /**
-     * How the readers' messages name the options a config sets. There is no key for the CSV header
-     * or delimiter: files must have a header line and use commas.
-     */
+    /** How the readers' messages name the options a config sets: by their YAML keys under {@code data}. */
     static final OptionNames KEYS = new OptionNames("data.label_column", "data.label_index", "data.header",
             "data.delimiter", "data.num_classes", "data.drop_columns", "data.labels");
 
