@@ -17,7 +17,8 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B6 and B11 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
+ * Runs B1-B6 and B8-B11 in one process (B9's arms and B11's resident-set probes in child JVMs), or
+ * the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
  *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
@@ -56,6 +57,8 @@ public final class BenchHarness {
         results.add(PrefixBenches.runB5(settings, log));
         results.add(CheckpointBench.run(settings, log));
         results.addAll(MiniLmBench.run(settings, log));
+        results.add(MemoryBench.run(settings, log));
+        results.add(ComputeBench.run(settings, log));
         results.sort(Comparator.comparing((BenchResult r) -> r.id().length()).thenComparing(BenchResult::id)); // B2 before B11
         double wall = (System.nanoTime() - start) / 1e9;
         Path file = outDir.resolve(RESULTS_FILE);

@@ -1,6 +1,7 @@
 package dev.floe.components;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.floe.graph.Component;
 import dev.floe.graph.ElementType;
@@ -213,7 +214,7 @@ public final class TransformerEncoder extends Component {
         for (int i = 0; i < layers.size(); i++) {
             TransformerLayer layer = layers.get(i);
             String path = name() + "/layer." + i;
-            x = context.layerOutput(path, context.segment(path, x, h -> layer.forward(context, h, maskBias))); // (B, T, H)
+            x = context.layerOutput(path, context.segment(path, x, h -> scoped(context, path, h, maskBias, layer))); // (B, T, H)
         }
         if (pooling == Pooling.CLS) {
             return Map.of("hidden", x, "pooled", x.get(":, 0, :")); // (B, T, H), (B, H)
@@ -222,6 +223,28 @@ public final class TransformerEncoder extends Component {
         NDArray sum = x.mul(weights).sum(new int[] {1}); // (B, H)
         NDArray count = maskF.sum(new int[] {1}, true).maximum(MIN_TOKEN_COUNT); // (B, 1)
         return Map.of("hidden", x, "pooled", sum.div(count)); // (B, T, H), (B, H)
+    }
+
+    /**
+     * Runs one layer. A layer that does not train in this pass (inference, or a frozen layer that no
+     * gradient passes through) runs in a scope of its own that is closed when it returns, so its
+     * intermediate arrays (scores, probabilities, the FFN's (B, T, I) activations) are freed at once
+     * instead of staying alive until the whole pass's scope closes; only the output is kept. Values
+     * shown to {@link ForwardContext#observe} are freed then too, which its contract allows only for
+     * contexts that copy them at once (as attention recordings do).
+     */
+    private static NDArray scoped(ForwardContext context, String path, NDArray x, NDArray maskBias,
+            TransformerLayer layer) {
+        if (context.training(path) || x.hasGradient()) {
+            return layer.forward(context, x, maskBias);
+        }
+        NDManager parent = x.getManager();
+        try (NDManager scope = parent.newSubManager()) {
+            x.tempAttach(scope); // results of operations on x are made in x's manager: this scope
+            NDArray out = layer.forward(context, x, maskBias); // (B, T, H)
+            out.attach(parent);
+            return out;
+        }
     }
 
     private void checkSameShape(NDArray ids, NDArray other, String port) {
