@@ -31,6 +31,19 @@ import numpy as np
 import torch
 
 
+def loaded_blas():
+    """The BLAS shared libraries this process has mapped: a 'generic' torch multiplies through
+    whatever libblas.so.3 points to, OpenBLAS or the much slower reference BLAS."""
+    torch.ones(2, 2) @ torch.ones(2, 2)
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = sorted({line.split()[-1].rsplit("/", 1)[-1] for line in maps
+                           if "blas" in line.lower() and "/" in line})
+    except OSError:
+        return "loaded library unknown"
+    return ", ".join(libs) if libs else "no BLAS library mapped"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("features")
@@ -77,6 +90,7 @@ def main():
     config = torch.__config__.show()
     found = re.search(r"BLAS_INFO=([^,\s]+)", config)
     blas = found.group(1) if found else "unknown"
+    blas = blas + " (" + loaded_blas() + ")"
     if a.serve:
         print(json.dumps({"torch_version": torch.__version__, "blas": blas, "threads": torch.get_num_threads(),
                           "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"]}), flush=True)
