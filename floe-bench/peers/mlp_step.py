@@ -6,16 +6,42 @@ labels), builds inputs -> hidden -> hidden -> classes with ReLU, trains with Ada
 and prints one JSON object: median seconds per step over the timed trials.
 
 Usage: mlp_step.py FEATURES LABELS --inputs 784 --hidden 256 --classes 10 --batch 64
-                   --steps 40 --warmup 2 --trials 9 [--lr 1e-3] [--weight-decay 0.01]
+                   --steps 40 --warmup 2 --trials 9 [--lr 1e-3] [--weight-decay 0.01] [--serve]
+
+With --serve it prints one JSON line describing the set-up, then for every line "trial" read on
+standard input runs one timed trial and prints {"seconds_per_step": ...}, until "quit" or the end of
+input: the harness interleaves these trials with its own arms.
+
+Threads are pinned to one before torch loads: Debian's torch multiplies through OpenBLAS, which
+ignores torch.set_num_threads and takes every core unless OPENBLAS_NUM_THREADS=1.
 """
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 import argparse
 import json
 import re
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
+
+
+def loaded_blas():
+    """The BLAS shared libraries this process has mapped: a 'generic' torch multiplies through
+    whatever libblas.so.3 points to, OpenBLAS or the much slower reference BLAS."""
+    torch.ones(2, 2) @ torch.ones(2, 2)
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = sorted({line.split()[-1].rsplit("/", 1)[-1] for line in maps
+                           if "blas" in line.lower() and "/" in line})
+    except OSError:
+        return "loaded library unknown"
+    return ", ".join(libs) if libs else "no BLAS library mapped"
 
 
 def main():
@@ -31,6 +57,7 @@ def main():
     p.add_argument("--trials", type=int, default=5)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--serve", action="store_true", help="run trials on request from standard input")
     a = p.parse_args()
 
     torch.set_num_threads(1)
@@ -60,12 +87,21 @@ def main():
             opt.step()
         return (time.perf_counter() - start) / a.steps
 
-    for _ in range(a.warmup):
-        trial()
-    times = [trial() for _ in range(a.trials)]
     config = torch.__config__.show()
     found = re.search(r"BLAS_INFO=([^,\s]+)", config)
     blas = found.group(1) if found else "unknown"
+    blas = blas + " (" + loaded_blas() + ")"
+    if a.serve:
+        print(json.dumps({"torch_version": torch.__version__, "blas": blas, "threads": torch.get_num_threads(),
+                          "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"]}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "quit":
+                break
+            print(json.dumps({"seconds_per_step": trial()}), flush=True)
+        return
+    for _ in range(a.warmup):
+        trial()
+    times = [trial() for _ in range(a.trials)]
     print(json.dumps({
         "torch_version": torch.__version__,
         "blas": blas,

@@ -77,16 +77,25 @@ final class MlpBench {
                         bare.step(features, labels, i * batch, batch);
                     }
                 }) / steps;
-                log.accept("B6: " + s.trials() + " interleaved trials of " + steps + " steps: Floe trainer, Floe step, bare DJL");
-                double[] m = Interleaved.medians(s.warmup(), s.trials(), List.of(floe, floeStep, djl));
-                TorchPeer.Outcome peer = s.torchPeer()
-                        ? TorchPeer.run(PEER_SCRIPT, features, labels, List.of(
+                TorchPeer.Started started = s.torchPeer()
+                        ? TorchPeer.start(PEER_SCRIPT, features, labels, List.of(
                                 "--inputs", Long.toString(INPUTS), "--hidden", Long.toString(h),
                                 "--classes", Integer.toString(Synthetic.CLASSES), "--batch", Integer.toString(batch),
-                                "--steps", Integer.toString(steps), "--warmup", Integer.toString(Math.max(1, s.warmup())),
-                                "--trials", Integer.toString(s.trials()), "--lr", Double.toString(LR),
+                                "--steps", Integer.toString(steps), "--lr", Double.toString(LR),
                                 "--weight-decay", Double.toString(spec.weightDecay())))
-                        : new TorchPeer.Outcome(null, "PyTorch peer not requested");
+                        : new TorchPeer.Started(null, "PyTorch peer not requested");
+                TorchPeer.Outcome peer;
+                double[] m;
+                try (TorchPeer.Session torch = started.session()) {
+                    List<DoubleSupplier> arms = new ArrayList<>(List.of(floe, floeStep, djl));
+                    if (torch != null) {
+                        arms.add(torch::trial); // the peer's trials interleaved with Floe's, threads pinned
+                    }
+                    log.accept("B6: " + s.trials() + " interleaved trials of " + steps
+                            + " steps: Floe trainer, Floe step, bare DJL" + (torch != null ? ", PyTorch eager" : ""));
+                    m = Interleaved.medians(s.warmup(), s.trials(), arms);
+                    peer = new TorchPeer.Outcome(torch != null ? m[3] : null, started.note());
+                }
                 BenchResult.Memory memory = Measured.memory(plan, trainer.optimizer());
                 return result(s, m[0], m[1], m[2], peer, memory, h);
             }

@@ -56,46 +56,65 @@ final class RssProbe {
      * @return the growth in MiB, or -1 with the reason in {@code why[0]} when the child could not run
      */
     static double measure(boolean checkpointed, CheckpointBench.Size z, String[] why) {
+        List<String> lines = child(RssProbe.class, List.of(checkpointed ? "checkpointed" : "plain",
+                Long.toString(z.hidden()), Integer.toString(z.layers()), Long.toString(z.heads()),
+                Long.toString(z.intermediate()), Integer.toString(z.seq()), Integer.toString(z.batch())), "1g", why);
+        if (lines == null) {
+            return -1;
+        }
+        for (String line : lines) {
+            if (line.startsWith(RESULT)) {
+                return Double.parseDouble(line.substring(RESULT.length()));
+            }
+        }
+        why[0] = "the probe JVM printed no result" + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1));
+        return -1;
+    }
+
+    /**
+     * Runs {@code main} in a fresh JVM with this JVM's class or module path and engine thread
+     * settings, the engine offline, and the heap capped at {@code heap}.
+     *
+     * @return the child's output lines (standard output and error) when it exited with 0, else null
+     *     with the reason in {@code why[0]}
+     */
+    static List<String> child(Class<?> main, List<String> args, String heap, String[] why) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dai.djl.offline=true",
+                "-Xmx" + heap, "-Dai.djl.offline=true",
                 "-Dai.djl.pytorch.num_threads=" + System.getProperty("ai.djl.pytorch.num_threads", "1"),
                 "-Dai.djl.pytorch.num_interop_threads=1"));
         String modulePath = System.getProperty("jdk.module.path");
-        if (RssProbe.class.getModule().isNamed() && modulePath != null) {
+        if (main.getModule().isNamed() && modulePath != null) {
             cmd.addAll(List.of("-p", modulePath, "-cp", System.getProperty("java.class.path", ""), "-m",
-                    RssProbe.class.getModule().getName() + "/" + RssProbe.class.getName()));
+                    main.getModule().getName() + "/" + main.getName()));
         } else {
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RssProbe.class.getName()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         }
-        cmd.addAll(List.of(checkpointed ? "checkpointed" : "plain", Long.toString(z.hidden()), Integer.toString(z.layers()),
-                Long.toString(z.heads()), Long.toString(z.intermediate()), Integer.toString(z.seq()),
-                Integer.toString(z.batch())));
+        cmd.addAll(args);
         Path log = null;
         try {
-            log = Files.createTempFile("floe-rss-probe", ".log");
+            log = Files.createTempFile("floe-probe", ".log");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("DJL_OFFLINE", "true");
             Process p = pb.start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 why[0] = "the probe JVM timed out";
-                return -1;
+                return null;
             }
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            for (String line : lines) {
-                if (line.startsWith(RESULT)) {
-                    return Double.parseDouble(line.substring(RESULT.length()));
-                }
+            if (p.exitValue() != 0) {
+                why[0] = "the probe JVM exited with " + p.exitValue() + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1));
+                return null;
             }
-            why[0] = "the probe JVM exited with " + p.exitValue() + (lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1));
-            return -1;
+            return lines;
         } catch (IOException | RuntimeException e) {
             why[0] = "the probe JVM did not run (" + e.getMessage() + ")";
-            return -1;
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             why[0] = "interrupted";
-            return -1;
+            return null;
         } finally {
             if (log != null) {
                 try {

@@ -3,6 +3,7 @@ package dev.floe.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.floe.io.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -20,11 +22,24 @@ import java.util.concurrent.TimeUnit;
  * the {@code python3} found first on PATH may be a build without torch. The script is looked up in
  * {@code -Dfloe.bench.peers}, else in {@code floe-bench/peers} or {@code peers} above the working
  * folder or the running jar.
+ *
+ * <p>Every peer process runs with {@code OPENBLAS_NUM_THREADS}, {@code OMP_NUM_THREADS} and
+ * {@code MKL_NUM_THREADS} set to 1 ({@link #PINNED_THREADS}): Debian's torch multiplies through
+ * OpenBLAS, which ignores {@code torch.set_num_threads} and takes every core otherwise (a 1024²
+ * product ran at about twice the one-core rate), so an unpinned peer is not a one-thread peer.
+ * {@link Session} runs a peer's trials on request, so that a bench can interleave them with its own
+ * arms instead of timing the peer once on the side.
  */
 final class TorchPeer {
 
     static final String DEFAULT_PYTHON = "/usr/bin/python3";
+    /** Environment every peer runs with: one BLAS and OpenMP thread. */
+    static final Map<String, String> PINNED_THREADS =
+            Map.of("OPENBLAS_NUM_THREADS", "1", "OMP_NUM_THREADS", "1", "MKL_NUM_THREADS", "1");
     private static final long TIMEOUT_SECONDS = 300;
+
+    /** A started peer session, or null with the reason in {@code note}; else {@code note} describes the peer. */
+    record Started(Session session, String note) {}
 
     /** A peer's measurement, or why there is none. */
     record Outcome(Double secondsPerStep, String note) {}
@@ -94,8 +109,10 @@ final class TorchPeer {
             command.addAll(args);
             Path outFile = dir.resolve("out.txt");
             // output goes to a file so that the timeout can fire (reading a pipe would block until exit)
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .redirectOutput(outFile.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .redirectOutput(outFile.toFile());
+            pb.environment().putAll(PINNED_THREADS);
+            Process p = pb.start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return new Outcome(null, "PyTorch peer timed out after " + TIMEOUT_SECONDS + " s");
@@ -115,6 +132,127 @@ final class TorchPeer {
             return new Outcome(null, "PyTorch peer interrupted");
         } finally {
             deleteQuietly(dir);
+        }
+    }
+
+    /**
+     * A running peer in {@code --serve} mode: {@link #trial()} asks it for one timed trial and
+     * returns its seconds per step, so the peer's trials can sit between the bench's own.
+     */
+    static final class Session implements AutoCloseable {
+        private final Process process;
+        private final java.io.BufferedWriter in;
+        private final java.io.BufferedReader out;
+        private final Path dir;
+        private final String description;
+
+        private Session(Process process, Path dir, String description) {
+            this.process = process;
+            this.dir = dir;
+            this.in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+                    StandardCharsets.UTF_8));
+            this.out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            this.description = description;
+        }
+
+        /** What runs: torch version, threads, BLAS. */
+        String description() {
+            return description;
+        }
+
+        /**
+         * One timed trial of the peer.
+         *
+         * @return the peer's median-free seconds per step of this trial
+         * @throws IllegalStateException if the peer exited or answered something else
+         */
+        double trial() {
+            try {
+                in.write("trial\n");
+                in.flush();
+                String line = out.readLine();
+                if (line == null) {
+                    throw new IllegalStateException("the PyTorch peer exited during a trial");
+                }
+                return Json.mapper().readTree(line).get("seconds_per_step").asDouble();
+            } catch (IOException e) {
+                throw new UncheckedIOException("the PyTorch peer failed during a trial: " + e.getMessage(), e);
+            }
+        }
+
+        /** Asks the peer to quit, then ends it and removes its temporary files. */
+        @Override
+        public void close() {
+            try {
+                in.write("quit\n");
+                in.flush();
+            } catch (IOException e) {
+                // the peer already exited
+            }
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+            deleteQuietly(dir);
+        }
+    }
+
+    /**
+     * Starts {@code script} in {@code --serve} mode on the features and labels (as {@link #run}),
+     * with threads pinned, and waits for its set-up line.
+     *
+     * @return the session, or none with a note saying why
+     */
+    static Started start(String script, float[] features, int[] labels, List<String> args) {
+        Optional<String> missing = unavailable(script);
+        if (missing.isPresent()) {
+            return new Started(null, "PyTorch peer skipped: " + missing.get());
+        }
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("floe-bench-peer");
+            Path x = dir.resolve("features.f32");
+            Path y = dir.resolve("labels.i64");
+            ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            xb.asFloatBuffer().put(features);
+            Files.write(x, xb.array());
+            ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (int label : labels) {
+                yb.putLong(label);
+            }
+            Files.write(y, yb.array());
+            List<String> command = new ArrayList<>(List.of(python(), locate(script).get().toString(), x.toString(), y.toString()));
+            command.addAll(args);
+            command.add("--serve");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().putAll(PINNED_THREADS);
+            Process p = pb.start();
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String first = out.readLine();
+            if (first == null) {
+                p.destroyForcibly();
+                deleteQuietly(dir);
+                return new Started(null, "PyTorch peer failed to start (exit code " + p.waitFor() + ")");
+            }
+            JsonNode json = Json.mapper().readTree(first);
+            String description = "PyTorch " + json.path("torch_version").asText("?") + " eager, "
+                    + json.path("threads").asInt() + " thread(s), OPENBLAS_NUM_THREADS="
+                    + json.path("openblas_threads").asText("?") + ", BLAS " + json.path("blas").asText("unknown")
+                    + ", torch.optim.AdamW, trials interleaved with Floe's";
+            return new Started(new Session(p, dir, description), description);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(dir);
+            return new Started(null, "PyTorch peer failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            deleteQuietly(dir);
+            return new Started(null, "PyTorch peer interrupted");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.floe.components;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -247,14 +248,15 @@ public final class TransformerEncoder extends Component {
         }
         String embedded = name() + "/embeddings";
         NDArray x = context.layerOutput(embedded, context.segment(embedded, tokens, tok -> Map.of(ForwardContext.SINGLE,
-                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids"), virtualTokens(context, on))))
+                embeddings.forward(context, tok.get("input_ids"), tok.get("token_type_ids"),
+                        virtualTokens(context, on, tok.get("input_ids").getManager()))))
                 .get(ForwardContext.SINGLE)); // (B, N + T, H)
         for (int i = 0; i < layers.size(); i++) {
             TransformerLayer layer = layers.get(i);
             String path = name() + "/layer." + i;
             int index = i;
             x = context.layerOutput(path, context.segment(path, x,
-                    h -> layer.forward(context, h, maskBias, prefix(context, on, index, b)))); // (B, N + T, H)
+                    h -> scoped(context, path, h, maskBias, layer, prefix(context, on, index, b, h.getManager())))); // (B, N + T, H)
         }
         if (n > 0) {
             x = x.get(new NDIndex(":, {}:, :", n)); // (B, T, H): the real tokens
@@ -301,20 +303,34 @@ public final class TransformerEncoder extends Component {
         return n;
     }
 
-    /** The active extensions' virtual tokens, concatenated in order: (N, H), or null. */
-    private static NDArray virtualTokens(ForwardContext context, List<EncoderExtension> on) {
+    /**
+     * The active extensions' virtual tokens, concatenated in order: (N, H) in {@code pass}, or null.
+     * Every array made from the trained parameters belongs to {@code pass}, so none outlives the
+     * forward pass (operations on a parameter would otherwise make their results in the model's
+     * long-lived manager, one set per pass).
+     */
+    private static NDArray virtualTokens(ForwardContext context, List<EncoderExtension> on, NDManager pass) {
         NDArray all = null;
         for (EncoderExtension e : on) {
             NDArray v = e.virtualTokens(context); // (N_e, H)
             if (v != null) {
+                v = inPass(v, pass);
                 all = all == null ? v : all.concat(v, 0);
             }
         }
         return all;
     }
 
-    /** The active extensions' prefixes for one layer, concatenated in order, or null. */
-    private static TransformerLayer.Prefix prefix(ForwardContext context, List<EncoderExtension> on, int layer, long b) {
+    /** A differentiable view of a parameter's array owned by {@code pass}, so what is computed from it is too. */
+    private static NDArray inPass(NDArray parameter, NDManager pass) {
+        NDArray view = parameter.reshape(parameter.getShape());
+        view.attach(pass);
+        return view;
+    }
+
+    /** The active extensions' prefixes for one layer, concatenated in order and owned by {@code pass}, or null. */
+    private static TransformerLayer.Prefix prefix(ForwardContext context, List<EncoderExtension> on, int layer, long b,
+            NDManager pass) {
         NDArray key = null;
         NDArray value = null;
         NDArray bias = null;
@@ -326,13 +342,37 @@ public final class TransformerEncoder extends Component {
             long p = kv.key().getShape().get(0);
             NDArray rows = context.routedRows(e.name()); // (B) or null
             NDArray eBias = rows == null
-                    ? kv.key().getManager().zeros(new Shape(b, 1, 1, p))
+                    ? pass.zeros(new Shape(b, 1, 1, p))
                     : rows.neg().add(1f).mul(MASKED_SCORE).reshape(b, 1, 1, 1).broadcast(b, 1, 1, p); // (B, 1, 1, P)
-            key = key == null ? kv.key() : key.concat(kv.key(), 0);
-            value = value == null ? kv.value() : value.concat(kv.value(), 0);
+            NDArray k = inPass(kv.key(), pass); // (P, H)
+            NDArray v = inPass(kv.value(), pass); // (P, H)
+            key = key == null ? k : key.concat(k, 0);
+            value = value == null ? v : value.concat(v, 0);
             bias = bias == null ? eBias : bias.concat(eBias, 3);
         }
         return key == null ? null : new TransformerLayer.Prefix(key, value, bias);
+    }
+
+    /**
+     * Runs one layer. A layer that does not train in this pass (inference, or a frozen layer that no
+     * gradient passes through) runs in a scope of its own that is closed when it returns, so its
+     * intermediate arrays (scores, probabilities, the FFN's (B, T, I) activations) are freed at once
+     * instead of staying alive until the whole pass's scope closes; only the output is kept. Values
+     * shown to {@link ForwardContext#observe} are freed then too, which its contract allows only for
+     * contexts that copy them at once (as attention recordings do).
+     */
+    private static NDArray scoped(ForwardContext context, String path, NDArray x, NDArray maskBias,
+            TransformerLayer layer, TransformerLayer.Prefix prefix) {
+        if (context.training(path) || x.hasGradient()) {
+            return layer.forward(context, x, maskBias, prefix);
+        }
+        NDManager parent = x.getManager();
+        try (NDManager scope = parent.newSubManager()) {
+            x.tempAttach(scope); // results of operations on x are made in x's manager: this scope
+            NDArray out = layer.forward(context, x, maskBias, prefix); // (B, T, H)
+            out.attach(parent);
+            return out;
+        }
     }
 
     private void checkSameShape(NDArray ids, NDArray other, String port) {

@@ -83,6 +83,37 @@ class TransformerEncoderTest {
     }
 
     @Test
+    void inferenceKeepsNoLayerIntermediatesAliveAndGivesTheSameOutputs() {
+        long[][] ids = {{1, 2, 3, 4}, {5, 6, 7, 0}};
+        long[][] mask = {{1, 1, 1, 1}, {1, 1, 1, 0}};
+        try (ModelGraph shallow = graphOf(deep(1), false); ModelGraph deep = graphOf(deep(6), false);
+                NDManager m = FloeEngine.newManager()) {
+            int[] alive = new int[2];
+            int i = 0;
+            for (ModelGraph g : List.of(shallow, deep)) {
+                try (NDManager pass = m.newSubManager()) {
+                    g.forward(batch(pass, ids, mask), ForwardContext.INFERENCE, List.of("pooled"));
+                    alive[i++] = FloeEngine.liveArrays(pass);
+                }
+            }
+            // each further layer leaves only its output behind, not its ~30 intermediates
+            assertTrue(alive[1] - alive[0] <= 5, "live arrays after the pass: 1 layer " + alive[0] + ", 6 layers " + alive[1]);
+        }
+        // the scoped inference pass computes what a training-mode pass without dropout computes
+        try (ModelGraph g = graphOf(tiny(0f), false); NDManager m = FloeEngine.newManager()) {
+            float[] inference = g.forward(batch(m, ids, mask), ForwardContext.INFERENCE, List.of("hidden")).get("hidden")
+                    .toFloatArray();
+            float[] training = g.forward(batch(m, ids, mask), path -> true, List.of("hidden")).get("hidden").toFloatArray();
+            assertArrayEquals(training, inference, 0f);
+        }
+    }
+
+    private static TransformerEncoder deep(int layers) {
+        return TransformerEncoder.builder().name("enc").vocab(20).hidden(H).layers(layers).heads(2)
+                .intermediate(16).maxPositions(8).build();
+    }
+
+    @Test
     void portsChildNamesAndLayerOrderFollowBert() {
         TransformerEncoder enc = tiny(0.1f);
         assertEquals("[input_ids [batch, seq] int64, attention_mask [batch, seq] int64, token_type_ids [batch, seq] int64]",

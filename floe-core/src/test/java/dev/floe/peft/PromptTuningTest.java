@@ -259,4 +259,19 @@ class PromptTuningTest {
             assertTrue(dev.floe.export.OnnxExport.toOnnx(g, null, "test").length > 0, "the base exports");
         }
     }
+
+    @Test
+    void forwardPassesLeaveNoArraysBehindInTheModel() {
+        try (ModelGraph g = graph(7, TransformerEncoder.Pooling.MEAN)) {
+            Prompts.inject(g, new PromptSpec("soft", 2, "enc"), true);
+            Prompts.inject(g, new PrefixSpec("pfx", 3, "enc"), true);
+            run(g, IDS, MASK);
+            int afterOne = dev.floe.engine.FloeEngine.liveArraysEverywhere();
+            for (int i = 0; i < 10; i++) {
+                run(g, IDS, MASK);
+            }
+            assertEquals(afterOne, dev.floe.engine.FloeEngine.liveArraysEverywhere(),
+                    "arrays made from the virtual tokens and prefixes must close with the pass");
+        }
+    }
 }
