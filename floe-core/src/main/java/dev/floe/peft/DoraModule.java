@@ -11,7 +11,6 @@ import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
 import dev.floe.nn.ParamScope;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,21 +22,15 @@ import java.util.Set;
  * The row norms ‖V‖ are part of the gradient (the paper's exact form, not its detached
  * approximation).
  */
-final class DoraModule implements PeftModule {
+final class DoraModule extends WeightModule<DoraSpec> {
 
     /** Path segment between the Linear's path and the module name: the same as LoRA's. */
     static final String SEGMENT = LoraModule.SEGMENT;
 
-    private final DoraSpec spec;
-    private final Set<String> active;
     private final List<Layer> layers = new ArrayList<>();
-    private final Map<String, Param> params = new LinkedHashMap<>();
-    private boolean merged;
-    private long mergeOrder;
 
     private DoraModule(DoraSpec spec, Set<String> active) {
-        this.spec = spec;
-        this.active = active;
+        super(spec, active);
     }
 
     /**
@@ -109,32 +102,8 @@ final class DoraModule implements PeftModule {
     }
 
     @Override
-    public DoraSpec spec() {
-        return spec;
-    }
-
-    @Override
     public List<Target> targets() {
         return layers.stream().map(l -> l.target).toList();
-    }
-
-    @Override
-    public Map<String, Param> params() {
-        return Collections.unmodifiableMap(params);
-    }
-
-    @Override
-    public boolean merged() {
-        return merged;
-    }
-
-    @Override
-    public long mergeOrder() {
-        return mergeOrder;
-    }
-
-    boolean active() {
-        return !merged && active.contains(spec.name());
     }
 
     /**
@@ -147,9 +116,7 @@ final class DoraModule implements PeftModule {
             l.snapshotW = w.toFloatArray();
             w.load(l.mergedWeight(l.snapshotW), w.shape().getShape());
         }
-        merged = true;
-        mergeOrder = Merges.next();
-        active.remove(spec.name());
+        markMerged();
     }
 
     /** Puts back the weights as they were at merge time (bit for bit) and switches the deltas on. */
@@ -159,9 +126,7 @@ final class DoraModule implements PeftModule {
             w.load(l.snapshotW, w.shape().getShape());
             l.snapshotW = null;
         }
-        merged = false;
-        mergeOrder = 0;
-        active.add(spec.name());
+        markUnmerged();
     }
 
     /** DoRA on one Linear. */

@@ -11,7 +11,6 @@ import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
 import dev.floe.nn.ParamScope;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,21 +21,15 @@ import java.util.Set;
  * {@code ((l - 1) ⊙ x) Wᵀ} (input scaling), and merge/unmerge of the scaling into the weights
  * (rows of W and b, or columns of W).
  */
-final class Ia3Module implements PeftModule {
+final class Ia3Module extends WeightModule<Ia3Spec> {
 
     /** Path segment between the Linear's path and the module name. */
     static final String SEGMENT = "ia3";
 
-    private final Ia3Spec spec;
-    private final Set<String> active;
     private final List<Layer> layers = new ArrayList<>();
-    private final Map<String, Param> params = new LinkedHashMap<>();
-    private boolean merged;
-    private long mergeOrder;
 
     private Ia3Module(Ia3Spec spec, Set<String> active) {
-        this.spec = spec;
-        this.active = active;
+        super(spec, active);
     }
 
     /** Whether the target's input (true) or output (false) is scaled. */
@@ -85,32 +78,8 @@ final class Ia3Module implements PeftModule {
     }
 
     @Override
-    public Ia3Spec spec() {
-        return spec;
-    }
-
-    @Override
     public List<Target> targets() {
         return layers.stream().map(l -> l.target).toList();
-    }
-
-    @Override
-    public Map<String, Param> params() {
-        return Collections.unmodifiableMap(params);
-    }
-
-    @Override
-    public boolean merged() {
-        return merged;
-    }
-
-    @Override
-    public long mergeOrder() {
-        return mergeOrder;
-    }
-
-    boolean active() {
-        return !merged && active.contains(spec.name());
     }
 
     /** The paths of the layers whose input is scaled, in graph order. */
@@ -143,9 +112,7 @@ final class Ia3Module implements PeftModule {
                 b.load(bias, b.shape().getShape());
             }
         }
-        merged = true;
-        mergeOrder = Merges.next();
-        active.remove(spec.name());
+        markMerged();
     }
 
     /** Puts back the weights and biases as they were at merge time (bit for bit) and switches the deltas on. */
@@ -158,9 +125,7 @@ final class Ia3Module implements PeftModule {
             l.snapshotW = null;
             l.snapshotB = null;
         }
-        merged = false;
-        mergeOrder = 0;
-        active.add(spec.name());
+        markUnmerged();
     }
 
     /** IA3 on one Linear. */

@@ -9,7 +9,6 @@ import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
 import dev.floe.nn.ParamScope;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,21 +18,15 @@ import java.util.Set;
  * How LoRA works on one graph: the per-layer deltas, and merge/unmerge of {@code scale · B A} into
  * the base weights.
  */
-final class LoraModule implements PeftModule {
+final class LoraModule extends WeightModule<LoraSpec> {
 
     /** Path segment between the Linear's path and the module name. */
     static final String SEGMENT = "lora";
 
-    private final LoraSpec spec;
-    private final Set<String> active;
     private final List<Layer> layers = new ArrayList<>();
-    private final Map<String, Param> params = new LinkedHashMap<>();
-    private boolean merged;
-    private long mergeOrder;
 
     private LoraModule(LoraSpec spec, Set<String> active) {
-        this.spec = spec;
-        this.active = active;
+        super(spec, active);
     }
 
     /**
@@ -89,32 +82,8 @@ final class LoraModule implements PeftModule {
     }
 
     @Override
-    public LoraSpec spec() {
-        return spec;
-    }
-
-    @Override
     public List<Target> targets() {
         return layers.stream().map(l -> l.target).toList();
-    }
-
-    @Override
-    public Map<String, Param> params() {
-        return Collections.unmodifiableMap(params);
-    }
-
-    @Override
-    public boolean merged() {
-        return merged;
-    }
-
-    @Override
-    public long mergeOrder() {
-        return mergeOrder;
-    }
-
-    boolean active() {
-        return !merged && active.contains(spec.name());
     }
 
     /** {@code W += scale · B A} on every layer; the deltas then stay off until {@link #unmerge}. */
@@ -124,9 +93,7 @@ final class LoraModule implements PeftModule {
             l.snapshotB = l.b.toFloatArray();
             l.addToWeight(l.snapshotA, l.snapshotB, +1);
         }
-        merged = true;
-        mergeOrder = Merges.next();
-        active.remove(spec.name());
+        markMerged();
     }
 
     /**
@@ -139,9 +106,7 @@ final class LoraModule implements PeftModule {
             l.snapshotA = null;
             l.snapshotB = null;
         }
-        merged = false;
-        mergeOrder = 0;
-        active.add(spec.name());
+        markUnmerged();
     }
 
     /** The LoRA branch on one Linear: {@code scale · dropout(x) Aᵀ Bᵀ}. */

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /** One injected PEFT module: its spec, the layers it is attached to and its parameters. */
-sealed interface PeftModule permits LoraModule, AdapterModule, DoraModule, Ia3Module, PromptModule, PrefixModule {
+sealed interface PeftModule permits WeightModule, AdapterModule, EncoderModule {
 
     PeftSpec spec();
 

@@ -10,27 +10,19 @@ import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
 import dev.floe.nn.ParamScope;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /** How prefix tuning works: trained keys and values {@code (P, H)} before each layer's own. */
-final class PrefixModule implements PeftModule {
+final class PrefixModule extends EncoderModule<PrefixSpec> {
 
     /** Path segment between {@code <encoder>/layer.i/attention/self} and the module name. */
     static final String SEGMENT = "prefix";
 
-    private final PrefixSpec spec;
-    private final Set<String> active;
-    private final List<String> layers = new ArrayList<>();
-    private final List<String> components = new ArrayList<>();
-    private final Map<String, Param> params = new LinkedHashMap<>();
-
     private PrefixModule(PrefixSpec spec, Set<String> active) {
-        this.spec = spec;
-        this.active = active;
+        super(spec, active);
     }
 
     /** The parameters {@link #create} would make, by path, with their shapes. */
@@ -74,36 +66,6 @@ final class PrefixModule implements PeftModule {
         return module;
     }
 
-    @Override
-    public PrefixSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public List<Target> targets() {
-        return List.of();
-    }
-
-    @Override
-    public List<String> layers() {
-        return Collections.unmodifiableList(layers);
-    }
-
-    @Override
-    public List<String> components() {
-        return Collections.unmodifiableList(components);
-    }
-
-    @Override
-    public Map<String, Param> params() {
-        return Collections.unmodifiableMap(params);
-    }
-
-    @Override
-    public boolean merged() {
-        return false;
-    }
-
     /** The prefixes of one encoder, {@code {key, value}} per layer. */
     private record Extension(PrefixModule module, List<Param[]> perLayer) implements PeftModule.Extension {
 
@@ -114,7 +76,7 @@ final class PrefixModule implements PeftModule {
 
         @Override
         public boolean active() {
-            return module.active.contains(module.spec.name());
+            return module.active();
         }
 
         @Override

@@ -8,8 +8,6 @@ import dev.floe.nn.ForwardContext;
 import dev.floe.nn.Init;
 import dev.floe.nn.Param;
 import dev.floe.nn.ParamKind;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,20 +15,13 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /** How prompt tuning works: trained virtual token embeddings {@code (N, H)} before every input. */
-final class PromptModule implements PeftModule {
+final class PromptModule extends EncoderModule<PromptSpec> {
 
     /** Path segment between {@code <encoder>/embeddings} and the module name. */
     static final String SEGMENT = "prompt";
 
-    private final PromptSpec spec;
-    private final Set<String> active;
-    private final List<String> layers = new ArrayList<>();
-    private final List<String> components = new ArrayList<>();
-    private final Map<String, Param> params = new LinkedHashMap<>();
-
     private PromptModule(PromptSpec spec, Set<String> active) {
-        this.spec = spec;
-        this.active = active;
+        super(spec, active);
     }
 
     /**
@@ -85,36 +76,6 @@ final class PromptModule implements PeftModule {
         return module;
     }
 
-    @Override
-    public PromptSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public List<Target> targets() {
-        return List.of();
-    }
-
-    @Override
-    public List<String> layers() {
-        return Collections.unmodifiableList(layers);
-    }
-
-    @Override
-    public List<String> components() {
-        return Collections.unmodifiableList(components);
-    }
-
-    @Override
-    public Map<String, Param> params() {
-        return Collections.unmodifiableMap(params);
-    }
-
-    @Override
-    public boolean merged() {
-        return false;
-    }
-
     /** The virtual tokens of one encoder. */
     private record Extension(PromptModule module, Param tokens) implements PeftModule.Extension {
 
@@ -125,7 +86,7 @@ final class PromptModule implements PeftModule {
 
         @Override
         public boolean active() {
-            return module.active.contains(module.spec.name());
+            return module.active();
         }
 
         @Override
