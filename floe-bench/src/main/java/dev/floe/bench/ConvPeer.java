@@ -7,12 +7,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,19 +73,8 @@ final class ConvPeer implements AutoCloseable {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("floe-bench-conv-peer");
-            Path x = dir.resolve("features.f32");
-            Path y = dir.resolve("labels.i64");
-            ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            xb.asFloatBuffer().put(features);
-            Files.write(x, xb.array());
-            ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (int label : labels) {
-                yb.putLong(label);
-            }
-            Files.write(y, yb.array());
-            List<String> command = new ArrayList<>(List.of(System.getProperty("floe.bench.python", TorchPeer.DEFAULT_PYTHON),
-                    TorchPeer.locate(SCRIPT).orElseThrow().toString(), x.toString(), y.toString(),
-                    "--threads", Integer.toString(threads), "--phases"));
+            List<String> command = TorchPeer.command(SCRIPT, dir, features, labels);
+            command.addAll(List.of("--threads", Integer.toString(threads), "--phases"));
             command.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(command).redirectError(dir.resolve("stderr.txt").toFile());
             pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));

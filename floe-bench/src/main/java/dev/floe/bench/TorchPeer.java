@@ -95,17 +95,7 @@ final class TorchPeer {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("floe-bench-peer");
-            Path x = dir.resolve("features.f32");
-            Path y = dir.resolve("labels.i64");
-            ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            xb.asFloatBuffer().put(features);
-            Files.write(x, xb.array());
-            ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (int label : labels) {
-                yb.putLong(label);
-            }
-            Files.write(y, yb.array());
-            List<String> command = new ArrayList<>(List.of(python(), locate(script).get().toString(), x.toString(), y.toString()));
+            List<String> command = command(script, dir, features, labels);
             command.addAll(args);
             Path outFile = dir.resolve("out.txt");
             // output goes to a file so that the timeout can fire (reading a pipe would block until exit)
@@ -216,17 +206,7 @@ final class TorchPeer {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("floe-bench-peer");
-            Path x = dir.resolve("features.f32");
-            Path y = dir.resolve("labels.i64");
-            ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            xb.asFloatBuffer().put(features);
-            Files.write(x, xb.array());
-            ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (int label : labels) {
-                yb.putLong(label);
-            }
-            Files.write(y, yb.array());
-            List<String> command = new ArrayList<>(List.of(python(), locate(script).get().toString(), x.toString(), y.toString()));
+            List<String> command = command(script, dir, features, labels);
             command.addAll(args);
             command.add("--serve");
             ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
@@ -254,6 +234,24 @@ final class TorchPeer {
             deleteQuietly(dir);
             return new Started(null, "PyTorch peer interrupted");
         }
+    }
+
+    /**
+     * Writes {@code features} (row-major float32) and {@code labels} (int64, little-endian) into
+     * {@code dir} and returns the command that runs {@code script} on those two files.
+     */
+    static List<String> command(String script, Path dir, float[] features, int[] labels) throws IOException {
+        Path x = dir.resolve("features.f32");
+        Path y = dir.resolve("labels.i64");
+        ByteBuffer xb = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        xb.asFloatBuffer().put(features);
+        Files.write(x, xb.array());
+        ByteBuffer yb = ByteBuffer.allocate(labels.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int label : labels) {
+            yb.putLong(label);
+        }
+        Files.write(y, yb.array());
+        return new ArrayList<>(List.of(python(), locate(script).orElseThrow().toString(), x.toString(), y.toString()));
     }
 
     private static String python() {
