@@ -220,37 +220,11 @@ public final class GraphChecks {
      * @throws ConfigException at {@code peft.merge} naming both modules and the shared layers
      */
     private static void checkMergeable(PeftConfig peft, ModelGraph graph) {
-        Map<String, String> kinds = new java.util.LinkedHashMap<>();
-        Map<String, List<String>> layers = new java.util.LinkedHashMap<>();
-        for (PeftConfig.Lora l : peft.lora()) {
-            kinds.put(l.name(), l.dora() ? "dora" : "lora");
-            layers.put(l.name(), l.dora() ? dev.floe.peft.Dora.layers(graph, l.name())
-                    : dev.floe.peft.Lora.layers(graph, l.name()));
-        }
-        for (PeftConfig.Adapter a : peft.adapters()) {
-            kinds.put(a.name(), "adapter");
-            layers.put(a.name(), dev.floe.peft.Adapters.layers(graph, a.name()));
-        }
-        for (PeftConfig.Ia3 a : peft.ia3()) {
-            kinds.put(a.name(), "ia3");
-            layers.put(a.name(), dev.floe.peft.Ia3.layers(graph, a.name()));
-        }
-        for (String x : peft.active()) {
-            if (!kinds.get(x).equals("dora") && !kinds.get(x).equals("ia3")) {
-                continue;
-            }
-            for (String y : peft.active()) {
-                if (x.equals(y)) {
-                    continue;
-                }
-                List<String> shared = layers.get(x).stream().filter(layers.get(y)::contains).toList();
-                if (!shared.isEmpty()) {
-                    throw new ConfigException("peft.merge", "merge: true cannot fold " + kinds.get(x) + " '" + x
-                            + "' into the weights: " + kinds.get(y) + " '" + y + "' is active on the same layers "
-                            + shared + " and would then read rescaled weights; give them targets that do not overlap,"
-                            + " or set merge: false", null);
-                }
-            }
+        try {
+            dev.floe.peft.Merges.requireMergeable(graph, peft.active());
+        } catch (IllegalStateException e) {
+            throw new ConfigException("peft.merge", "merge: true " + e.getMessage()
+                    + "; or give them targets that do not overlap, or set merge: false", e);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * it (merges are undone in reverse order). LoRA modules and adapters among themselves keep the
  * rules of {@link Lora#merge}.
  */
-final class Merges {
+public final class Merges {
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
@@ -29,6 +30,27 @@ final class Merges {
     /** The next merge sequence number, above every earlier one. */
     static long next() {
         return SEQUENCE.incrementAndGet();
+    }
+
+    /**
+     * Checks that every named module could be merged now under rule (1) of the class comment, as
+     * merging all of them at the end of training will: none that rescales weights (DoRA, IA3)
+     * shares a layer with another active, unmerged module. Names of modules that cannot merge at
+     * all (adapters, prompts) are checked as the other side only.
+     *
+     * @param graph the graph the modules are attached to
+     * @param names the modules to be merged
+     * @throws IllegalStateException naming both modules, the shared layers and the fix, at the first
+     *     pair that would merge to different outputs
+     */
+    public static void requireMergeable(ModelGraph graph, java.util.Collection<String> names) {
+        Map<String, PeftModule> all = Targets.modules(graph);
+        for (String name : names) {
+            PeftModule module = all.get(name);
+            if (module != null && rescales(module)) {
+                requireMergeable(graph, module);
+            }
+        }
     }
 
     /** Rule (1) of the class comment. */

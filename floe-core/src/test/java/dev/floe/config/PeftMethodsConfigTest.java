@@ -141,4 +141,17 @@ class PeftMethodsConfigTest {
         assertMentions(overlap, "ia3 'kv'", "lora 'q' is active on the same layers [encoder/layer.0/attention/self/key]",
                 "set merge: false");
     }
+
+    @Test
+    void mergeWithAPromptBesideTheMergedModulesBuilds() throws Exception {
+        // a prompt cannot merge; it must neither block the LoRA merge nor break the merge check
+        try (Experiment e = Experiment.build(config("""
+                peft:
+                  lora: [{name: q, target: "encoder/*/attention/self/query", rank: 2}]
+                  prompts: [{name: soft, type: prompt, virtual_tokens: 2}]
+                  merge: true
+                """), base)) {
+            assertEquals(List.of("q", "soft"), e.config().peft().active());
+        }
+    }
 }
