@@ -85,7 +85,8 @@ public final class BenchHarness {
     public static Report run(BenchSettings settings, Set<String> only, Path outDir, Consumer<String> log) {
         for (String id : only) {
             if (!benchIds().contains(id)) {
-                throw new IllegalArgumentException("no bench " + id + "; benches are " + String.join(", ", benchIds()));
+                throw new IllegalArgumentException("no bench " + id + "; benches are " + String.join(", ", benchIds())
+                        + "; pass some of them to --only, separated by commas");
             }
         }
         long start = System.nanoTime();

@@ -315,7 +315,8 @@ final class MiniLmBench {
     private static byte[] onnxBytes() {
         try (InputStream in = MiniLm.class.getClassLoader().getResourceAsStream(MiniLm.ONNX_RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("class-path resource " + MiniLm.ONNX_RESOURCE + " was not found");
+                throw new IllegalStateException("class-path resource " + MiniLm.ONNX_RESOURCE + " was not found;"
+                        + " the floe-core jar on the class path lacks the bundled MiniLM — rebuild it with ./mvnw package");
             }
             return in.readAllBytes();
         } catch (IOException e) {

@@ -99,7 +99,8 @@ final class PredictCommand implements Callable<Integer> {
         int k = top == null ? DEFAULT_TOP : top;
         int n = steps == null ? DEFAULT_STEPS : steps;
         if (k < 1 || n < 1) {
-            throw new IllegalArgumentException((k < 1 ? "--top " + k : "--steps " + n) + " must be at least 1");
+            throw new IllegalArgumentException((k < 1 ? "--top " + k : "--steps " + n) + " must be at least 1; give a positive"
+                    + " count, or leave the option out for its default (--top " + DEFAULT_TOP + ", --steps " + DEFAULT_STEPS + ")");
         }
         List<Predictor.Explanation> explained;
         List<String> classes;

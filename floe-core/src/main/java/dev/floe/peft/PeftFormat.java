@@ -268,7 +268,7 @@ public final class PeftFormat {
     public static void write(ModelGraph graph, String name, Path folder, String baseModel) throws IOException {
         if (baseModel == null || baseModel.isBlank()) {
             throw new IllegalArgumentException("the PEFT adapter needs base_model_name_or_path, the Hugging Face id"
-                    + " of the base model, e.g. " + MINILM_BASE);
+                    + " of the base model, e.g. " + MINILM_BASE + "; pass it (floe peft export --base-model)");
         }
         LoraModule module = Targets.find(graph, name, LoraModule.class);
         Set<String> components = new LinkedHashSet<>();
@@ -276,7 +276,7 @@ public final class PeftFormat {
         if (components.size() != 1 || !(graph.component(components.iterator().next()) instanceof TransformerEncoder)) {
             throw new IllegalArgumentException("LoRA '" + name + "' sits on layers of " + components + "; the PEFT"
                     + " format covers a LoRA module on one BERT-style transformer encoder (type minilm or"
-                    + " transformer)");
+                    + " transformer); give the module a target that selects layers of one encoder");
         }
         String component = components.iterator().next();
         for (PeftModule m : Targets.modules(graph).values()) {
