@@ -599,7 +599,7 @@ public final class Experiment implements AutoCloseable {
             if (mergePeft() && result.finalEval() != null && data.tasks().isEmpty()) {
                 // the saved weights are the merged ones: report what they give, as floe eval reads them
                 result = withFinalEval(result, dev.floe.train.Evaluator.evaluate(graph, data.eval(),
-                        graph.outputs().keySet().iterator().next(), dev.floe.train.Evaluator.batchSize(t.batchSize())));
+                        graph.outputs().keySet().iterator().next(), dev.floe.train.Evaluator.BATCH_SIZE));
             }
             List<String> names = classNames(config, data.labels());
             if (names != null && result.finalEval() != null) {

@@ -53,7 +53,7 @@ public final class Predictor implements AutoCloseable {
             names.add(run.labels() != null ? run.labels().get(k) : Integer.toString(k));
         }
         this.classNames = List.copyOf(names);
-        this.batchSize = Evaluator.batchSize(run.config().training().batchSize());
+        this.batchSize = Evaluator.BATCH_SIZE;
     }
 
     /**

@@ -512,7 +512,7 @@ public final class TrainedRun implements AutoCloseable {
      * @return loss, accuracy, per-class scores and confusion matrix
      */
     public EvalResult evaluate(Examples data) {
-        int batch = Evaluator.batchSize(config.training().batchSize());
+        int batch = Evaluator.BATCH_SIZE;
         EvalResult r = Evaluator.evaluate(graph(), data, output, batch);
         return r.withLabels(labels);
     }

@@ -23,23 +23,9 @@ public final class Evaluator {
      * 128 tokens 110, 103 and 147 ms (a loaded machine). 64 was within 5% of the fastest in both,
      * while the largest batches were slower per example (their activations outgrow the caches).
      */
-    static final int EVAL_BATCH = 64;
+    public static final int BATCH_SIZE = 64;
 
     private Evaluator() {}
-
-    /**
-     * The evaluation batch size of a run trained with {@code trainingBatchSize}: {@value #EVAL_BATCH}
-     * examples, a size that was never more than 5% slower per example than the fastest measured
-     * (see {@link #EVAL_BATCH}), so evaluating a run trained at batch 256 no longer pays the large
-     * batch's per-example cost. The training batch size does not change it; it stays a parameter so
-     * that a later rule may use it.
-     *
-     * @param trainingBatchSize the run's training batch size (at least 1)
-     * @return examples per evaluation forward pass
-     */
-    public static int batchSize(int trainingBatchSize) {
-        return EVAL_BATCH;
-    }
 
     /**
      * Evaluates {@code graph} on {@code data} read at output {@code out}.
@@ -48,8 +34,8 @@ public final class Evaluator {
      * @param data labelled examples
      * @param out the graph output holding the logits
      * @return loss, accuracy and confusion matrix
-     * @param batchSize examples per forward pass; use {@link #batchSize(int)} of the training batch
-     *     size to get the numbers a training run reported
+     * @param batchSize examples per forward pass; use {@link #BATCH_SIZE} to get the numbers a
+     *     training run reported
      * @throws IllegalArgumentException if {@code data} is empty or a label is outside the output's classes
      */
     public static EvalResult evaluate(ModelGraph graph, Examples data, String out, int batchSize) {

@@ -58,7 +58,6 @@ public final class Trainer implements AutoCloseable {
     private final String input;
     private final String output;
     private final int batchSize;
-    private final int evalBatchSize;
     private final int accumulation;
     private final double clipNorm;
     private final long seed;
@@ -95,7 +94,6 @@ public final class Trainer implements AutoCloseable {
         this.input = b.input != null ? b.input : (graph.inputs().size() == 1 ? graph.inputs().keySet().iterator().next() : null);
         this.output = b.output != null ? b.output : (graph.outputs().size() == 1 ? graph.outputs().keySet().iterator().next() : null);
         this.batchSize = b.batchSize;
-        this.evalBatchSize = Evaluator.batchSize(b.batchSize);
         this.accumulation = b.accumulation;
         this.clipNorm = b.clipNorm;
         this.seed = b.seed;
@@ -507,7 +505,7 @@ public final class Trainer implements AutoCloseable {
         if (primary.eval() == null || results.isEmpty() || results.get(results.size() - 1).epochs().isEmpty()) {
             return null;
         }
-        return Evaluator.evaluate(graph, primary.eval(), primary.output(), evalBatchSize);
+        return Evaluator.evaluate(graph, primary.eval(), primary.output(), Evaluator.BATCH_SIZE);
     }
 
     private void checkTasks(List<Task> tasks) {
@@ -803,7 +801,7 @@ public final class Trainer implements AutoCloseable {
         checkData(data, out);
         Features features = prefix != null && prefix.usable() ? features(data) : null;
         cachedPassSeconds += features == null ? 0 : features.computeSeconds();
-        return Evaluator.evaluate(data, evalBatchSize,
+        return Evaluator.evaluate(data, Evaluator.BATCH_SIZE,
                 (batch, idx) -> logits(inputs(data, batch, idx, features), ForwardContext.INFERENCE, out), graph);
     }
 

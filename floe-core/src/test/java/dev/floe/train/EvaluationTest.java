@@ -63,7 +63,7 @@ class EvaluationTest {
                 assertEquals(15, fin.confusion().support(k));
             }
             assertEquals(fin.accuracy(), diagonal / 45.0, 0.0);
-            EvalResult again = Evaluator.evaluate(g, Examples.of(eval, "x"), "logits", Evaluator.batchSize(16));
+            EvalResult again = Evaluator.evaluate(g, Examples.of(eval, "x"), "logits", Evaluator.BATCH_SIZE);
             assertEquals(fin, again, "the saved weights evaluate to the reported numbers");
         }
     }
