@@ -19,7 +19,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B7 and B11 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
+ * Runs B1-B8, B11 and B12 in one process, or the S1 native-memory soak on its own, and writes {@value #RESULTS_FILE}.
  *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
@@ -60,7 +60,8 @@ public final class BenchHarness {
             new Group(List.of("B5"), (s, log) -> List.of(PrefixBenches.runB5(s, log))),
             new Group(List.of("B7"), (s, log) -> ConvTrainBench.run(s, log)),
             new Group(List.of("B8"), (s, log) -> MiniLmBench.run(s, log)),
-            new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))));
+            new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))),
+            new Group(List.of("B12"), (s, log) -> PeftMethodsBench.run(s, log)));
 
     /** Bench ids that {@link #run(BenchSettings, Set, Path, Consumer)} accepts, in run order. */
     public static List<String> benchIds() {
