@@ -19,9 +19,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Runs B1-B11 in one process (B9's arms and B11's resident-set probes in child JVMs), or the S1
- * native-memory soak on its own, and writes {@value #RESULTS_FILE}.
- *
+ * Runs B1-B12 in one process (B9's arms and B11's resident-set probes in child JVMs), or the S1
+ * native-memory soak on its own, and writes {@value #RESULTS_FILE}. *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
  * are whatever the JVM was started with ({@code -Dai.djl.pytorch.num_threads}; the launcher sets 1).
@@ -63,8 +62,8 @@ public final class BenchHarness {
             new Group(List.of("B8"), (s, log) -> MiniLmBench.run(s, log)),
             new Group(List.of("B9"), (s, log) -> List.of(MemoryBench.run(s, log))),
             new Group(List.of("B10"), (s, log) -> List.of(ComputeBench.run(s, log))),
-            new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))));
-
+            new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))),
+            new Group(List.of("B12"), (s, log) -> PeftMethodsBench.run(s, log)));
     /** Bench ids that {@link #run(BenchSettings, Set, Path, Consumer)} accepts, in run order. */
     public static List<String> benchIds() {
         return GROUPS.stream().flatMap(g -> g.ids().stream()).toList();

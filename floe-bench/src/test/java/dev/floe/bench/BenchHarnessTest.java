@@ -36,7 +36,8 @@ class BenchHarnessTest {
             // AdamW holds two fp32 moments per trainable scalar
             assertEquals(8 * mem.get("trainable_params").asLong(), mem.get("optimizer_bytes").asLong(), id);
         }
-        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6", "B7.1t", "B7.2t", "B8", "B8-lora", "B9", "B10", "B11"), ids);
+        assertEquals(List.of("B1", "B2", "B3", "B4", "B5", "B6", "B7.1t", "B7.2t", "B8", "B8-lora", "B9", "B10", "B11", "B12-adapter",
+                "B12-dora", "B12-ia3", "B12-lora", "B12-prefix", "B12-prompt"), ids);
         // B1 and B5 run with the FeatureCache, and the backbone runs once per cache
         JsonNode b1 = root.get("benches").get(ids.indexOf("B1"));
         JsonNode b5 = root.get("benches").get(ids.indexOf("B5"));

@@ -549,7 +549,9 @@ public final class FreezePlan {
      * A table: one row per parameter (path, count, state, lr scale, effective learning rate
      * {@code spec.lr() × scale}, weight decay, optimizer bytes, what decided it), then totals of
      * trainable and frozen parameters with the bytes of their weights, gradients and optimizer
-     * state (fp32). Parameters that do not train show {@code -} for rate and decay.
+     * state (fp32), and, when PEFT modules train, their trainable parameters per method ({@code lora},
+     * {@code dora}, {@code ia3}, {@code adapter}, {@code prompt}, {@code prefix}, {@code fusion}; methods
+     * with none left out). Parameters that do not train show {@code -} for rate and decay.
      *
      * @param spec the optimizer, for learning rates and state bytes
      * @return the table as text, lines ending in a newline
@@ -603,7 +605,8 @@ public final class FreezePlan {
      * The plan as JSON: {@code {"optimizer":..., "lr":..., "layer_decay":..., "train_bn":...,
      * "parameters":[...], "totals":{...}}}. Each parameter has path, kind, shape, params, state,
      * rule, lr_scale, layer_scale, lr and weight_decay (null when it does not train) and
-     * optimizer_bytes.
+     * optimizer_bytes; the totals include {@code params_by_method}, the trainable PEFT parameters per
+     * method as in {@link #explain(OptimizerSpec)}.
      *
      * @param spec the optimizer, for learning rates, weight decay and state bytes
      * @return the JSON text

@@ -9,7 +9,9 @@ import dev.floe.io.Json;
 import dev.floe.optim.OptimizerSpec;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import dev.floe.nn.ParamKind;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -251,12 +253,56 @@ final class FreezePlanReport {
                 plan.bufferCount(),
                 plan.bufferCount() * FP32_BYTES,
                 plan.totalCount()));
-        long lora = plan.count(State.LORA);
-        long adapter = plan.count(State.ADAPTER);
-        if (lora + adapter > 0) {
-            sb.append(String.format(Locale.ROOT, "of the trainable: lora %,d params, adapter %,d params%n", lora, adapter));
+        Map<String, Long> byMethod = trainableByMethod(plan);
+        if (!byMethod.isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            byMethod.forEach((method, n) -> parts.add(String.format(Locale.ROOT, "%s %,d params", method, n)));
+            sb.append("of the trainable: ").append(String.join(", ", parts)).append(String.format("%n"));
         }
         return sb.toString();
+    }
+
+    /**
+     * Trainable parameters of active PEFT modules by method ({@code lora}, {@code dora},
+     * {@code ia3}, {@code adapter}, {@code prompt}, {@code prefix}, {@code fusion}, in that order,
+     * then any other), leaving out methods with none. The method is the path segment before the
+     * module's name ({@code <layer>/<method>/<name>/...}); a {@code lora} module that holds a
+     * magnitude ({@link ParamKind#LORA_MAGNITUDE}) is DoRA.
+     */
+    static Map<String, Long> trainableByMethod(FreezePlan plan) {
+        Set<String> dora = new HashSet<>();
+        for (Entry e : plan.entries().values()) {
+            if (e.param().kind() == ParamKind.LORA_MAGNITUDE) {
+                dora.add(e.param().adapter());
+            }
+        }
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String m : List.of("lora", "dora", "ia3", "adapter", "prompt", "prefix", "fusion")) {
+            counts.put(m, 0L);
+        }
+        for (Entry e : plan.entries().values()) {
+            if (e.state() != State.LORA && e.state() != State.ADAPTER) {
+                continue;
+            }
+            String name = e.param().adapter();
+            String method = methodSegment(e.path(), name, e.state() == State.LORA ? "lora" : "adapter");
+            if (method.equals("lora") && dora.contains(name)) {
+                method = "dora";
+            }
+            counts.merge(method, e.param().size(), Long::sum);
+        }
+        counts.values().removeIf(n -> n == 0);
+        return counts;
+    }
+
+    /** The segment before {@code /<name>/} in {@code path}, or {@code fallback} when the path has none. */
+    private static String methodSegment(String path, String name, String fallback) {
+        int i = path.lastIndexOf("/" + name + "/");
+        if (i <= 0) {
+            return fallback;
+        }
+        int start = path.lastIndexOf('/', i - 1) + 1;
+        return path.substring(start, i);
     }
 
     /** The lr_scale column as before: integers plain, others with 4 significant digits ({@code 0.1000}). */
@@ -319,6 +365,8 @@ final class FreezePlanReport {
         totals.put("trainable_params", plan.trainableCount());
         totals.put("lora_params", plan.count(State.LORA));
         totals.put("adapter_params", plan.count(State.ADAPTER));
+        ObjectNode byMethod = totals.putObject("params_by_method");
+        trainableByMethod(plan).forEach(byMethod::put);
         totals.put("frozen_params", plan.frozenCount());
         totals.put("buffer_params", plan.bufferCount());
         totals.put("total_params", plan.totalCount());

@@ -215,6 +215,10 @@ class PromptTuningTest {
             FreezePlan plan = FreezePolicy.builder().build().resolve(g);
             assertEquals(4 * H + LAYERS * 2 * 2 * H, plan.trainableCount());
             assertTrue(plan.trainable().stream().allMatch(p -> p.adapter() != null), "the encoder is frozen");
+            // floe plan's totals name each method
+            assertTrue(plan.explain(dev.floe.optim.OptimizerSpec.adamW(1e-3)).contains(String.format(
+                    "of the trainable: prompt %d params, prefix %d params%n", 4 * H, LAYERS * 2 * 2 * H)),
+                    plan.explain(dev.floe.optim.OptimizerSpec.adamW(1e-3)));
         }
     }
 
