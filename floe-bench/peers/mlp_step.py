@@ -9,8 +9,10 @@ Usage: mlp_step.py FEATURES LABELS --inputs 784 --hidden 256 --classes 10 --batc
                    --steps 40 --warmup 2 --trials 9 [--lr 1e-3] [--weight-decay 0.01] [--serve]
 
 With --serve it prints one JSON line describing the set-up, then for every line "trial" read on
-standard input runs one timed trial and prints {"seconds_per_step": ...}, until "quit" or the end of
-input: the harness interleaves these trials with its own arms.
+standard input runs one timed trial and prints {"seconds_per_step": ..., "steps": n, "phases": {...}},
+until "quit" or the end of input: the harness interleaves these trials with its own arms. "phases"
+gives the trial's seconds in data (slicing the batch), forward (model and loss), backward, optimizer
+(AdamW's step and zeroing the gradients) and metrics (none are read back here).
 
 Threads are pinned to one before torch loads: Debian's torch multiplies through OpenBLAS, which
 ignores torch.set_num_threads and takes every core unless OPENBLAS_NUM_THREADS=1.
@@ -75,17 +77,31 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
 
+    phases = {}
+
     def trial():
-        start = time.perf_counter()
+        for k in ("data", "forward", "backward", "optimizer", "metrics"):
+            phases[k] = 0.0
+        clock = time.perf_counter
+        start = clock()
         for s in range(a.steps):
+            t0 = clock()
             b = s % n_batches
             x = x_all[b * a.batch:(b + 1) * a.batch]  # (B, inputs)
             y = y_all[b * a.batch:(b + 1) * a.batch]  # (B)
-            opt.zero_grad(set_to_none=False)
+            t1 = clock()
             loss = loss_fn(model(x), y)
+            t2 = clock()
             loss.backward()
+            t3 = clock()
             opt.step()
-        return (time.perf_counter() - start) / a.steps
+            opt.zero_grad(set_to_none=False)  # after the step, as Floe's optimizer phase zeroes them
+            t4 = clock()
+            phases["data"] += t1 - t0
+            phases["forward"] += t2 - t1
+            phases["backward"] += t3 - t2
+            phases["optimizer"] += t4 - t3
+        return (clock() - start) / a.steps
 
     config = torch.__config__.show()
     found = re.search(r"BLAS_INFO=([^,\s]+)", config)
@@ -97,7 +113,8 @@ def main():
         for line in sys.stdin:
             if line.strip() == "quit":
                 break
-            print(json.dumps({"seconds_per_step": trial()}), flush=True)
+            seconds = trial()
+            print(json.dumps({"seconds_per_step": seconds, "steps": a.steps, "phases": phases}), flush=True)
         return
     for _ in range(a.warmup):
         trial()

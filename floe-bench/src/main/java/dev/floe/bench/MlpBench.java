@@ -56,7 +56,8 @@ final class MlpBench {
                         .seed(SEED)
                         .build()) {
             FreezePlan plan = FreezePolicy.trainAll().resolve(graph);
-            try (Trainer trainer = Trainer.builder().plan(plan).optimizer(spec).batchSize(batch).seed(SEED).build();
+            try (Trainer trainer = Trainer.builder().plan(plan).optimizer(spec).batchSize(batch).seed(SEED)
+                            .profilePhases(true).build();
                     GroupedOptimizer own = GroupedOptimizer.of(spec);
                     BareDjl.Mlp bare = new BareDjl.Mlp(INPUTS, h, Synthetic.CLASSES, batch, (float) LR)) {
                 Examples examples = Examples.of(data, "x");
@@ -86,6 +87,7 @@ final class MlpBench {
                         : new TorchPeer.Started(null, "PyTorch peer not requested");
                 TorchPeer.Outcome peer;
                 double[] m;
+                List<BenchResult.Phases> split = new ArrayList<>();
                 try (TorchPeer.Session torch = started.session()) {
                     List<DoubleSupplier> arms = new ArrayList<>(List.of(floe, floeStep, djl));
                     if (torch != null) {
@@ -95,9 +97,13 @@ final class MlpBench {
                             + " steps: Floe trainer, Floe step, bare DJL" + (torch != null ? ", PyTorch eager" : ""));
                     m = Interleaved.medians(s.warmup(), s.trials(), arms);
                     peer = new TorchPeer.Outcome(torch != null ? m[3] : null, started.note());
+                    split.add(new BenchResult.Phases("floe", trainer.takePhases())); // warm-up and timed trials
+                    if (torch != null && torch.phases().steps() > 0) {
+                        split.add(new BenchResult.Phases("pytorch", torch.phases()));
+                    }
                 }
                 BenchResult.Memory memory = Measured.memory(plan, trainer.optimizer());
-                return result(s, m[0], m[1], m[2], peer, memory, h);
+                return result(s, m[0], m[1], m[2], peer, memory, h).withPhases(split);
             }
         }
     }

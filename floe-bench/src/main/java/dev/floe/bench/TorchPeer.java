@@ -2,6 +2,7 @@ package dev.floe.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.floe.io.Json;
+import dev.floe.train.StepPhases;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -135,6 +136,8 @@ final class TorchPeer {
         private final java.io.BufferedReader out;
         private final Path dir;
         private final String description;
+        /** The phases of every trial so far, summed; NONE when the peer reports none. */
+        private StepPhases phases = StepPhases.NONE;
 
         private Session(Process process, Path dir, String description) {
             this.process = process;
@@ -165,10 +168,31 @@ final class TorchPeer {
                 if (line == null) {
                     throw new IllegalStateException("the PyTorch peer exited during a trial");
                 }
-                return Json.mapper().readTree(line).get("seconds_per_step").asDouble();
+                JsonNode json = Json.mapper().readTree(line);
+                double seconds = json.get("seconds_per_step").asDouble();
+                JsonNode p = json.path("phases");
+                long steps = json.path("steps").asLong(0);
+                if (p.isObject() && steps > 0) {
+                    double data = p.path("data").asDouble(), fwd = p.path("forward").asDouble(),
+                            bwd = p.path("backward").asDouble(), opt = p.path("optimizer").asDouble(),
+                            met = p.path("metrics").asDouble(), total = seconds * steps;
+                    phases = phases.plus(new StepPhases(steps, 0, data, fwd, bwd, opt, met,
+                            Math.max(0, total - data - fwd - bwd - opt - met), total, 0));
+                }
+                return seconds;
             } catch (IOException e) {
                 throw new UncheckedIOException("the PyTorch peer failed during a trial: " + e.getMessage(), e);
             }
+        }
+
+        /**
+         * Where the peer's trials spent their time, summed over every trial so far (also warm-up
+         * ones); {@link StepPhases#NONE} when the script reports no phases.
+         *
+         * @return the phases; native arrays are not counted for a peer (0)
+         */
+        StepPhases phases() {
+            return phases;
         }
 
         /** Asks the peer to quit, then ends it and removes its temporary files. */

@@ -88,15 +88,17 @@ public final class Features {
         for (Map.Entry<String, FloatBuffer> e : values.entrySet()) {
             long[] one = rowShapes.get(e.getKey());
             int per = (int) new Shape(one).size();
-            float[] batch = new float[indices.length * per];
             FloatBuffer src = e.getValue();
-            for (int i = 0; i < indices.length; i++) {
-                src.get(indices[i] * per, batch, i * per, per);
-            }
             long[] shape = new long[one.length + 1];
             shape[0] = indices.length;
             System.arraycopy(one, 0, shape, 1, one.length);
-            out.put(e.getKey(), FloeEngine.owned(manager.create(batch, new Shape(shape))));
+            out.put(e.getKey(), FloeEngine.ownedFloats(manager, new Shape(shape), b -> {
+                for (int index : indices) {
+                    int at = b.position();
+                    b.put(at, src, index * per, per); // absolute bulk copy: positions unchanged
+                    b.position(at + per);
+                }
+            }));
         }
         return out;
     }

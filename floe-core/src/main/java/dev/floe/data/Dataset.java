@@ -198,10 +198,23 @@ public final class Dataset {
      */
     public float[] gatherFeatures(int[] indices) {
         float[] batch = new float[Math.multiplyExact(indices.length, featureCount)];
-        for (int row = 0; row < indices.length; row++) {
-            System.arraycopy(features, checkIndex(indices[row]) * featureCount, batch, row * featureCount, featureCount);
-        }
+        gatherFeatures(indices, java.nio.FloatBuffer.wrap(batch));
         return batch;
+    }
+
+    /**
+     * Writes the features of the given examples, in the given order, into {@code into} from its
+     * position on ({@code indices.length × featureCount} values), advancing its position.
+     *
+     * @param indices example indices, each in {@code [0, size)}; may repeat
+     * @param into where the values go; needs that much room
+     * @throws IndexOutOfBoundsException if an index is outside the data set
+     * @throws java.nio.BufferOverflowException if {@code into} has too little room
+     */
+    public void gatherFeatures(int[] indices, java.nio.FloatBuffer into) {
+        for (int index : indices) {
+            into.put(features, checkIndex(index) * featureCount, featureCount);
+        }
     }
 
     /**

@@ -78,11 +78,11 @@ public interface Examples {
      * @return an int64 array of the labels
      */
     default NDArray labels(NDManager manager, int[] indices) {
-        long[] y = new long[indices.length];
-        for (int i = 0; i < indices.length; i++) {
-            y[i] = label(indices[i]);
-        }
-        return FloeEngine.owned(manager.create(y));
+        return FloeEngine.ownedLongs(manager, new Shape(indices.length), y -> {
+            for (int index : indices) {
+                y.put(label(index));
+            }
+        });
     }
 
     /**
@@ -169,7 +169,7 @@ public interface Examples {
             long[] shape = new long[one.length + 1];
             shape[0] = indices.length;
             System.arraycopy(one, 0, shape, 1, one.length);
-            return Map.of(input, FloeEngine.owned(manager.create(data.gatherFeatures(indices), new Shape(shape))));
+            return Map.of(input, FloeEngine.ownedFloats(manager, new Shape(shape), b -> data.gatherFeatures(indices, b)));
         }
     }
 }

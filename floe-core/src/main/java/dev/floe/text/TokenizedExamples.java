@@ -218,8 +218,8 @@ public final class TokenizedExamples implements Examples {
         }
         Shape shape = new Shape(indices.length, length);
         return Map.of(
-                INPUT_IDS, FloeEngine.owned(manager.create(batchIds, shape)),
-                ATTENTION_MASK, FloeEngine.owned(manager.create(mask, shape)));
+                INPUT_IDS, FloeEngine.owned(manager, batchIds, shape),
+                ATTENTION_MASK, FloeEngine.owned(manager, mask, shape));
     }
 
     private int checkIndex(int i) {

@@ -102,9 +102,9 @@ public final class Tokenizer implements AutoCloseable {
         public Map<String, NDArray> toArrays(NDManager manager) {
             Shape shape = new Shape(batch, length);
             return Map.of(
-                    "input_ids", FloeEngine.owned(manager.create(inputIds, shape)),
-                    "attention_mask", FloeEngine.owned(manager.create(attentionMask, shape)),
-                    "token_type_ids", FloeEngine.owned(manager.create(tokenTypeIds, shape)));
+                    "input_ids", FloeEngine.owned(manager, inputIds, shape),
+                    "attention_mask", FloeEngine.owned(manager, attentionMask, shape),
+                    "token_type_ids", FloeEngine.owned(manager, tokenTypeIds, shape));
         }
     }
 
