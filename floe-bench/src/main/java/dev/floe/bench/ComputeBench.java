@@ -68,7 +68,7 @@ final class ComputeBench {
                 NDManager m = FloeEngine.newManager()) {
             FreezePlan plan = FreezePolicy.trainAll().resolve(g);
             try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(LR)).batchSize(z.batch())
-                    .seed(SEED).build()) {
+                    .seed(SEED).profilePhases(true).build()) {
                 NDArray a = m.randomNormal(new Shape(z.gemm(), z.gemm())); // (n, n)
                 NDArray b = m.randomNormal(new Shape(z.gemm(), z.gemm())); // (n, n)
                 int products = s.name().equals("tiny") ? 1 : 4;
@@ -101,7 +101,8 @@ final class ComputeBench {
                 // ratio_to_limit = seconds / limit = 1 / share, so the target on it is 1 / TARGET
                 return new BenchResult("B10", "compute efficiency: a MiniLM training step's GFLOP/s as a share of a large"
                                 + " matrix product's", "optimizer step", med[0], stepFlops / peak / 1e9, null, null,
-                        1 / TARGET, "ratio_to_limit", met, notes, Measured.memory(plan, t.optimizer()));
+                        1 / TARGET, "ratio_to_limit", met, notes, Measured.memory(plan, t.optimizer()))
+                        .withPhases(List.of(new BenchResult.Phases("floe", t.takePhases())));
             }
         }
     }

@@ -64,13 +64,15 @@ final class LoraBench {
                 return new BenchResult("B3", "LoRA r=8 on attention q,v vs full fine-tuning: training step",
                         "optimizer step", m[0], m[1] / THEORY_SPEEDUP, "full fine-tuning (Floe, same model)", m[1],
                         1 / SPEEDUP_TARGET, "ratio_to_peer", fast && exactState, notes,
-                        Measured.memory(loraPlan, loraTrainer.optimizer()));
+                        Measured.memory(loraPlan, loraTrainer.optimizer()))
+                        .withPhases(List.of(new BenchResult.Phases("lora", loraTrainer.takePhases()),
+                                new BenchResult.Phases("full", fullTrainer.takePhases())));
             }
         }
     }
 
     private static Trainer trainer(FreezePlan plan, OptimizerSpec spec, int batch) {
-        return Trainer.builder().plan(plan).optimizer(spec).batchSize(batch).seed(SEED).build();
+        return Trainer.builder().plan(plan).optimizer(spec).batchSize(batch).seed(SEED).profilePhases(true).build();
     }
 
     private static ModelGraph graph(BenchSettings s) {

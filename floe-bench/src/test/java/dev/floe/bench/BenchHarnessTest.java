@@ -47,10 +47,10 @@ class BenchHarnessTest {
                 b5.get("notes").asText());
         assertEquals(ids.size(), report.benches().size());
         // the training benches split their steps into phases that add up to the steps' wall time
-        for (String id : List.of("B1", "B2", "B4", "B5", "B7.1t", "B7.2t")) {
+        for (String id : List.of("B1", "B2", "B3", "B4", "B5", "B6", "B7.1t", "B7.2t", "B10")) {
             JsonNode b = root.get("benches").get(ids.indexOf(id));
             JsonNode floe = b.get("phases").get(0);
-            assertTrue(floe.get("arm").asText().startsWith("floe"), b.get("id") + " " + floe);
+            assertTrue(floe.get("arm").asText().startsWith(id.equals("B3") ? "lora" : "floe"), b.get("id") + " " + floe);
             assertTrue(floe.get("steps").asLong() > 0 && floe.get("native_arrays").asLong() > 0, b.get("id") + " " + floe);
             double sum = 0;
             for (String phase : List.of("data", "forward", "backward", "optimizer", "metrics", "other")) {
@@ -58,6 +58,9 @@ class BenchHarnessTest {
             }
             assertEquals(floe.get("total_seconds").asDouble(), sum, 1e-9, b.get("id") + " " + floe);
         }
+        // B8 counts the native arrays of a call and prices them
+        JsonNode b8 = root.get("benches").get(ids.indexOf("B8"));
+        assertTrue(b8.get("notes").asText().matches(".*a Floe call creates [1-9][0-9]* native arrays.*"), b8.get("notes").asText());
         // B7 compares with PyTorch eager, or says in its notes why the peer did not run
         JsonNode b7 = root.get("benches").get(ids.indexOf("B7.1t"));
         assertTrue(b7.get("peer_seconds").isNumber() || b7.get("notes").asText().contains("PyTorch peer skipped"),
