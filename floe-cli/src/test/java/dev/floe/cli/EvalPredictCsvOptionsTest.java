@@ -146,4 +146,44 @@ class EvalPredictCsvOptionsTest {
             assertEquals(List.of(withLabel).subList(3, withLabel.length), List.of(without).subList(2, without.length));
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void predictReadsAFileWithoutTheLabelColumnOfARunWithNamedLabels() throws Exception {
+        String header = "id;a;b;c;risk\n";
+        StringBuilder train = new StringBuilder(header);
+        StringBuilder fresh = new StringBuilder("id;a;b;c\n");
+        SplittableRandom r = new SplittableRandom(4);
+        List<String> names = List.of("low", "mid", "high");
+        for (int i = 0; i < 60; i++) {
+            int y = i % 3;
+            String[] f = new String[3];
+            for (int j = 0; j < 3; j++) {
+                f[j] = String.format(Locale.ROOT, "%.4f", r.nextGaussian() * 0.5 + (j == y ? 2.0 : 0));
+            }
+            train.append(i).append(';').append(String.join(";", f)).append(';').append(names.get(y)).append('\n');
+            if (i < 9) {
+                fresh.append(i).append(';').append(String.join(";", f)).append('\n');
+            }
+        }
+        Files.writeString(dir.resolve("train.csv"), train);
+        Files.writeString(dir.resolve("new.csv"), fresh);
+        Path config = Files.writeString(dir.resolve("run.yaml"), CONFIG
+                .replace("  test: {path: test.csv}\n  num_classes: 3\n", "  eval_fraction: 0.2\n")
+                .replace("OPTIONS", """
+                          delimiter: ";"
+                          label_column: risk
+                          labels: [low, mid, high]
+                          drop_columns: [id]
+                        """));
+        Path run = dir.resolve("run");
+        Result trained = floe("train", config.toString(), "--out", run.toString(), "--no-progress");
+        assertEquals(0, trained.code(), trained.err());
+
+        Result predicted = floe("predict", run.toString(), "--input", dir.resolve("new.csv").toString());
+
+        assertEquals(0, predicted.code(), predicted.err());
+        List<String> lines = predicted.out().lines().toList();
+        assertEquals(10, lines.size(), predicted.out());
+        assertEquals("index,predicted,p_low,p_mid,p_high", lines.get(0));
+    }
 }

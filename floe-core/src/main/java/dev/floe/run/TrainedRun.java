@@ -465,11 +465,17 @@ public final class TrainedRun implements AutoCloseable {
      */
     public record Input(Examples examples, boolean labelled) {}
 
-    /** A label value the run's reader accepts: the first class name, or the first kept class index. */
+    /**
+     * A label value the run's reader accepts: the first class name (text data, or {@code data.labels}),
+     * or the first kept class index.
+     */
     String placeholder() {
         ExperimentConfig.Data d = config.data();
         if (ExperimentConfig.Data.TEXT.equals(d.format())) {
             return labels.get(0);
+        }
+        if (d.labels() != null && !d.labels().isEmpty()) {
+            return d.labels().get(0); // data.labels: the file's label values are these
         }
         return d.classes() != null ? Integer.toString(d.classes().get(0)) : "0";
     }
