@@ -185,5 +185,11 @@ class EvalPredictCsvOptionsTest {
         List<String> lines = predicted.out().lines().toList();
         assertEquals(10, lines.size(), predicted.out());
         assertEquals("index,predicted,p_low,p_mid,p_high", lines.get(0));
+
+        Path bad = Files.writeString(dir.resolve("bad.csv"), "id;a;b;c\n1;0.5;1.5;2\n2;0.5;abc;2\n");
+        Result refused = floe("predict", run.toString(), "--input", bad.toString());
+        assertEquals(2, refused.code(), refused.err());
+        assertEquals("floe: " + bad + ": line 3, column \"b\" (index 2): expected a finite number but found \"abc\";"
+                + " every column except the label must be numeric, fix or remove the value", refused.err().strip());
     }
 }

@@ -372,8 +372,13 @@ public final class TrainedRun implements AutoCloseable {
                 throw new IllegalArgumentException("data file " + file + " has no labels" + where + "; evaluation"
                         + " needs labels — add them, or use floe predict");
             }
-            Examples examples = ExperimentData.readExamples(config, baseDir, read, labelsFile, labels,
-                    file.getFileName().toString(), normalization);
+            Examples examples;
+            try {
+                examples = ExperimentData.readExamples(config, baseDir, read, labelsFile, labels,
+                        file.getFileName().toString(), normalization);
+            } catch (IllegalArgumentException e) {
+                throw temp == null ? e : namingTheGivenFile(e, temp, file);
+            }
             checkFits(examples, file);
             return new Input(examples, labelled);
         } catch (IOException e) {
@@ -387,6 +392,23 @@ public final class TrainedRun implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * {@code e} as the user should see it: a problem found in the labelled temporary copy of an
+     * unlabelled file names the file the user gave instead.
+     */
+    private static IllegalArgumentException namingTheGivenFile(IllegalArgumentException e, Path temp, Path file) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof dev.floe.data.DataFormatException d && temp.equals(d.file())) {
+            String prefix = temp + ": ";
+            String detail = message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+            return new dev.floe.data.DataFormatException(file, detail, e);
+        }
+        if (message.contains(temp.toString())) {
+            return new IllegalArgumentException(message.replace(temp.toString(), file.toString()), e);
+        }
+        return e;
     }
 
     /**
