@@ -64,7 +64,12 @@ public final class BenchHarness {
             new Group(List.of("B10"), (s, log) -> List.of(ComputeBench.run(s, log))),
             new Group(List.of("B11"), (s, log) -> List.of(CheckpointBench.run(s, log))),
             new Group(List.of("B12"), (s, log) -> PeftMethodsBench.run(s, log)));
-    /** Bench ids that {@link #run(BenchSettings, Set, Path, Consumer)} accepts, in run order. */
+    /**
+     * The bench ids that {@link #run(BenchSettings, Set, Path, Consumer)} accepts in {@code only}.
+     *
+     * @return the ids in the order the benches run (not sorted: benches that share set-up, such as
+     *     {@code B1} and {@code B2}, are adjacent)
+     */
     public static List<String> benchIds() {
         return GROUPS.stream().flatMap(g -> g.ids().stream()).toList();
     }

@@ -7,7 +7,7 @@ import java.util.List;
  * One bench's outcome. Times are medians over interleaved trials, in seconds per {@code unit}.
  * Fields that do not apply are null.
  *
- * @param id {@code B1} .. {@code B6}
+ * @param id {@code B1} .. {@code B12}
  * @param title what is compared, one line
  * @param unit what one {@code seconds} value covers, e.g. {@code "optimizer step"} or {@code "whole run"}
  * @param seconds Floe's median time
@@ -40,12 +40,46 @@ public record BenchResult(
         Activations activations,
         List<Phases> phases) {
 
-    /** Copies the phase list (null becomes empty). */
+    /**
+     * Copies the phase list, so later changes to the caller's list do not reach the result; a null
+     * list becomes empty.
+     *
+     * @param id the bench id, {@code B1} .. {@code B12}
+     * @param title what is compared, one line
+     * @param unit what one {@code seconds} value covers
+     * @param seconds Floe's median time per {@code unit}
+     * @param limitSeconds the limit's median time, or null
+     * @param peer what Floe is compared with besides the limit, or null
+     * @param peerSeconds the peer's median time, or null
+     * @param target the bound on {@code targetOn} that counts as met, or null
+     * @param targetOn {@code "ratio_to_limit"} or {@code "ratio_to_peer"}, or null without a target
+     * @param met whether every target of the bench was met
+     * @param notes how it was measured, and why a target was missed
+     * @param memory Floe's byte counts and the process's peak RSS during the bench
+     * @param activations backward-pass memory of the Floe arm and the peer, or null
+     * @param phases the phase split per arm; null or empty when the bench does not split the time
+     */
     public BenchResult {
         phases = phases == null ? List.of() : List.copyOf(phases);
     }
 
-    /** A result without a phase split. */
+    /**
+     * A result without a phase split ({@code phases} empty).
+     *
+     * @param id the bench id, {@code B1} .. {@code B12}
+     * @param title what is compared, one line
+     * @param unit what one {@code seconds} value covers
+     * @param seconds Floe's median time per {@code unit}
+     * @param limitSeconds the limit's median time, or null
+     * @param peer what Floe is compared with besides the limit, or null
+     * @param peerSeconds the peer's median time, or null
+     * @param target the bound on {@code targetOn} that counts as met, or null
+     * @param targetOn {@code "ratio_to_limit"} or {@code "ratio_to_peer"}, or null without a target
+     * @param met whether every target of the bench was met
+     * @param notes how it was measured, and why a target was missed
+     * @param memory Floe's byte counts and the process's peak RSS during the bench
+     * @param activations backward-pass memory of the Floe arm and the peer, or null
+     */
     public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
             Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory,
             Activations activations) {
@@ -53,7 +87,23 @@ public record BenchResult(
                 activations, List.of());
     }
 
-    /** A result that does not compare activation memory and has no phase split. */
+    /**
+     * A result that does not compare activation memory ({@code activations} null) and has no
+     * phase split ({@code phases} empty).
+     *
+     * @param id the bench id, {@code B1} .. {@code B12}
+     * @param title what is compared, one line
+     * @param unit what one {@code seconds} value covers
+     * @param seconds Floe's median time per {@code unit}
+     * @param limitSeconds the limit's median time, or null
+     * @param peer what Floe is compared with besides the limit, or null
+     * @param peerSeconds the peer's median time, or null
+     * @param target the bound on {@code targetOn} that counts as met, or null
+     * @param targetOn {@code "ratio_to_limit"} or {@code "ratio_to_peer"}, or null without a target
+     * @param met whether every target of the bench was met
+     * @param notes how it was measured, and why a target was missed
+     * @param memory Floe's byte counts and the process's peak RSS during the bench
+     */
     public BenchResult(String id, String title, String unit, double seconds, Double limitSeconds, String peer,
             Double peerSeconds, Double target, String targetOn, boolean met, String notes, Memory memory) {
         this(id, title, unit, seconds, limitSeconds, peer, peerSeconds, target, targetOn, met, notes, memory, null);

@@ -419,7 +419,14 @@ public final class TransformerEncoder extends Component {
             return this;
         }
 
-        /** How {@code pooled} is made (default {@link Pooling#MEAN}). */
+        /**
+         * How the {@code pooled} output is made from the last layer's hidden states (default
+         * {@link Pooling#MEAN}).
+         *
+         * @param pooling the pooling; not null
+         * @return this builder
+         * @throws NullPointerException when {@code pooling} is null
+         */
         public Builder pooling(Pooling pooling) {
             this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
             return this;

@@ -190,14 +190,13 @@ public record ExperimentData(Examples train, Examples eval, Map<String, Path> fi
      *
      * @param config the checked config
      * @param baseDir the folder relative paths start from
-     * @return the examples, transformed as the config's training data was
      * @param file a CSV file, a text file (JSON Lines or CSV), or IDX images
      * @param idxLabels the IDX labels file of {@code file} (IDX only; ignored otherwise)
      * @param classNames text data: the run's class names, label {@code k} is {@code classNames.get(k)}
      * @param name how the examples are named in messages and records
      * @param normalization numeric data: the normalisation the run fitted on its training split
      *     ({@link #normalization()}), applied as training applied it; null when the run has none
-     * @return the examples
+     * @return the examples, transformed as the config's training data was
      * @throws dev.floe.data.DataFormatException when the file is damaged or does not fit the config
      *     (naming file, position and the config key to change)
      */

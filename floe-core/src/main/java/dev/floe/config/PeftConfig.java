@@ -394,6 +394,15 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         /** The default target: every transformer encoder. */
         public static final String ANY = "*";
 
+        /**
+         * Fills in the default {@code target} and checks every key; a bad value throws an exception
+         * naming its YAML key, what was expected and what was found.
+         *
+         * @param name unique across lora, adapters and prompts; letters, digits, '_' and '-'; required
+         * @param type {@code prompt} or {@code prefix}; required
+         * @param virtualTokens {@code virtual_tokens}, at least 1; required
+         * @param target glob over component names; null means {@link #ANY}
+         */
         public Prompt {
             Fields.required().key("name", name).key("type", type).key("virtual_tokens", virtualTokens)
                     .check("{name: soft, type: prompt, virtual_tokens: 16}");
@@ -433,6 +442,15 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
      * @param members at least two names of {@code lora} or {@code adapters} entries, in order; required
      */
     public record Compose(String name, String type, List<String> members) {
+        /**
+         * Checks every key and that the members form a valid {@link CompositionSpec}; a bad value
+         * throws an exception naming its YAML key ({@code type} or {@code members}), what was
+         * expected and what was found.
+         *
+         * @param name unique across lora, adapters, prompts and compose; required
+         * @param type {@code stack}, {@code parallel} or {@code fusion} (any case); required
+         * @param members at least two distinct names of {@code lora} or {@code adapters} entries, in order; required
+         */
         public Compose {
             Fields.required().key("name", name).key("type", type).key("members", members)
                     .check("{name: mix, type: fusion, members: [task1, task2]}");

@@ -52,13 +52,12 @@ public final class Unlabeled {
     }
 
     /**
-     * Writes {@code out}: the CSV file {@code in} (plain or gzipped) with a last column
-     * {@code column} holding {@code value} in every record, quoted as RFC 4180 wants.
+     * Whether a CSV record is data rather than a header, decided as {@link CsvReader} decides it for
+     * {@code header: auto}: every cell is a decimal number (optional sign, optional fraction and
+     * exponent, such as {@code -1}, {@code .5} or {@code 2e-3}).
      *
-     * @param in the CSV file, plain or gzipped
-     * @param out the file to write, plain CSV
-     * @param column the new column's name
-     * @param value the label written in every record
+     * @param cells the record's cells, trimmed (as {@link #csvFirstRecord} returns them)
+     * @return true when every cell is a number (also for no cells), false when any cell is not
      */
     public static boolean looksLikeData(List<String> cells) {
         return CsvReader.allNumbers(cells.toArray(String[]::new));

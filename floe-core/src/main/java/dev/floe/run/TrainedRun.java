@@ -222,7 +222,11 @@ public final class TrainedRun implements AutoCloseable {
         return normalization;
     }
 
-    /** The run folder. */
+    /**
+     * The run folder: the directory that holds the run's manifest and {@code weights.safetensors}.
+     *
+     * @return the folder given to {@link #open(Path)}, as given
+     */
     public Path dir() {
         return dir;
     }

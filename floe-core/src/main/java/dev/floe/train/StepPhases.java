@@ -40,7 +40,22 @@ public record StepPhases(
     /** No steps measured. */
     public static final StepPhases NONE = new StepPhases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
-    /** Checks that counts and times are not negative. */
+    /**
+     * Checks that the counts are not negative; the times are taken as given.
+     *
+     * @param steps optimizer steps measured, at least 0
+     * @param examples training examples of the first task in those steps, at least 0
+     * @param dataSeconds batch assembly time (see the class comment)
+     * @param forwardSeconds forward pass and loss time
+     * @param backwardSeconds backward pass time
+     * @param optimizerSeconds clipping and optimizer update time
+     * @param metricsSeconds time spent computing and reading back loss and accuracy
+     * @param otherSeconds the rest of the steps' time
+     * @param totalSeconds wall time of the steps, the sum of the phases
+     * @param nativeArrays native arrays created in the batches' scopes, at least 0
+     * @throws IllegalArgumentException naming the counts when {@code steps}, {@code examples} or
+     *     {@code nativeArrays} is negative
+     */
     public StepPhases {
         if (steps < 0 || examples < 0 || nativeArrays < 0) {
             throw new IllegalArgumentException("step phases: counts must be >= 0, found steps " + steps + ", examples "
@@ -61,7 +76,11 @@ public record StepPhases(
                 otherSeconds + other.otherSeconds, totalSeconds + other.totalSeconds, nativeArrays + other.nativeArrays);
     }
 
-    /** Training examples per second over the measured steps, NaN without steps. */
+    /**
+     * Training examples per second over the measured steps: {@code examples / totalSeconds}.
+     *
+     * @return the throughput, or NaN when no time was measured ({@code totalSeconds} is 0)
+     */
     public double examplesPerSecond() {
         return totalSeconds > 0 ? examples / totalSeconds : Double.NaN;
     }

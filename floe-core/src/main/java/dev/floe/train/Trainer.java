@@ -235,7 +235,12 @@ public final class Trainer implements AutoCloseable {
         return all;
     }
 
-    /** Optimizer steps taken so far in the run. */
+    /**
+     * Optimizer steps taken so far in the run, over every stage (a resumed run counts the steps
+     * before the checkpoint too).
+     *
+     * @return the number of optimizer steps, 0 before the first
+     */
     public long steps() {
         return steps;
     }

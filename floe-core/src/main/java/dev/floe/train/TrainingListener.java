@@ -36,7 +36,12 @@ public interface TrainingListener {
      */
     default void phasesMeasured(int epoch, StepPhases phases) {}
 
-    /** After an epoch and its evaluation. */
+    /**
+     * After an epoch and its evaluation (and after {@link #phasesMeasured}, when that is called).
+     *
+     * @param metrics what the epoch measured: training loss and accuracy, evaluation numbers
+     *     (NaN without an evaluation set), time and throughput
+     */
     default void epochFinished(EpochMetrics metrics) {}
 
     /**
