@@ -138,6 +138,61 @@ class PeftMergeCommandTest {
     }
 
     @Test
+    void peftFoldersMergeIntoAPeftFolderWithTheWeightedSumOfTheirUpdates() throws Exception {
+        Path config = config(4);
+        Path[] folders = new Path[2];
+        for (int f = 0; f < 2; f++) {
+            Path file = adapter(config, "f" + f + ".safetensors", 2 + f, 4, QV, 10 + f, false);
+            try (Experiment e = PlanCommand.build(ExperimentConfig.load(config), config)) {
+                PeftIo.load(e.graph(), file);
+                folders[f] = dir.resolve("hf-" + f);
+                dev.floe.peft.PeftFormat.write(e.graph(), "task", folders[f], "org/tiny");
+            }
+        }
+        Path out = dir.resolve("hf-merged");
+        Result r = floe("peft", "merge", "--config", config.toString(), "--in", folders[0].toString(), "--in",
+                folders[1].toString(), "--weights", "0.25,0.75", "--base-model", "org/tiny", "--format", "peft",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String layer : LAYERS) {
+            double[][] d0 = hfDelta(folders[0], layer);
+            double[][] d1 = hfDelta(folders[1], layer);
+            double[][] dm = hfDelta(out, layer);
+            double worst = 0;
+            for (int o = 0; o < dm.length; o++) {
+                for (int i = 0; i < dm[o].length; i++) {
+                    worst = Math.max(worst, Math.abs(dm[o][i] - (0.25 * d0[o][i] + 0.75 * d1[o][i])));
+                }
+            }
+            assertTrue(worst < 1e-5, layer + ": " + worst);
+        }
+    }
+
+    /** {@code (lora_alpha / r) · B A} of one layer of a PEFT adapter folder. */
+    private static double[][] hfDelta(Path folder, String layer) throws Exception {
+        var config = dev.floe.io.Json.mapper().readTree(folder.resolve(dev.floe.peft.PeftFormat.CONFIG_FILE).toFile());
+        int rank = config.get("r").asInt();
+        double scale = config.get("lora_alpha").asDouble() / rank;
+        SafetensorsFile f = Safetensors.read(folder.resolve(dev.floe.peft.PeftFormat.WEIGHTS_FILE));
+        String hf = "base_model.model." + layer.replace('/', '.');
+        float[] av = f.tensors().get(hf + ".lora_A.weight").toFloats();
+        float[] bv = f.tensors().get(hf + ".lora_B.weight").toFloats();
+        int in = av.length / rank;
+        int out = bv.length / rank;
+        double[][] d = new double[out][in];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                double s = 0;
+                for (int k = 0; k < rank; k++) {
+                    s += (double) bv[o * rank + k] * av[k * in + i];
+                }
+                d[o][i] = scale * s;
+            }
+        }
+        return d;
+    }
+
+    @Test
     void anSvdMergePrintsTheFrobeniusErrorItHas() throws Exception {
         Path config = config(4);
         Path a = adapter(config, "a.safetensors", 2, 4, QV, 3, false);
