@@ -409,6 +409,15 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         /** The default target: every transformer encoder. */
         public static final String ANY = "*";
 
+        /**
+         * Fills the default target and checks every key; a bad value throws an exception naming its
+         * YAML key, the module, what was expected and what was found.
+         *
+         * @param name see the class comment
+         * @param type see the class comment
+         * @param virtualTokens see the class comment
+         * @param target see the class comment
+         */
         public Prompt {
             Fields.required().key("name", name).key("type", type).key("virtual_tokens", virtualTokens)
                     .check("{name: soft, type: prompt, virtual_tokens: 16}");
@@ -452,6 +461,14 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
      * @param members at least two names of {@code lora} or {@code adapters} entries, in order; required
      */
     public record Compose(String name, String type, List<String> members) {
+        /**
+         * Checks every key; a bad value throws an exception naming its YAML key, the composition,
+         * what was expected and what was found.
+         *
+         * @param name see the class comment
+         * @param type see the class comment
+         * @param members see the class comment
+         */
         public Compose {
             Fields.required().key("name", name).key("type", type).key("members", members)
                     .check("{name: mix, type: fusion, members: [task1, task2]}");
