@@ -120,12 +120,23 @@ final class LrFindCommand implements Callable<Integer> {
         String output = experiment.graph().outputs().keySet().iterator().next();
         try (GroupedOptimizer optimizer = GroupedOptimizer.of(experiment.optimizer())) {
             optimizer.setGroups(plan.groups(experiment.optimizer()));
+            String weightsBefore = dev.floe.io.Fingerprint.weights(experiment.graph().parameters().values());
+            dev.floe.optim.OptimizerState stateBefore = optimizer.exportState();
             LrFinder.Result r = LrFinder.run(experiment.graph(), optimizer,
                     new LrFinder.Batches(data.train(), output, t.batchSize(), plan.trainingContext(),
                             t.clipGradNorm(), cfg.seed()),
                     settings);
+            String weightsAfter = dev.floe.io.Fingerprint.weights(experiment.graph().parameters().values());
+            if (!weightsAfter.equals(weightsBefore) || !sameState(stateBefore, optimizer.exportState())) {
+                throw new IllegalStateException("the LR sweep did not restore the model (weights " + weightsBefore
+                        + " before, " + weightsAfter + " after) or the optimizer state; this is a bug in floe");
+            }
             byte[] png = chart(r);
-            AtomicFiles.writeString(dir.resolve(JSON_FILE), Json.write(json(r, settings, optimizer, experiment)));
+            ObjectNode json = json(r, settings, optimizer, experiment);
+            json.put("weights_before", weightsBefore);
+            json.put("weights_after", weightsAfter);
+            json.put("optimizer_state_restored", true);
+            AtomicFiles.writeString(dir.resolve(JSON_FILE), Json.write(json));
             AtomicFiles.writeBytes(dir.resolve(PNG_FILE), png);
             stdout.printf(Locale.ROOT, "swept %s from %.1e to %.1e: %d steps of batch %d in %.1f s%s%n",
                     experiment.optimizer().name(), settings.startLr(), r.points().get(r.points().size() - 1).lr(),
@@ -134,9 +145,15 @@ final class LrFindCommand implements Callable<Integer> {
             stdout.printf(Locale.ROOT, "suggested optimizer.lr: %.2e (%s)%n", r.suggestedLr(), r.rule());
             stdout.printf(Locale.ROOT, "lowest smoothed loss at %.2e; a tenth of it: %.2e; the config has %s%n",
                     r.minLossLr(), r.minLossLrOver10(), experiment.optimizer().lr());
-            stdout.printf(Locale.ROOT, "wrote %s and %s; the model and optimizer were restored as they were%n",
-                    dir.resolve(JSON_FILE), dir.resolve(PNG_FILE));
+            stdout.printf(Locale.ROOT, "wrote %s and %s; the model and optimizer were restored as they were"
+                    + " (weights %s before and after)%n", dir.resolve(JSON_FILE), dir.resolve(PNG_FILE), weightsAfter);
         }
+    }
+
+    /** Same step counts and bit-identical state tensors. */
+    private static boolean sameState(dev.floe.optim.OptimizerState a, dev.floe.optim.OptimizerState b) {
+        return a.steps().equals(b.steps()) && a.tensors().keySet().equals(b.tensors().keySet())
+                && a.tensors().entrySet().stream().allMatch(e -> java.util.Arrays.equals(e.getValue(), b.tensors().get(e.getKey())));
     }
 
     private LrFinder.Settings settings() {

@@ -24,14 +24,18 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code floe peft export|import}: LoRA modules on a BERT-style encoder as Hugging Face PEFT adapter
- * folders ({@code adapter_config.json} and {@code adapter_model.safetensors}), see {@link PeftFormat}.
+ * folders ({@code adapter_config.json} and {@code adapter_model.safetensors}), see {@link PeftFormat};
+ * {@code floe peft merge}: a weighted merge of LoRA adapters ({@link PeftMergeCommand});
+ * {@code floe peft save}: a run's modules and compositions as adapter-only files ({@link PeftSaveCommand}).
  */
 @Command(
         name = "peft",
         mixinStandardHelpOptions = true,
         description = "Exchange LoRA adapters with Hugging Face PEFT: export a run's LoRA module as a PEFT adapter"
-                + " folder, or import a PEFT adapter folder onto a config's encoder.",
-        subcommands = {PeftCommand.Export.class, PeftCommand.Import.class})
+                + " folder, import a PEFT adapter folder onto a config's encoder, merge LoRA adapters with weights, or save a run's"
+                + " modules as adapter-only files.",
+        subcommands = {PeftCommand.Export.class, PeftCommand.Import.class, PeftMergeCommand.class,
+                PeftSaveCommand.class})
 final class PeftCommand implements Runnable {
 
     @Spec

@@ -236,17 +236,19 @@ final class PlanCommand implements Callable<Integer> {
     /**
      * Sizes of the symbolic input dimensions for the estimate: {@code batch} is
      * {@code training.batch_size}; for text data, {@code seq} is {@code data.max_tokens} (default: 128,
-     * at most the encoder's positions), the longest a batch can be.
+     * at most the encoder's positions), the longest a batch can be (multi-task: the first task's data).
      */
     private static Map<String, Long> dims(Experiment experiment, ExperimentConfig cfg) {
         Map<String, Long> dims = new java.util.LinkedHashMap<>();
         dims.put("batch", (long) cfg.training().batchSize());
-        if ("text".equals(cfg.data().format())) {
+        // a multi-task config has no top-level data: the primary (first) task's data sets the lengths
+        ExperimentConfig.Data data = cfg.data() != null ? cfg.data() : cfg.tasks().get(0).data();
+        if ("text".equals(data.format())) {
             long positions = experiment.graph().components().stream()
                     .filter(c -> c instanceof dev.floe.components.TransformerEncoder)
                     .mapToLong(c -> ((dev.floe.components.TransformerEncoder) c).config().maxPositions())
                     .min().orElse(Long.MAX_VALUE);
-            dims.put("seq", cfg.data().maxTokens() != null ? (long) cfg.data().maxTokens()
+            dims.put("seq", data.maxTokens() != null ? (long) data.maxTokens()
                     : Math.min(ExperimentConfig.Data.DEFAULT_MAX_TOKENS, positions));
         }
         return dims;

@@ -41,6 +41,16 @@ class LrFindCommandTest {
         JsonNode points = json.get("points");
         assertTrue(points.size() > 5 && points.size() <= 40, "steps: " + points.size());
         assertEquals(1e-5, points.get(0).get("lr").asDouble(), 1e-15);
+        // the model is left as it was: the weights hash after the sweep is the hash before, which is the hash of
+        // the model the config builds
+        String before = json.get("weights_before").asText();
+        assertEquals(before, json.get("weights_after").asText());
+        assertTrue(json.get("optimizer_state_restored").asBoolean());
+        try (dev.floe.run.Experiment fresh = PlanCommand.build(dev.floe.config.ExperimentConfig.load(PlanCommandTest.EXAMPLE),
+                PlanCommandTest.EXAMPLE)) {
+            assertEquals(dev.floe.io.Fingerprint.weights(fresh.graph().parameters().values()), before);
+        }
+        assertTrue(r.out().contains("(weights " + before + " before and after)"), r.out());
         BufferedImage png = Png.decode(Files.readAllBytes(out.resolve(LrFindCommand.PNG_FILE)));
         assertTrue(png.getWidth() > 300 && png.getHeight() > 200);
 

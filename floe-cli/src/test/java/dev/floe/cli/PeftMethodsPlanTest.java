@@ -69,7 +69,8 @@ class PeftMethodsPlanTest {
         PlanCommandTest.Result r = floe("plan", file.toString());
 
         assertEquals(2, r.code(), r.out());
-        assertTrue(r.err().startsWith("floe: ") && r.err().contains("peft.lora[0]: rank must be a positive integer, found 0"),
+        assertTrue(r.err().startsWith("floe: ") && r.err().contains("peft.lora[0].rank: ")
+                && r.err().contains("rank must be a positive integer, found 0"),
                 r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }

@@ -188,6 +188,11 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         }
     }
 
+    /** A bad value at {@code key} of the entry of module {@code name}: the message names the module. */
+    private static Fields.FieldException bad(String kind, String name, String key, String message) {
+        return Fields.inside(List.of(key), kind + " '" + name + "': " + message);
+    }
+
     /** A module name that can be a path segment and a target glob that compiles, each reported at its key. */
     private static void checkNameAndTarget(String kind, String name, String target) {
         if (!name.matches("[A-Za-z0-9_\\-]+")) {
@@ -229,15 +234,22 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         public Lora {
             Fields.required().key("name", name).key("target", target).key("rank", rank)
                     .check("{name: qv, target: \"encoder/**/attention/self/{query,value}\", rank: 8, alpha: 16}");
+            String kind = type == null ? "lora" : type;
             if (rank < 1) {
-                throw Fields.bad("rank", "rank must be a positive integer, found " + rank
+                throw bad(kind, name, "rank", "rank must be a positive integer, found " + rank
                         + "; set it to the size of the low-rank update, typically 4 to 16");
             }
             alpha = alpha == null ? (double) rank : alpha;
-            Fields.positive("alpha", alpha, "alpha = rank gives scale 1; PEFT setups often use 2 · rank");
+            if (!(alpha > 0) || Double.isInfinite(alpha)) {
+                throw bad(kind, name, "alpha", "alpha must be a finite number > 0, found " + alpha
+                        + "; alpha = rank gives scale 1; PEFT setups often use 2 · rank");
+            }
             dropout = dropout == null ? 0.0 : dropout;
-            Fields.unitInterval("dropout", dropout);
-            type = type == null ? "lora" : type;
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw bad(kind, name, "dropout", "dropout must be in [0, 1), found " + dropout
+                        + "; 0 turns it off, 0.05 to 0.1 is usual");
+            }
+            type = kind;
             if (!type.equals("lora") && !type.equals("dora")) {
                 throw Fields.bad("type", "type must be lora or dora, found '" + type + "'; ia3 modules go under"
                         + " peft.ia3, bottleneck adapters under peft.adapters");
@@ -353,7 +365,10 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         public Adapter {
             Fields.required().key("name", name).key("target", target).key("bottleneck", bottleneck)
                     .check("{name: bottleneck, target: \"encoder/**/output/dense\", bottleneck: 32}");
-            Fields.positive("bottleneck", bottleneck);
+            if (bottleneck < 1) {
+                throw bad("adapter", name, "bottleneck", "bottleneck must be a positive integer, found " + bottleneck
+                        + "; set it to the adapter's hidden width, e.g. 16 to 64");
+            }
             activation = activation == null ? "relu" : activation;
             try {
                 AdapterSpec.Activation.parse(activation);
@@ -396,7 +411,7 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
 
         /**
          * Fills in the default {@code target} and checks every key; a bad value throws an exception
-         * naming its YAML key, what was expected and what was found.
+         * naming its YAML key, the module, what was expected and what was found.
          *
          * @param name unique across lora, adapters and prompts; letters, digits, '_' and '-'; required
          * @param type {@code prompt} or {@code prefix}; required
@@ -410,7 +425,11 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
                 throw Fields.inside(List.of("type"), "type must be prompt (virtual tokens at the input) or prefix (key/value"
                         + " prefixes in every layer), found '" + type + "'");
             }
-            Fields.positive("virtual_tokens", virtualTokens);
+            if (virtualTokens < 1) {
+                throw bad(type, name, "virtual_tokens", "virtual_tokens must be a positive integer, found "
+                        + virtualTokens + "; " + (type.equals("prompt") ? "8 to 20 virtual tokens are usual"
+                                : "10 to 20 prefix positions are usual"));
+            }
             target = target == null ? ANY : target;
             if (!name.matches("[A-Za-z0-9_\\-]+")) {
                 throw Fields.inside(List.of("name"), type + " name '" + name + "' is not allowed; use letters, digits,"
@@ -444,8 +463,8 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
     public record Compose(String name, String type, List<String> members) {
         /**
          * Checks every key and that the members form a valid {@link CompositionSpec}; a bad value
-         * throws an exception naming its YAML key ({@code type} or {@code members}), what was
-         * expected and what was found.
+         * throws an exception naming its YAML key ({@code type} or {@code members}), the composition,
+         * what was expected and what was found.
          *
          * @param name unique across lora, adapters, prompts and compose; required
          * @param type {@code stack}, {@code parallel} or {@code fusion} (any case); required

@@ -29,9 +29,10 @@ import java.util.Map;
  * nothing (its update is in the weights). Fusion parameters (kind ADAPTER, owned by the
  * composition's name) are {@code <layer>/fusion/<name>/query|key|value}, each {@code (out, out)}.
  *
- * <p>Compositions are not saved by {@link PeftIo} (save their members there, and fusion
- * parameters with the model's weights), cannot be removed once made, and cannot be exported to
- * ONNX. Not thread-safe.
+ * <p>{@link PeftIo#save} saves a composition under its name (a fusion's parameters with it) and
+ * {@link PeftIo#loadComposition} loads it onto its members, which are saved and loaded in their
+ * own files first. Compositions cannot be removed once made, and cannot be exported to ONNX. Not
+ * thread-safe.
  */
 public final class Composition {
 

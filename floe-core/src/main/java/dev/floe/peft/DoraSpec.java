@@ -43,7 +43,8 @@ public record DoraSpec(String name, int rank, double alpha, double dropout, Stri
         }
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException(
-                    "dora '" + name + "': dropout must be in [0, 1), found " + dropout);
+                    "dora '" + name + "': dropout must be in [0, 1), found " + dropout
+                            + "; 0 turns it off, 0.05 to 0.1 is usual");
         }
         Names.checkTarget("dora", name, target);
     }

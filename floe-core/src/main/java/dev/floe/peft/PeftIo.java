@@ -41,6 +41,14 @@ import java.util.TreeSet;
  * little-endian bytes. A head trained alongside the module is not part of the file; save it with
  * {@link dev.floe.io.ModelWeights#save(ModelGraph, Path, Map, String)}.
  *
+ * <p>A composition ({@link Composition}) saves the same way under its own name: {@code peft.kind} is
+ * {@code composition}, {@code peft.type} its kind ({@code stack}, {@code parallel} or {@code fusion}),
+ * {@code peft.members} its members in order, and {@code peft.members_hash} the hash (as above) of
+ * every parameter of its members, in sorted path order: a fusion is trained over those members'
+ * values, so it is valid only with them. The file holds the composition's own trained parameters —
+ * a fusion's {@code <layer>/fusion/<name>/query|key|value} — and no tensor for stack and parallel.
+ * Its members are saved in their own files; {@link #loadComposition} loads it after them.
+ *
  * <p>The reader ignores metadata keys it does not know and rejects files of a newer format version.
  */
 public final class PeftIo {
@@ -65,14 +73,21 @@ public final class PeftIo {
     private static final String VIRTUAL_TOKENS = "peft.virtual_tokens";
     private static final String BASE_COMPONENTS = "peft.base_components";
     private static final String BASE_HASH = "peft.base_hash";
+    private static final String TYPE = "peft.type";
+    private static final String MEMBERS = "peft.members";
+    private static final String MEMBERS_HASH = "peft.members_hash";
+    /** {@code peft.kind} of a composition file. */
+    private static final String COMPOSITION = "composition";
 
     private PeftIo() {}
 
     /**
-     * Writes the named module's parameters and metadata to {@code file}, atomically.
+     * Writes the named module's parameters and metadata to {@code file}, atomically. The name may
+     * also be a composition's: the file then holds the composition's own trained parameters (a
+     * fusion's attention weights) and is loaded with {@link #loadComposition}.
      *
      * @param graph the graph holding the module
-     * @param name the module's name
+     * @param name the module's or composition's name
      * @param file where to write the adapter file (safetensors)
      * @throws IllegalArgumentException if no module has that name
      * @throws IllegalStateException if a LoRA module is merged into the base components (the base
@@ -89,10 +104,12 @@ public final class PeftIo {
      * so the file tells which run made it. Keys must not start with {@code peft.} or {@code floe.format}.
      *
      * @param graph the graph holding the module
-     * @param name the module's name
+     * @param name the module's or composition's name
      * @param file where to write the adapter file (safetensors)
      * @param provenance extra metadata entries, written as given
-     * @throws IllegalArgumentException if a provenance key would replace one of the file's own keys
+     * @throws IllegalArgumentException if a provenance key would replace one of the file's own keys,
+     *     or no module or composition has that name
+     * @throws IllegalStateException if a LoRA, DoRA or IA3 module is merged into the base components
      * @throws IOException if writing fails; the file is then unchanged
      */
     public static void save(ModelGraph graph, String name, Path file, Map<String, String> provenance) throws IOException {
@@ -101,6 +118,10 @@ public final class PeftIo {
                 throw new IllegalArgumentException("provenance key '" + key + "' would replace the adapter file's own"
                         + " metadata; use keys outside peft.* and " + FORMAT_KEY + ", e.g. floe.run_id");
             }
+        }
+        if (!Targets.modules(graph).containsKey(name) && Composition.attached(graph).containsKey(name)) {
+            saveComposition(graph, name, file, provenance);
+            return;
         }
         PeftModule module = module(graph, name);
         List<String> components = module.components();
@@ -136,9 +157,31 @@ public final class PeftIo {
      * @throws IOException if the file cannot be read
      */
     public static PeftSpec load(ModelGraph graph, Path file) throws IOException {
+        return load(graph, file, null);
+    }
+
+    /**
+     * As {@link #load(ModelGraph, Path)}, attaching the module under {@code name} instead of the
+     * name it was saved with (its parameters are renamed to match); so two files that hold modules
+     * of the same name, e.g. two runs' {@code task}, can be attached side by side.
+     *
+     * @param graph the graph to load into
+     * @param file an adapter file written by {@link #save}
+     * @param name the name to attach it under (letters, digits, '_', '-'), or null for the saved one
+     * @return the module's spec, under the new name
+     * @throws IllegalArgumentException as {@link #load(ModelGraph, Path)}, and if the name is not allowed
+     * @throws IllegalStateException if a LoRA module is merged into the base components
+     * @throws IOException if the file cannot be read
+     */
+    public static PeftSpec load(ModelGraph graph, Path file, String name) throws IOException {
         SafetensorsFile f = Safetensors.read(file);
         Map<String, String> meta = f.metadata();
-        PeftSpec spec = readSpec(file, meta);
+        PeftSpec saved = readSpec(file, meta);
+        PeftSpec spec = name == null ? saved : renamed(saved, name);
+        Map<String, TensorData> tensors = f.tensors();
+        if (!spec.name().equals(saved.name())) {
+            tensors = renamedTensors(tensors, where(graph, saved).shapes().keySet(), where(graph, spec).shapes().keySet());
+        }
         String what = spec.kind() + " '" + spec.name() + "' from " + file;
 
         PeftModule existing = Targets.modules(graph).get(spec.name());
@@ -170,7 +213,7 @@ public final class PeftIo {
                             + " is " + found + "; load it onto the base it was trained on (the same component"
                             + " weights as when it was saved), or retrain it for this base");
         }
-        checkTensors(what, f.tensors(), where.shapes());
+        checkTensors(what, tensors, where.shapes());
 
         PeftModule module = existing;
         if (module == null) {
@@ -190,10 +233,177 @@ public final class PeftIo {
             module = Targets.modules(graph).get(spec.name());
         }
         for (Param p : module.params().values()) {
-            TensorData t = f.tensors().get(p.path());
+            TensorData t = tensors.get(p.path());
             p.load(t.toFloats(), t.shape());
         }
         return spec;
+    }
+
+    /**
+     * Loads a composition saved by {@link #save} onto its members, which must already be attached
+     * (load each member's file first). If no composition of that name is in the graph it is made
+     * ({@link Composition#compose}, host freezing on, active); an existing one must have the same
+     * spec and keeps its active state. Format, spec, layers, base hash, members' hash, tensor names
+     * and shapes are all checked before the graph is touched, so a failed load changes nothing.
+     *
+     * @param graph the graph holding the members
+     * @param file a composition file written by {@link #save}
+     * @return the composition's spec
+     * @throws IllegalArgumentException if the file is not a composition file of a known version, a
+     *     member is missing, the members sit on other layers than when it was saved, the base or the
+     *     members differ from the ones it was trained with (naming both hashes), the name is taken by
+     *     a different composition, or a tensor is missing, extra or mis-shaped
+     * @throws IllegalStateException if a LoRA, DoRA or IA3 module is merged into the base components
+     * @throws IOException if the file cannot be read
+     */
+    public static CompositionSpec loadComposition(ModelGraph graph, Path file) throws IOException {
+        SafetensorsFile f = Safetensors.read(file);
+        Map<String, String> meta = f.metadata();
+        checkFormat(file, meta);
+        String kind = required(file, meta, KIND);
+        if (!kind.equals(COMPOSITION)) {
+            throw new IllegalArgumentException("cannot load " + file + " as a composition: it holds a " + kind
+                    + " module '" + meta.getOrDefault(NAME, "?") + "'; load it with PeftIo.load");
+        }
+        CompositionSpec spec;
+        try {
+            spec = new CompositionSpec(required(file, meta, NAME), CompositionSpec.Kind.parse(required(file, meta, TYPE)),
+                    List.of(required(file, meta, MEMBERS).split(",")));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot load " + file + ": " + e.getMessage()
+                    + "; the file is corrupt — save the composition again", e);
+        }
+        String what = spec.kind() + " '" + spec.name() + "' from " + file;
+        CompositionSpec existing = Composition.attached(graph).get(spec.name());
+        if (existing != null && !existing.equals(spec)) {
+            throw new IllegalArgumentException("cannot load " + what + ": a composition of that name is already in"
+                    + " the graph as " + existing + " but the file holds " + spec
+                    + "; load it into a graph where the name is free");
+        }
+        List<PeftModule> members = new ArrayList<>();
+        Map<String, PeftModule> modules = Targets.modules(graph);
+        for (String m : spec.members()) {
+            PeftModule module = modules.get(m);
+            if (module == null) {
+                throw new IllegalArgumentException("cannot load " + what + ": its member '" + m + "' is not attached"
+                        + " (attached are " + Targets.describe(modules) + "); load the members' files with PeftIo.load"
+                        + " first, then the composition");
+            }
+            members.add(module);
+        }
+        List<Target> targets = members.get(0).targets();
+        List<String> layers = Targets.paths(targets);
+        String savedLayers = meta.get(LAYERS);
+        if (savedLayers != null && !savedLayers.equals(String.join(",", layers))) {
+            throw new IllegalArgumentException("cannot load " + what + ": it was applied on [" + savedLayers
+                    + "] but its member '" + members.get(0).name() + "' sits on " + layers + " in this graph; load"
+                    + " it onto the model and members it was trained with");
+        }
+        List<String> components = members.get(0).components();
+        requireNothingMerged(graph, components, "load " + what);
+        String expected = required(file, meta, BASE_HASH);
+        String found = hash(graph, components);
+        if (!expected.equals(found)) {
+            throw new IllegalArgumentException("cannot load " + what + ": it was trained on base " + expected
+                    + " (components " + meta.getOrDefault(BASE_COMPONENTS, "?") + ") but this graph's base " + components
+                    + " is " + found + "; load it onto the base it was trained on, or retrain it for this base");
+        }
+        String expectedMembers = required(file, meta, MEMBERS_HASH);
+        String foundMembers = membersHash(members);
+        if (!expectedMembers.equals(foundMembers)) {
+            throw new IllegalArgumentException("cannot load " + what + ": it was trained over members "
+                    + spec.members() + " with weights " + expectedMembers + " but here they are " + foundMembers
+                    + "; load the member files saved with it (the same trained values), or retrain the composition");
+        }
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        if (spec.kind() == CompositionSpec.Kind.FUSION) {
+            for (Target t : targets) {
+                long out = t.linear().out();
+                for (String p : List.of("query", "key", "value")) {
+                    shapes.put(t.path() + "/" + Composition.FUSION_SEGMENT + "/" + spec.name() + "/" + p,
+                            new long[] {out, out});
+                }
+            }
+        }
+        checkTensors(what, f.tensors(), shapes);
+        if (existing == null) {
+            Composition.compose(graph, spec, true);
+        }
+        Map<String, Param> params = graph.parameters();
+        for (String path : shapes.keySet()) {
+            TensorData t = f.tensors().get(path);
+            params.get(path).load(t.toFloats(), t.shape());
+        }
+        return spec;
+    }
+
+    private static void saveComposition(ModelGraph graph, String name, Path file, Map<String, String> provenance)
+            throws IOException {
+        CompositionSpec spec = Composition.attached(graph).get(name);
+        Map<String, PeftModule> modules = Targets.modules(graph);
+        List<PeftModule> members = spec.members().stream().map(modules::get).toList();
+        List<String> components = members.get(0).components();
+        requireNothingMerged(graph, components, "save " + spec.kind() + " '" + name + "'");
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        for (Param p : graph.parameters().values()) {
+            if (name.equals(p.adapter())) {
+                tensors.put(p.path(), TensorData.ofFloats(p.shape().getShape(), p.toFloatArray()));
+            }
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(FORMAT_KEY, FORMAT);
+        meta.put(KIND, COMPOSITION);
+        meta.put(NAME, name);
+        meta.put(TYPE, spec.kind().toString());
+        meta.put(MEMBERS, String.join(",", spec.members()));
+        meta.put(LAYERS, String.join(",", Composition.layers(graph, name)));
+        meta.put(BASE_COMPONENTS, String.join(",", components));
+        meta.put(BASE_HASH, hash(graph, components));
+        meta.put(MEMBERS_HASH, membersHash(members));
+        meta.putAll(new TreeMap<>(provenance));
+        Safetensors.write(file, tensors, meta);
+    }
+
+    /** The hash of every parameter of the members, in sorted path order. */
+    private static String membersHash(List<PeftModule> members) {
+        TreeMap<String, Param> all = new TreeMap<>();
+        members.forEach(m -> all.putAll(m.params()));
+        return Fingerprint.weights(all.values());
+    }
+
+    /** The spec under another name. */
+    private static PeftSpec renamed(PeftSpec spec, String name) {
+        if (spec instanceof LoraSpec l) {
+            return new LoraSpec(name, l.rank(), l.alpha(), l.dropout(), l.target());
+        }
+        if (spec instanceof DoraSpec d) {
+            return new DoraSpec(name, d.rank(), d.alpha(), d.dropout(), d.target());
+        }
+        if (spec instanceof Ia3Spec i) {
+            return new Ia3Spec(name, i.target(), i.feedforward());
+        }
+        if (spec instanceof AdapterSpec a) {
+            return new AdapterSpec(name, a.bottleneck(), a.target(), a.activation());
+        }
+        if (spec instanceof PromptSpec p) {
+            return new PromptSpec(name, p.virtualTokens(), p.target());
+        }
+        PrefixSpec p = (PrefixSpec) spec;
+        return new PrefixSpec(name, p.length(), p.target());
+    }
+
+    /** The tensors with each saved-name path replaced by the same-position path under the new name. */
+    private static Map<String, TensorData> renamedTensors(Map<String, TensorData> tensors,
+            java.util.Collection<String> savedPaths, java.util.Collection<String> newPaths) {
+        List<String> from = List.copyOf(savedPaths);
+        List<String> to = List.copyOf(newPaths);
+        Map<String, String> rename = new java.util.HashMap<>();
+        for (int i = 0; i < from.size(); i++) {
+            rename.put(from.get(i), to.get(i));
+        }
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> out.put(rename.getOrDefault(k, k), v));
+        return out;
     }
 
     /**
@@ -277,6 +487,19 @@ public final class PeftIo {
     }
 
     private static PeftSpec readSpec(Path file, Map<String, String> meta) {
+        checkFormat(file, meta);
+        String kind = required(file, meta, KIND);
+        String name = required(file, meta, NAME);
+        if (kind.equals(COMPOSITION)) {
+            throw new IllegalArgumentException("cannot load " + file + " with PeftIo.load: it holds " + meta.get(TYPE)
+                    + " composition '" + name + "' of [" + meta.get(MEMBERS) + "]; load its members' files with"
+                    + " PeftIo.load, then this one with PeftIo.loadComposition");
+        }
+        String target = required(file, meta, TARGET);
+        return readSpec(file, meta, kind, name, target);
+    }
+
+    private static void checkFormat(Path file, Map<String, String> meta) {
         String format = meta.get(FORMAT_KEY);
         if (format == null || !format.startsWith(FORMAT_PREFIX)) {
             throw new IllegalArgumentException(
@@ -296,9 +519,9 @@ public final class PeftIo {
                     "cannot load " + file + ": it is format " + format + " but this Floe reads up to " + FORMAT
                             + "; upgrade Floe");
         }
-        String kind = required(file, meta, KIND);
-        String name = required(file, meta, NAME);
-        String target = required(file, meta, TARGET);
+    }
+
+    private static PeftSpec readSpec(Path file, Map<String, String> meta, String kind, String name, String target) {
         try {
             return switch (kind) {
                 case "lora" -> new LoraSpec(
@@ -322,7 +545,7 @@ public final class PeftIo {
                 case "prompt" -> new PromptSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
                 case "prefix" -> new PrefixSpec(name, Integer.parseInt(required(file, meta, VIRTUAL_TOKENS)), target);
                 default -> throw new IllegalArgumentException("cannot load " + file + ": " + KIND + " is '" + kind
-                        + "', expected lora, adapter, dora, ia3, prompt or prefix");
+                        + "', expected lora, adapter, dora, ia3, prompt, prefix or composition");
             };
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(

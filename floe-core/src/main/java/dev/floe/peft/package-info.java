@@ -10,8 +10,8 @@
  * {@link dev.floe.peft.AdapterSpec}) say <em>what</em>; {@link dev.floe.peft.Lora} and
  * {@link dev.floe.peft.Adapters} decide <em>where</em> (every Linear whose module path matches the
  * spec's glob) and switch modules on and off; package-private layer classes say <em>how</em>
- * (forward, merge, unmerge). {@link dev.floe.peft.PeftIo} saves and loads one module on its own,
- * tied to the content hash of the base it was trained on. {@link dev.floe.peft.PeftFormat} reads
+ * (forward, merge, unmerge). {@link dev.floe.peft.PeftIo} saves and loads one module or
+ * composition on its own, tied to the content hash of the base it was trained on. {@link dev.floe.peft.PeftFormat} reads
  * and writes a LoRA module on a BERT-style encoder as a Hugging Face PEFT adapter folder.
  *
  * <p>Modules are keyed by a name that is unique in the graph across LoRA modules and adapters; a

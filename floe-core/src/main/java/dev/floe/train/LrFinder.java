@@ -46,8 +46,12 @@ import java.util.Map;
  * <p>Restoring: every parameter and buffer of the graph and the optimizer's whole state (moments and
  * step counts, via {@link GroupedOptimizer#exportState()}) are copied before the first step and
  * written back after the last, also when a step throws; the results are bit-identical to before.
- * Not restored: the engine's random generator (dropout draws) and the gradient buffers, which
- * the optimizer leaves zeroed.
+ * Not restored: the gradient buffers, which the optimizer leaves zeroed, and the engine's random
+ * generator (dropout draws), which the sweep reseeds from {@link Batches#seed()} and leaves where
+ * its last step did. Training afterwards is unaffected: {@link Trainer} seeds that generator itself
+ * at the start of every epoch, so a run after a sweep gives bit-identical weights to one without.
+ * Code that draws from the generator between a sweep and training should seed it first
+ * ({@link FloeEngine#seed(long)}).
  */
 public final class LrFinder {
 

@@ -102,11 +102,11 @@ class PeftMethodsConfigTest {
         assertMentions(assertThrows(ConfigException.class, () -> config("""
                 peft:
                   lora: [{name: d, type: dora, target: "encoder/**", rank: 0}]
-                """)), "peft.lora[0]: rank must be a positive integer, found 0", "typically 4 to 16");
+                """)), "peft.lora[0].rank: dora 'd': rank must be a positive integer, found 0", "typically 4 to 16");
         assertMentions(assertThrows(ConfigException.class, () -> config("""
                 peft:
                   lora: [{name: d, type: dora, target: "encoder/**", rank: 2, alpha: -1}]
-                """)), "peft.lora[0]: alpha must be a finite number > 0, found -1.0");
+                """)), "peft.lora[0].alpha: dora 'd': alpha must be a finite number > 0, found -1.0");
         assertMentions(assertThrows(ConfigException.class, () -> config("""
                 peft:
                   lora: [{name: d, type: dorra, target: "encoder/**", rank: 2}]

@@ -97,7 +97,7 @@ class PromptConfigTest {
         assertMentions(assertThrows(ConfigException.class, () -> config(12, """
                 peft:
                   prompts: [{name: soft, type: prefix, virtual_tokens: 0}]
-                """)), "peft.prompts[0]", "virtual_tokens must be a positive integer, found 0");
+                """)), "peft.prompts[0].virtual_tokens: prefix 'soft'", "virtual_tokens must be a positive integer, found 0");
         assertMentions(assertThrows(ConfigException.class, () -> config(12, """
                 peft:
                   prompts: [{name: soft, type: prefix}]

@@ -137,6 +137,52 @@ class LrFinderTest {
         assertEquals(10, new LrFinder.Settings(1e-7, 10, 100, 4, 0).lr(99), 1e-9, "the last step uses the end rate");
     }
 
+    @Test
+    void trainingAfterASweepIsBitIdenticalToTrainingWithoutOneDropoutIncluded() {
+        Map<String, float[]> alone;
+        try (ModelGraph g = dropoutGraph()) {
+            train(g);
+            alone = snapshot(g);
+        }
+        try (ModelGraph g = dropoutGraph(); GroupedOptimizer opt = GroupedOptimizer.of(ADAM);
+                ai.djl.ndarray.NDManager m = g.manager().newSubManager()) {
+            FreezePlan plan = FreezePolicy.trainAll().resolve(g);
+            plan.apply();
+            opt.setGroups(plan.groups(ADAM));
+            ai.djl.ndarray.NDArray x = m.ones(new ai.djl.ndarray.types.Shape(16, 8));
+            dev.floe.engine.FloeEngine.seed(77);
+            float[] drawnBefore = g.forward(Map.of("x", x), plan.trainingContext()).get("logits").toFloatArray();
+            dev.floe.engine.FloeEngine.seed(77);
+            LrFinder.run(g, opt, new LrFinder.Batches(Examples.of(TrainerTest.blobs(120, 1), "x"), "logits", 16,
+                    plan.trainingContext(), 0, 5), new LrFinder.Settings(1e-5, 1, 30, 4, 0.98));
+            float[] drawnAfter = g.forward(Map.of("x", x), plan.trainingContext()).get("logits").toFloatArray();
+            assertTrue(!java.util.Arrays.equals(drawnBefore, drawnAfter),
+                    "the sweep drew dropout masks, so the engine's generator is not where it was");
+
+            train(g);
+            alone.forEach((k, v) -> assertArrayEquals(v, g.parameters().get(k).toFloatArray(),
+                    k + ": the trainer seeds the generator itself, so the sweep leaves no trace"));
+        }
+    }
+
+    /** x (8) → an MLP head with dropout 0.5 → logits (3). */
+    private static ModelGraph dropoutGraph() {
+        return ModelGraph.builder()
+                .input("x", dev.floe.graph.TensorSpec.of("[batch, 8]"))
+                .add(dev.floe.components.MlpHead.of("head", 8, 32, 3, 0.5f))
+                .wire("x", "head.in")
+                .output("logits", "head.logits")
+                .seed(3)
+                .build();
+    }
+
+    private static void train(ModelGraph g) {
+        try (Trainer t = Trainer.builder().plan(FreezePolicy.trainAll().resolve(g)).optimizer(ADAM).batchSize(16)
+                .epochs(2).seed(9).build()) {
+            t.fit(TrainerTest.blobs(120, 1), null);
+        }
+    }
+
     /** One plain step at the optimizer's own rate. */
     private static void stepOnce(ModelGraph g, GroupedOptimizer opt, LrFinder.Batches b) {
         try (ai.djl.ndarray.NDManager m = g.manager().newSubManager();
