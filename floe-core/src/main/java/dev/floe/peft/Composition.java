@@ -25,8 +25,8 @@ import java.util.Map;
  * every member, active or not; a member still trains only while it is active itself, so
  * {@code Adapters.deactivate(graph, member)} freezes it inside the composition (AdapterFusion's
  * set-up: frozen adapters, trained fusion). While the composition is off, its active members apply
- * one after the other as if uncomposed (equal within float rounding). A merged LoRA member adds
- * nothing (its update is in the weights). Fusion parameters (kind ADAPTER, owned by the
+ * one after the other as if uncomposed (equal within float rounding). Members are never merged:
+ * composing refuses a merged module and {@link Lora#merge} refuses a composed one. Fusion parameters (kind ADAPTER, owned by the
  * composition's name) are {@code <layer>/fusion/<name>/query|key|value}, each {@code (out, out)}.
  *
  * <p>Compositions are not saved by {@link PeftIo} (save their members there, and fusion

@@ -101,8 +101,9 @@ public final class Lora {
      * @param graph the graph holding the module
      * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
-     * @throws IllegalStateException if it is already merged or is not active, or an active DoRA or
-     *     IA3 module shares one of its layers (merge or deactivate that one first)
+     * @throws IllegalStateException if it is already merged or is not active, is a member of a
+     *     composition ({@link Composition}), or an active DoRA or IA3 module shares one of its layers
+     *     (merge or deactivate that one first)
      */
     public static void merge(ModelGraph graph, String name) {
         LoraModule m = Targets.find(graph, name, LoraModule.class);
@@ -111,6 +112,15 @@ public final class Lora {
             throw new IllegalStateException(
                     "LoRA '" + name + "' is not active, so merging it would change the model's outputs; activate it"
                             + " first (Lora.activate) if you mean to bake it in");
+        }
+        for (CompositionSpec c : Composition.attached(graph).values()) {
+            if (c.members().contains(name)) {
+                throw new IllegalStateException(
+                        "cannot merge LoRA '" + name + "': it is a member of the " + c.kind() + " '" + c.name()
+                                + "', which applies its term itself; merged, the update would instead change the input"
+                                + " of every other member and leave the composition, so outputs would change — keep '"
+                                + name + "' unmerged");
+            }
         }
         Merges.requireMergeable(graph, m);
         m.merge();
