@@ -221,6 +221,26 @@ class CompositionTest {
     }
 
     @Test
+    void aLoraIsNotMergedUnderAnActiveAdapterThatReadsTheLayerOutputBeforeIt() {
+        try (ModelGraph g = graph(1)) {
+            Adapters.inject(g, AdapterSpec.of("b", 4, "encoder/fc1"));
+            Lora.inject(g, LoraSpec.of("a", 2, "encoder/fc1"));
+            randomize(g, "a", 3, 0.5, "/B");
+            randomize(g, "b", 4, 0.5, "/up/weight", "/down/weight", "/down/bias");
+            double[][] before = run(g);
+            // the adapter sees y without a's update; merged, it would see y + a's update
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Lora.merge(g, "a"));
+            assertTrue(e.getMessage().contains("adapter 'b' is active on encoder/fc1"), e.getMessage());
+            assertEquals(0.0, worst(run(g), i -> before[i]), "a refused merge leaves the weights alone");
+
+            Adapters.deactivate(g, "b");
+            double[][] alone = run(g);
+            Lora.merge(g, "a");
+            assertTrue(worst(run(g), i -> alone[i]) < TOLERANCE, "with the adapter off the merge is exact");
+        }
+    }
+
+    @Test
     void aFusionTrainsWhileItsDeactivatedMembersStayFrozen() {
         try (ModelGraph g = twoAdapters()) {
             Composition.compose(g, new CompositionSpec("fuse", Kind.FUSION, List.of("a", "b")), true);
