@@ -132,7 +132,8 @@ public final class Lora {
                         || (d instanceof PeftModule.Delta pd && pd.module() instanceof AdapterModule);
                 if (readsOutput && d.active()) {
                     throw new IllegalStateException(
-                            "cannot merge LoRA '" + name + "': adapter '" + d.name() + "' is active on " + t.path()
+                            "cannot merge LoRA '" + name + "': " + (d instanceof ComposedLayer c ? c.spec().kind()
+                                    : "adapter") + " '" + d.name() + "' is active on " + t.path()
                                     + " and was attached before it, so it reads the layer's output without this"
                                     + " update; merged, the update would reach its input and change outputs —"
                                     + " deactivate '" + d.name() + "' first, or attach LoRA modules before adapters");
