@@ -240,6 +240,17 @@ class CompositionTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void offItsMembersApplyInTheOrderTheyWereAttachedNotTheOrderListed(Kind kind) {
+        try (ModelGraph g = twoAdapters()) { // a attached before b: b reads a's term
+            double[][] uncomposed = run(g);
+            Composition.compose(g, new CompositionSpec("c", kind, List.of("b", "a")), true);
+            Composition.deactivate(g, "c");
+            assertTrue(worst(run(g), i -> uncomposed[i]) < TOLERANCE, "off, the members apply as if uncomposed");
+        }
+    }
+
     @Test
     void aFusionTrainsWhileItsDeactivatedMembersStayFrozen() {
         try (ModelGraph g = twoAdapters()) {
