@@ -21,17 +21,20 @@ final class ComposedLayer implements LinearDelta {
     private final Set<String> active;
     private final String layer;
     private final List<PeftModule.Delta> members;
+    /** The members in the order they were attached to the layer, which is how they apply uncomposed. */
+    private final List<PeftModule.Delta> attached;
     /** Fusion only: {@code (out, out)} each; null otherwise. */
     private final Param query;
     private final Param key;
     private final Param value;
 
-    ComposedLayer(CompositionSpec spec, Set<String> active, String layer, List<PeftModule.Delta> members, Param query,
-            Param key, Param value) {
+    ComposedLayer(CompositionSpec spec, Set<String> active, String layer, List<PeftModule.Delta> members,
+            List<PeftModule.Delta> attached, Param query, Param key, Param value) {
         this.spec = spec;
         this.active = active;
         this.layer = layer;
         this.members = List.copyOf(members);
+        this.attached = List.copyOf(attached);
         this.query = query;
         this.key = key;
         this.value = value;
@@ -76,11 +79,14 @@ final class ComposedLayer implements LinearDelta {
         };
     }
 
-    /** Σ of the members' terms, each seeing the output so far; only the active ones when {@code onlyActive}. */
+    /**
+     * Σ of the members' terms, each seeing the output so far: when {@code onlyActive}, the active ones
+     * in the order they were attached (as uncomposed), else all in the listed order (a stack).
+     */
     private NDArray sequence(ForwardContext context, NDArray input, NDArray output, boolean onlyActive) {
         NDArray current = output; // (..., out)
         NDArray total = output.zerosLike(); // (..., out)
-        for (PeftModule.Delta m : members) {
+        for (PeftModule.Delta m : onlyActive ? attached : members) {
             if ((onlyActive && !m.active()) || !applies(m)) {
                 continue;
             }

@@ -25,9 +25,11 @@ import java.util.Map;
  * every member, active or not; a member still trains only while it is active itself, so
  * {@code Adapters.deactivate(graph, member)} freezes it inside the composition (AdapterFusion's
  * set-up: frozen adapters, trained fusion). While the composition is off, its active members apply
- * one after the other as if uncomposed (equal within float rounding). A merged LoRA member adds
- * nothing (its update is in the weights). Fusion parameters (kind ADAPTER, owned by the
- * composition's name) are {@code <layer>/fusion/<name>/query|key|value}, each {@code (out, out)}.
+ * one after the other in the order they were attached, as if uncomposed (equal within float
+ * rounding, unless another term of the layer sat between them). Members are never merged:
+ * composing refuses a merged module and {@link Lora#merge} refuses a composed one. Fusion
+ * parameters (kind ADAPTER, owned by the composition's name) are
+ * {@code <layer>/fusion/<name>/query|key|value}, each {@code (out, out)}.
  *
  * <p>{@link PeftIo#save} saves a composition under its name (a fusion's parameters with it) and
  * {@link PeftIo#loadComposition} loads it onto its members, which are saved and loaded in their
@@ -124,6 +126,12 @@ public final class Composition {
             for (String m : spec.members()) {
                 onLayer.add(deltas.get(t.path() + "\n" + m));
             }
+            List<PeftModule.Delta> inAttachOrder = new ArrayList<>();
+            for (LinearDelta d : t.linear().deltas()) {
+                if (onLayer.contains(d)) {
+                    inAttachOrder.add((PeftModule.Delta) d);
+                }
+            }
             Param q = null;
             Param k = null;
             Param v = null;
@@ -143,7 +151,7 @@ public final class Composition {
             for (String m : spec.members()) {
                 t.linear().removeDelta(m);
             }
-            t.linear().addDelta(new ComposedLayer(spec, graph.activeAdapters(), t.path(), onLayer, q, k, v));
+            t.linear().addDelta(new ComposedLayer(spec, graph.activeAdapters(), t.path(), onLayer, inAttachOrder, q, k, v));
         }
         if (freezeHost && spec.kind() == CompositionSpec.Kind.FUSION) {
             graph.hostFreezingAdapters().add(spec.name());

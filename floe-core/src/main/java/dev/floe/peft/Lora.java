@@ -101,8 +101,10 @@ public final class Lora {
      * @param graph the graph holding the module
      * @param name the module's name
      * @throws IllegalArgumentException if no LoRA module has that name
-     * @throws IllegalStateException if it is already merged or is not active, or an active DoRA or
-     *     IA3 module shares one of its layers (merge or deactivate that one first)
+     * @throws IllegalStateException if it is already merged or is not active, is a member of a
+     *     composition ({@link Composition}), an active adapter attached before it on one of its
+     *     layers reads that layer's output, or an active DoRA or IA3 module shares one of its layers
+     *     (merge or deactivate that one first)
      */
     public static void merge(ModelGraph graph, String name) {
         LoraModule m = Targets.find(graph, name, LoraModule.class);
@@ -111,6 +113,32 @@ public final class Lora {
             throw new IllegalStateException(
                     "LoRA '" + name + "' is not active, so merging it would change the model's outputs; activate it"
                             + " first (Lora.activate) if you mean to bake it in");
+        }
+        for (CompositionSpec c : Composition.attached(graph).values()) {
+            if (c.members().contains(name)) {
+                throw new IllegalStateException(
+                        "cannot merge LoRA '" + name + "': it is a member of the " + c.kind() + " '" + c.name()
+                                + "', which applies its term itself; merged, the update would instead change the input"
+                                + " of every other member and leave the composition, so outputs would change — keep '"
+                                + name + "' unmerged");
+            }
+        }
+        for (Target t : m.targets()) {
+            for (dev.floe.nn.LinearDelta d : t.linear().deltas()) {
+                if (d.name().equals(name)) {
+                    break; // later terms read the output with this update in it, merged or not
+                }
+                boolean readsOutput = d instanceof ComposedLayer
+                        || (d instanceof PeftModule.Delta pd && pd.module() instanceof AdapterModule);
+                if (readsOutput && d.active()) {
+                    throw new IllegalStateException(
+                            "cannot merge LoRA '" + name + "': " + (d instanceof ComposedLayer c ? c.spec().kind()
+                                    : "adapter") + " '" + d.name() + "' is active on " + t.path()
+                                    + " and was attached before it, so it reads the layer's output without this"
+                                    + " update; merged, the update would reach its input and change outputs —"
+                                    + " deactivate '" + d.name() + "' first, or attach LoRA modules before adapters");
+                }
+            }
         }
         Merges.requireMergeable(graph, m);
         m.merge();

@@ -107,6 +107,16 @@ public final class LoraMerge {
                             + total + " (the sources' ranks added up), found " + rank + "; at rank " + total
                             + " LoraMerge.linear is exact");
         }
+        for (Target t : sources.get(0).targets()) {
+            long side = Math.min(t.linear().in(), t.linear().out());
+            if (rank > side) {
+                throw new IllegalArgumentException(
+                        "cannot merge LoRA " + weights.keySet() + " into '" + name + "': rank " + rank + " is above"
+                                + " what layer " + t.path() + " can hold (it is " + t.linear().in() + " → "
+                                + t.linear().out() + ", so no update there has rank above " + side + "); give a rank of"
+                                + " at most " + side);
+            }
+        }
         return attach(graph, name, weights, sources, rank, true);
     }
 

@@ -76,6 +76,9 @@ public final class PeftFormat {
     private static final String B_SUFFIX = ".lora_B.weight";
     private static final String LAYER = "layer.";
     private static final String HF_LAYERS = "encoder.layer.";
+    /** The Linear a Hugging Face {@code BertModel} has outside the encoder Floe maps: its pooler. */
+    private static final String POOLER = "pooler.dense";
+    private static final String POOLER_LAST_NAME = "dense";
     private static final Pattern LAYER_PATH = Pattern.compile("layer\\.\\d+(/.*)?");
 
     private PeftFormat() {}
@@ -123,7 +126,8 @@ public final class PeftFormat {
      *     missing or malformed, {@code peft_type} is not {@code LORA}, an option Floe cannot honour is
      *     set ({@code use_dora}, {@code bias} other than {@code none}, {@code fan_in_fan_out},
      *     {@code rank_pattern}, {@code alpha_pattern}), the base model differs, a key is not a LoRA
-     *     factor of a layer of the encoder, a factor lacks its partner, a shape or dtype does not fit,
+     *     factor of a layer of the encoder, two keys give the same factor of a layer (e.g. with and
+     *     without {@code bert.}), a factor lacks its partner, a shape or dtype does not fit,
      *     or the name is taken; the graph is unchanged then
      * @throws IOException if a file cannot be read
      */
@@ -179,6 +183,7 @@ public final class PeftFormat {
         String savedHash = file.metadata().get(BASE_HASH_KEY);
         // layer path -> {A, B}
         Map<String, TensorData[]> factors = new TreeMap<>();
+        Map<String, String> keyOf = new LinkedHashMap<>(); // layer path + A or B -> the key that gave it
         for (Map.Entry<String, TensorData> e : file.tensors().entrySet()) {
             String key = e.getKey();
             boolean isA = key.endsWith(A_SUFFIX);
@@ -196,6 +201,13 @@ public final class PeftFormat {
                         + ", but encoder '" + component + "' has no such Linear layer; its Linear layers are like "
                         + PathGlob.nearest(path == null ? module : path, linears.keySet(), 3)
                         + "; load the adapter onto the model it was trained for");
+            }
+            String earlier = keyOf.putIfAbsent(path + (isA ? A_SUFFIX : B_SUFFIX), key);
+            if (earlier != null) {
+                throw new IllegalArgumentException(weightsFile + ": keys " + earlier + " and " + key + " both name layer "
+                        + path + ", but a LoRA adapter holds one " + (isA ? "lora_A" : "lora_B") + " per layer; keep"
+                        + " the keys of one model (" + PREFIX + "encoder... for a BertModel, " + PREFIX + TASK_MODEL_PREFIX
+                        + "encoder... for a task model) and export the adapter again");
             }
             factors.computeIfAbsent(path, p -> new TensorData[2])[isA ? 0 : 1] = e.getValue();
         }
@@ -249,7 +261,8 @@ public final class PeftFormat {
      * Writes the LoRA module {@code name} as a PEFT adapter folder: {@value #CONFIG_FILE} and
      * {@value #WEIGHTS_FILE} (each written atomically; existing ones are replaced, the folder is
      * created when missing). {@code target_modules} is the list of the layers' last names (e.g.
-     * {@code ["query", "value"]}) when those names select exactly the module's layers in the encoder,
+     * {@code ["query", "value"]}) when those names select exactly the module's layers in a
+     * {@code BertModel} (whose {@code pooler.dense} a list holding {@code dense} would also select),
      * else a regular expression matching exactly their module names. {@code task_type} is
      * {@code FEATURE_EXTRACTION} (the keys are those of a plain {@code BertModel}). The weights file's
      * metadata holds {@code format: pt}, as PEFT writes it, and {@value #BASE_HASH_KEY}, the hash of the
@@ -376,6 +389,9 @@ public final class PeftFormat {
             if (lastNames.contains(path.substring(path.lastIndexOf('/') + 1))) {
                 selected.add(hfModule(component, path));
             }
+        }
+        if (lastNames.contains(POOLER_LAST_NAME)) {
+            selected.add(POOLER); // a BertModel has it, the Floe encoder does not; a list would adapt it too
         }
         if (selected.equals(new LinkedHashSet<>(modules))) {
             ArrayNode list = config.putArray("target_modules");

@@ -22,8 +22,10 @@ import java.util.function.UnaryOperator;
  * modules off. The graph's active set is as before when the call returns.
  *
  * <p>Prompt tuning cannot be routed (its virtual tokens move every real token's position), nor can
- * a member of an active composition (the composition applies all its members; route the
- * composition). Not thread-safe, like the graph.
+ * a merged module (its update is in the weights every row uses), nor a member of an active
+ * composition (the composition applies all its members; route the composition). A routed
+ * composition takes its members' terms on every layer, so none of its members may be routed in the
+ * same batch or be active on its own. Not thread-safe, like the graph.
  */
 public final class Routing {
 
@@ -41,7 +43,9 @@ public final class Routing {
      * @param context the pass's context (e.g. {@link ForwardContext#INFERENCE})
      * @return the graph outputs, as {@link ModelGraph#forward(Map, ForwardContext)} gives them
      * @throws IllegalArgumentException when the list does not have one entry per row, names a module
-     *     that is not attached, a prompt module, or a member of an active composition
+     *     that is not attached, a merged module (its update is in every row's weights), a prompt
+     *     module, a member of an active composition, or a composition together with one of its members
+     *     or while one of its members is active on its own; the active set is unchanged then
      */
     public static Map<String, NDArray> forward(ModelGraph graph, Map<String, NDArray> inputs, List<String> modules,
             ForwardContext context) {
@@ -65,10 +69,33 @@ public final class Routing {
                         "routing names '" + name + "', which is not attached to this graph; attached are " + known
                                 + "; fix the name or inject the module first");
             }
+            if (m != null && m.merged()) {
+                throw new IllegalArgumentException(
+                        "routing names '" + name + "', which is merged into the base weights and so applies to every"
+                                + " row; unmerge it first (" + unmergeCall(m) + ") to route it per row");
+            }
             if (m instanceof PromptModule) {
                 throw new IllegalArgumentException(
                         "routing names prompt '" + name + "': prompt tuning cannot be routed per row (its virtual tokens"
                                 + " move every real token's position); run its rows in a batch of their own");
+            }
+            CompositionSpec own = compositions.get(name);
+            if (own != null && m == null) {
+                for (String member : own.members()) {
+                    if (routed.contains(member)) {
+                        throw new IllegalArgumentException(
+                                "routing names both '" + name + "' and its member '" + member + "' in one batch, but the"
+                                        + " " + own.kind() + " takes the member's term on every layer, so the rows of '"
+                                        + member + "' would get nothing; route them in separate batches");
+                    }
+                    if (graph.activeAdapters().contains(member)) {
+                        throw new IllegalArgumentException(
+                                "routing names the " + own.kind() + " '" + name + "', whose member '" + member + "' is"
+                                        + " also active on its own and so should apply to every row, which the composed"
+                                        + " term (applied to the rows of '" + name + "' only) cannot do; deactivate '"
+                                        + member + "' first (a member of a routed composition is applied through it)");
+                    }
+                }
             }
             for (CompositionSpec c : compositions.values()) {
                 if (c.members().contains(name) && graph.activeAdapters().contains(c.name())) {
@@ -97,6 +124,12 @@ public final class Routing {
         } finally {
             graph.activeAdapters().removeAll(switchedOn);
         }
+    }
+
+    /** The call that unmerges a merged module, for messages. */
+    private static String unmergeCall(PeftModule m) {
+        String kind = m instanceof LoraModule ? "Lora" : m instanceof Ia3Module ? "Ia3" : "Dora";
+        return kind + ".unmerge(graph, \"" + m.name() + "\")";
     }
 
     /** The caller's context, answering {@link #routedRows} from the masks. */

@@ -3,6 +3,7 @@ package dev.floe.peft;
 import static dev.floe.peft.Fixtures.graph;
 import static dev.floe.peft.Fixtures.randomize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,8 @@ import dev.floe.peft.CompositionSpec.Kind;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Stack, parallel and fusion on one Linear layer, each against its definition computed by hand. */
 class CompositionTest {
@@ -196,6 +199,55 @@ class CompositionTest {
                 return out;
             });
             assertTrue(fused < TOLERANCE, "fusion vs hand: " + fused);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aComposedLoraMemberIsNotMergedSinceTheCompositionAppliesItsTerm(Kind kind) {
+        try (ModelGraph g = graph(1)) {
+            Lora.inject(g, LoraSpec.of("a", 2, "encoder/fc1"));
+            Adapters.inject(g, AdapterSpec.of("b", 4, "encoder/fc1"));
+            randomize(g, "a", 3, 0.5, "/B");
+            randomize(g, "b", 4, 0.5, "/up/weight", "/down/weight", "/down/bias");
+            Composition.compose(g, new CompositionSpec("c", kind, List.of("b", "a")), true);
+            double[][] before = run(g);
+            // merged, a's update would reach the adapter's input and leave the composition's own terms
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Lora.merge(g, "a"));
+            assertTrue(e.getMessage().contains("member of the " + kind + " 'c'"), e.getMessage());
+            assertFalse(Lora.isMerged(g, "a"));
+            assertEquals(0.0, worst(run(g), i -> before[i]), "a refused merge leaves the weights alone");
+        }
+    }
+
+    @Test
+    void aLoraIsNotMergedUnderAnActiveAdapterThatReadsTheLayerOutputBeforeIt() {
+        try (ModelGraph g = graph(1)) {
+            Adapters.inject(g, AdapterSpec.of("b", 4, "encoder/fc1"));
+            Lora.inject(g, LoraSpec.of("a", 2, "encoder/fc1"));
+            randomize(g, "a", 3, 0.5, "/B");
+            randomize(g, "b", 4, 0.5, "/up/weight", "/down/weight", "/down/bias");
+            double[][] before = run(g);
+            // the adapter sees y without a's update; merged, it would see y + a's update
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Lora.merge(g, "a"));
+            assertTrue(e.getMessage().contains("adapter 'b' is active on encoder/fc1"), e.getMessage());
+            assertEquals(0.0, worst(run(g), i -> before[i]), "a refused merge leaves the weights alone");
+
+            Adapters.deactivate(g, "b");
+            double[][] alone = run(g);
+            Lora.merge(g, "a");
+            assertTrue(worst(run(g), i -> alone[i]) < TOLERANCE, "with the adapter off the merge is exact");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void offItsMembersApplyInTheOrderTheyWereAttachedNotTheOrderListed(Kind kind) {
+        try (ModelGraph g = twoAdapters()) { // a attached before b: b reads a's term
+            double[][] uncomposed = run(g);
+            Composition.compose(g, new CompositionSpec("c", kind, List.of("b", "a")), true);
+            Composition.deactivate(g, "c");
+            assertTrue(worst(run(g), i -> uncomposed[i]) < TOLERANCE, "off, the members apply as if uncomposed");
         }
     }
 

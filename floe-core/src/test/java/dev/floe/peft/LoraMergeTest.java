@@ -173,6 +173,19 @@ class LoraMergeTest {
     }
 
     @Test
+    void anSvdRankAboveALayersSmallerSideIsRefusedAsDocumented() {
+        try (ModelGraph g = graph(5)) {
+            Lora.inject(g, LoraSpec.of("a", 5, "encoder/out")); // 16 → 8: no update there has rank above 8
+            Lora.inject(g, LoraSpec.of("b", 5, "encoder/out"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LoraMerge.svd(g, "m", weights("a", 1, "b", 1), 9));
+            assertTrue(e.getMessage().contains("layer encoder/out can hold (it is 16 → 8"), e.getMessage());
+            assertFalse(Lora.attached(g).containsKey("m"));
+            assertEquals(8, LoraMerge.svd(g, "m", weights("a", 1, "b", 1), 8).spec().rank());
+        }
+    }
+
+    @Test
     void mergingModulesOnDifferentLayersOrOfAnotherKindFailsNamingThemAndTheFix() {
         try (ModelGraph g = graph(4)) {
             Lora.inject(g, LoraSpec.of("a", 2, "encoder/fc*"));

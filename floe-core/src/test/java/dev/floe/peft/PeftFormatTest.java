@@ -227,6 +227,31 @@ class PeftFormatTest {
     }
 
     @Test
+    void twoKeysForOneLayerAreRefusedInsteadOfOneSilentlyWinning() throws Exception {
+        // the tiny adapter's own key is base_model.model.encoder.layer.0.output.dense.lora_A.weight
+        assertFails(withTensor(tinyAdapter(), "base_model.model.bert.encoder.layer.0.output.dense.lora_A.weight",
+                new long[] {2, 16}), null, "both name layer encoder/layer.0/output/dense");
+    }
+
+    @Test
+    void targetModulesNeverCatchTheBertModelsPoolerWhichTheAdapterDoesNotAdapt() throws IOException {
+        Path folder = dir.resolve("dense");
+        try (ModelGraph g = tiny()) {
+            List<String> layers = Lora.inject(g, new LoraSpec("d", 2, 2, 0.0, "encoder/**/dense"));
+            assertEquals(6, layers.size(), "attention.output, intermediate and output dense of both layers");
+            PeftFormat.write(g, "d", folder, "my-org/tiny-bert");
+        }
+        JsonNode targets = Json.mapper().readTree(folder.resolve(PeftFormat.CONFIG_FILE).toFile()).get("target_modules");
+        // PEFT matches a list entry as a suffix of every module of the BertModel, which has pooler.dense;
+        // a string is matched with re.fullmatch
+        assertTrue(targets.isTextual(), "a list [\"dense\"] would also adapt pooler.dense: " + targets);
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(targets.asText());
+        assertTrue(p.matcher("encoder.layer.1.intermediate.dense").matches(), targets.asText());
+        assertTrue(p.matcher("encoder.layer.0.attention.output.dense").matches(), targets.asText());
+        assertFalse(p.matcher("pooler.dense").matches(), targets.asText());
+    }
+
+    @Test
     void anAdapterTrainedOnOtherEncoderWeightsIsRefusedByItsBaseHash() throws Exception {
         Path folder = tinyAdapter();
         try (ModelGraph other = tiny(99)) {

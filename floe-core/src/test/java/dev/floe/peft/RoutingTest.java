@@ -122,6 +122,42 @@ class RoutingTest {
     }
 
     @Test
+    void aCompositionRoutedWithItsOwnMemberOrBesideAnActiveMemberIsRefusedNotMisapplied() {
+        try (ModelGraph g = graph(2)) {
+            Adapters.inject(g, AdapterSpec.of("a", 4, "encoder/fc1"));
+            Adapters.inject(g, AdapterSpec.of("b", 4, "encoder/fc1"));
+            randomize(g, "a", 3, 0.5, "/up/weight", "/down/bias");
+            randomize(g, "b", 4, 0.5, "/up/weight", "/down/bias");
+            Composition.compose(g, new CompositionSpec("ab", CompositionSpec.Kind.STACK, List.of("a", "b")), true);
+            Adapters.deactivate(g, "b");
+            Composition.deactivate(g, "ab");
+            // 'a' is active on its own: it applies to every row outside 'ab', which the composed term cannot do
+            IllegalArgumentException active = assertThrows(IllegalArgumentException.class,
+                    () -> mlp(g, new int[] {0, 1, 2, 3, 4}, List.of("ab", Routing.NONE, "ab", "ab", "ab")));
+            assertTrue(active.getMessage().contains("member 'a' is also active"), active.getMessage());
+            Adapters.deactivate(g, "a");
+            // 'a' routed in the same batch as 'ab': its rows would get nothing
+            IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
+                    () -> mlp(g, new int[] {0, 1, 2, 3, 4}, List.of("ab", "a", "ab", "a", Routing.NONE)));
+            assertTrue(both.getMessage().contains("both 'ab' and its member 'a'"), both.getMessage());
+            assertEquals(Set.of(), g.activeAdapters(), "a refused call leaves the active set alone");
+        }
+    }
+
+    @Test
+    void aMergedModuleCannotBeRoutedSinceItsUpdateIsInEveryRowsWeights() {
+        try (ModelGraph g = graph(2)) {
+            Lora.inject(g, LoraSpec.of("m", 2, "encoder/fc2"));
+            randomize(g, "m", 4, 0.5, "/B");
+            Lora.merge(g, "m");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> mlp(g, new int[] {0, 1, 2, 3, 4}, List.of("m", Routing.NONE, "m", "m", "m")));
+            assertTrue(e.getMessage().contains("'m', which is merged"), e.getMessage());
+            assertTrue(e.getMessage().contains("Lora.unmerge"), e.getMessage());
+        }
+    }
+
+    @Test
     void routedPrefixRowsEqualTheirGroupsAndPromptsRefuseRouting() {
         long[][] ids = {{1, 5, 7, 9, 2}, {1, 4, 2, 0, 0}, {1, 8, 3, 6, 2}};
         long[][] mask = {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}, {1, 1, 1, 1, 1}};
