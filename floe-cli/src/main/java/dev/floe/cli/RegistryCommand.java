@@ -165,9 +165,11 @@ final class RegistryCommand implements Runnable {
 
         @Override
         int run(PrintWriter out, Registry r) {
-            ComponentVersion v = r.publish(run, component, name, tag,
+            Registry.RunPublication p = r.publishRun(run, component, name, tag,
                     parentRef == null ? null : VersionRef.parse(parentRef));
-            out.println(v.ref());
+            out.println(p.added() ? p.version().ref().toString() : p.version().ref() + " (already published from run "
+                    + p.version().ledger().origin().runId() + ", component " + component + ", same weights; no new"
+                    + " version" + (tag == null ? "" : ", tag " + tag + " points at it") + ")");
             return 0;
         }
     }

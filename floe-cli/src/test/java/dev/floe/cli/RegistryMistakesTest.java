@@ -13,7 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Mistakes a user makes with {@code floe registry}: a mistyped registry path. */
+/** Mistakes a user makes with {@code floe registry}: publishing a run twice, a mistyped registry path. */
 class RegistryMistakesTest {
 
     @TempDir
@@ -48,6 +48,34 @@ class RegistryMistakesTest {
         run = dir.resolve("run");
         PlanCommandTest.Result r = floe("train", config.toString(), "--out", run.toString(), "--no-progress");
         assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void publishingTheSameRunTwiceRecordsOneVersionAndMovesTheTag() {
+        String reg = dir.resolve("reg-twice").toString();
+        PlanCommandTest.Result first = floe("registry", "publish", run.toString(), "--component", "body", "--name",
+                "body", "--registry", reg);
+        assertEquals(0, first.code(), first.err());
+        assertEquals("body@1\n", first.out());
+        PlanCommandTest.Result again = floe("registry", "publish", run.toString(), "--component", "body", "--name",
+                "body", "--tag", "prod", "--registry", reg);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().startsWith("body@1 (already published from run "), again.out());
+        assertTrue(again.out().contains("no new version, tag prod points at it"), again.out());
+
+        PlanCommandTest.Result list = floe("registry", "list", "body", "--registry", reg);
+        assertEquals(0, list.code(), list.err());
+        assertFalse(list.out().lines().anyMatch(l -> l.startsWith("2 ")), "no second version: " + list.out());
+        PlanCommandTest.Result prod = floe("registry", "show", "body@prod", "--registry", reg);
+        assertTrue(prod.out().startsWith("version    body@1  (tags: prod)"), prod.out());
+
+        // the same weights under another name, or another component, are still new versions
+        PlanCommandTest.Result other = floe("registry", "publish", run.toString(), "--component", "body", "--name",
+                "body-copy", "--registry", reg);
+        assertEquals("body-copy@1\n", other.out());
+        PlanCommandTest.Result head = floe("registry", "publish", run.toString(), "--component", "head", "--name",
+                "body", "--registry", reg);
+        assertEquals("body@2\n", head.out());
     }
 
     @Test
