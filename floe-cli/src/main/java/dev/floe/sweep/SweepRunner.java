@@ -183,7 +183,7 @@ public final class SweepRunner {
             }
         } else if (Files.isDirectory(out) && !force) {
             try (Stream<Path> s = Files.list(out)) {
-                if (s.findAny().isPresent()) {
+                if (s.anyMatch(f -> !f.getFileName().toString().equals(SweepLock.FILE))) {
                     throw new IllegalArgumentException("--out " + out + " is not empty and holds no " + STATE + ", so it"
                             + " is not a sweep's folder; give another --out, or add --force to use it anyway");
                 }
