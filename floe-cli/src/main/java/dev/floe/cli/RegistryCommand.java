@@ -93,6 +93,9 @@ final class RegistryCommand implements Runnable {
     abstract static class OnRegistry extends Sub {
         @Override
         int run(PrintWriter out) {
+            if (!createsRegistry()) {
+                requireExisting(parent.location(), spec.name());
+            }
             try (Registry r = parent.open()) {
                 return run(out, r);
             }
@@ -100,6 +103,36 @@ final class RegistryCommand implements Runnable {
 
         /** Does the work on the open registry; returns the exit code. */
         abstract int run(PrintWriter out, Registry r);
+
+        /**
+         * Whether this subcommand may create the registry folder: only those that add versions
+         * (publish, import, init, import-bundle); the others refuse a folder that holds no registry,
+         * so a mistyped {@code --registry} path is an error rather than a new, empty registry.
+         */
+        boolean createsRegistry() {
+            return false;
+        }
+    }
+
+    /**
+     * Refuses a registry folder that does not exist or holds no registry database, naming the
+     * subcommand and the fix; a PostgreSQL registry is left to the connection.
+     */
+    static void requireExisting(RegistryLocation location, String subcommand) {
+        Path folder = location.folder();
+        if (folder == null) {
+            return;
+        }
+        if (!Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("registry " + location.display() + " does not exist, so floe registry "
+                    + subcommand + " has nothing to read; check --registry or " + RegistryLocation.ENV
+                    + " (a registry is created by floe registry publish, import or init)");
+        }
+        if (!Files.isRegularFile(folder.resolve(RegistryLocation.DATABASE_FILE))) {
+            throw new IllegalArgumentException("registry " + location.display() + " is not a registry: it has no "
+                    + RegistryLocation.DATABASE_FILE + "; check --registry or " + RegistryLocation.ENV
+                    + " (a registry is created by floe registry publish, import or init)");
+        }
     }
 
     // ---- publish, import, init --------------------------------------------------------------------------------------
@@ -108,6 +141,11 @@ final class RegistryCommand implements Runnable {
             description = "Publish a component of a finished run (floe train --out RUN_DIR) as the next version;"
                     + " prints NAME@VERSION.")
     static final class Publish extends OnRegistry {
+
+        @Override
+        boolean createsRegistry() {
+            return true;
+        }
 
         @Parameters(index = "0", paramLabel = "RUN_DIR", description = "run folder with manifest.json and weights")
         Path run;
@@ -127,9 +165,11 @@ final class RegistryCommand implements Runnable {
 
         @Override
         int run(PrintWriter out, Registry r) {
-            ComponentVersion v = r.publish(run, component, name, tag,
+            Registry.RunPublication p = r.publishRun(run, component, name, tag,
                     parentRef == null ? null : VersionRef.parse(parentRef));
-            out.println(v.ref());
+            out.println(p.added() ? p.version().ref().toString() : p.version().ref() + " (already published from run "
+                    + p.version().ledger().origin().runId() + ", component " + component + ", same weights; no new"
+                    + " version" + (tag == null ? "" : ", tag " + tag + " points at it") + ")");
             return 0;
         }
     }
@@ -181,6 +221,11 @@ final class RegistryCommand implements Runnable {
                     + " TorchScript names such as stem.conv.weight become paths stem/conv/weight). Prints NAME@VERSION.")
     static final class Import extends OnRegistry {
 
+        @Override
+        boolean createsRegistry() {
+            return true;
+        }
+
         @Parameters(index = "0", paramLabel = "FILE", description = "a .safetensors, .onnx or .pt file")
         Path file;
 
@@ -224,6 +269,11 @@ final class RegistryCommand implements Runnable {
             description = "Record a component's initial weights from a seed as the next version of NAME."
                     + " Prints NAME@VERSION.")
     static final class Init extends OnRegistry {
+
+        @Override
+        boolean createsRegistry() {
+            return true;
+        }
 
         @Option(names = "--name", required = true, description = "registry name")
         String name;
@@ -458,6 +508,11 @@ final class RegistryCommand implements Runnable {
                     + " version numbers, and its tags with their history; a tag that points to another version here"
                     + " stops the import.")
     static final class ImportBundle extends OnRegistry {
+
+        @Override
+        boolean createsRegistry() {
+            return true;
+        }
 
         @Parameters(index = "0", paramLabel = "DIR", description = "the bundle folder")
         Path dir;

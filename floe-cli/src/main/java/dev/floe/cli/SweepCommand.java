@@ -2,6 +2,7 @@ package dev.floe.cli;
 
 import dev.floe.sweep.LocalProcessExecutor;
 import dev.floe.sweep.Sweep;
+import dev.floe.sweep.SweepLock;
 import dev.floe.sweep.SweepProgress;
 import dev.floe.sweep.SweepRun;
 import dev.floe.sweep.SweepRunner;
@@ -93,13 +94,17 @@ final class SweepCommand implements Callable<Integer> {
             extra.addAll(List.of("--blobs", registryOptions.blobs.toAbsolutePath().toString()));
         }
         List<SweepRun> runs;
-        int before = SweepRunner.finishedBefore(sweep, out);
-        try (LocalProcessExecutor executor = new LocalProcessExecutor(FloeMain.class.getName(), workers, workerJvmOptions,
-                        out.resolve("logs"));
-                SweepProgress progress = new SweepProgress(stdout, total, before, !noProgress && System.console() != null)) {
-            runs = SweepRunner.run(sweep, out, executor, force, extra, progress);
+        // one sweep at a time per folder, from classifying its runs to writing the report
+        try (SweepLock lock = SweepLock.acquire(out)) {
+            int before = SweepRunner.finishedBefore(sweep, out);
+            try (LocalProcessExecutor executor = new LocalProcessExecutor(FloeMain.class.getName(), workers,
+                            workerJvmOptions, out.resolve("logs"));
+                    SweepProgress progress = new SweepProgress(stdout, total, before,
+                            !noProgress && System.console() != null)) {
+                runs = SweepRunner.run(sweep, out, executor, force, extra, progress);
+            }
+            report(sweepFile.getFileName().toString(), runs, out);
         }
-        report(sweepFile.getFileName().toString(), runs, out);
         long finished = runs.stream().filter(r -> SweepRun.FINISHED.equals(r.status())).count();
         long skipped = runs.stream().filter(r -> SweepRun.SKIPPED.equals(r.status())).count();
         List<SweepRun> failed = runs.stream().filter(r -> SweepRun.FAILED.equals(r.status())).toList();

@@ -232,14 +232,23 @@ record RunFolders(List<RunResult> results, List<String> notes) {
         }
     }
 
-    /** The name a run's variant takes: its config file's name without extension, else its folder's name. */
+    /**
+     * The name a run's variant takes: its config file's name without extension, else its folder's
+     * name; either without a last {@code -s<seed>} that names the run's own seed (as a sweep names
+     * its configs and runs, {@code lr0.01-s2}), since the variant holds the runs of every seed.
+     */
     private static String baseName(Path dir, RunManifest m) {
+        String name;
         if (m.recipe().config() != null && m.recipe().config().source() != null) {
             String file = Path.of(m.recipe().config().source()).getFileName().toString();
-            return file.replaceFirst("\\.(ya?ml|json)$", "");
+            name = file.replaceFirst("\\.(ya?ml|json)$", "");
+        } else {
+            Path folder = dir.toAbsolutePath().normalize().getFileName();
+            name = folder == null ? dir.toString() : folder.toString();
         }
-        Path name = dir.toAbsolutePath().normalize().getFileName();
-        return name == null ? dir.toString() : name.toString();
+        String seedSuffix = "-s" + m.recipe().seed();
+        return name.endsWith(seedSuffix) && name.length() > seedSuffix.length()
+                ? name.substring(0, name.length() - seedSuffix.length()) : name;
     }
 
     /**

@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A run's standard output goes to {@code LOGS/<id>.out} (and to the listener line by line), its
  * standard error to {@code LOGS/<id>.err}; a failed run's error holds the meaning of its exit code and
- * the last lines of its standard error. Workers still running when this JVM ends are killed.
+ * the last lines of its standard error. Workers still running when this JVM ends are killed; a worker
+ * runs under {@link WorkerMain}, which ends it when this JVM is gone even if it was killed with
+ * SIGKILL (the worker's standard input, held open here, reaches its end).
  */
 public final class LocalProcessExecutor implements SweepExecutor {
 
@@ -94,6 +96,7 @@ public final class LocalProcessExecutor implements SweepExecutor {
         String classPath = System.getProperty("java.class.path", "");
         cmd.add("-cp");
         cmd.add(modulePath.isEmpty() ? classPath : classPath.isEmpty() ? modulePath : classPath + File.pathSeparator + modulePath);
+        cmd.add(WorkerMain.class.getName());
         cmd.add(mainClass);
         cmd.addAll(run.trainArguments());
         return cmd;

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * <p>The folder holds {@code configs/<id>.yaml} (each run's config), {@code runs/<id>/} (ordinary run
  * folders made by {@code floe train}), {@code feature-cache/} (shared by every run), {@code logs/}
  * (each worker's output and error) and {@value #STATE} (the run list with each run's status, rewritten
- * atomically as runs end).
+ * atomically as runs end). Run folders are recorded as absolute paths, so the state and the report
+ * name them whatever the working directory of the sweep and of their reader.
  *
  * <p>Before anything runs, every run folder that exists is classified: finished with the same config
  * bytes and unchanged input files (their SHA-256 as its manifest records them) — skipped; unfinished
@@ -80,7 +81,8 @@ public final class SweepRunner {
         for (Variant v : sweep.variants()) {
             for (long seed : sweep.seeds()) {
                 String id = v.name() + "-s" + seed;
-                Path dir = out.resolve(RUNS).resolve(id);
+                // absolute: sweep-state.json and sweep.json name the run wherever they are read from
+                Path dir = out.toAbsolutePath().normalize().resolve(RUNS).resolve(id);
                 byte[] config = sweep.configBytes(v, seed);
                 Found f = classify(dir, config);
                 configs.put(id, config);
@@ -181,7 +183,7 @@ public final class SweepRunner {
             }
         } else if (Files.isDirectory(out) && !force) {
             try (Stream<Path> s = Files.list(out)) {
-                if (s.findAny().isPresent()) {
+                if (s.anyMatch(f -> !f.getFileName().toString().equals(SweepLock.FILE))) {
                     throw new IllegalArgumentException("--out " + out + " is not empty and holds no " + STATE + ", so it"
                             + " is not a sweep's folder; give another --out, or add --force to use it anyway");
                 }

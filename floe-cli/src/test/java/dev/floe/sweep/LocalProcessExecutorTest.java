@@ -1,12 +1,14 @@
 package dev.floe.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,9 +26,44 @@ class LocalProcessExecutorTest {
             int option = cmd.indexOf("-Xmx256m");
             int main = cmd.indexOf("some.Main");
             assertTrue(option > 0 && option < cmd.indexOf("-cp") && cmd.indexOf("-cp") < main, cmd.toString());
+            assertEquals(WorkerMain.class.getName(), cmd.get(main - 1), "the worker watches for the sweep's end");
             assertEquals(List.of("train", run.config().toString(), "--base-dir", tmp.toString(), "--resume",
                     run.runDir().toString(), "--feature-cache", tmp.resolve("cache").toString(), "--no-progress",
                     "--registry", "reg"), cmd.subList(main + 1, cmd.size()));
+        }
+    }
+
+    /** A worker's main class that would run for a minute. */
+    public static final class Sleeper {
+        private Sleeper() {}
+
+        /**
+         * Sleeps a minute, then exits 0.
+         *
+         * @param args ignored
+         * @throws InterruptedException never expected
+         */
+        public static void main(String[] args) throws InterruptedException {
+            Thread.sleep(60_000);
+        }
+    }
+
+    @Test
+    void aWorkerEndsWhenTheSweepThatStartedItIsGoneEvenAfterSigkill() throws Exception {
+        // the sweep's JVM dying (kill -9) closes its end of the worker's standard input; so does close() here
+        String cp = System.getProperty("java.class.path") + java.io.File.pathSeparator
+                + System.getProperty("jdk.module.path", "");
+        Process worker = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                cp, WorkerMain.class.getName(), Sleeper.class.getName())
+                .redirectErrorStream(true).start();
+        try {
+            assertFalse(worker.waitFor(2, TimeUnit.SECONDS), "while the sweep lives, the worker runs");
+            assertTrue(worker.isAlive());
+            worker.getOutputStream().close();
+            assertTrue(worker.waitFor(20, TimeUnit.SECONDS), "the worker ended with its sweep");
+            assertEquals(WorkerMain.PARENT_GONE, worker.exitValue(), new String(worker.getInputStream().readAllBytes()));
+        } finally {
+            worker.destroyForcibly();
         }
     }
 

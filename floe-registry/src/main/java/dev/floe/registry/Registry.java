@@ -117,6 +117,36 @@ public final class Registry implements AutoCloseable {
      */
     public synchronized ComponentVersion publish(Path runDir, String component, String name, String tag,
             VersionRef parent) {
+        return publishRun(runDir, component, name, tag, parent).version();
+    }
+
+    /**
+     * What {@link #publishRun} did.
+     *
+     * @param version the version that holds the run's component: the new one, or the one that already
+     *     held it
+     * @param added true when a new version was recorded; false when {@code name} already held this
+     *     run's component with the same weights, which is kept (its blob is written back when it was
+     *     missing, and the tag, when given, points at it)
+     */
+    public record RunPublication(ComponentVersion version, boolean added) {}
+
+    /**
+     * As {@link #publish}, but publishing the same component of the same run under the same name
+     * again records no second version: the version that already holds it (same run id, component
+     * and weights hash) is returned with {@code added} false, its blob is written back (so
+     * re-publishing repairs a missing or corrupted blob) and {@code tag}, when given, is moved to it.
+     *
+     * @param runDir the run folder
+     * @param component the component's name in the run's graph
+     * @param name the registry name
+     * @param tag a tag to point at the version, or null
+     * @param parent the parent version of a new version, or null to find it by weights
+     * @return the version and whether it is new
+     * @throws IllegalArgumentException naming the run folder and what is wrong with it
+     */
+    public synchronized RunPublication publishRun(Path runDir, String component, String name, String tag,
+            VersionRef parent) {
         Names.nameAndTag(name, tag);
         RunManifest m = RunManifests.read(runDir);
         if (m.recipe().graph() == null || m.recipe().config() == null || m.recipe().config().resolved() == null) {
@@ -171,12 +201,32 @@ public final class Registry implements AutoCloseable {
         faults.accept("blob-written");
         Ledger.Published who = RunLedgers.now();
         return store.write(c -> {
+            ComponentVersion before = publishedBefore(c, name, weightsHash, m.id(), component);
+            if (before != null) {
+                if (tag != null && !Integer.valueOf(before.version()).equals(Store.tagTarget(c, name, tag))) {
+                    Store.moveTag(c, name, tag, before.version(), TagEvent.SET, who);
+                }
+                return new RunPublication(before, false);
+            }
             VersionRef p = parent != null ? existing(c, parent).ref() : parentByWeights(c, name, record.weightsBefore());
             Ledger ledger = RunLedgers.fromRun(m, component, fileSha, p, who);
             ComponentVersion v = new ComponentVersion(name, Store.maxVersion(c, name) + 1, type(config), config,
                     record.inputs(), record.outputs(), record.layerOrder(), shapes(tensors), blob, weightsHash, ledger);
-            return commitNew(c, v, tag, who);
+            return new RunPublication(commitNew(c, v, tag, who), true);
         });
+    }
+
+    /** The version of {@code name} published from this run's component with these weights, or null. */
+    private static ComponentVersion publishedBefore(java.sql.Connection c, String name, String weightsHash,
+            String runId, String component) throws java.sql.SQLException {
+        for (ComponentVersion v : Store.withWeights(c, weightsHash)) {
+            Ledger.Origin o = v.ledger().origin();
+            if (v.name().equals(name) && Ledger.RUN.equals(o.kind()) && runId.equals(o.runId())
+                    && component.equals(o.component())) {
+                return v;
+            }
+        }
+        return null;
     }
 
     /**
