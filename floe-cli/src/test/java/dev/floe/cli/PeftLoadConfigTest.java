@@ -162,6 +162,34 @@ class PeftLoadConfigTest {
     }
 
     @Test
+    void aPeftFolderLoadsWithItsFactorsAndTrainableMakesItActive() throws Exception {
+        Path bare = Files.writeString(dir.resolve("bare.yaml"), withPeft("", 4));
+        Path folder = dir.resolve("hf-a");
+        Map<String, float[]> expected = new LinkedHashMap<>();
+        try (Experiment e = PlanCommand.build(ExperimentConfig.load(bare), bare)) {
+            PeftIo.load(e.graph(), adapters.resolve("a.safetensors"));
+            dev.floe.peft.PeftFormat.write(e.graph(), "a", folder, "org/tiny");
+            e.graph().parameters().values().stream().filter(p -> "a".equals(p.adapter()))
+                    .forEach(p -> expected.put(p.path().replace("/lora/a/", "/lora/imp/"), p.toFloatArray()));
+        }
+        String peft = "peft:\n  load:\n    - {name: imp, file: hf-a, trainable: true}\n";
+        Path config = Files.writeString(dir.resolve("folder.yaml"), withPeft(peft, 4));
+        Result plan = floe("plan", config.toString());
+        assertEquals(0, plan.code(), plan.err());
+        assertTrue(plan.out().contains("peft: loaded lora 'imp' from hf-a, 64 parameters, trainable, active"), plan.out());
+        try (Experiment e = PlanCommand.build(ExperimentConfig.load(config), config)) {
+            assertEquals(4, expected.size());
+            for (Map.Entry<String, float[]> x : expected.entrySet()) {
+                float[] got = e.graph().parameters().get(x.getKey()).toFloatArray();
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(x.getValue()[i], got[i], 1e-6, x.getKey() + "[" + i + "]");
+                }
+            }
+            assertTrue(e.graph().activeAdapters().contains("imp"), "trainable: true makes a loaded module active");
+        }
+    }
+
+    @Test
     void badEntriesAreRefusedInOneLineAtTheirKey() throws Exception {
         String load = """
                 peft:

@@ -31,6 +31,10 @@ import java.util.Set;
  *   prompts:
  *     - {name: soft, type: prompt, virtual_tokens: 16}            # target: every transformer encoder
  *     - {name: pfx, type: prefix, virtual_tokens: 10, target: encoder}
+ *   load:
+ *     - {name: task1, file: adapters/task1.safetensors}   # frozen unless trainable: true
+ *   merge_lora:
+ *     - {name: both, from: [task1, qv], weights: [0.5, 0.5], method: svd, rank: 8}
  *   compose:
  *     - {name: mix, type: fusion, members: [qv_task1, qv_task2]}
  *   active: [qv]        # default: every module
@@ -230,9 +234,13 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
         }
         List<String> on = active;
         if (merge) {
-            for (Lora l : lora) {
-                if (on.contains(l.name()) && composed.contains(l.name())) {
-                    throw Fields.bad("merge", "merge is true but LoRA '" + l.name() + "' is a member of a compose entry,"
+            List<String> mergeable = new ArrayList<>();
+            lora.forEach(l -> mergeable.add(l.name()));
+            load.forEach(l -> mergeable.add(l.name()));
+            mergeLora.forEach(m -> mergeable.add(m.name()));
+            for (String l : mergeable) {
+                if (on.contains(l) && composed.contains(l)) {
+                    throw Fields.bad("merge", "merge is true but LoRA '" + l + "' is a member of a compose entry,"
                             + " whose order and weights merging would change; remove merge or take it out of compose");
                 }
             }
