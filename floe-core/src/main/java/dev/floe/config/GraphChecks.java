@@ -6,6 +6,7 @@ import dev.floe.graph.Component;
 import dev.floe.graph.ModelGraph;
 import dev.floe.graph.PortSpec;
 import dev.floe.graph.TensorSpec;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,9 +127,30 @@ public final class GraphChecks {
      *     a targeted layer, or the name is taken
      */
     public static void injectPeft(ExperimentConfig config, ModelGraph graph) {
+        injectPeft(config, graph, Path.of("."));
+    }
+
+    /**
+     * As {@link #injectPeft(ExperimentConfig, ModelGraph)}, first loading the {@code peft.load}
+     * modules (relative files start at {@code baseDir}), and making the {@code peft.merge_lora}
+     * modules after the prompts, before the compositions.
+     *
+     * @param config the config, whose {@code peft} section is read
+     * @param graph the built graph; modules are added to it
+     * @param baseDir the config file's folder
+     * @throws ConfigException as the other {@code injectPeft}; at {@code peft.load[i].file} when the
+     *     file is missing, unreadable, a composition, or trained on another base; at
+     *     {@code peft.merge_lora[i].from[j]} when a source is not a LoRA module, at
+     *     {@code peft.merge_lora[i].from} when the sources sit on different layers, at
+     *     {@code peft.merge_lora[i].rank} when the rank is out of range
+     */
+    public static void injectPeft(ExperimentConfig config, ModelGraph graph, Path baseDir) {
         PeftConfig peft = config.peft();
         if (peft == null) {
             return;
+        }
+        for (int i = 0; i < peft.load().size(); i++) {
+            loadModule(graph, peft.load().get(i), baseDir, "peft.load[" + i + "]", peft.freezeHost());
         }
         for (int i = 0; i < peft.lora().size(); i++) {
             PeftConfig.Lora l = peft.lora().get(i);
@@ -172,6 +194,12 @@ public final class GraphChecks {
                 checkVirtualTokensFit(config, graph, p, i);
             }
         }
+        Map<String, dev.floe.peft.LoraMerge.Result> merges = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < peft.mergeLora().size(); i++) {
+            PeftConfig.MergeLora m = peft.mergeLora().get(i);
+            merges.put(m.name(), mergeLora(graph, m, "peft.merge_lora[" + i + "]", peft.freezeHost()));
+        }
+        MERGES.put(graph, merges);
         for (int i = 0; i < peft.compose().size(); i++) {
             try {
                 dev.floe.peft.Composition.compose(graph, peft.compose().get(i).toSpec(), peft.freezeHost());
@@ -208,9 +236,101 @@ public final class GraphChecks {
                 dev.floe.peft.Ia3.deactivate(graph, a.name());
             }
         }
+        for (PeftConfig.Load l : peft.load()) {
+            if (!peft.active().contains(l.name())) {
+                graph.activeAdapters().remove(l.name()); // freshly loaded, so never merged
+            }
+        }
+        for (PeftConfig.MergeLora m : peft.mergeLora()) {
+            if (peft.active().contains(m.name())) {
+                dev.floe.peft.Lora.activate(graph, m.name());
+            }
+        }
         if (peft.merge()) {
             checkMergeable(peft, graph);
         }
+    }
+
+    /** The merge_lora results of each graph {@link #injectPeft} built, for {@link #peftSummary}. */
+    private static final Map<ModelGraph, Map<String, dev.floe.peft.LoraMerge.Result>> MERGES =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** Loads one {@code peft.load} entry: a Floe adapter file or a PEFT folder; every failure at {@code key.file}. */
+    private static void loadModule(ModelGraph graph, PeftConfig.Load l, Path baseDir, String key, boolean freezeHost) {
+        Path given = Path.of(l.file());
+        Path path = (given.isAbsolute() ? given : baseDir.resolve(given)).normalize();
+        String at = key + ".file";
+        if (!java.nio.file.Files.exists(path)) {
+            throw new ConfigException(at, "load '" + l.name() + "': expected an adapter file (floe peft save) or a PEFT"
+                    + " folder (adapter_config.json), found nothing at " + path.toAbsolutePath()
+                    + "; relative paths start at the config file's folder; fix the path", null);
+        }
+        try {
+            if (java.nio.file.Files.isDirectory(path)) {
+                if (!java.nio.file.Files.isRegularFile(path.resolve(dev.floe.peft.PeftFormat.CONFIG_FILE))) {
+                    throw new ConfigException(at, "load '" + l.name() + "': expected an adapter file or a PEFT folder"
+                            + " holding " + dev.floe.peft.PeftFormat.CONFIG_FILE + ", found a folder without it ("
+                            + path.toAbsolutePath() + "); name the adapter file or the PEFT folder", null);
+                }
+                List<String> encoders = graph.components().stream()
+                        .filter(c -> c instanceof dev.floe.components.TransformerEncoder).map(Component::name).toList();
+                if (encoders.size() != 1) {
+                    throw new ConfigException(at, "load '" + l.name() + "': a PEFT folder loads onto the model's only"
+                            + " transformer encoder, expected one, found " + encoders + "; convert it with floe peft"
+                            + " import --component NAME and load the adapter file", null);
+                }
+                dev.floe.peft.PeftFormat.read(path, graph, encoders.get(0), l.name());
+            } else {
+                String kind = dev.floe.io.Safetensors.read(path).metadata().get("peft.kind");
+                if ("composition".equals(kind)) {
+                    throw new ConfigException(at, "load '" + l.name() + "': expected a module's adapter file, found a"
+                            + " composition file (" + path.getFileName() + "); load its members' files and declare the"
+                            + " composition under compose", null);
+                }
+                dev.floe.peft.PeftIo.load(graph, path, l.name());
+            }
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ConfigException(at, "load '" + l.name() + "': " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            throw new ConfigException(at, "load '" + l.name() + "': cannot read " + path + ": " + e.getMessage(), e);
+        }
+        if (!freezeHost) {
+            graph.hostFreezingAdapters().remove(l.name());
+        }
+    }
+
+    /** Makes one {@code peft.merge_lora} entry; a source that is no LoRA module at {@code key.from[j]}. */
+    private static dev.floe.peft.LoraMerge.Result mergeLora(ModelGraph graph, PeftConfig.MergeLora m, String key,
+            boolean freezeHost) {
+        Map<String, dev.floe.peft.LoraSpec> loras = dev.floe.peft.Lora.attached(graph);
+        for (int j = 0; j < m.from().size(); j++) {
+            if (!loras.containsKey(m.from().get(j))) {
+                throw new ConfigException(key + ".from[" + j + "]", "merge_lora '" + m.name() + "': expected a LoRA"
+                        + " module, found '" + m.from().get(j) + "', which is not one (DoRA, IA3, adapters and prompts"
+                        + " cannot be merged this way); leave it out", null);
+            }
+        }
+        if (m.method().equals("svd")) {
+            int total = m.from().stream().mapToInt(f -> loras.get(f).rank()).sum();
+            if (m.rank() > total) {
+                throw new ConfigException(key + ".rank", "merge_lora '" + m.name() + "': rank must be at most "
+                        + total + " (the sources' ranks added up), found " + m.rank() + "; at " + total
+                        + " method: linear is exact", null);
+            }
+        }
+        dev.floe.peft.LoraMerge.Result r;
+        try {
+            r = m.method().equals("svd") ? dev.floe.peft.LoraMerge.svd(graph, m.name(), m.weightsByName(), m.rank())
+                    : dev.floe.peft.LoraMerge.linear(graph, m.name(), m.weightsByName());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ConfigException(key + ".from", e.getMessage(), e);
+        }
+        if (!freezeHost) {
+            graph.hostFreezingAdapters().remove(m.name());
+        }
+        return r;
     }
 
     /**
@@ -306,6 +426,34 @@ public final class GraphChecks {
                     + (p.type().equals("prompt") ? " virtual tokens" : " key/value positions per layer") + ", " + size
                     + " parameters) at " + (at.size() == 1 ? at.get(0) : at.size() + " layers") + " of encoders matching "
                     + p.target() + ", " + (peft.active().contains(p.name()) ? "active" : "inactive (frozen)"));
+        }
+        for (PeftConfig.Load l : peft.load()) {
+            String kind = dev.floe.peft.Lora.attached(graph).containsKey(l.name()) ? "lora"
+                    : dev.floe.peft.Dora.attached(graph).containsKey(l.name()) ? "dora"
+                    : dev.floe.peft.Ia3.attached(graph).containsKey(l.name()) ? "ia3"
+                    : dev.floe.peft.Adapters.attached(graph).containsKey(l.name()) ? "adapter" : "prompt/prefix";
+            out.add("peft: loaded " + kind + " '" + l.name() + "' from " + l.file() + ", "
+                    + parameterCount(graph, l.name()) + " parameters, "
+                    + (peft.active().contains(l.name()) ? "trainable, active"
+                            : "frozen (applies only as a compose member or merge_lora source)"));
+        }
+        Map<String, dev.floe.peft.LoraMerge.Result> merges = MERGES.getOrDefault(graph, Map.of());
+        for (PeftConfig.MergeLora m : peft.mergeLora()) {
+            dev.floe.peft.LoraMerge.Result r = merges.get(m.name());
+            StringBuilder line = new StringBuilder("peft: merge_lora '" + m.name() + "' = " + m.method() + " merge of "
+                    + m.weightsByName() + (r == null ? "" : ", rank " + r.spec().rank()) + ", "
+                    + parameterCount(graph, m.name()) + " parameters, "
+                    + (peft.active().contains(m.name()) ? "active" : "inactive (frozen)"));
+            if (r != null) {
+                line.append(String.format(java.util.Locale.ROOT, "; relative reconstruction error max %.3g", r.maxRelativeError()));
+                if (m.method().equals("svd")) {
+                    line.append(" (per layer:");
+                    r.relativeError().forEach((layer, err) -> line.append(String.format(java.util.Locale.ROOT,
+                            " %s %.3g", layer, err)));
+                    line.append(')');
+                }
+            }
+            out.add(line.toString());
         }
         for (PeftConfig.Compose c : peft.compose()) {
             long size = graph.parameters().values().stream().filter(q -> c.name().equals(q.adapter()))

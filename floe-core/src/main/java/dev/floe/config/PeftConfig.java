@@ -31,6 +31,10 @@ import java.util.Set;
  *   prompts:
  *     - {name: soft, type: prompt, virtual_tokens: 16}            # target: every transformer encoder
  *     - {name: pfx, type: prefix, virtual_tokens: 10, target: encoder}
+ *   load:
+ *     - {name: task1, file: adapters/task1.safetensors}   # frozen unless trainable: true
+ *   merge_lora:
+ *     - {name: both, from: [task1, qv], weights: [0.5, 0.5], method: svd, rank: 8}
  *   compose:
  *     - {name: mix, type: fusion, members: [qv_task1, qv_task2]}
  *   active: [qv]        # default: every module
@@ -55,9 +59,15 @@ import java.util.Set;
  *     default false
  * @param freezeHost {@code freeze_host}: freeze the rest of each host component; default true
  * @param ia3 IA3 modules, injected after the adapters; default none
+ * @param load modules trained earlier, loaded from adapter files or PEFT folders before the declared
+ *     modules are injected; frozen (left out of the default {@code active}) unless {@code trainable: true};
+ *     default none
+ * @param mergeLora {@code merge_lora}: new LoRA modules merged from loaded or declared LoRA modules, made
+ *     after the prompts and before the compositions; default none
  */
 public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> prompts, List<Compose> compose,
-        List<String> active, Boolean merge, Boolean freezeHost, List<Ia3> ia3) {
+        List<String> active, Boolean merge, Boolean freezeHost, List<Ia3> ia3, List<Load> load,
+        List<MergeLora> mergeLora) {
 
     /**
      * Fills the defaults and checks names, {@code active} and {@code merge}.
@@ -70,16 +80,20 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
      * @param merge see the class comment
      * @param freezeHost see the class comment
      * @param ia3 see the class comment
+     * @param load see the class comment
+     * @param mergeLora see the class comment
      */
     public PeftConfig {
         lora = Fields.list(lora);
+        load = Fields.list(load);
+        mergeLora = Fields.list(mergeLora);
         adapters = Fields.list(adapters);
         ia3 = Fields.list(ia3);
         prompts = Fields.list(prompts);
         compose = Fields.list(compose);
         merge = merge != null && merge;
         freezeHost = freezeHost == null || freezeHost;
-        if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty() && prompts.isEmpty()) {
+        if (lora.isEmpty() && adapters.isEmpty() && ia3.isEmpty() && prompts.isEmpty() && load.isEmpty()) {
             throw new IllegalArgumentException("peft declares no module; add lora: [{name: qv, target: \"encoder/**"
                     + "/attention/self/{query,value}\", rank: 8}], adapters: [...] or prompts: [...], or remove the"
                     + " peft section");
@@ -121,9 +135,45 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
                         + "'; names are unique across lora, adapters and prompts");
             }
         }
+        for (int i = 0; i < load.size(); i++) {
+            if (load.get(i) == null) {
+                throw Fields.inside(List.of("load", i), "load entry " + i + " is empty; fill it in or remove it");
+            }
+            if (!names.add(load.get(i).name())) {
+                throw Fields.inside(List.of("load", i, "name"), "load entry " + i + " is named '" + load.get(i).name()
+                        + "' but another peft entry already has that name; names are unique across lora, adapters,"
+                        + " ia3, prompts, load, merge_lora and compose — load it under another name");
+            }
+        }
+        Set<String> loraSources = new LinkedHashSet<>();
+        lora.stream().filter(l -> !l.dora()).forEach(l -> loraSources.add(l.name()));
+        load.forEach(l -> loraSources.add(l.name()));
+        for (int i = 0; i < mergeLora.size(); i++) {
+            MergeLora m = mergeLora.get(i);
+            if (m == null) {
+                throw Fields.inside(List.of("merge_lora", i), "merge_lora entry " + i + " is empty; fill it in or remove it");
+            }
+            for (int j = 0; j < m.from().size(); j++) {
+                String f = m.from().get(j);
+                if (!loraSources.contains(f)) {
+                    throw Fields.inside(List.of("merge_lora", i, "from", j), "merge_lora '" + m.name() + "' lists '" + f
+                            + "', " + (names.contains(f) ? "which is not a LoRA module (DoRA, IA3, adapters and prompts"
+                                    + " cannot be merged this way)" : "which is no peft module")
+                            + "; expected one of the LoRA modules of lora, load or an earlier merge_lora "
+                            + loraSources.stream().toList());
+                }
+            }
+            if (!names.add(m.name())) {
+                throw Fields.inside(List.of("merge_lora", i, "name"), "two modules are named '" + m.name()
+                        + "'; names are unique across lora, adapters, ia3, prompts, load, merge_lora and compose");
+            }
+            loraSources.add(m.name());
+        }
         Set<String> composable = new LinkedHashSet<>();
         lora.forEach(l -> composable.add(l.name()));
         adapters.forEach(a -> composable.add(a.name()));
+        load.forEach(l -> composable.add(l.name()));
+        mergeLora.forEach(m -> composable.add(m.name()));
         Set<String> composed = new HashSet<>();
         for (int i = 0; i < compose.size(); i++) {
             Compose c = compose.get(i);
@@ -153,6 +203,8 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
             adapters.forEach(a -> all.add(a.name()));
             ia3.forEach(a -> all.add(a.name()));
             prompts.forEach(p -> all.add(p.name()));
+            load.stream().filter(Load::trainable).forEach(l -> all.add(l.name()));
+            mergeLora.forEach(m -> all.add(m.name()));
             compose.forEach(c -> all.add(c.name()));
             active = List.copyOf(all);
         } else {
@@ -171,18 +223,31 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
                 if (!seen.add(a)) {
                     throw Fields.inside(List.of("active", i), "active lists '" + a + "' twice; list each once");
                 }
+                for (Load l : load) {
+                    if (l.name().equals(a) && !l.trainable()) {
+                        throw Fields.inside(List.of("active", i), "active lists '" + a + "', a loaded module that is"
+                                + " frozen (an active module trains); set trainable: true on its load entry, or leave"
+                                + " it out of active (as a compose member it still applies, frozen)");
+                    }
+                }
             }
         }
         List<String> on = active;
         if (merge) {
-            for (Lora l : lora) {
-                if (on.contains(l.name()) && composed.contains(l.name())) {
-                    throw Fields.bad("merge", "merge is true but LoRA '" + l.name() + "' is a member of a compose entry,"
+            List<String> mergeable = new ArrayList<>();
+            lora.forEach(l -> mergeable.add(l.name()));
+            load.forEach(l -> mergeable.add(l.name()));
+            mergeLora.forEach(m -> mergeable.add(m.name()));
+            for (String l : mergeable) {
+                if (on.contains(l) && composed.contains(l)) {
+                    throw Fields.bad("merge", "merge is true but LoRA '" + l + "' is a member of a compose entry,"
                             + " whose order and weights merging would change; remove merge or take it out of compose");
                 }
             }
         }
-        if (merge && lora.stream().noneMatch(l -> on.contains(l.name())) && ia3.stream().noneMatch(l -> on.contains(l.name()))) {
+        if (merge && lora.stream().noneMatch(l -> on.contains(l.name())) && ia3.stream().noneMatch(l -> on.contains(l.name()))
+                && load.stream().noneMatch(l -> on.contains(l.name()))
+                && mergeLora.stream().noneMatch(m -> on.contains(m.name()))) {
             throw Fields.bad("merge", "merge is true but no LoRA module is active (adapters cannot be merged: they"
                     + " are nonlinear); remove merge or make a LoRA, DoRA or IA3 module active");
         }
@@ -495,6 +560,119 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
          */
         public CompositionSpec toSpec() {
             return toSpec(name, type, members);
+        }
+    }
+
+    /**
+     * A module trained earlier, loaded onto the built model under {@code name}: a Floe adapter file
+     * (as {@code floe peft save} writes it; a LoRA, DoRA, IA3, adapter, prompt or prefix module, not a
+     * composition) or a Hugging Face PEFT LoRA folder (as {@code floe peft import} reads it, loaded
+     * onto the model's only BERT-style encoder). The file must have been trained on this model's base
+     * weights.
+     *
+     * @param name the name it is attached under, unique across the peft section; letters, digits,
+     *     '_' and '-'; required
+     * @param file the adapter file or PEFT folder, relative to the config file's folder; required
+     * @param trainable {@code trainable}: false (default) keeps it frozen, out of the default
+     *     {@code active}: it then applies only as a {@code compose} member or through
+     *     {@code merge_lora}; true makes it active and train further, like a declared module
+     */
+    public record Load(String name, String file, Boolean trainable) {
+
+        /**
+         * Fills the default and checks the keys.
+         *
+         * @param name see the class comment
+         * @param file see the class comment
+         * @param trainable see the class comment
+         */
+        public Load {
+            Fields.required().key("name", name).key("file", file)
+                    .check("{name: task1, file: adapters/task1.safetensors}");
+            if (!name.matches("[A-Za-z0-9_\\-]+")) {
+                throw Fields.inside(List.of("name"), "load name '" + name + "' is not allowed; use letters, digits, '_'"
+                        + " or '-' (it becomes a path segment of the module's parameters)");
+            }
+            trainable = trainable != null && trainable;
+        }
+    }
+
+    /**
+     * A new LoRA module merged from LoRA modules of {@code lora} (type lora), {@code load} or earlier
+     * {@code merge_lora} entries with {@link dev.floe.peft.LoraMerge}: the update
+     * {@code Σ w_i ΔW_i}, exactly by concatenation ({@code method: linear}, rank the sum of the
+     * sources' ranks) or as its best rank-{@code rank} approximation ({@code method: svd}). The
+     * sources must sit on the same layers. The merged module is a declared module: active (and
+     * trained) by default; leave the sources out of {@code active} so their updates do not apply twice.
+     *
+     * @param name unique across the peft section; letters, digits, '_' and '-'; required
+     * @param from the source modules, at least one, each once; required
+     * @param weights one finite weight per source, in the order of {@code from}; required
+     * @param method {@code linear} (default) or {@code svd}
+     * @param rank the merged rank for {@code svd} (required there), at least 1 and at most the sum of the
+     *     sources' ranks; ignored by {@code linear}
+     */
+    public record MergeLora(String name, List<String> from, List<Double> weights, String method, Integer rank) {
+
+        /**
+         * Fills the default and checks the keys; a bad value throws an exception naming its YAML key.
+         *
+         * @param name see the class comment
+         * @param from see the class comment
+         * @param weights see the class comment
+         * @param method see the class comment
+         * @param rank see the class comment
+         */
+        public MergeLora {
+            Fields.required().key("name", name).key("from", from).key("weights", weights)
+                    .check("{name: both, from: [task1, task2], weights: [0.5, 0.5], method: svd, rank: 4}");
+            if (!name.matches("[A-Za-z0-9_\\-]+")) {
+                throw Fields.inside(List.of("name"), "merge_lora name '" + name + "' is not allowed; use letters,"
+                        + " digits, '_' or '-'");
+            }
+            from = Fields.list(from);
+            weights = Fields.list(weights);
+            if (from.isEmpty()) {
+                throw Fields.inside(List.of("from"), "merge_lora '" + name + "': from is empty; list the LoRA modules"
+                        + " to merge, e.g. [task1, task2]");
+            }
+            if (new HashSet<>(from).size() != from.size()) {
+                throw Fields.inside(List.of("from"), "merge_lora '" + name + "': from " + from + " lists a module"
+                        + " twice; list each once (give it a larger weight instead)");
+            }
+            if (weights.size() != from.size()) {
+                throw Fields.inside(List.of("weights"), "merge_lora '" + name + "': expected one weight per module of"
+                        + " from (" + from.size() + "), found " + weights.size() + " " + weights);
+            }
+            for (int i = 0; i < weights.size(); i++) {
+                Double w = weights.get(i);
+                if (w == null || !Double.isFinite(w)) {
+                    throw Fields.inside(List.of("weights", i), "merge_lora '" + name + "': weight " + i + " is " + w
+                            + "; expected a finite number, e.g. 0.5");
+                }
+            }
+            method = method == null ? "linear" : method;
+            if (!method.equals("linear") && !method.equals("svd")) {
+                throw Fields.inside(List.of("method"), "merge_lora '" + name + "': method must be linear (exact,"
+                        + " rank adds up) or svd (best approximation at rank), found '" + method + "'");
+            }
+            if (method.equals("svd") && rank == null) {
+                throw Fields.inside(List.of("rank"), "merge_lora '" + name + "': method svd needs rank, found none;"
+                        + " add rank: R (at most the sources' ranks added up), or use method: linear");
+            }
+            if (rank != null && rank < 1) {
+                throw Fields.inside(List.of("rank"), "merge_lora '" + name + "': rank must be a positive integer,"
+                        + " found " + rank);
+            }
+        }
+
+        /** {@return source name to weight, in the order of {@code from}} */
+        public java.util.Map<String, Double> weightsByName() {
+            java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < from.size(); i++) {
+                out.put(from.get(i), weights.get(i));
+            }
+            return out;
         }
     }
 }

@@ -205,7 +205,7 @@ public final class Experiment implements AutoCloseable {
             for (int i = 0; i < m.init().size(); i++) {
                 loadInit(graph, m.init().get(i), baseDir, "model.init[" + i + "]");
             }
-            GraphChecks.injectPeft(config, graph); // after init: init files hold the base parameters only
+            GraphChecks.injectPeft(config, graph, baseDir); // after init: init files hold the base parameters only
             GraphChecks.layerDecayComponents(config, graph);
             GraphChecks.rulesMatch(config, graph);
             GraphChecks.checkpointingMatches(config, graph);
@@ -674,6 +674,24 @@ public final class Experiment implements AutoCloseable {
                 dev.floe.peft.Ia3.merge(graph, a.name());
                 merged = true;
             }
+        }
+        List<String> more = new java.util.ArrayList<>();
+        peft.load().forEach(l -> more.add(l.name()));
+        peft.mergeLora().forEach(m -> more.add(m.name()));
+        for (String name : more) {
+            if (!peft.active().contains(name)) {
+                continue;
+            }
+            if (dev.floe.peft.Lora.attached(graph).containsKey(name)) {
+                dev.floe.peft.Lora.merge(graph, name);
+            } else if (dev.floe.peft.Dora.attached(graph).containsKey(name)) {
+                dev.floe.peft.Dora.merge(graph, name);
+            } else if (dev.floe.peft.Ia3.attached(graph).containsKey(name)) {
+                dev.floe.peft.Ia3.merge(graph, name);
+            } else {
+                continue; // adapters and prompts stay separate
+            }
+            merged = true;
         }
         return merged;
     }
