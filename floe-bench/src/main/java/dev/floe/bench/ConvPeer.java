@@ -80,6 +80,9 @@ final class ConvPeer implements AutoCloseable {
             pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
             pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
             pb.environment().put("MKL_NUM_THREADS", Integer.toString(threads));
+            // the peer runs PyTorch as its users do: stock allocator settings, whatever Floe's launcher chose
+            pb.environment().remove("MALLOC_MMAP_THRESHOLD_");
+            pb.environment().remove("MALLOC_TRIM_THRESHOLD_");
             return new Started(new ConvPeer(pb.start(), dir), null);
         } catch (IOException | RuntimeException e) {
             String err = dir == null ? "" : stderrTail(dir);

@@ -88,8 +88,10 @@ final class ConvTrainBench {
             log.accept(id + ": " + started.why());
         }
         EpochSeconds epoch = new EpochSeconds();
-        try (ConvPeer peer = started.peer();
+        try (ConvPeer running = started.peer();
                 ModelGraph graph = graph(SEED)) {
+            ConvPeer peer = running;
+            String peerFailure = null;
             FreezePlan plan = FreezePolicy.trainAll().resolve(graph);
             try (Trainer trainer = Trainer.builder().plan(plan).optimizer(spec).batchSize(BenchSettings.CONV_BATCH)
                     .seed(SEED).listener(epoch).profilePhases(true).build()) {
@@ -99,7 +101,13 @@ final class ConvTrainBench {
                 for (int w = 0; w < Math.max(1, s.warmup()); w++) {
                     trainer.run(data, null);
                     if (peer != null) {
-                        peer.epoch();
+                        try {
+                            peer.epoch();
+                        } catch (IOException e) {
+                            peerFailure = "PyTorch peer failed during warm-up: " + e.getMessage();
+                            log.accept(id + ": " + peerFailure);
+                            peer = null;
+                        }
                     }
                 }
                 trainer.takePhases();
@@ -110,9 +118,15 @@ final class ConvTrainBench {
                     trainer.run(data, null);
                     floe[t] = epoch.seconds / batches;
                     if (peer != null) {
-                        ConvPeer.Epoch e = peer.epoch();
-                        torch[t] = e.seconds() / batches;
-                        peerPhases = peerPhases.plus(phases(e, batches));
+                        try {
+                            ConvPeer.Epoch e = peer.epoch();
+                            torch[t] = e.seconds() / batches;
+                            peerPhases = peerPhases.plus(phases(e, batches));
+                        } catch (IOException e) {
+                            peerFailure = "PyTorch peer failed in round " + (t + 1) + ": " + e.getMessage();
+                            log.accept(id + ": " + peerFailure);
+                            peer = null;
+                        }
                     }
                 }
                 StepPhases floePhases = trainer.takePhases();
@@ -145,7 +159,7 @@ final class ConvTrainBench {
                     met = false;
                     ratioNote = String.format(Locale.ROOT, "Floe %.0f examples/s; no peer ratio",
                             BenchSettings.CONV_BATCH / floeMedian);
-                    peerNote = started.why();
+                    peerNote = peerFailure != null ? peerFailure : started.why();
                 }
                 String notes = "ConvEncoder 16-32-64 on 1x28x28 + linear head 64->" + CLASSES + ", batch "
                         + BenchSettings.CONV_BATCH + ", AdamW lr " + LR + ", everything trains, " + threads
@@ -157,9 +171,6 @@ final class ConvTrainBench {
                         "optimizer step", floeMedian, null, peer == null ? null : "PyTorch eager (Debian python3-torch)",
                         peerMedian, TARGET, "ratio_to_peer", met, notes, memory, null, split);
             }
-        } catch (IOException e) {
-            log.accept(id + ": PyTorch peer failed: " + e.getMessage());
-            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * the child's peak resident set, their ratios to full fine-tuning (targets: frozen at most
  * {@value #FROZEN_TARGET}x, LoRA at most {@value #LORA_TARGET}x of Floe's training bytes), and the
  * largest batch each arm fits into {@value #BUDGET_MB} MiB of resident set, estimated from the growth
- * between two batch sizes and checked by running at that batch.
+ * between two batch sizes and checked by running at that batch. As an extra fact, not part of the
+ * targets, it also measures LoRA and full fine-tuning both with gradient checkpointing of every
+ * encoder layer ({@value MemoryProbe#CHECKPOINTED}) and reports their ratio.
  */
 final class MemoryBench {
 
@@ -90,6 +92,7 @@ final class MemoryBench {
                 }
             }
         }
+        notes.append(checkpointed(batch, seq, minilm, full, problems));
         double frozen = ratios.get(MemoryProbe.Arm.FROZEN);
         double lora = ratios.get(MemoryProbe.Arm.LORA);
         boolean met = frozen <= FROZEN_TARGET && lora <= LORA_TARGET;
@@ -104,12 +107,46 @@ final class MemoryBench {
                         f.peakRssMb()));
     }
 
+    /**
+     * LoRA and full fine-tuning with every encoder layer checkpointed, the same setting on both
+     * sides: their training bytes and peak RSS, the ratio between them, and each against full
+     * fine-tuning without checkpointing. Not compared with any target.
+     */
+    private static String checkpointed(int batch, int seq, boolean minilm, Probe plainFull, List<String> problems) {
+        Probe lora = probe(MemoryProbe.Arm.LORA, batch, seq, minilm, true, problems);
+        Probe full = probe(MemoryProbe.Arm.FULL, batch, seq, minilm, true, problems);
+        if (lora == null || full == null) {
+            return " With checkpointing (" + MemoryProbe.CHECKPOINTED + " on both LoRA and full fine-tuning): not"
+                    + " measured (" + String.join("; ", problems) + ").";
+        }
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, " With gradient checkpointing of every encoder"
+                + " layer (%s) on both LoRA and full fine-tuning, batch %d (extra fact, no target):",
+                MemoryProbe.CHECKPOINTED, batch));
+        for (Probe p : List.of(lora, full)) {
+            s.append(String.format(Locale.ROOT, " %s: activations %s, total %s (%.3fx full without checkpointing),"
+                            + " peak RSS %.0f MiB;", p == lora ? "lora" : "full", mib(p.activationBytes()),
+                    mib(p.trainingBytes()), (double) p.trainingBytes() / plainFull.trainingBytes(), p.peakRssMb()));
+        }
+        s.append(String.format(Locale.ROOT, " LoRA / full, both checkpointed: training bytes %.3fx, peak RSS %.3fx.",
+                (double) lora.trainingBytes() / full.trainingBytes(), lora.peakRssMb() / full.peakRssMb()));
+        return s.toString();
+    }
+
     private static Probe probe(MemoryProbe.Arm arm, int batch, int seq, boolean minilm, List<String> problems) {
+        return probe(arm, batch, seq, minilm, false, problems);
+    }
+
+    private static Probe probe(MemoryProbe.Arm arm, int batch, int seq, boolean minilm, boolean checkpointed,
+            List<String> problems) {
         String[] why = new String[1];
-        List<String> lines = RssProbe.child(MemoryProbe.class, List.of(arm.name().toLowerCase(Locale.ROOT),
-                Integer.toString(batch), Integer.toString(seq), minilm ? "full" : "small"), "1g", why);
+        List<String> args = new ArrayList<>(List.of(arm.name().toLowerCase(Locale.ROOT), Integer.toString(batch),
+                Integer.toString(seq), minilm ? "full" : "small"));
+        if (checkpointed) {
+            args.add("checkpointed");
+        }
+        List<String> lines = RssProbe.child(MemoryProbe.class, args, "1g", why);
         if (lines == null) {
-            problems.add(arm + " at batch " + batch + ": " + why[0]);
+            problems.add(arm + (checkpointed ? " checkpointed" : "") + " at batch " + batch + ": " + why[0]);
             return null;
         }
         Map<String, String> kv = new HashMap<>();

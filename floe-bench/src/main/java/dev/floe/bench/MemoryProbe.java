@@ -11,6 +11,7 @@ import dev.floe.peft.Lora;
 import dev.floe.peft.LoraSpec;
 import dev.floe.text.MiniLm;
 import dev.floe.train.Trainer;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -24,6 +25,8 @@ final class MemoryProbe {
     static final double LR = 1e-4;
     static final String LORA_TARGET = "encoder/**/attention/self/{query,value}";
     static final int LORA_RANK = 8;
+    /** The segments checkpointed by the optional fifth argument: every encoder layer, as B11 does. */
+    static final String CHECKPOINTED = CheckpointBench.GLOB;
     private static final long SEED = 9;
 
     /** The arms of B9. */
@@ -38,12 +41,17 @@ final class MemoryProbe {
 
     private MemoryProbe() {}
 
-    /** {@code frozen|lora|full batch seq full|small}: prints the measurements. */
+    /**
+     * {@code frozen|lora|full batch seq full|small [checkpointed]}: prints the measurements; with
+     * {@code checkpointed} every encoder layer is a gradient checkpointing segment
+     * ({@value #CHECKPOINTED}).
+     */
     public static void main(String[] args) {
         Arm arm = Arm.valueOf(args[0].toUpperCase(Locale.ROOT));
         int batch = Integer.parseInt(args[1]);
         int seq = Integer.parseInt(args[2]);
         boolean minilm = args[3].equals("full");
+        List<String> checkpointing = args.length > 4 && args[4].equals("checkpointed") ? List.of(CHECKPOINTED) : List.of();
         double built;
         try (ModelGraph g = graph(minilm, seq)) {
             FreezePolicy policy = switch (arm) {
@@ -59,7 +67,7 @@ final class MemoryProbe {
             System.gc();
             built = ProcessStats.rssMb();
             try (Trainer t = Trainer.builder().plan(plan).optimizer(OptimizerSpec.adamW(LR)).batchSize(batch).seed(SEED)
-                    .build()) {
+                    .checkpointing(checkpointing).build()) {
                 t.run(data, null);
                 System.out.println("parameter_bytes=" + plan.totalCount() * Measured.FP32_BYTES);
                 System.out.println("gradient_bytes=" + plan.trainableCount() * Measured.FP32_BYTES);

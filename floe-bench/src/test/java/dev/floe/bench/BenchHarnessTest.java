@@ -69,6 +69,9 @@ class BenchHarnessTest {
         JsonNode b9 = root.get("benches").get(ids.indexOf("B9"));
         assertTrue(b9.get("seconds").asDouble() < 1 && b9.get("notes").asText().contains("frozen: parameters"),
                 b9.get("notes").asText());
+        // ... and reports LoRA against full fine-tuning with both checkpointed, apart from the targets
+        assertTrue(b9.get("notes").asText().contains("LoRA / full, both checkpointed: training bytes"),
+                b9.get("notes").asText());
         // B11 records the bytes kept for the backward pass by both arms; checkpointing keeps fewer
         JsonNode b11 = root.get("benches").get(ids.indexOf("B11"));
         JsonNode act = b11.get("activations");

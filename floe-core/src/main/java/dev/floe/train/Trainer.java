@@ -691,7 +691,7 @@ public final class Trainer implements AutoCloseable {
      */
     static int correct(NDArray logits, Examples data, int[] idx) {
         float[] scores = logits.toFloatArray(); // (B, C) row-major
-        int classes = (int) logits.getShape().get(1);
+        int classes = scores.length / idx.length;
         int correct = 0;
         for (int i = 0; i < idx.length; i++) {
             int row = i * classes;
