@@ -92,9 +92,16 @@ final class TransformerLayer {
             v = splitHeads(prefix.value().expandDims(0), 1, p).broadcast(b, heads, p, headSize).concat(v, 2); // (B, nh, P + T, dh)
             maskBias = prefix.bias().concat(maskBias, 3); // (B, 1, 1, P + T)
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(dev.floe.engine.FloeEngine.scalar(q, (float) Math.sqrt(headSize))); // (B, nh, T, T)
-        scores = scores.add(maskBias); // (B, nh, T, T)
+        // the (B, nh, T, T) intermediates are closed as soon as the next one exists: autograd keeps
+        // its own reference to what the backward pass needs (softmax keeps its output only), and each
+        // one left open would stay alive until the batch ends
+        NDArray raw = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, T)
+        NDArray scaled = raw.div(dev.floe.engine.FloeEngine.scalar(q, (float) Math.sqrt(headSize))); // (B, nh, T, T)
+        raw.close();
+        NDArray scores = scaled.add(maskBias); // (B, nh, T, T)
+        scaled.close();
         NDArray attention = scores.softmax(-1); // (B, nh, T, T), rows sum to 1, padding keys 0
+        scores.close();
         context.observe(selfPath + "/" + QUERY, q);
         context.observe(selfPath + "/" + KEY, k);
         context.observe(selfPath + "/" + PROBS, attention);
