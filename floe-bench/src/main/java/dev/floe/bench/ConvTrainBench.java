@@ -146,9 +146,10 @@ final class ConvTrainBench {
                     double r = Interleaved.median(ratios);
                     double lo = Arrays.stream(ratios).min().orElse(Double.NaN);
                     double hi = Arrays.stream(ratios).max().orElse(Double.NaN);
-                    met = floeMedian / peerMedian <= TARGET;
+                    met = r <= TARGET; // the paired ratio, as B8 judges: each pair saw the same machine
                     ratioNote = String.format(Locale.ROOT, "time ratio Floe/PyTorch per interleaved pair: median %.3f,"
-                                    + " range %.3f-%.3f over %d pairs (examples/s %.0f vs %.0f); target <= %.2f: %s",
+                                    + " range %.3f-%.3f over %d pairs (examples/s %.0f vs %.0f); target <= %.2f on the"
+                                    + " median pair: %s (the table's ratio of medians can differ)",
                             r, lo, hi, ratios.length, BenchSettings.CONV_BATCH / floeMedian,
                             BenchSettings.CONV_BATCH / peerMedian, TARGET, met ? "met" : "missed");
                     peerNote = "PyTorch " + peer.setup.path("torch_version").asText("?") + " eager, "
