@@ -130,9 +130,10 @@ class RegistryRoundTripTest {
     void missingVersionsAndTagsAreNamedWithTheOnesThatExist(String kind) throws Exception {
         RegistryLocation where = TestStores.fresh(kind, tmp);
         TestRuns.TestRun r1 = TestRuns.write(tmp.resolve("run1"), "run-1", null, 1f, "encoder/**", 0.7);
+        TestRuns.TestRun r2 = TestRuns.write(tmp.resolve("run2"), "run-2", null, 1f, "encoder/**", 0.7);
         try (Registry registry = Registry.open(where)) {
             registry.publish(r1.dir(), "encoder", "enc", "prod", null);
-            registry.publish(r1.dir(), "encoder", "enc", null, null);
+            registry.publish(r2.dir(), "encoder", "enc", null, null);
             IllegalArgumentException v = assertThrows(IllegalArgumentException.class, () -> registry.resolve("enc@7"));
             assertEquals("enc@7 does not exist; versions of enc are [1, 2], tags prod → 1", v.getMessage());
             IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> registry.resolve("enc@staging"));
