@@ -2,6 +2,7 @@ package dev.floe.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.floe.io.AtomicFiles;
 import dev.floe.registry.ComponentVersion;
 import dev.floe.registry.Registry;
 import dev.floe.registry.RegistryLocation;
@@ -96,8 +97,24 @@ final class RegistryCommand implements Runnable {
             if (!createsRegistry()) {
                 requireExisting(parent.location(), spec.name());
             }
-            try (Registry r = parent.open()) {
-                return run(out, r);
+            Path created = firstMissing(parent.location().folder());
+            boolean done = false;
+            try {
+                int code;
+                try (Registry r = parent.open()) {
+                    code = run(out, r);
+                }
+                done = true;
+                return code;
+            } finally {
+                if (!done && created != null) {
+                    // the command failed: leave no empty registry behind at a path the user may have mistyped
+                    try {
+                        AtomicFiles.deleteTree(created);
+                    } catch (IOException e) {
+                        // the command's own error is what the user needs; a leftover folder is harmless
+                    }
+                }
             }
         }
 
@@ -112,6 +129,18 @@ final class RegistryCommand implements Runnable {
         boolean createsRegistry() {
             return false;
         }
+    }
+
+    /** The outermost folder of {@code folder}'s path that does not exist yet, or null (also for PostgreSQL). */
+    static Path firstMissing(Path folder) {
+        if (folder == null || Files.exists(folder)) {
+            return null;
+        }
+        Path missing = folder.toAbsolutePath().normalize();
+        while (missing.getParent() != null && !Files.exists(missing.getParent())) {
+            missing = missing.getParent();
+        }
+        return missing;
     }
 
     /**

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.io.Json;
 import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
+import dev.floe.sweep.SweepRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -112,6 +113,11 @@ record RunFolders(List<RunResult> results, List<String> notes) {
             throw new IllegalArgumentException(dir + " is a file, not a run folder; " + expected);
         }
         if (!Files.isRegularFile(dir.resolve(RunManifests.FILE))) {
+            if (Files.isRegularFile(dir.resolve(SweepRunner.STATE))) {
+                throw new IllegalArgumentException(dir + " is a sweep's folder, not a run folder; give its runs ("
+                        + dir.resolve("runs").resolve("*") + "), or open the report floe sweep wrote there ("
+                        + dir.resolve("report.html") + ")");
+            }
             throw new IllegalArgumentException(dir + " is not a run folder: it has no " + RunManifests.FILE + "; "
                     + expected);
         }

@@ -98,6 +98,30 @@ class RegistryMistakesTest {
     }
 
     @Test
+    void aFailedPublishImportOrInitIntoANewRegistryPathLeavesNoRegistryThere() {
+        Path fresh = dir.resolve("fresh").resolve("registry");
+        PlanCommandTest.Result missingRun = floe("registry", "publish", dir.resolve("no-run").toString(), "--component",
+                "body", "--name", "body", "--registry", fresh.toString());
+        assertEquals(2, missingRun.code(), missingRun.err());
+        PlanCommandTest.Result typo = floe("registry", "publish", run.toString(), "--component", "bdy", "--name",
+                "body", "--registry", fresh.toString());
+        assertEquals(2, typo.code(), typo.err());
+        assertTrue(typo.err().startsWith("floe: run " + run + " has no component 'bdy'"), typo.err());
+        PlanCommandTest.Result init = floe("registry", "init", "--name", "x", "--component-config",
+                "{name: body, type: mlpp}", "--seed", "1", "--registry", fresh.toString());
+        assertEquals(2, init.code(), init.err());
+        PlanCommandTest.Result bundle = floe("registry", "import-bundle", dir.resolve("no-bundle").toString(),
+                "--registry", fresh.toString());
+        assertEquals(2, bundle.code(), bundle.err());
+        assertFalse(Files.exists(dir.resolve("fresh")), "no registry was created for the failed commands");
+
+        PlanCommandTest.Result ok = floe("registry", "publish", run.toString(), "--component", "body", "--name", "body",
+                "--registry", fresh.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(Files.isRegularFile(fresh.resolve("registry.db")), "a publish that succeeds creates it");
+    }
+
+    @Test
     void aFolderWithoutARegistryDatabaseIsNotTakenForAnEmptyRegistry() throws Exception {
         PlanCommandTest.Result r = floe("registry", "list", "--registry", run.toString());
         assertEquals(2, r.code(), r.out() + r.err());

@@ -84,6 +84,19 @@ class ReportCommandTest {
     }
 
     @Test
+    void aSweepsFolderGivenInsteadOfItsRunsIsNamedWithWhereTheRunsAndTheReportAre() throws Exception {
+        Path sweep = Files.createDirectories(tmp.resolve("sweep-out"));
+        Files.writeString(sweep.resolve("sweep-state.json"), "{\"format\": \"floe-sweep-state/1\", \"runs\": []}\n");
+        Path html = tmp.resolve("report.html");
+        assertEquals(2, floe(args(html, sweep).toArray(String[]::new)));
+        String message = err.toString().strip();
+        assertEquals("floe: " + sweep + " is a sweep's folder, not a run folder; give its runs ("
+                + sweep.resolve("runs").resolve("*") + "), or open the report floe sweep wrote there ("
+                + sweep.resolve("report.html") + ")", message);
+        assertFalse(Files.exists(html));
+    }
+
+    @Test
     void aRunThatHasNotFinishedIsRefused() throws Exception {
         Path running = SyntheticRuns.unfinishedRun(tmp.resolve("running"), "tiny.yaml", 1);
         assertEquals(2, floe(args(tmp.resolve("r.html"), running).toArray(String[]::new)));
