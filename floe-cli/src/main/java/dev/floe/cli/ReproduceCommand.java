@@ -5,6 +5,7 @@ import dev.floe.run.RunManifest;
 import dev.floe.run.RunManifests;
 import dev.floe.run.Reproduction;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,6 +59,9 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         RunManifest original = RunManifests.read(runDir);
         Reproduction reproduction = Reproduction.of(original);
+        if (Files.exists(out)) {
+            OutputDir.prepare(out, "reproduce", folder.force); // refuses a used folder before anything is printed
+        }
         stdout.printf("reproduce %s (%s, recipe %s)%n", runDir, original.id(), original.recipeSha256().substring(0, 12));
         TrainCommand train = new TrainCommand();
         train.folder = folder;

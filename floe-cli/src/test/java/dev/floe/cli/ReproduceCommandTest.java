@@ -142,6 +142,26 @@ class ReproduceCommandTest {
     }
 
     @Test
+    void aUsedOutputFolderIsRefusedBeforeAnythingIsPrinted(@TempDir Path tmp) throws Exception {
+        writeCsv(tmp.resolve("numbers.csv"), 1);
+        Path config = tmp.resolve("numbers.yaml");
+        Files.writeString(config, csvConfig("0.01"));
+        Path run = tmp.resolve("run");
+        assertEquals(0, floe("train", config.toString(), "--out", run.toString(), "--no-progress").code());
+        Path used = tmp.resolve("used");
+        Files.createDirectories(used);
+        Files.writeString(used.resolve("notes.txt"), "mine");
+
+        Result r = floe("reproduce", run.toString(), "--out", used.toString(), "--no-progress");
+
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertEquals("floe: output folder " + used + " already holds a run; choose another --out or add --force to"
+                + " overwrite it", r.err().strip());
+        assertEquals("mine", Files.readString(used.resolve("notes.txt")));
+    }
+
+    @Test
     void compareNamesTheConfigKeysPlansAndResultsThatDiffer(@TempDir Path tmp) throws Exception {
         writeCsv(tmp.resolve("numbers.csv"), 1);
         Path slow = tmp.resolve("slow.yaml");
