@@ -21,23 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExplainTextRunTest {
 
-    static final String CONFIG = """
-            seed: 5
-            data:
-              format: text
-              train: {path: train.jsonl}
-              test: {path: test.jsonl}
-              max_tokens: 12
-            model:
-              inputs: {input_ids: "[batch, seq] int64", attention_mask: "[batch, seq] int64"}
-              components:
-                - {name: encoder, type: transformer, hidden: 8, layers: 2, heads: 2, max_positions: 16}
-                - {name: head, type: linear_head, features: 8, classes: 2}
-              wires:
-                - {from: input_ids, to: encoder.input_ids}
-                - {from: attention_mask, to: encoder.attention_mask}
-                - {from: encoder.pooled, to: head.in}
-              outputs: {logits: head.logits}
+    static final String CONFIG = "seed: 5\n" + TinyTextRun.dataAndModel(2) + """
             PEFT
             policy:
               - {train: "head/**"}

@@ -20,23 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PredictTextLoraTest {
 
-    static final String CONFIG = """
-            seed: 4
-            data:
-              format: text
-              train: {path: train.jsonl}
-              test: {path: test.jsonl}
-              max_tokens: 12
-            model:
-              inputs: {input_ids: "[batch, seq] int64", attention_mask: "[batch, seq] int64"}
-              components:
-                - {name: encoder, type: transformer, hidden: 8, layers: 1, heads: 2, max_positions: 16}
-                - {name: head, type: linear_head, features: 8, classes: 2}
-              wires:
-                - {from: input_ids, to: encoder.input_ids}
-                - {from: attention_mask, to: encoder.attention_mask}
-                - {from: encoder.pooled, to: head.in}
-              outputs: {logits: head.logits}
+    static final String CONFIG = "seed: 4\n" + TinyTextRun.dataAndModel(1) + """
             peft:
               lora:
                 - {name: qv, target: "encoder/**/attention/self/{query,value}", rank: 2, alpha: 4}
