@@ -55,10 +55,11 @@ final class ReportCommand implements Callable<Integer> {
         if (jsonFile.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--json and --out both name " + out + "; give the JSON file another name");
         }
-        checkWritable(out, "--out");
-        checkWritable(jsonFile, json != null ? "--json" : "the JSON file beside --out (" + DEFAULT_JSON + ")");
+        // the run folders first: a missing or wrong input is the first thing to fix, whatever the outputs
         Report report = Report.fromFolders(title != null ? title : "Floe report: " + runs.size()
                 + (runs.size() == 1 ? " run folder" : " run folders"), runs);
+        checkWritable(out, "--out");
+        checkWritable(jsonFile, json != null ? "--json" : "the JSON file beside --out (" + DEFAULT_JSON + ")");
         report.write(jsonFile, out);
         PrintWriter stdout = spec.commandLine().getOut();
         report.summaries().forEach(stdout::println);
@@ -82,7 +83,7 @@ final class ReportCommand implements Callable<Integer> {
         return parent == null ? Path.of(DEFAULT_JSON) : page.resolveSibling(DEFAULT_JSON);
     }
 
-    /** Refuses a path that is a folder, or an existing file without --force, before anything is read or written. */
+    /** Refuses a path that is a folder, or an existing file without --force, before anything is written. */
     private void checkWritable(Path file, String what) {
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException(what + " " + file + " is a folder, expected a file path; name a file"

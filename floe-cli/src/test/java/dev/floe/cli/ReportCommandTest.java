@@ -97,6 +97,16 @@ class ReportCommandTest {
     }
 
     @Test
+    void aMissingRunIsNamedBeforeAnExistingPage() throws Exception {
+        Path html = Files.writeString(tmp.resolve("report.html"), "an older page");
+        Path missing = tmp.resolve("runs").resolve("nonexistent");
+        assertEquals(2, floe(args(html, missing).toArray(String[]::new)));
+        String message = err.toString().strip();
+        assertTrue(message.startsWith("floe: run folder " + missing + " does not exist; expected a run folder"), message);
+        assertEquals("an older page", Files.readString(html));
+    }
+
+    @Test
     void aRunThatHasNotFinishedIsRefused() throws Exception {
         Path running = SyntheticRuns.unfinishedRun(tmp.resolve("running"), "tiny.yaml", 1);
         assertEquals(2, floe(args(tmp.resolve("r.html"), running).toArray(String[]::new)));
