@@ -42,13 +42,17 @@ public final class Routing {
      * @param modules one entry per row: a module or composition name, or {@link #NONE}
      * @param context the pass's context (e.g. {@link ForwardContext#INFERENCE})
      * @return the graph outputs, as {@link ModelGraph#forward(Map, ForwardContext)} gives them
-     * @throws IllegalArgumentException when the list does not have one entry per row, names a module
+     * @throws IllegalArgumentException when there are no inputs, the list does not have one entry per row, names a module
      *     that is not attached, a merged module (its update is in every row's weights), a prompt
      *     module, a member of an active composition, or a composition together with one of its members
      *     or while one of its members is active on its own; the active set is unchanged then
      */
     public static Map<String, NDArray> forward(ModelGraph graph, Map<String, NDArray> inputs, List<String> modules,
             ForwardContext context) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("routing got no inputs; give the graph's inputs " + graph.inputs().keySet()
+                    + ", each with the batch as its first axis");
+        }
         NDArray any = inputs.values().iterator().next();
         long rows = any.getShape().get(0);
         if (modules.size() != rows) {

@@ -118,6 +118,9 @@ class RoutingTest {
             IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
                     () -> mlp(g, new int[] {0, 1, 2, 3, 4}, List.of("ab")));
             assertTrue(count.getMessage().contains("1 modules but the batch has 5 rows"), count.getMessage());
+            IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                    () -> Routing.forward(g, Map.of(), List.of("a"), ForwardContext.INFERENCE));
+            assertTrue(none.getMessage().startsWith("routing got no inputs; give the graph's inputs ["), none.getMessage());
         }
     }
 
