@@ -187,6 +187,25 @@ class PeftLoadConfigTest {
             }
             assertTrue(e.graph().activeAdapters().contains("imp"), "trainable: true makes a loaded module active");
         }
+
+        // base_model is checked against the folder's base_model_name_or_path ("org/tiny")
+        Path same = Files.writeString(dir.resolve("same.yaml"), withPeft(
+                "peft:\n  load:\n    - {name: imp, file: hf-a, trainable: true, base_model: ORG/Tiny}\n", 4));
+        Result sameBase = floe("plan", same.toString());
+        assertEquals(0, sameBase.code(), sameBase.err());
+        Path other = Files.writeString(dir.resolve("other-base.yaml"), withPeft(
+                "peft:\n  load:\n    - {name: imp, file: hf-a, base_model: bert-base-uncased}\n", 4));
+        Result otherBase = floe("plan", other.toString());
+        assertEquals(2, otherBase.code(), otherBase.out() + otherBase.err());
+        assertEquals(1, otherBase.err().strip().lines().count(), otherBase.err());
+        assertTrue(otherBase.err().contains("peft.load[0].file") && otherBase.err().contains("org/tiny")
+                && otherBase.err().contains("bert-base-uncased"), otherBase.err());
+        Path onFile = Files.writeString(dir.resolve("file-base.yaml"), withPeft(
+                "peft:\n  load:\n    - {name: t1, file: adapters/a.safetensors, base_model: org/tiny}\n", 4));
+        Result fileBase = floe("plan", onFile.toString());
+        assertEquals(2, fileBase.code(), fileBase.out() + fileBase.err());
+        assertTrue(fileBase.err().contains("peft.load[0].base_model") && fileBase.err().contains("Floe adapter file"),
+                fileBase.err());
     }
 
     @Test

@@ -150,7 +150,7 @@ public final class GraphChecks {
             return;
         }
         for (int i = 0; i < peft.load().size(); i++) {
-            loadModule(graph, peft.load().get(i), baseDir, "peft.load[" + i + "]", peft.freezeHost());
+            loadModule(config, graph, peft.load().get(i), baseDir, "peft.load[" + i + "]", peft.freezeHost());
         }
         for (int i = 0; i < peft.lora().size(); i++) {
             PeftConfig.Lora l = peft.lora().get(i);
@@ -256,7 +256,8 @@ public final class GraphChecks {
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** Loads one {@code peft.load} entry: a Floe adapter file or a PEFT folder; every failure at {@code key.file}. */
-    private static void loadModule(ModelGraph graph, PeftConfig.Load l, Path baseDir, String key, boolean freezeHost) {
+    private static void loadModule(ExperimentConfig config, ModelGraph graph, PeftConfig.Load l, Path baseDir, String key,
+            boolean freezeHost) {
         Path given = Path.of(l.file());
         Path path = (given.isAbsolute() ? given : baseDir.resolve(given)).normalize();
         String at = key + ".file";
@@ -279,8 +280,20 @@ public final class GraphChecks {
                             + " transformer encoder, expected one, found " + encoders + "; convert it with floe peft"
                             + " import --component NAME and load the adapter file", null);
                 }
-                dev.floe.peft.PeftFormat.read(path, graph, encoders.get(0), l.name());
+                String expected = l.baseModel() != null ? l.baseModel() : config.model().components().stream()
+                        .filter(c -> c.name().equals(encoders.get(0)) && c instanceof ComponentConfig.MiniLm)
+                        .findFirst().map(c -> dev.floe.peft.PeftFormat.MINILM_BASE).orElse(null);
+                if (expected != null) {
+                    dev.floe.peft.PeftFormat.read(path, graph, encoders.get(0), l.name(), expected);
+                } else {
+                    dev.floe.peft.PeftFormat.read(path, graph, encoders.get(0), l.name());
+                }
             } else {
+                if (l.baseModel() != null) {
+                    throw new ConfigException(key + ".base_model", "load '" + l.name() + "': base_model applies to PEFT"
+                            + " folders, but " + path.getFileName() + " is a Floe adapter file, whose base is checked by"
+                            + " the hash of the base weights; remove base_model", null);
+                }
                 String kind = dev.floe.io.Safetensors.read(path).metadata().get("peft.kind");
                 if ("composition".equals(kind)) {
                     throw new ConfigException(at, "load '" + l.name() + "': expected a module's adapter file, found a"

@@ -576,8 +576,13 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
      * @param trainable {@code trainable}: false (default) keeps it frozen, out of the default
      *     {@code active}: it then applies only as a {@code compose} member or through
      *     {@code merge_lora}; true makes it active and train further, like a declared module
+     * @param baseModel {@code base_model}, for a PEFT folder: the Hugging Face id of the model the
+     *     encoder holds, compared with the folder's {@code base_model_name_or_path} by its last path
+     *     segment; by default {@value dev.floe.peft.PeftFormat#MINILM_BASE} for a {@code minilm}
+     *     encoder, and no check for other encoders; not allowed for an adapter file (its base is
+     *     checked by the hash of the base weights)
      */
-    public record Load(String name, String file, Boolean trainable) {
+    public record Load(String name, String file, Boolean trainable, String baseModel) {
 
         /**
          * Fills the default and checks the keys.
@@ -585,6 +590,7 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
          * @param name see the class comment
          * @param file see the class comment
          * @param trainable see the class comment
+         * @param baseModel see the class comment
          */
         public Load {
             Fields.required().key("name", name).key("file", file)
@@ -594,6 +600,11 @@ public record PeftConfig(List<Lora> lora, List<Adapter> adapters, List<Prompt> p
                         + " or '-' (it becomes a path segment of the module's parameters)");
             }
             trainable = trainable != null && trainable;
+            if (baseModel != null && baseModel.isBlank()) {
+                throw Fields.inside(List.of("base_model"), "load '" + name + "': base_model is empty; give the Hugging"
+                        + " Face id of the encoder's model, e.g. " + dev.floe.peft.PeftFormat.MINILM_BASE
+                        + ", or remove the key");
+            }
         }
     }
 
