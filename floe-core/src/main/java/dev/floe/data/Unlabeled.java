@@ -113,6 +113,36 @@ public final class Unlabeled {
     }
 
     /**
+     * The field names of the first JSON object of a JSON Lines file, in file order.
+     *
+     * @param file the JSON Lines file, plain or gzipped
+     * @return the names, or null when the file has no non-blank line or its first one is not a JSON
+     *     object (the reader reports that with its line)
+     */
+    public static List<String> jsonlFirstFields(Path file) {
+        ObjectMapper json = Json.mapper();
+        return TextFiles.read(file, text -> {
+            for (String line = text.readLine(); line != null; line = text.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    JsonNode node = json.readTree(line.strip().replace("\uFEFF", ""));
+                    if (node == null || !node.isObject()) {
+                        return null;
+                    }
+                    List<String> names = new java.util.ArrayList<>();
+                    node.fieldNames().forEachRemaining(names::add);
+                    return names;
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    return null;
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
      * Whether the first JSON object of the JSON Lines file has field {@code field}.
      *
      * @param file the JSON Lines file, plain or gzipped

@@ -339,6 +339,9 @@ public final class TrainedRun implements AutoCloseable {
             Path labelsFile = idxLabels;
             boolean labelled = true;
             boolean jsonl = ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file);
+            if (ExperimentConfig.Data.TEXT.equals(d.format())) {
+                requireTextColumn(file, jsonl);
+            }
             if (ExperimentConfig.Data.IDX.equals(d.format())) {
                 if (idxLabels == null) {
                     if (needLabels) {
@@ -396,6 +399,25 @@ public final class TrainedRun implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Checks that a text file given to a finished run has the text column (CSV header) or field (first
+     * JSON object) that the run's {@code data.text_column} names, before a label is added to an
+     * unlabelled file: the error then shows the file's own columns, and the fix is to rename the
+     * file's column, since the run's config is fixed.
+     */
+    private void requireTextColumn(Path file, boolean jsonl) {
+        String column = config.data().textColumn();
+        List<String> found = jsonl ? Unlabeled.jsonlFirstFields(file) : Unlabeled.csvFirstRecord(file, ',');
+        if (found == null || found.isEmpty() || found.contains(column)) {
+            return; // no record, or not JSON: the reader reports it with its line
+        }
+        String what = jsonl ? "its first object has the fields " : "the header ";
+        throw new dev.floe.data.DataFormatException(file, "line 1: " + what + found + " but no " + (jsonl ? "field" : "column")
+                + " '" + column + "', the text " + (jsonl ? "field" : "column") + " run " + dir.getFileName()
+                + " was trained with (data.text_column of its config); rename the " + (jsonl ? "field" : "column")
+                + " that holds the text to '" + column + "'");
     }
 
     /**
