@@ -413,9 +413,10 @@ public final class TrainedRun implements AutoCloseable {
         if (found == null || found.isEmpty() || found.contains(column)) {
             return; // no record, or not JSON: the reader reports it with its line
         }
-        String what = jsonl ? "its first object has the fields " : "the header ";
-        throw new dev.floe.data.DataFormatException(file, "line 1: " + what + found + " but no " + (jsonl ? "field" : "column")
-                + " '" + column + "', the text " + (jsonl ? "field" : "column") + " run " + dir.getFileName()
+        String what = jsonl ? "the fields " + found + " of the first object include no field '"
+                : "the header " + found + " has no column '";
+        throw new dev.floe.data.DataFormatException(file, "line 1: " + what + column + "', the text "
+                + (jsonl ? "field" : "column") + " run " + dir.getFileName()
                 + " was trained with (data.text_column of its config); rename the " + (jsonl ? "field" : "column")
                 + " that holds the text to '" + column + "'");
     }
