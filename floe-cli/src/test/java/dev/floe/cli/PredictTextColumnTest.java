@@ -67,4 +67,24 @@ class PredictTextColumnTest {
         assertFalse(line.contains("label"), line);
         assertTrue(line.contains("rename"), line);
     }
+    @Test
+    void unlabelledCsvWithAnUnquotedCommaCountsItsOwnFields() throws Exception {
+        Path in = Files.writeString(dir.resolve("comma.csv"), "id,text\n1,win money\n2,lunch, at noon\n");
+        Result r = floe("predict", run.toString(), "--input", in.toString());
+        assertEquals(2, r.code(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.contains("line 3: 3 fields where the header [id, text] has 2"), line);
+    }
+
+    @Test
+    void unlabelledJsonlMissingTheTextFieldLaterListsThatObjectsOwnFields() throws Exception {
+        Path in = Files.writeString(dir.resolve("later.jsonl"), "{\"text\": \"win\"}\n{\"id\": 2, \"body\": \"noon\"}\n");
+        Result r = floe("predict", run.toString(), "--input", in.toString());
+        assertEquals(2, r.code(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.contains("line 2") && line.contains("[id, body]"), line);
+        assertFalse(line.contains("label"), line);
+    }
 }

@@ -402,23 +402,16 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     /**
-     * Checks that a text file given to a finished run has the text column (CSV header) or field (first
-     * JSON object) that the run's {@code data.text_column} names, before a label is added to an
-     * unlabelled file: the error then shows the file's own columns, and the fix is to rename the
-     * file's column, since the run's config is fixed.
+     * Checks a text file given to a finished run on its own records (see {@link Unlabeled#checkTextFile}),
+     * before a label is added to an unlabelled file: the errors then show the file's own columns, and
+     * the fix for a missing text column is to rename the file's column, since the run's config is fixed.
      */
     private void requireTextColumn(Path file, boolean jsonl) {
         String column = config.data().textColumn();
-        List<String> found = jsonl ? Unlabeled.jsonlFirstFields(file) : Unlabeled.csvFirstRecord(file, ',');
-        if (found == null || found.isEmpty() || found.contains(column)) {
-            return; // no record, or not JSON: the reader reports it with its line
-        }
-        String what = jsonl ? "the fields " + found + " of the first object include no field '"
-                : "the header " + found + " has no column '";
-        throw new dev.floe.data.DataFormatException(file, "line 1: " + what + column + "', the text "
-                + (jsonl ? "field" : "column") + " run " + dir.getFileName()
-                + " was trained with (data.text_column of its config); rename the " + (jsonl ? "field" : "column")
-                + " that holds the text to '" + column + "'");
+        Unlabeled.checkTextFile(file, jsonl ? TextReader.Format.JSONL : TextReader.Format.CSV, column,
+                ", the text " + (jsonl ? "field" : "column") + " run " + dir.getFileName() + " was trained with"
+                        + " (data.text_column of its config); rename the " + (jsonl ? "field" : "column")
+                        + " that holds the text to '" + column + "'");
     }
 
     /**
