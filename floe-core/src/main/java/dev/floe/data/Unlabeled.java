@@ -113,6 +113,68 @@ public final class Unlabeled {
     }
 
     /**
+     * Checks a text file given to a finished run, as {@link TextReader} reads it but on the file's own
+     * records, before any label is added to an unlabelled copy: so that the errors show the file's own
+     * header, fields and field counts. Problems the reader reports the same way either way (broken
+     * JSON, a text of the wrong type, unterminated quotes) are left to it.
+     *
+     * @param file the text file, plain or gzipped
+     * @param format how it is read
+     * @param textField the CSV column or JSON field holding the text
+     * @param fix what the user should do when the column or field is missing, appended to that error
+     * @throws DataFormatException naming the file and line: a CSV header without {@code textField}, a
+     *     CSV record whose field count differs from its header's, a JSON object without {@code textField}
+     */
+    public static void checkTextFile(Path file, TextReader.Format format, String textField, String fix) {
+        if (format == TextReader.Format.CSV) {
+            TextFiles.read(file, text -> {
+                CsvRecords records = new CsvRecords(text, file, ',');
+                List<String> header = records.next();
+                if (header == null) {
+                    return null;
+                }
+                List<String> columns = header.stream().map(String::trim).toList();
+                if (!columns.contains(textField)) {
+                    throw new DataFormatException(file, "line " + records.recordLine() + ": the header " + columns
+                            + " has no column '" + textField + "'" + fix);
+                }
+                for (List<String> r = records.next(); r != null; r = records.next()) {
+                    if (r.size() != columns.size()) {
+                        throw new DataFormatException(file, "line " + records.recordLine() + ": " + r.size()
+                                + " fields where the header " + columns + " has " + columns.size()
+                                + "; quote fields that contain commas");
+                    }
+                }
+                return null;
+            });
+            return;
+        }
+        ObjectMapper json = Json.mapper();
+        TextFiles.read(file, text -> {
+            long lineNo = 0;
+            for (String line = text.readLine(); line != null; line = text.readLine()) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode node;
+                try {
+                    node = json.readTree(line.strip().replace("\uFEFF", ""));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    return null; // the reader reports it with its line
+                }
+                if (node != null && node.isObject() && !node.has(textField)) {
+                    List<String> names = new java.util.ArrayList<>();
+                    node.fieldNames().forEachRemaining(names::add);
+                    throw new DataFormatException(file, "line " + lineNo + ", field '" + textField + "': missing (fields are "
+                            + names + ")" + fix);
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
      * Whether the first JSON object of the JSON Lines file has field {@code field}.
      *
      * @param file the JSON Lines file, plain or gzipped

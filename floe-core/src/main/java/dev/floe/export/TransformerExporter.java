@@ -25,8 +25,10 @@ final class TransformerExporter implements ComponentExporter<TransformerEncoder>
     public Map<String, String> emit(TransformerEncoder c, Map<String, String> in, OnnxGraphBuilder g) {
         for (dev.floe.components.EncoderExtension e : c.extensions()) {
             if (e.active()) {
-                throw new ExportException("component " + c.name() + " (TransformerEncoder) has the active prompt or prefix"
-                        + " module '" + e.name() + "', which cannot be exported to ONNX; deactivate it first");
+                throw new ExportException("transformer encoder '" + c.name() + "' carries the prompt or prefix module '"
+                        + e.name() + "' (peft.prompts), which ONNX export cannot hold (it adds virtual tokens the exported"
+                        + " graph has no place for); export the weights as safetensors instead (floe export --safetensors"
+                        + " keeps the module), or train without peft.prompts to export ONNX");
             }
         }
         TransformerEncoder.Config cfg = c.config();

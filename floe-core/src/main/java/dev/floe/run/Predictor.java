@@ -338,7 +338,8 @@ public final class Predictor implements AutoCloseable {
                     Attributions.SegmentAttribution ig = Attributions.integratedGradientsAt(run.graph(),
                             encoder + "/embeddings", run.output(), inputs, baseline, predictions.get(i).predicted(),
                             steps);
-                    out.add(new Explanation(predictions.get(i), top(ig.perPosition(), tokenizer.pieces(ids), top)));
+                    out.add(new Explanation(predictions.get(i), top(ownTokens(ig.perPosition(), ids.length),
+                            tokenizer.pieces(ids), top)));
                 }
             }
         } else {
@@ -346,6 +347,16 @@ public final class Predictor implements AutoCloseable {
                     + in.examples().getClass().getSimpleName() + ", which cannot be explained");
         }
         return out;
+    }
+
+    /**
+     * The contributions of a text's own tokens: the embeddings of an encoder with prompt tuning hold
+     * the virtual tokens first (the same in the input and the baseline, so they contribute nothing),
+     * then the text's {@code tokens} tokens.
+     */
+    static float[] ownTokens(float[] perPosition, int tokens) {
+        return perPosition.length <= tokens ? perPosition
+                : java.util.Arrays.copyOfRange(perPosition, perPosition.length - tokens, perPosition.length);
     }
 
     /** Names of a numeric example's features: CSV column names, or image pixel positions. */

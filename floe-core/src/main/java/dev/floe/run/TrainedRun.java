@@ -339,6 +339,9 @@ public final class TrainedRun implements AutoCloseable {
             Path labelsFile = idxLabels;
             boolean labelled = true;
             boolean jsonl = ExperimentConfig.Data.TEXT.equals(d.format()) && isJsonl(file);
+            if (ExperimentConfig.Data.TEXT.equals(d.format())) {
+                requireTextColumn(file, jsonl);
+            }
             if (ExperimentConfig.Data.IDX.equals(d.format())) {
                 if (idxLabels == null) {
                     if (needLabels) {
@@ -396,6 +399,19 @@ public final class TrainedRun implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Checks a text file given to a finished run on its own records (see {@link Unlabeled#checkTextFile}),
+     * before a label is added to an unlabelled file: the errors then show the file's own columns, and
+     * the fix for a missing text column is to rename the file's column, since the run's config is fixed.
+     */
+    private void requireTextColumn(Path file, boolean jsonl) {
+        String column = config.data().textColumn();
+        Unlabeled.checkTextFile(file, jsonl ? TextReader.Format.JSONL : TextReader.Format.CSV, column,
+                ", the text " + (jsonl ? "field" : "column") + " run " + dir.getFileName() + " was trained with"
+                        + " (data.text_column of its config); rename the " + (jsonl ? "field" : "column")
+                        + " that holds the text to '" + column + "'");
     }
 
     /**
