@@ -223,7 +223,8 @@ final class PeftMergeCommand implements Callable<Integer> {
                         + "); give a file written by floe peft import or PeftIo.save, or a PEFT adapter folder");
             }
             if (!"lora".equals(kind)) {
-                throw new IllegalArgumentException("--in " + in + " holds a " + kind + " module '"
+                String article = kind != null && "aeiou".indexOf(Character.toLowerCase(kind.charAt(0))) >= 0 ? "an " : "a ";
+                throw new IllegalArgumentException("--in " + in + " holds " + article + kind + " module '"
                         + meta.get("peft.name") + "'; only LoRA adapters merge — leave it out");
             }
             if (first == null) {
