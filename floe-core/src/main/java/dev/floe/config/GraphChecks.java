@@ -367,6 +367,17 @@ public final class GraphChecks {
      *
      * @throws ConfigException at {@code peft.prompts[i].virtual_tokens} naming both numbers and the fix
      */
+    /** How to make {@code virtual} virtual tokens and {@code tokens} word pieces fit {@code positions}. */
+    static String fitFix(long positions, long tokens, long virtual) {
+        if (virtual >= positions) {
+            return "lower virtual_tokens below " + positions + " and set data.max_tokens to fit the rest";
+        }
+        String lowerTokens = "set data.max_tokens to at most " + (positions - virtual);
+        return positions - tokens >= 1
+                ? "lower virtual_tokens to at most " + (positions - tokens) + " or " + lowerTokens
+                : lowerTokens + " (data.max_tokens " + tokens + " leaves no position for virtual tokens)";
+    }
+
     private static void checkVirtualTokensFit(ExperimentConfig config, ModelGraph graph, PeftConfig.Prompt p, int i) {
         ExperimentConfig.Data d = config.data();
         if (d == null || !ExperimentConfig.Data.TEXT.equals(d.format())) {
@@ -384,9 +395,8 @@ public final class GraphChecks {
                 throw new ConfigException("peft.prompts[" + i + "].virtual_tokens", "prompt '" + p.name() + "': "
                         + p.virtualTokens() + " virtual tokens plus data.max_tokens " + tokens
                         + (d.maxTokens() == null ? " (the default)" : "") + " need " + (p.virtualTokens() + tokens)
-                        + " positions but encoder " + name + " has " + positions + "; lower virtual_tokens to at most "
-                        + Math.max(0, positions - tokens) + " or set data.max_tokens to at most "
-                        + (positions - p.virtualTokens()), null);
+                        + " positions but encoder " + name + " has " + positions + "; " + fitFix(positions, tokens,
+                        p.virtualTokens()), null);
             }
         }
     }

@@ -110,4 +110,15 @@ class PromptConfigTest {
         assertEquals("peft.prompts[0]", e.where());
         assertMentions(e, "matches no transformer encoder", "[encoder]");
     }
+
+    @org.junit.jupiter.api.Test
+    void theFixForPromptsThatDoNotFitIsOneThatCanBeApplied() {
+        org.junit.jupiter.api.Assertions.assertEquals("lower virtual_tokens to at most 4 or set data.max_tokens to at most 7",
+                GraphChecks.fitFix(16, 12, 9));
+        // the default max_tokens fills every position: lowering virtual_tokens cannot help
+        org.junit.jupiter.api.Assertions.assertEquals("set data.max_tokens to at most 30 (data.max_tokens 34 leaves no"
+                + " position for virtual tokens)", GraphChecks.fitFix(34, 34, 4));
+        org.junit.jupiter.api.Assertions.assertEquals("lower virtual_tokens below 16 and set data.max_tokens to fit the rest",
+                GraphChecks.fitFix(16, 12, 20));
+    }
 }

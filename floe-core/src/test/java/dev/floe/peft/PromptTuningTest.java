@@ -257,7 +257,7 @@ class PromptTuningTest {
             Prompts.inject(g, new PrefixSpec("pfx", 2, "enc"), true);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> dev.floe.export.OnnxExport.toOnnx(g, null, "test"));
-            assertTrue(e.getMessage().contains("prefix module 'pfx'") && e.getMessage().contains("deactivate it"),
+            assertTrue(e.getMessage().contains("prefix module 'pfx'") && e.getMessage().contains("--safetensors"),
                     e.getMessage());
             Prompts.deactivate(g, "pfx");
             assertTrue(dev.floe.export.OnnxExport.toOnnx(g, null, "test").length > 0, "the base exports");
