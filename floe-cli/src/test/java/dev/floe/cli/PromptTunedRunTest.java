@@ -30,13 +30,7 @@ class PromptTunedRunTest {
 
     @BeforeAll
     static void train() throws Exception {
-        StringBuilder train = new StringBuilder();
-        for (int i = 0; i < 4; i++) {
-            train.append("{\"text\": \"win money fast ").append(i).append("\", \"label\": \"spam\"}\n");
-            train.append("{\"text\": \"meeting at noon ").append(i).append("\", \"label\": \"ham\"}\n");
-        }
-        Files.writeString(dir.resolve("train.jsonl"), train.toString());
-        Files.writeString(dir.resolve("test.jsonl"), "{\"text\": \"win cheap\", \"label\": \"spam\"}\n");
+        TinyTextRun.writeSpamData(dir);
         Path config = Files.writeString(dir.resolve("c.yaml"), "seed: 1\n" + TinyTextRun.dataAndModel(1) + """
                 peft:
                   prompts:

@@ -35,4 +35,21 @@ final class TinyTextRun {
                   outputs: {logits: head.logits}
                 """.replace("LAYERS", Integer.toString(layers));
     }
+
+    /**
+     * Writes {@code train.jsonl} (four spam and four ham texts) and {@code test.jsonl} (one spam text)
+     * into {@code dir}.
+     *
+     * @param dir the config's folder
+     * @throws java.io.IOException if a file cannot be written
+     */
+    static void writeSpamData(java.nio.file.Path dir) throws java.io.IOException {
+        StringBuilder train = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            train.append("{\"text\": \"win money fast ").append(i).append("\", \"label\": \"spam\"}\n");
+            train.append("{\"text\": \"meeting at noon ").append(i).append("\", \"label\": \"ham\"}\n");
+        }
+        java.nio.file.Files.writeString(dir.resolve("train.jsonl"), train.toString());
+        java.nio.file.Files.writeString(dir.resolve("test.jsonl"), "{\"text\": \"win cheap\", \"label\": \"spam\"}\n");
+    }
 }
