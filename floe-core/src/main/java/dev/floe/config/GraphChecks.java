@@ -294,7 +294,7 @@ public final class GraphChecks {
                             + " folders, but " + path.getFileName() + " is a Floe adapter file, whose base is checked by"
                             + " the hash of the base weights; remove base_model", null);
                 }
-                String kind = dev.floe.io.Safetensors.read(path).metadata().get("peft.kind");
+                String kind = dev.floe.io.Safetensors.readHeader(path).metadata().get("peft.kind");
                 if ("composition".equals(kind)) {
                     throw new ConfigException(at, "load '" + l.name() + "': expected a module's adapter file, found a"
                             + " composition file (" + path.getFileName() + "); load its members' files and declare the"
@@ -367,17 +367,6 @@ public final class GraphChecks {
      *
      * @throws ConfigException at {@code peft.prompts[i].virtual_tokens} naming both numbers and the fix
      */
-    /** How to make {@code virtual} virtual tokens and {@code tokens} word pieces fit {@code positions}. */
-    static String fitFix(long positions, long tokens, long virtual) {
-        if (virtual >= positions) {
-            return "lower virtual_tokens below " + positions + " and set data.max_tokens to fit the rest";
-        }
-        String lowerTokens = "set data.max_tokens to at most " + (positions - virtual);
-        return positions - tokens >= 1
-                ? "lower virtual_tokens to at most " + (positions - tokens) + " or " + lowerTokens
-                : lowerTokens + " (data.max_tokens " + tokens + " leaves no position for virtual tokens)";
-    }
-
     private static void checkVirtualTokensFit(ExperimentConfig config, ModelGraph graph, PeftConfig.Prompt p, int i) {
         ExperimentConfig.Data d = config.data();
         if (d == null || !ExperimentConfig.Data.TEXT.equals(d.format())) {
@@ -399,6 +388,17 @@ public final class GraphChecks {
                         p.virtualTokens()), null);
             }
         }
+    }
+
+    /** How to make {@code virtual} virtual tokens and {@code tokens} word pieces fit {@code positions}. */
+    static String fitFix(long positions, long tokens, long virtual) {
+        if (virtual >= positions) {
+            return "lower virtual_tokens below " + positions + " and set data.max_tokens to fit the rest";
+        }
+        String lowerTokens = "set data.max_tokens to at most " + (positions - virtual);
+        return positions - tokens >= 1
+                ? "lower virtual_tokens to at most " + (positions - tokens) + " or " + lowerTokens
+                : lowerTokens + " (data.max_tokens " + tokens + " leaves no position for virtual tokens)";
     }
 
     /**

@@ -108,12 +108,7 @@ public final class FloeEngine {
      * @throws IllegalStateException if {@code fill} wrote another number of values
      */
     public static NDArray ownedFloats(NDManager manager, Shape shape, Consumer<FloatBuffer> fill) {
-        long n = shape.size();
-        ByteBuffer staging = staging(Math.multiplyExact(n, 4L));
-        FloatBuffer view = staging.asFloatBuffer();
-        fill.accept(view);
-        requireFilled(view.position(), n, shape);
-        return owned(manager.create(staging, shape, DataType.FLOAT32));
+        return staged(manager, shape, DataType.FLOAT32, ByteBuffer::asFloatBuffer, fill);
     }
 
     /**
@@ -126,12 +121,7 @@ public final class FloeEngine {
      * @throws IllegalStateException if {@code fill} wrote another number of values
      */
     public static NDArray ownedLongs(NDManager manager, Shape shape, Consumer<LongBuffer> fill) {
-        long n = shape.size();
-        ByteBuffer staging = staging(Math.multiplyExact(n, 8L));
-        LongBuffer view = staging.asLongBuffer();
-        fill.accept(view);
-        requireFilled(view.position(), n, shape);
-        return owned(manager.create(staging, shape, DataType.INT64));
+        return staged(manager, shape, DataType.INT64, ByteBuffer::asLongBuffer, fill);
     }
 
     /**
@@ -162,11 +152,18 @@ public final class FloeEngine {
         return ownedLongs(manager, shape, b -> b.put(values));
     }
 
-    private static void requireFilled(int written, long expected, Shape shape) {
-        if (written != expected) {
-            throw new IllegalStateException("a tensor of shape " + shape + " needs " + expected
-                    + " values but " + written + " were written");
+    /** {@link #ownedFloats} and {@link #ownedLongs}: {@code fill} writes through a typed view of the staging buffer. */
+    private static <B extends java.nio.Buffer> NDArray staged(NDManager manager, Shape shape, DataType type,
+            java.util.function.Function<ByteBuffer, B> typed, Consumer<B> fill) {
+        long n = shape.size();
+        ByteBuffer staging = staging(Math.multiplyExact(n, (long) type.getNumOfBytes()));
+        B view = typed.apply(staging);
+        fill.accept(view);
+        if (view.position() != n) {
+            throw new IllegalStateException("a tensor of shape " + shape + " needs " + n
+                    + " values but " + view.position() + " were written");
         }
+        return owned(manager.create(staging, shape, type));
     }
 
     /** This thread's staging buffer, cleared, at least {@code bytes} long, in native byte order. */

@@ -85,4 +85,9 @@ public record AdapterSpec(String name, int bottleneck, String target, Activation
     public String kind() {
         return "adapter";
     }
+
+    @Override
+    public AdapterSpec withName(String name) {
+        return new AdapterSpec(name, bottleneck, target, activation);
+    }
 }

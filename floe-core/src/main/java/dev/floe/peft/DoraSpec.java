@@ -70,4 +70,9 @@ public record DoraSpec(String name, int rank, double alpha, double dropout, Stri
     public String kind() {
         return "dora";
     }
+
+    @Override
+    public DoraSpec withName(String name) {
+        return new DoraSpec(name, rank, alpha, dropout, target);
+    }
 }

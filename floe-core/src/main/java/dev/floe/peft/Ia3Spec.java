@@ -64,4 +64,9 @@ public record Ia3Spec(String name, String target, String feedforward) implements
     public String kind() {
         return "ia3";
     }
+
+    @Override
+    public Ia3Spec withName(String name) {
+        return new Ia3Spec(name, target, feedforward);
+    }
 }

@@ -67,4 +67,9 @@ public record LoraSpec(String name, int rank, double alpha, double dropout, Stri
     public String kind() {
         return "lora";
     }
+
+    @Override
+    public LoraSpec withName(String name) {
+        return new LoraSpec(name, rank, alpha, dropout, target);
+    }
 }

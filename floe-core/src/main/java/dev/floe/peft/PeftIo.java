@@ -177,7 +177,7 @@ public final class PeftIo {
         SafetensorsFile f = Safetensors.read(file);
         Map<String, String> meta = f.metadata();
         PeftSpec saved = readSpec(file, meta);
-        PeftSpec spec = name == null ? saved : renamed(saved, name);
+        PeftSpec spec = name == null ? saved : saved.withName(name);
         Map<String, TensorData> tensors = f.tensors();
         if (!spec.name().equals(saved.name())) {
             tensors = renamedTensors(tensors, where(graph, saved).shapes().keySet(), where(graph, spec).shapes().keySet());
@@ -369,27 +369,6 @@ public final class PeftIo {
         TreeMap<String, Param> all = new TreeMap<>();
         members.forEach(m -> all.putAll(m.params()));
         return Fingerprint.weights(all.values());
-    }
-
-    /** The spec under another name. */
-    private static PeftSpec renamed(PeftSpec spec, String name) {
-        if (spec instanceof LoraSpec l) {
-            return new LoraSpec(name, l.rank(), l.alpha(), l.dropout(), l.target());
-        }
-        if (spec instanceof DoraSpec d) {
-            return new DoraSpec(name, d.rank(), d.alpha(), d.dropout(), d.target());
-        }
-        if (spec instanceof Ia3Spec i) {
-            return new Ia3Spec(name, i.target(), i.feedforward());
-        }
-        if (spec instanceof AdapterSpec a) {
-            return new AdapterSpec(name, a.bottleneck(), a.target(), a.activation());
-        }
-        if (spec instanceof PromptSpec p) {
-            return new PromptSpec(name, p.virtualTokens(), p.target());
-        }
-        PrefixSpec p = (PrefixSpec) spec;
-        return new PrefixSpec(name, p.length(), p.target());
     }
 
     /** The tensors with each saved-name path replaced by the same-position path under the new name. */

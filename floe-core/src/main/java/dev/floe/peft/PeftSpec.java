@@ -21,4 +21,13 @@ public sealed interface PeftSpec permits LoraSpec, AdapterSpec, DoraSpec, Ia3Spe
      * {@code "prefix"}, as written in files and messages}
      */
     String kind();
+
+    /**
+     * The same module under another name, e.g. to attach a saved module beside one of the same name.
+     *
+     * @param name the new name: letters, digits, '_' and '-'
+     * @return a spec equal to this one but for its name
+     * @throws IllegalArgumentException if the name is not allowed
+     */
+    PeftSpec withName(String name);
 }

@@ -41,4 +41,9 @@ public record PrefixSpec(String name, int length, String target) implements Peft
     public String kind() {
         return "prefix";
     }
+
+    @Override
+    public PrefixSpec withName(String name) {
+        return new PrefixSpec(name, length, target);
+    }
 }

@@ -38,4 +38,9 @@ public record PromptSpec(String name, int virtualTokens, String target) implemen
     public String kind() {
         return "prompt";
     }
+
+    @Override
+    public PromptSpec withName(String name) {
+        return new PromptSpec(name, virtualTokens, target);
+    }
 }

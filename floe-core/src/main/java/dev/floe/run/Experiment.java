@@ -659,26 +659,13 @@ public final class Experiment implements AutoCloseable {
             return false;
         }
         boolean merged = false;
-        for (dev.floe.config.PeftConfig.Lora l : peft.lora()) {
-            if (peft.active().contains(l.name())) {
-                if (l.dora()) {
-                    dev.floe.peft.Dora.merge(graph, l.name());
-                } else {
-                    dev.floe.peft.Lora.merge(graph, l.name());
-                }
-                merged = true;
-            }
-        }
-        for (dev.floe.config.PeftConfig.Ia3 a : peft.ia3()) {
-            if (peft.active().contains(a.name())) {
-                dev.floe.peft.Ia3.merge(graph, a.name());
-                merged = true;
-            }
-        }
-        List<String> more = new java.util.ArrayList<>();
-        peft.load().forEach(l -> more.add(l.name()));
-        peft.mergeLora().forEach(m -> more.add(m.name()));
-        for (String name : more) {
+        // in this order: declared LoRA and DoRA, IA3, loaded, merge_lora
+        List<String> names = new java.util.ArrayList<>();
+        peft.lora().forEach(l -> names.add(l.name()));
+        peft.ia3().forEach(a -> names.add(a.name()));
+        peft.load().forEach(l -> names.add(l.name()));
+        peft.mergeLora().forEach(m -> names.add(m.name()));
+        for (String name : names) {
             if (!peft.active().contains(name)) {
                 continue;
             }

@@ -814,7 +814,7 @@ public final class Trainer implements AutoCloseable {
     static NDArray weightedCrossEntropy(NDArray logits, NDArray labels, float[] weights) {
         NDArray logProbs = logits.logSoftmax(1); // (B, C)
         NDArray oneHot = labels.oneHot((int) logits.getShape().get(1)); // (B, C)
-        NDArray w = oneHot.mul(FloeEngine.owned(labels.getManager().create(weights))).sum(new int[] {1}); // (B)
+        NDArray w = oneHot.mul(FloeEngine.owned(labels.getManager(), weights, new ai.djl.ndarray.types.Shape(weights.length))).sum(new int[] {1}); // (B)
         NDArray picked = logProbs.mul(oneHot).sum(new int[] {1}); // (B)
         return picked.mul(w).sum().div(w.sum()).neg();
     }
