@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 
 /**
  * Runs B1-B12 in one process (B9's arms and B11's resident-set probes in child JVMs), or the S1
- * native-memory soak on its own, and writes {@value #RESULTS_FILE}. *
+ * native-memory soak on its own, and writes {@value #RESULTS_FILE}.
+ *
  * <p>Each bench times its arms interleaved after warm-up and reports medians; ratios are taken
  * within one run on one machine, so they compare, where absolute seconds would not. Engine threads
  * are whatever the JVM was started with ({@code -Dai.djl.pytorch.num_threads}; the launcher sets 1).

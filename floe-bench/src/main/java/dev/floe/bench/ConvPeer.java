@@ -86,7 +86,7 @@ final class ConvPeer implements AutoCloseable {
             return new Started(new ConvPeer(pb.start(), dir), null);
         } catch (IOException | RuntimeException e) {
             String err = dir == null ? "" : stderrTail(dir);
-            deleteQuietly(dir);
+            TorchPeer.deleteQuietly(dir);
             return new Started(null, "PyTorch peer did not start: " + e.getMessage() + err);
         }
     }
@@ -145,32 +145,8 @@ final class ConvPeer implements AutoCloseable {
     /** Asks the script to quit, then ends the process and removes the data files. */
     @Override
     public void close() {
-        try {
-            in.write("quit\n");
-            in.flush();
-        } catch (IOException e) {
-            // already gone
-        }
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        TorchPeer.quit(process, in, 5);
         reader.shutdownNow();
-        deleteQuietly(dir);
-    }
-
-    private static void deleteQuietly(Path path) {
-        if (path == null) {
-            return;
-        }
-        try {
-            dev.floe.io.AtomicFiles.deleteTree(path);
-        } catch (IOException e) {
-            // a temporary folder left behind is harmless
-        }
+        TorchPeer.deleteQuietly(dir);
     }
 }

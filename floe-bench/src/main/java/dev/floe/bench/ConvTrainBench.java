@@ -139,10 +139,7 @@ final class ConvTrainBench {
                 String ratioNote;
                 if (peer != null) {
                     split.add(new BenchResult.Phases("pytorch", peerPhases));
-                    double[] ratios = new double[floe.length];
-                    for (int t = 0; t < ratios.length; t++) {
-                        ratios[t] = floe[t] / torch[t];
-                    }
+                    double[] ratios = Interleaved.pairRatios(floe, torch);
                     double r = Interleaved.median(ratios);
                     double lo = Arrays.stream(ratios).min().orElse(Double.NaN);
                     double hi = Arrays.stream(ratios).max().orElse(Double.NaN);

@@ -50,6 +50,28 @@ final class Interleaved {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    /** The per-pair ratios {@code a[i] / b[i]} of two arms timed in the same rounds. */
+    static double[] pairRatios(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = a[i] / b[i];
+        }
+        return r;
+    }
+
+    /**
+     * Best-of-three seconds per call of {@code loop}, which makes {@code calls} calls; one untimed
+     * run first warms it up.
+     */
+    static double bestPerCall(Runnable loop, int calls) {
+        loop.run();
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < 3; r++) {
+            best = Math.min(best, time(loop));
+        }
+        return best / calls;
+    }
+
     /** Wall seconds taken by {@code work}. */
     static double time(Runnable work) {
         long start = System.nanoTime();

@@ -1,6 +1,5 @@
 package dev.floe.bench;
 
-import dev.floe.components.TransformerEncoder;
 import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.freeze.FreezePolicy;
@@ -76,16 +75,6 @@ final class LoraBench {
     }
 
     private static ModelGraph graph(BenchSettings s) {
-        long hidden = s.transformerHidden();
-        return Synthetic.textClassifier(TransformerEncoder.builder()
-                        .name("encoder")
-                        .vocab(Synthetic.VOCAB)
-                        .hidden(hidden)
-                        .layers(s.transformerLayers())
-                        .heads(hidden / BenchSettings.HEAD_WIDTH)
-                        .maxPositions(s.seqLength())
-                        .dropout(0f)
-                        .build(),
-                hidden, SEED);
+        return Synthetic.transformerClassifier(s, 0, SEED);
     }
 }

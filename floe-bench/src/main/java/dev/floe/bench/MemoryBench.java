@@ -52,7 +52,7 @@ final class MemoryBench {
             atSmall.put(arm, probe(arm, small, seq, minilm, problems));
         }
         Probe full = at.get(MemoryProbe.Arm.FULL);
-        if (full == null || at.containsValue(null) || atSmall.containsValue(null)) {
+        if (at.containsValue(null) || atSmall.containsValue(null)) {
             return new BenchResult("B9", "memory of freezing: frozen / LoRA / full fine-tuning", "training step",
                     Double.MIN_VALUE, null, null, null, FROZEN_TARGET, "ratio_to_peer", false,
                     "not measured: " + String.join("; ", problems), new BenchResult.Memory(1, 0, 0, 0, -1));

@@ -149,12 +149,7 @@ final class MiniLmBench {
                     }
                 }
             };
-            loop.run();
-            double best = Double.MAX_VALUE;
-            for (int r = 0; r < 3; r++) {
-                best = Math.min(best, Interleaved.time(loop));
-            }
-            return best / calls;
+            return Interleaved.bestPerCall(loop, calls);
         }
     }
 
@@ -172,22 +167,13 @@ final class MiniLmBench {
                     a.add(b).close();
                 }
             };
-            loop.run();
-            double best = Double.MAX_VALUE;
-            for (int r = 0; r < 3; r++) {
-                best = Math.min(best, Interleaved.time(loop));
-            }
-            return best / calls;
+            return Interleaved.bestPerCall(loop, calls);
         }
     }
 
     /** The median over rounds of {@code a[r] / b[r]}. */
     static double pairedRatio(double[] a, double[] b) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = a[i] / b[i];
-        }
-        return Interleaved.median(r);
+        return Interleaved.median(Interleaved.pairRatios(a, b));
     }
 
     private static BenchResult result(BenchSettings s, int batch, boolean lora, double[] floeCalls, double[] peerCalls,

@@ -1,6 +1,5 @@
 package dev.floe.bench;
 
-import dev.floe.components.TransformerEncoder;
 import dev.floe.data.Examples;
 import dev.floe.engine.ProcessStats;
 import dev.floe.freeze.FreezePlan;
@@ -144,16 +143,6 @@ final class PeftMethodsBench {
 
     /** B3's encoder and head, with room for {@value #VIRTUAL_TOKENS} virtual tokens. */
     private static ModelGraph graph(BenchSettings s) {
-        long hidden = s.transformerHidden();
-        return Synthetic.textClassifier(TransformerEncoder.builder()
-                        .name("encoder")
-                        .vocab(Synthetic.VOCAB)
-                        .hidden(hidden)
-                        .layers(s.transformerLayers())
-                        .heads(hidden / BenchSettings.HEAD_WIDTH)
-                        .maxPositions(s.seqLength() + VIRTUAL_TOKENS)
-                        .dropout(0f)
-                        .build(),
-                hidden, SEED);
+        return Synthetic.transformerClassifier(s, VIRTUAL_TOKENS, SEED);
     }
 }

@@ -120,6 +120,25 @@ final class Synthetic {
                 .build();
     }
 
+    /**
+     * B3's transformer text classifier ({@link #textClassifier}): an encoder {@code s.transformerHidden()}
+     * wide with {@code s.transformerLayers()} layers, one head per {@link BenchSettings#HEAD_WIDTH},
+     * no dropout, and positions for {@code s.seqLength() + extraPositions} tokens.
+     */
+    static ModelGraph transformerClassifier(BenchSettings s, int extraPositions, long seed) {
+        long hidden = s.transformerHidden();
+        return textClassifier(TransformerEncoder.builder()
+                        .name("encoder")
+                        .vocab(VOCAB)
+                        .hidden(hidden)
+                        .layers(s.transformerLayers())
+                        .heads(hidden / BenchSettings.HEAD_WIDTH)
+                        .maxPositions(s.seqLength() + extraPositions)
+                        .dropout(0f)
+                        .build(),
+                hidden, seed);
+    }
+
     /** Indices {@code from .. from+count-1}. */
     static int[] range(int from, int count) {
         int[] idx = new int[count];

@@ -139,13 +139,13 @@ final class TorchPeer {
         /** The phases of every trial so far, summed; NONE when the peer reports none. */
         private StepPhases phases = StepPhases.NONE;
 
-        private Session(Process process, Path dir, String description) {
+        /** {@code out} is the reader that already took the peer's set-up line (a second reader could lose buffered text). */
+        private Session(Process process, java.io.BufferedReader out, Path dir, String description) {
             this.process = process;
             this.dir = dir;
             this.in = new java.io.BufferedWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
                     StandardCharsets.UTF_8));
-            this.out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8));
+            this.out = out;
             this.description = description;
         }
 
@@ -198,20 +198,7 @@ final class TorchPeer {
         /** Asks the peer to quit, then ends it and removes its temporary files. */
         @Override
         public void close() {
-            try {
-                in.write("quit\n");
-                in.flush();
-            } catch (IOException e) {
-                // the peer already exited
-            }
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            quit(process, in, 10);
             deleteQuietly(dir);
         }
     }
@@ -249,7 +236,7 @@ final class TorchPeer {
                     + json.path("threads").asInt() + " thread(s), OPENBLAS_NUM_THREADS="
                     + json.path("openblas_threads").asText("?") + ", BLAS " + json.path("blas").asText("unknown")
                     + ", torch.optim.AdamW, trials interleaved with Floe's";
-            return new Started(new Session(p, dir, description), description);
+            return new Started(new Session(p, out, dir, description), description);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(dir);
             return new Started(null, "PyTorch peer failed: " + e);
@@ -313,7 +300,29 @@ final class TorchPeer {
         return lines.length == 0 ? "" : lines[lines.length - 1];
     }
 
-    private static void deleteQuietly(Path path) {
+    /**
+     * Asks a peer in serve mode to quit (a {@code quit} line on its stdin), waits up to
+     * {@code waitSeconds} for it to exit, and ends it forcibly if it has not.
+     */
+    static void quit(Process process, java.io.Writer in, long waitSeconds) {
+        try {
+            in.write("quit\n");
+            in.flush();
+        } catch (IOException e) {
+            // the peer already exited
+        }
+        try {
+            if (!process.waitFor(waitSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Deletes a temporary file or folder of a peer; null or a failure to delete is ignored. */
+    static void deleteQuietly(Path path) {
         if (path == null) {
             return;
         }
