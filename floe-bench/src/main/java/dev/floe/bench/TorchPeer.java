@@ -117,7 +117,7 @@ final class TorchPeer {
                     "PyTorch " + json.path("torch_version").asText("?") + " eager, " + json.path("threads").asInt()
                             + " thread(s), BLAS " + json.path("blas").asText("unknown") + ", torch.optim.AdamW");
         } catch (IOException | RuntimeException e) {
-            return new Outcome(null, "PyTorch peer failed: " + e);
+            return new Outcome(null, "PyTorch peer failed: " + e.getMessage() + "; run the bench with --no-torch to leave it out");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Outcome(null, "PyTorch peer interrupted");
@@ -169,6 +169,10 @@ final class TorchPeer {
                     throw new IllegalStateException("the PyTorch peer exited during a trial");
                 }
                 JsonNode json = Json.mapper().readTree(line);
+                if (!json.path("seconds_per_step").isNumber()) {
+                    throw new IllegalStateException("the PyTorch peer answered a trial with " + line
+                            + ", expected a JSON object with seconds_per_step; run the peer script by hand to see why");
+                }
                 double seconds = json.get("seconds_per_step").asDouble();
                 JsonNode p = json.path("phases");
                 long steps = json.path("steps").asLong(0);
@@ -220,7 +224,8 @@ final class TorchPeer {
             List<String> command = command(script, dir, features, labels);
             command.addAll(args);
             command.add("--serve");
-            ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            Path stderr = dir.resolve("stderr.txt");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectError(stderr.toFile());
             pb.environment().putAll(PINNED_THREADS);
             Process p = pb.start();
             java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
@@ -228,8 +233,12 @@ final class TorchPeer {
             String first = out.readLine();
             if (first == null) {
                 p.destroyForcibly();
+                int code = p.waitFor();
+                String err = Files.readString(stderr, StandardCharsets.UTF_8).strip();
                 deleteQuietly(dir);
-                return new Started(null, "PyTorch peer failed to start (exit code " + p.waitFor() + ")");
+                return new Started(null, "PyTorch peer failed to start (exit code " + code
+                        + (err.isEmpty() ? "" : ": " + lastLine(err)) + "); check that " + python()
+                        + " imports torch and numpy (Debian python3-torch), or run the bench with --no-torch");
             }
             JsonNode json = Json.mapper().readTree(first);
             String description = "PyTorch " + json.path("torch_version").asText("?") + " eager, "
@@ -239,7 +248,8 @@ final class TorchPeer {
             return new Started(new Session(p, out, dir, description), description);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(dir);
-            return new Started(null, "PyTorch peer failed: " + e);
+            return new Started(null, "PyTorch peer failed to start: " + e.getMessage()
+                    + "; run the bench with --no-torch to leave it out");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             deleteQuietly(dir);
