@@ -7,8 +7,10 @@ import dev.floe.config.ExperimentConfig;
 import dev.floe.config.ExperimentData;
 import dev.floe.freeze.FreezePlan;
 import dev.floe.io.AtomicFiles;
+import dev.floe.io.Fingerprint;
 import dev.floe.io.Json;
 import dev.floe.optim.GroupedOptimizer;
+import dev.floe.optim.OptimizerState;
 import dev.floe.optim.ParamGroup;
 import dev.floe.run.Experiment;
 import dev.floe.train.LrFinder;
@@ -18,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.jfree.chart.ChartFactory;
@@ -120,13 +123,13 @@ final class LrFindCommand implements Callable<Integer> {
         String output = experiment.graph().outputs().keySet().iterator().next();
         try (GroupedOptimizer optimizer = GroupedOptimizer.of(experiment.optimizer())) {
             optimizer.setGroups(plan.groups(experiment.optimizer()));
-            String weightsBefore = dev.floe.io.Fingerprint.weights(experiment.graph().parameters().values());
-            dev.floe.optim.OptimizerState stateBefore = optimizer.exportState();
+            String weightsBefore = Fingerprint.weights(experiment.graph().parameters().values());
+            OptimizerState stateBefore = optimizer.exportState();
             LrFinder.Result r = LrFinder.run(experiment.graph(), optimizer,
                     new LrFinder.Batches(data.train(), output, t.batchSize(), plan.trainingContext(),
                             t.clipGradNorm(), cfg.seed()),
                     settings);
-            String weightsAfter = dev.floe.io.Fingerprint.weights(experiment.graph().parameters().values());
+            String weightsAfter = Fingerprint.weights(experiment.graph().parameters().values());
             if (!weightsAfter.equals(weightsBefore) || !sameState(stateBefore, optimizer.exportState())) {
                 throw new IllegalStateException("the LR sweep did not restore the model (weights " + weightsBefore
                         + " before, " + weightsAfter + " after) or the optimizer state; this is a bug in floe");
@@ -151,9 +154,9 @@ final class LrFindCommand implements Callable<Integer> {
     }
 
     /** Same step counts and bit-identical state tensors. */
-    private static boolean sameState(dev.floe.optim.OptimizerState a, dev.floe.optim.OptimizerState b) {
+    private static boolean sameState(OptimizerState a, OptimizerState b) {
         return a.steps().equals(b.steps()) && a.tensors().keySet().equals(b.tensors().keySet())
-                && a.tensors().entrySet().stream().allMatch(e -> java.util.Arrays.equals(e.getValue(), b.tensors().get(e.getKey())));
+                && a.tensors().entrySet().stream().allMatch(e -> Arrays.equals(e.getValue(), b.tensors().get(e.getKey())));
     }
 
     private LrFinder.Settings settings() {

@@ -98,7 +98,7 @@ final class OutputDir {
     }
 
     /** The outermost folder that creating {@code dir} would make, or null when {@code dir} exists. */
-    private static Path topmostMissing(Path dir) {
+    static Path topmostMissing(Path dir) {
         Path missing = null;
         for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
             missing = p;

@@ -159,9 +159,7 @@ final class PeftCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            if (Files.exists(out) && !force) {
-                throw new IllegalArgumentException(out + " already exists; give another --out, or --force to replace it");
-            }
+            refuseExistingFile(out, force);
             PrintWriter stdout = spec.commandLine().getOut();
             ExperimentConfig cfg = ExperimentConfig.load(config);
             String base = baseModel(cfg, component, baseModel);
@@ -180,9 +178,7 @@ final class PeftCommand implements Runnable {
 
     /** An existing folder that already holds adapter files is replaced only with --force. */
     static void refuseExisting(Path folder, boolean force) throws IOException {
-        if (Files.exists(folder) && !Files.isDirectory(folder)) {
-            throw new IllegalArgumentException("--out " + folder + " is a file, expected a folder; choose another path");
-        }
+        refuseFileForFolder(folder);
         if (Files.isDirectory(folder) && !force) {
             try (Stream<Path> s = Files.list(folder)) {
                 if (s.findAny().isPresent()) {
@@ -190,6 +186,21 @@ final class PeftCommand implements Runnable {
                             + " another --out or add --force to replace the adapter files in it");
                 }
             }
+        }
+    }
+
+    /** Refuses an {@code --out} folder path that names an existing file. */
+    static void refuseFileForFolder(Path folder) {
+        if (Files.exists(folder) && !Files.isDirectory(folder)) {
+            throw new IllegalArgumentException("--out " + folder + " is a file, expected a folder; choose another path");
+        }
+    }
+
+    /** An existing {@code --out} file is replaced only with --force. */
+    static void refuseExistingFile(Path file, boolean force) {
+        if (Files.exists(file) && !force) {
+            throw new IllegalArgumentException("--out " + file + " already exists; give another --out, or --force to"
+                    + " replace it");
         }
     }
 }

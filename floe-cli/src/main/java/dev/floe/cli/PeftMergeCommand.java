@@ -1,6 +1,7 @@
 package dev.floe.cli;
 
 import dev.floe.config.ExperimentConfig;
+import dev.floe.graph.ModelGraph;
 import dev.floe.io.Safetensors;
 import dev.floe.peft.Lora;
 import dev.floe.peft.LoraMerge;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -100,9 +102,8 @@ final class PeftMergeCommand implements Callable<Integer> {
         }
         if (format.equals("peft")) {
             PeftCommand.refuseExisting(out, force);
-        } else if (Files.exists(out) && !force) {
-            throw new IllegalArgumentException("--out " + out + " already exists; give another --out, or --force to"
-                    + " replace it");
+        } else {
+            PeftCommand.refuseExistingFile(out, force);
         }
         checkFiles();
         PrintWriter stdout = spec.commandLine().getOut();
@@ -129,13 +130,14 @@ final class PeftMergeCommand implements Callable<Integer> {
                 sources.put(source, w.get(i));
             }
             checkLayers(graph, new ArrayList<>(sources.keySet()));
-            int total = Lora.attached(graph).entrySet().stream().filter(e -> sources.containsKey(e.getKey()))
+            var attached = Lora.attached(graph);
+            int total = attached.entrySet().stream().filter(e -> sources.containsKey(e.getKey()))
                     .mapToInt(e -> e.getValue().rank()).sum();
             if (svd && (rank < 1 || rank > total)) {
                 throw new IllegalArgumentException("--rank is " + rank + " but the sources' ranks add up to " + total
                         + "; give --rank between 1 and " + total + " (at " + total + ", --method linear is exact)");
             }
-            if (Lora.attached(graph).containsKey(name)) {
+            if (attached.containsKey(name)) {
                 throw new IllegalArgumentException("--name '" + name + "' is already a LoRA module of the config's model;"
                         + " give another --name");
             }
@@ -232,12 +234,12 @@ final class PeftMergeCommand implements Callable<Integer> {
                 firstMeta = meta;
                 continue;
             }
-            if (!java.util.Objects.equals(meta.get("peft.base_hash"), firstMeta.get("peft.base_hash"))) {
+            if (!Objects.equals(meta.get("peft.base_hash"), firstMeta.get("peft.base_hash"))) {
                 throw new IllegalArgumentException("--in " + first + " was trained on base " + firstMeta.get("peft.base_hash")
                         + " but --in " + in + " on base " + meta.get("peft.base_hash") + "; merge only adapters trained"
                         + " on the same base model weights");
             }
-            if (!java.util.Objects.equals(meta.get("peft.layers"), firstMeta.get("peft.layers"))) {
+            if (!Objects.equals(meta.get("peft.layers"), firstMeta.get("peft.layers"))) {
                 throw new IllegalArgumentException("--in " + first + " targets '" + firstMeta.get("peft.target") + "' ("
                         + firstMeta.get("peft.layers") + ") but --in " + in + " targets '" + meta.get("peft.target")
                         + "' (" + meta.get("peft.layers") + "); merge only adapters on the same layers — train them"
@@ -247,7 +249,7 @@ final class PeftMergeCommand implements Callable<Integer> {
     }
 
     /** After loading (PEFT folders included), every source sits on the first one's layers. */
-    private void checkLayers(dev.floe.graph.ModelGraph graph, List<String> sources) {
+    private void checkLayers(ModelGraph graph, List<String> sources) {
         List<String> layers = Lora.layers(graph, sources.get(0));
         for (int i = 1; i < sources.size(); i++) {
             List<String> theirs = Lora.layers(graph, sources.get(i));

@@ -1,6 +1,8 @@
 package dev.floe.cli;
 
 import dev.floe.config.PeftConfig;
+import dev.floe.io.Safetensors;
+import dev.floe.nn.Param;
 import dev.floe.peft.PeftIo;
 import dev.floe.run.TrainedRun;
 import java.io.IOException;
@@ -48,9 +50,7 @@ final class PeftSaveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a file, expected a folder; choose another path");
-        }
+        PeftCommand.refuseFileForFolder(out);
         PrintWriter stdout = spec.commandLine().getOut();
         try (TrainedRun trained = TrainedRun.open(run)) {
             PeftConfig peft = trained.config().peft();
@@ -82,9 +82,9 @@ final class PeftSaveCommand implements Callable<Integer> {
                 Path file = out.resolve(name + ".safetensors");
                 PeftIo.save(trained.graph(), name, file, provenance);
                 long size = trained.graph().parameters().values().stream().filter(p -> name.equals(p.adapter()))
-                        .mapToLong(dev.floe.nn.Param::size).sum();
+                        .mapToLong(Param::size).sum();
                 stdout.printf(Locale.ROOT, "wrote %s: %s, %,d parameters, base %s%n", file, kind(peft, name), size,
-                        dev.floe.io.Safetensors.readHeader(file).metadata().get("peft.base_hash"));
+                        Safetensors.readHeader(file).metadata().get("peft.base_hash"));
             }
         }
         stdout.flush();

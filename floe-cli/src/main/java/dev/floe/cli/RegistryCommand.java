@@ -62,10 +62,6 @@ final class RegistryCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    Registry open() {
-        return Registry.open(location());
-    }
-
     /** Where the registry is: --registry (and --blobs), else FLOE_REGISTRY, else ~/.floe/registry. */
     RegistryLocation location() {
         return RegistryLocation.resolve(registry, blobs, System.getenv());
@@ -94,27 +90,23 @@ final class RegistryCommand implements Runnable {
     abstract static class OnRegistry extends Sub {
         @Override
         int run(PrintWriter out) {
+            RegistryLocation location = parent.location();
             if (!createsRegistry()) {
-                requireExisting(parent.location(), spec.name());
+                requireExisting(location, spec.name());
             }
-            Path created = firstMissing(parent.location().folder());
-            boolean done = false;
-            try {
-                int code;
-                try (Registry r = parent.open()) {
-                    code = run(out, r);
-                }
-                done = true;
-                return code;
-            } finally {
-                if (!done && created != null) {
+            Path created = location.folder() == null ? null : OutputDir.topmostMissing(location.folder());
+            try (Registry r = Registry.open(location)) {
+                return run(out, r);
+            } catch (RuntimeException | Error e) {
+                if (created != null) {
                     // the command failed: leave no empty registry behind at a path the user may have mistyped
                     try {
                         AtomicFiles.deleteTree(created);
-                    } catch (IOException e) {
+                    } catch (IOException ignored) {
                         // the command's own error is what the user needs; a leftover folder is harmless
                     }
                 }
+                throw e;
             }
         }
 
@@ -129,18 +121,6 @@ final class RegistryCommand implements Runnable {
         boolean createsRegistry() {
             return false;
         }
-    }
-
-    /** The outermost folder of {@code folder}'s path that does not exist yet, or null (also for PostgreSQL). */
-    static Path firstMissing(Path folder) {
-        if (folder == null || Files.exists(folder)) {
-            return null;
-        }
-        Path missing = folder.toAbsolutePath().normalize();
-        while (missing.getParent() != null && !Files.exists(missing.getParent())) {
-            missing = missing.getParent();
-        }
-        return missing;
     }
 
     /**
